@@ -1,0 +1,37 @@
+# mlviz developer commands. Every target creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install -q -c constraints.txt
+
+.PHONY: demo test baselines bench clean
+
+$(VENV)/.runtime: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime
+	$(PIP) -e ".[test,bench]"
+	touch $@
+
+## demo: install mlviz and render kmeans.gif
+demo: $(VENV)/.runtime
+	$(VENV)/bin/mlviz render kmeans
+
+## test: install the test dependencies and run the whole suite
+test: $(VENV)/.dev
+	$(PY) -m pytest
+
+## baselines: regenerate pytest-mpl baselines into .mpl-new/ (look, then copy to tests/baseline/)
+baselines: $(VENV)/.dev
+	$(PY) -m pytest -p no:cacheprovider -m mpl_image_compare --mpl-generate-path=.mpl-new -q
+	@echo "New baselines in .mpl-new/: open them, then copy the ones you checked to tests/baseline/"
+
+## bench: mlviz against the notebooks' celluloid pipeline
+bench: $(VENV)/.dev
+	$(PY) benchmarks/bench.py
+
+clean:
+	rm -rf $(VENV) .mpl-results .mpl-new .pytest_cache

@@ -1,0 +1,103 @@
+"""The k-means panels: the elbow plot and the clustering with its Voronoi regions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlviz import Panel
+from mlviz.style import CATEGORICAL
+
+from .trainer import nearest
+
+REGION_TINT = 0.28  # how much of a cluster's colour shows in its region (the rest is white)
+GRID_WIDTH = 480  # region grid resolution across; the height follows the axes' aspect
+
+
+def _rgb(colors) -> np.ndarray:
+    from matplotlib.colors import to_rgb
+
+    return np.array([to_rgb(c) for c in colors])
+
+
+class ElbowPanel(Panel):
+    """Inertia (sum of squared distances) for every K so far: look for the elbow."""
+
+    name = "kmeans-elbow"
+
+    def setup(self, ax, run) -> None:
+        k_max = run.config.k_max
+        top = max(float(np.max(s.elbow)) for s in run.snapshots)
+        ax.set_title("Elbow method")
+        ax.set_xlabel("K (number of clusters)")
+        ax.set_ylabel("inertia: sum of squared distances")
+        ax.set_xlim(0.5, k_max + 0.5)
+        ax.set_ylim(0, top * 1.08 if top > 0 else 1.0)
+        ax.set_xticks(range(1, k_max + 1))
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+        ax.grid(True)
+        (self.line,) = ax.plot([], [], "-o", color="#555555", markersize=4.5, zorder=2)
+        (self.current,) = ax.plot([], [], "o", color="#d62728", markersize=9, zorder=3,
+                                  markeredgecolor="black")
+
+    def update(self, snapshot):
+        ks = np.arange(1, snapshot.k + 1)
+        self.line.set_data(ks, snapshot.elbow)
+        self.current.set_data([snapshot.k], [snapshot.elbow[-1]])
+        return [self.line, self.current]
+
+
+class ClusterPanel(Panel):
+    """Points, their nearest centroid, and the Voronoi region of every centroid."""
+
+    name = "kmeans-clusters"
+
+    def setup(self, ax, run) -> None:
+        from matplotlib.collections import LineCollection
+
+        points = run.dataset.X
+        self.points = points
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        lo, hi = lo - 0.04 * span, hi + 0.04 * span
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ratio = (hi[1] - lo[1]) / (hi[0] - lo[0])
+        if 0.25 <= ratio <= 4:
+            ax.set_aspect("equal", adjustable="box")
+        names = run.dataset.feature_names
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(names[1])
+
+        width = GRID_WIDTH
+        height = max(2, int(round(width * min(ratio, 4.0))))
+        gx = np.linspace(lo[0], hi[0], width)
+        gy = np.linspace(lo[1], hi[1], height)
+        self.grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
+        self.grid_shape = (height, width)
+
+        colors = _rgb(CATEGORICAL)
+        self.colors = colors
+        self.tints = 1.0 - REGION_TINT * (1.0 - colors)
+        self.regions = ax.imshow(
+            np.ones((height, width, 3)), extent=(lo[0], hi[0], lo[1], hi[1]), origin="lower",
+            interpolation="nearest", aspect=ax.get_aspect(), zorder=0,
+        )
+        self.links = LineCollection([], linewidths=1.1, alpha=0.6, zorder=1)
+        ax.add_collection(self.links)
+        self.dots = ax.scatter(points[:, 0], points[:, 1], s=14, c="#222222", alpha=0.8,
+                               linewidths=0, zorder=2)
+        self.centers = ax.scatter([], [], s=200, marker="X", edgecolors="black",
+                                  linewidths=1.4, zorder=3)
+        self.caption = ax.set_title(" ")
+
+    def update(self, snapshot):
+        centroids, labels = snapshot.centroids, snapshot.labels
+        cluster_of_cell = nearest(self.grid, centroids)
+        self.regions.set_data(self.tints[cluster_of_cell].reshape(*self.grid_shape, 3))
+        self.links.set_segments(np.stack([self.points, centroids[labels]], axis=1))
+        self.links.set_color(self.colors[labels])
+        self.centers.set_offsets(centroids)
+        self.centers.set_facecolor(self.colors[: len(centroids)])
+        state = "converged" if snapshot.converged else f"iteration {snapshot.iteration}"
+        self.caption.set_text(f"K = {snapshot.k}  ·  {state}  ·  inertia {snapshot.loss:,.0f}")
+        return [self.regions, self.links, self.dots, self.centers, self.caption]

@@ -1,0 +1,106 @@
+"""The Python API: train an algorithm and render it in one call, or step by step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .algorithm import Algorithm
+from .config import Config, parse_settings
+from .errors import MlvizError
+from .plugins import Registry, load_registry
+from .progress import Progress, status
+from .renderer import DEFAULT_DPI, Renderer
+from .scene import Scene
+from .trainer import Run, train
+from .writers import check_output_path, open_writer
+
+
+@dataclass
+class Prepared:
+    """A trained run and the scene to draw it: ready for :class:`Renderer`."""
+
+    algorithm: Algorithm
+    config: Config
+    run: Run
+    scene: Scene
+    fps: float
+
+    def renderer(self, dpi: float = DEFAULT_DPI) -> Renderer:
+        return Renderer(self.scene, self.run, dpi=dpi)
+
+
+def prepare(
+    algorithm: str | Algorithm,
+    *,
+    frames: int | None = None,
+    data: str | Path | None = None,
+    fps: float | None = None,
+    registry: Registry | None = None,
+    settings: list[str] | None = None,
+    **overrides: Any,
+) -> Prepared:
+    """Validate the config, load the data, train, and pick the frames.
+
+    ``overrides`` are hyperparameters as Python values; ``settings`` are ``KEY=VALUE``
+    strings as given to ``--set`` (they win over ``overrides``).
+    """
+    if isinstance(algorithm, str):
+        algorithm = (registry or load_registry()).get(algorithm)
+    values: dict[str, Any] = dict(overrides)
+    if settings:
+        values.update(parse_settings(settings))
+    config = algorithm.config.from_overrides(values)
+    if frames is not None and frames < 1:
+        raise MlvizError(f"--frames must be at least 1, got {frames}")
+    if fps is not None and fps <= 0:
+        raise MlvizError(f"--fps must be positive, got {fps}")
+    dataset = algorithm.make_dataset(config, data)
+    schedule = algorithm.schedule(config).with_budget(frames)
+    run = train(algorithm.trainer(config), dataset, config, schedule)
+    return Prepared(algorithm, config, run, algorithm.scene(config), fps or algorithm.fps)
+
+
+def render(
+    algorithm: str | Algorithm,
+    output: str | Path | None = None,
+    *,
+    fps: float | None = None,
+    frames: int | None = None,
+    dpi: float = DEFAULT_DPI,
+    data: str | Path | None = None,
+    progress: bool = False,
+    registry: Registry | None = None,
+    settings: list[str] | None = None,
+    **overrides: Any,
+) -> Path:
+    """Train ``algorithm`` and write its animation; return the path written.
+
+    ``output`` defaults to ``NAME.gif`` in the current folder; its suffix (``.gif``,
+    ``.mp4``, ``.png``) picks the writer. Hyperparameters are keyword arguments, e.g.
+    ``mlviz.render("kmeans", "out.gif", k_max=8)``.
+    """
+    name = algorithm if isinstance(algorithm, str) else algorithm.name
+    output = Path(output) if output is not None else Path(f"{name}.gif")
+    check_output_path(output)
+    if dpi <= 0:
+        raise MlvizError(f"--dpi must be positive, got {dpi}")
+    status(f"training {name}…", enabled=progress)
+    prepared = prepare(algorithm, frames=frames, data=data, fps=fps, registry=registry,
+                       settings=settings, **overrides)
+    write_animation(prepared, output, dpi=dpi, progress=progress)
+    return output
+
+
+def write_animation(
+    prepared: Prepared, output: str | Path, *, dpi: float = DEFAULT_DPI, progress: bool = False
+) -> int:
+    """Render a prepared run into ``output`` (atomically); return the number of frames."""
+    renderer = prepared.renderer(dpi)
+    bar = Progress(prepared.run.n_frames, "frames", enabled=progress)
+    try:
+        with open_writer(output, fps=prepared.fps) as writer:
+            return renderer.render(writer, on_frame=lambda _: bar.advance())
+    finally:
+        bar.close()

@@ -1,0 +1,206 @@
+"""The ``mlviz`` command: render, list, info.
+
+matplotlib and torch are not imported here: ``mlviz --help`` and ``mlviz list`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import MlvizError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlviz",
+        description="Train classic machine-learning algorithms and animate how they learn.",
+        epilog="Example: mlviz render kmeans -o kmeans.mp4 --set k_max=6",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    render = commands.add_parser(
+        "render", help="train an algorithm and write its animation",
+        description="Train an algorithm and write its animation (GIF, MP4, or a PNG poster).",
+    )
+    render.add_argument("algorithm", help="algorithm name (see 'mlviz list')")
+    render.add_argument("-o", "--output", type=Path, metavar="PATH",
+                        help="output file; .gif, .mp4 or .png (last frame) "
+                             "(default: ALGORITHM.gif in the current folder)")
+    render.add_argument("--fps", type=_positive_float, help="frames per second "
+                        "(default: the algorithm's, usually 5)")
+    render.add_argument("--frames", type=_positive_int, metavar="N",
+                        help="frame budget: draw at most N frames, evenly spread over training")
+    render.add_argument("--seed", type=_seed, help="random seed (same seed, same animation)")
+    render.add_argument("--dpi", type=_positive_float, default=100.0,
+                        help="pixels per inch; 100 gives 960x540 frames (default: 100)")
+    render.add_argument("--set", dest="settings", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="set a hyperparameter (repeatable); see 'mlviz info ALGORITHM'")
+    render.add_argument("--data", type=Path, metavar="FILE.csv",
+                        help="train on your own numeric CSV file instead of the default data")
+    render.add_argument("-q", "--quiet", action="store_true",
+                        help="print nothing but errors (no progress bar)")
+
+    commands.add_parser("list", help="list the available algorithms",
+                        description="One line per algorithm: name, summary, plugin.")
+
+    info = commands.add_parser("info", help="describe an algorithm's hyperparameters and panels")
+    info.add_argument("algorithm", help="algorithm name (see 'mlviz list')")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        from .plugins import load_registry
+
+        registry = load_registry()
+        for warning in registry.warnings:
+            print(f"mlviz: warning: {warning}", file=sys.stderr)
+        if args.command == "list":
+            return _list(registry)
+        if args.command == "info":
+            return _info(registry, args.algorithm)
+        return _render(registry, args)
+    except MlvizError as exc:
+        print(f"mlviz: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nmlviz: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _list(registry) -> int:
+    if not registry.algorithms:
+        print("no algorithms are installed", file=sys.stderr)
+        return 1
+    names = sorted(registry.algorithms)
+    width = max(map(len, names))
+    for name in names:
+        algorithm = registry.algorithms[name]
+        print(f"{name:<{width}}  {algorithm.summary}  [{algorithm.plugin}]")
+    return 0
+
+
+def _info(registry, name: str) -> int:
+    algorithm = registry.get(name)
+    config = algorithm.config()
+    print(f"{algorithm.name}: {algorithm.summary}")
+    print(f"plugin: {algorithm.plugin}")
+    print("\nhyperparameters (--set KEY=VALUE):")
+    params = algorithm.config.params()
+    name_w = max(len(p.name) for p in params)
+    type_w = max(len(p.type_name) for p in params)
+    default_w = max(len(_show(p.default)) for p in params)
+    for p in params:
+        allowed = _allowed(p)
+        print(f"  {p.name:<{name_w}}  {p.type_name:<{type_w}}  {_show(p.default):<{default_w}}"
+              f"  {p.help}{allowed}")
+    print(f"\ndefault dataset: {algorithm.dataset_help or 'built in'}")
+    print(f"--data: {'a numeric CSV file' if algorithm.load_data else 'not supported'}")
+    print("\npanels:")
+    for panel in algorithm.scene(config).panels:
+        doc = (type(panel).__doc__ or "").strip().splitlines()
+        print(f"  {type(panel).name or type(panel).__name__}: {doc[0] if doc else ''}")
+    print(f"\nframes: {algorithm.fps:g} per second by default")
+    return 0
+
+
+def _show(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _allowed(p) -> str:
+    if p.choices:
+        return f" [{' | '.join(map(str, p.choices))}]"
+    if p.min is not None and p.max is not None:
+        return f" [{p.min:g} to {p.max:g}]"
+    if p.min is not None:
+        return f" [≥ {p.min:g}]"
+    if p.max is not None:
+        return f" [≤ {p.max:g}]"
+    return ""
+
+
+def _render(registry, args) -> int:
+    from .api import prepare, write_animation
+    from .writers import check_output_path
+
+    algorithm = registry.get(args.algorithm)
+    output: Path = args.output or Path(f"{algorithm.name}.gif")
+    check_output_path(output)
+    progress = not args.quiet
+    overrides = {} if args.seed is None else {"seed": args.seed}
+    start = time.perf_counter()
+    if progress and sys.stderr.isatty():
+        print(f"training {algorithm.name}…", end="", file=sys.stderr, flush=True)
+    prepared = prepare(algorithm, frames=args.frames, data=args.data, fps=args.fps,
+                       settings=args.settings, **overrides)
+    if progress and sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    count = write_animation(prepared, output, dpi=args.dpi, progress=progress)
+    if not args.quiet:
+        size = output.stat().st_size
+        print(f"wrote {output} ({count} frames, {_bytes(size)}, "
+              f"{time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def _bytes(size: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size} B"
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("mlviz")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

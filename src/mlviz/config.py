@@ -1,0 +1,208 @@
+"""Validated, typed hyperparameters.
+
+An algorithm's hyperparameters are a frozen dataclass derived from :class:`Config`. Each
+field is declared with :func:`param`, which records its meaning and its allowed range::
+
+    @dataclass(frozen=True)
+    class KMeansConfig(Config):
+        k_max: int = param(12, "largest number of clusters", min=1, max=12)
+
+Values are validated when the config is built, from Python or from ``--set KEY=VALUE``
+strings (:func:`parse_settings`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from .errors import ConfigError
+
+C = TypeVar("C", bound="Config")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def param(
+    default: Any,
+    help: str,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    choices: typing.Sequence[Any] | None = None,
+) -> Any:
+    """Declare a hyperparameter: its default, a one-line meaning, and its allowed values.
+
+    ``min``/``max`` bound numbers (inclusive) and the items of tuples; ``choices`` lists
+    the allowed values of a string.
+    """
+    if isinstance(default, list):
+        raise TypeError("use a tuple, not a list, as a default (configs are immutable)")
+    meta = {"help": help, "min": min, "max": max, "choices": tuple(choices) if choices else None}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """What ``mlviz info`` shows about one hyperparameter."""
+
+    name: str
+    type_name: str
+    default: Any
+    help: str
+    min: float | None
+    max: float | None
+    choices: tuple[Any, ...] | None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Base of every algorithm's hyperparameters. Subclasses are frozen dataclasses."""
+
+    seed: int = param(0, "random seed: the same seed gives the same animation", min=0)
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for field in dataclasses.fields(self):
+            value = _coerce(field.name, getattr(self, field.name), hints[field.name])
+            _check_range(field, value)
+            object.__setattr__(self, field.name, value)
+        self.validate()
+
+    def validate(self) -> None:
+        """Check constraints that involve several fields; raise :class:`ConfigError`."""
+
+    @classmethod
+    def params(cls) -> list[ParamInfo]:
+        """Describe every hyperparameter (name, type, default, meaning, range)."""
+        hints = typing.get_type_hints(cls)
+        return [
+            ParamInfo(
+                name=f.name,
+                type_name=_type_name(hints[f.name]),
+                default=f.default,
+                help=f.metadata.get("help", ""),
+                min=f.metadata.get("min"),
+                max=f.metadata.get("max"),
+                choices=f.metadata.get("choices") or _literal_choices(hints[f.name]),
+            )
+            for f in dataclasses.fields(cls)
+        ]
+
+    @classmethod
+    def from_overrides(cls: type[C], overrides: typing.Mapping[str, Any]) -> C:
+        """Build a config from defaults and ``overrides`` (values or strings to parse)."""
+        names = [f.name for f in dataclasses.fields(cls)]
+        for key in overrides:
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ConfigError(
+                    f"unknown hyperparameter '{key}'{hint}; valid keys: {', '.join(names)}"
+                )
+        return cls(**overrides)
+
+    def replace(self: C, **changes: Any) -> C:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def parse_settings(pairs: typing.Iterable[str]) -> dict[str, str]:
+    """Split ``KEY=VALUE`` strings (as given to ``--set``) into a dict of raw strings."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects KEY=VALUE, got '{pair}'")
+        values[key.strip()] = value.strip()
+    return values
+
+
+def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is Literal:
+        return "str"
+    if typing.get_origin(tp) is tuple:
+        (item, *_rest) = typing.get_args(tp)
+        return f"{_type_name(item)},..."
+    return getattr(tp, "__name__", str(tp))
+
+
+def _literal_choices(tp: Any) -> tuple[Any, ...] | None:
+    return typing.get_args(tp) if typing.get_origin(tp) is Literal else None
+
+
+def _coerce(name: str, value: Any, tp: Any) -> Any:
+    """Turn ``value`` (possibly a string from the command line) into type ``tp``."""
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        if value not in choices:
+            raise ConfigError(
+                f"{name}={value!r} is not allowed; choose one of: {', '.join(map(str, choices))}"
+            )
+        return value
+    if origin is tuple:
+        (item_type, *_rest) = typing.get_args(tp)
+        if isinstance(value, str):
+            items = [v for v in value.replace(" ", "").split(",") if v]
+        else:
+            try:
+                items = list(value)
+            except TypeError:
+                raise ConfigError(f"{name} expects a comma-separated list, got {value!r}") from None
+        if not items:
+            raise ConfigError(f"{name} expects a non-empty comma-separated list")
+        return tuple(_coerce(name, v, item_type) for v in items)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise ConfigError(f"{name} expects true or false, got {value!r}")
+    if tp is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} expects an integer, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        try:
+            return int(str(value))
+        except ValueError:
+            raise ConfigError(f"{name} expects an integer, got {value!r}") from None
+    if tp is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} expects a number, got {value!r}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} expects a number, got {value!r}") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ConfigError(f"{name} expects a finite number, got {value!r}")
+        return number
+    if tp is str:
+        return str(value)
+    raise TypeError(f"unsupported hyperparameter type for {name}: {tp!r}")
+
+
+def _check_range(field: dataclasses.Field, value: Any) -> None:
+    lo, hi = field.metadata.get("min"), field.metadata.get("max")
+    choices = field.metadata.get("choices")
+    values = value if isinstance(value, tuple) else (value,)
+    for v in values:
+        if lo is not None and v < lo:
+            raise ConfigError(f"{field.name}={value!r} is out of range: must be ≥ {lo}")
+        if hi is not None and v > hi:
+            raise ConfigError(f"{field.name}={value!r} is out of range: must be ≤ {hi}")
+        if choices and v not in choices:
+            raise ConfigError(
+                f"{field.name}={value!r} is not allowed; choose one of: "
+                + ", ".join(map(str, choices))
+            )

@@ -1,0 +1,61 @@
+"""Panels: one subplot of an animation each.
+
+A panel draws what never changes once, in :meth:`Panel.setup`, and returns the artists it
+changed from :meth:`Panel.update`; the renderer then blits only those. A panel that only
+knows how to draw everything can subclass :class:`RedrawPanel` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:  # matplotlib is imported lazily, when a panel is drawn
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+
+    from .snapshot import Snapshot
+    from .trainer import Run
+
+
+class Panel:
+    """Base class of panels.
+
+    Subclasses set ``name`` (unique, for the ``mlviz_panels`` hook and ``mlviz info``),
+    ``projection`` (``None`` for 2D, ``"3d"`` for 3D), and implement:
+
+    * ``setup(ax, run)``: draw the static content once and fix the axis limits from the
+      whole run (every snapshot is in ``run.snapshots``); create the artists to animate.
+    * ``update(snapshot)``: set the moving artists to this snapshot's state and return all
+      of them. It must not depend on which frames came before. The renderer draws the
+      returned artists, in z-order, over the static background; a static artist that must
+      stay above moving ones is returned too.
+    """
+
+    name: ClassVar[str] = ""
+    projection: ClassVar[str | None] = None
+
+    def setup(self, ax: Axes, run: Run) -> None:
+        raise NotImplementedError
+
+    def update(self, snapshot: Snapshot) -> Sequence[Artist] | None:
+        raise NotImplementedError
+
+
+class RedrawPanel(Panel):
+    """A panel that redraws everything each frame: simple to write, slower to render.
+
+    Implement ``draw(ax, run, snapshot)``; the axes are cleared before each call.
+    """
+
+    def setup(self, ax: Axes, run: Run) -> None:
+        self.ax = ax
+        self.run = run
+
+    def draw(self, ax: Axes, run: Run, snapshot: Snapshot) -> None:
+        raise NotImplementedError
+
+    def update(self, snapshot: Snapshot) -> None:
+        self.ax.cla()
+        self.draw(self.ax, self.run, snapshot)
+        return None

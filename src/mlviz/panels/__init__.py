@@ -1,0 +1,14 @@
+"""Reusable panels shipped with mlviz, registered through the ``mlviz_panels`` hook."""
+
+from __future__ import annotations
+
+from ..hookspecs import hookimpl
+from .loss import LossCurvePanel
+
+
+@hookimpl
+def mlviz_panels():
+    return [LossCurvePanel]
+
+
+__all__ = ["LossCurvePanel"]

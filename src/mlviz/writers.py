@@ -1,0 +1,278 @@
+"""Writers: stream RGB frames into a GIF, an MP4, or a PNG poster, atomically.
+
+Every writer writes into a hidden temporary file beside the target and renames it into
+place in :meth:`Writer.close`; :meth:`Writer.abort` (or leaving the ``with`` block with an
+exception, Ctrl-C included) deletes it, so no half-written file is ever left at the target.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from .errors import MlvizError
+
+
+class Writer:
+    """Base class: ``write(frame)`` for each RGB uint8 frame, then ``close()``."""
+
+    suffix: ClassVar[str] = ""
+
+    def __init__(self, path: str | Path, fps: float = 5.0) -> None:
+        self.path = Path(path)
+        if fps <= 0:
+            raise MlvizError(f"fps must be positive, got {fps}")
+        self.fps = float(fps)
+        self.frames_written = 0
+        self.size: tuple[int, int] | None = None  # (width, height)
+        check_output_path(self.path)
+        handle, tmp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=f".part{self.suffix}"
+        )
+        os.close(handle)
+        self._tmp = Path(tmp)
+        self._closed = False
+
+    def write(self, frame: np.ndarray) -> None:
+        """Add one frame: an (height, width, 3) uint8 array, the same size every time."""
+        if self._closed:
+            raise RuntimeError("writer is closed")
+        frame = np.asarray(frame)
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise ValueError(f"expected an (h, w, 3) uint8 frame, got {frame.shape} {frame.dtype}")
+        size = (frame.shape[1], frame.shape[0])
+        if self.size is None:
+            self.size = size
+            self._open(size)
+        elif size != self.size:
+            raise ValueError(f"frame size changed from {self.size} to {size}")
+        self._write(frame)
+        self.frames_written += 1
+
+    def close(self) -> Path:
+        """Finish the file and move it into place; return its path."""
+        if self._closed:
+            return self.path
+        try:
+            if self.frames_written == 0:
+                raise ValueError("no frame was written")
+            self._finish()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        return self.path
+
+    def abort(self) -> None:
+        """Discard everything written; the target path is left untouched."""
+        self._closed = True
+        try:
+            self._cleanup()
+        finally:
+            self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    # Subclass hooks.
+    def _open(self, size: tuple[int, int]) -> None:
+        pass
+
+    def _write(self, frame: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        raise NotImplementedError
+
+    def _cleanup(self) -> None:
+        pass
+
+
+class GifWriter(Writer):
+    """Animated GIF through Pillow: one palette for the whole run, looping forever.
+
+    Frames are spooled as raw RGB, in memory up to ``spool_bytes`` and on disk beyond, so
+    memory stays bounded however long the run. On close a single 256-colour palette is
+    built from frames sampled across the run, every frame is mapped onto it, and Pillow
+    stores only the region that changed between frames.
+    """
+
+    suffix = ".gif"
+    palette_samples = 8
+    spool_bytes = 256 * 2**20
+
+    def _open(self, size: tuple[int, int]) -> None:
+        self._spool = FrameSpool(self.spool_bytes)
+
+    def _write(self, frame: np.ndarray) -> None:
+        self._spool.append(frame)
+
+    def _finish(self) -> None:
+        from PIL import Image
+
+        spool = self._spool
+        palette = _shared_palette(spool, self.palette_samples)
+        images = (
+            Image.fromarray(spool[i]).quantize(palette=palette, dither=Image.Dither.NONE)
+            for i in range(len(spool))
+        )
+        first = next(images)
+        first.save(
+            self._tmp, format="GIF", save_all=True, append_images=images,
+            duration=max(20, round(1000 / self.fps)), loop=0, optimize=False, disposal=1,
+        )
+        spool.close()
+
+    def _cleanup(self) -> None:
+        spool = getattr(self, "_spool", None)
+        if spool is not None:
+            spool.close()
+
+
+class FrameSpool:
+    """Equal-sized frames held in memory up to ``limit`` bytes, then in a temporary file."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._memory: list[np.ndarray] = []
+        self._disk = None
+        self._on_disk = 0
+        self._shape: tuple[int, ...] | None = None
+
+    def append(self, frame: np.ndarray) -> None:
+        self._shape = frame.shape
+        if self._disk is None and (len(self._memory) + 1) * frame.nbytes <= self.limit:
+            self._memory.append(frame.copy())
+            return
+        if self._disk is None:
+            self._disk = tempfile.TemporaryFile()
+        self._disk.write(np.ascontiguousarray(frame).tobytes())
+        self._on_disk += 1
+        self._mapped = None
+
+    def __len__(self) -> int:
+        return len(self._memory) + self._on_disk
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if index < len(self._memory):
+            return self._memory[index]
+        if getattr(self, "_mapped", None) is None:
+            self._disk.flush()
+            self._mapped = np.memmap(self._disk, dtype=np.uint8, mode="r",
+                                     shape=(self._on_disk, *self._shape))
+        return np.asarray(self._mapped[index - len(self._memory)])
+
+    def close(self) -> None:
+        self._memory.clear()
+        self._mapped = None
+        if self._disk is not None:
+            self._disk.close()
+            self._disk = None
+
+
+def _shared_palette(frames: FrameSpool, samples: int):
+    """A 256-colour palette image covering frames sampled evenly through the run."""
+    from PIL import Image
+
+    picks = np.unique(np.linspace(0, len(frames) - 1, min(samples, len(frames))).astype(int))
+    # Every other row and column is plenty to find the colours; it quarters the work.
+    mosaic = np.concatenate([frames[i][::2, ::2] for i in picks], axis=0)
+    return Image.fromarray(mosaic).quantize(colors=256, method=Image.Quantize.MEDIANCUT,
+                                            dither=Image.Dither.NONE)
+
+
+class Mp4Writer(Writer):
+    """H.264 MP4 (yuv420p) through imageio-ffmpeg, streamed frame by frame.
+
+    Odd frame sizes are padded by one white pixel row or column (yuv420p needs even sizes).
+    """
+
+    suffix = ".mp4"
+
+    def _open(self, size: tuple[int, int]) -> None:
+        import imageio_ffmpeg
+
+        width, height = size
+        self._even = (width + width % 2, height + height % 2)
+        self._pipe = imageio_ffmpeg.write_frames(
+            str(self._tmp), self._even, fps=self.fps, codec="libx264", pix_fmt_in="rgb24",
+            pix_fmt_out="yuv420p", macro_block_size=1, quality=None, bitrate=None,
+            ffmpeg_log_level="error",
+            output_params=["-crf", "20", "-preset", "veryfast", "-movflags", "+faststart"],
+        )
+        self._pipe.send(None)
+
+    def _write(self, frame: np.ndarray) -> None:
+        width, height = self._even
+        if frame.shape[:2] != (height, width):
+            padded = np.full((height, width, 3), 255, dtype=np.uint8)
+            padded[: frame.shape[0], : frame.shape[1]] = frame
+            frame = padded
+        self._pipe.send(np.ascontiguousarray(frame))
+
+    def _finish(self) -> None:
+        self._pipe.close()
+        self._pipe = None
+
+    def _cleanup(self) -> None:
+        pipe = getattr(self, "_pipe", None)
+        if pipe is not None:
+            try:
+                pipe.close()
+            except Exception:
+                pass
+
+
+class PngWriter(Writer):
+    """A PNG poster: the last frame written."""
+
+    suffix = ".png"
+
+    def _write(self, frame: np.ndarray) -> None:
+        self._last = frame
+
+    def _finish(self) -> None:
+        from PIL import Image
+
+        Image.fromarray(self._last).save(self._tmp, format="PNG", optimize=True)
+
+
+WRITERS: dict[str, type[Writer]] = {w.suffix: w for w in (GifWriter, Mp4Writer, PngWriter)}
+
+
+def writer_class(path: str | Path) -> type[Writer]:
+    """The writer for ``path``'s suffix; :class:`MlvizError` for an unknown one."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in WRITERS:
+        known = ", ".join(sorted(WRITERS))
+        raise MlvizError(f"unknown output type '{suffix or Path(path).name}': use one of {known}")
+    return WRITERS[suffix]
+
+
+def check_output_path(path: str | Path) -> None:
+    """Fail early, with a one-line error, if ``path`` cannot be written."""
+    path = Path(path)
+    writer_class(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise MlvizError(f"output folder does not exist: {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise MlvizError(f"output folder is not writable: {folder}")
+    if path.is_dir():
+        raise MlvizError(f"output path is a folder: {path}")
+
+
+def open_writer(path: str | Path, fps: float = 5.0) -> Writer:
+    """The writer its suffix picks for ``path``, ready for frames."""
+    return writer_class(path)(path, fps=fps)
