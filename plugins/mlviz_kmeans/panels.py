@@ -7,10 +7,9 @@ import numpy as np
 from mlviz import Panel
 from mlviz.style import CATEGORICAL
 
-from .trainer import nearest
+from .geometry import voronoi_cells
 
 REGION_TINT = 0.28  # how much of a cluster's colour shows in its region (the rest is white)
-GRID_WIDTH = 480  # region grid resolution across; the height follows the axes' aspect
 
 
 def _rgb(colors) -> np.ndarray:
@@ -52,7 +51,7 @@ class ClusterPanel(Panel):
     name = "kmeans-clusters"
 
     def setup(self, ax, run) -> None:
-        from matplotlib.collections import LineCollection
+        from matplotlib.collections import LineCollection, PolyCollection
 
         points = run.dataset.X
         self.points = points
@@ -68,20 +67,12 @@ class ClusterPanel(Panel):
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1])
 
-        width = GRID_WIDTH
-        height = max(2, int(round(width * min(ratio, 4.0))))
-        gx = np.linspace(lo[0], hi[0], width)
-        gy = np.linspace(lo[1], hi[1], height)
-        self.grid = np.stack(np.meshgrid(gx, gy), axis=-1).reshape(-1, 2)
-        self.grid_shape = (height, width)
-
+        self.box = (lo[0], hi[0], lo[1], hi[1])
         colors = _rgb(CATEGORICAL)
         self.colors = colors
         self.tints = 1.0 - REGION_TINT * (1.0 - colors)
-        self.regions = ax.imshow(
-            np.ones((height, width, 3)), extent=(lo[0], hi[0], lo[1], hi[1]), origin="lower",
-            interpolation="nearest", aspect=ax.get_aspect(), zorder=0,
-        )
+        self.regions = PolyCollection([], edgecolors="white", linewidths=1.2, zorder=0)
+        ax.add_collection(self.regions)
         self.links = LineCollection([], linewidths=1.1, alpha=0.6, zorder=1)
         ax.add_collection(self.links)
         self.dots = ax.scatter(points[:, 0], points[:, 1], s=14, c="#222222", alpha=0.8,
@@ -92,8 +83,8 @@ class ClusterPanel(Panel):
 
     def update(self, snapshot):
         centroids, labels = snapshot.centroids, snapshot.labels
-        cluster_of_cell = nearest(self.grid, centroids)
-        self.regions.set_data(self.tints[cluster_of_cell].reshape(*self.grid_shape, 3))
+        self.regions.set_verts(voronoi_cells(centroids, self.box))
+        self.regions.set_facecolor(self.tints[: len(centroids)])
         self.links.set_segments(np.stack([self.points, centroids[labels]], axis=1))
         self.links.set_color(self.colors[labels])
         self.centers.set_offsets(centroids)

@@ -51,12 +51,6 @@ def assign(points: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, float
     return labels, float(d2[np.arange(len(points)), labels].sum())
 
 
-def nearest(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Index of the nearest centroid, via |c|² − 2p·c (fast; for drawing large grids)."""
-    scores = (centroids**2).sum(axis=1)[None, :] - 2.0 * points @ centroids.T
-    return np.argmin(scores, axis=1)
-
-
 def update_centroids(points: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Mean of each cluster's points (float); an empty cluster keeps its centroid."""
     k, dim = centroids.shape

@@ -98,9 +98,10 @@ def write_animation(
 ) -> int:
     """Render a prepared run into ``output`` (atomically); return the number of frames."""
     renderer = prepared.renderer(dpi)
-    bar = Progress(prepared.run.n_frames, "frames", enabled=progress)
-    try:
-        with open_writer(output, fps=prepared.fps) as writer:
+    with open_writer(output, fps=prepared.fps) as writer:
+        total = 1 if writer.last_frame_only else prepared.run.n_frames
+        bar = Progress(total, "frames", enabled=progress)
+        try:
             return renderer.render(writer, on_frame=lambda _: bar.advance())
-    finally:
-        bar.close()
+        finally:
+            bar.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
@@ -75,8 +75,12 @@ class Renderer:
                 changed.extend(artists)
         return changed, full
 
-    def frames(self, on_frame: Callable[[int], None] | None = None) -> Iterator[np.ndarray]:
-        """Yield each frame as an RGB array, in order."""
+    def frames(
+        self,
+        on_frame: Callable[[int], None] | None = None,
+        indices: Sequence[int] | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Yield each frame (or only those at ``indices``) as an RGB array, in order."""
         import matplotlib
 
         with ExitStack() as stack:
@@ -84,7 +88,7 @@ class Renderer:
             fig = self._build()
             canvas = fig.canvas
             background = None
-            for index in range(self.run.n_frames):
+            for index in range(self.run.n_frames) if indices is None else indices:
                 changed, full = self._update(index)
                 for artist in changed:
                     artist.set_animated(True)
@@ -96,7 +100,7 @@ class Renderer:
                 else:
                     canvas.restore_region(background)
                 _draw_artists(canvas.get_renderer(), changed)
-                yield np.asarray(canvas.buffer_rgba())[..., :3].copy()
+                yield _rgb_frame(canvas)
                 if on_frame is not None:
                     on_frame(index)
 
@@ -115,9 +119,13 @@ class Renderer:
         return fig
 
     def render(self, writer: Writer, on_frame: Callable[[int], None] | None = None) -> int:
-        """Write every frame to ``writer`` (which the caller closes); return the frame count."""
+        """Write the frames ``writer`` needs (the caller closes it); return how many.
+
+        A poster writer (``writer.last_frame_only``) gets the last frame alone.
+        """
+        indices = [self.run.n_frames - 1] if writer.last_frame_only else None
         count = 0
-        for frame in self.frames(on_frame):
+        for frame in self.frames(on_frame, indices):
             writer.write(frame)
             count += 1
         return count
@@ -130,3 +138,12 @@ def _draw_artists(renderer, artists: list[Artist]) -> None:
         if project is not None:
             project()
         artist.draw(renderer)
+
+
+def _rgb_frame(canvas) -> np.ndarray:
+    """A fresh (height, width, 3) uint8 copy of the canvas (Pillow drops alpha fastest)."""
+    from PIL import Image
+
+    width, height = canvas.get_width_height(physical=True)
+    rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    return np.asarray(rgba.convert("RGB"))

@@ -21,6 +21,8 @@ class Writer:
     """Base class: ``write(frame)`` for each RGB uint8 frame, then ``close()``."""
 
     suffix: ClassVar[str] = ""
+    #: True for a poster format that keeps only the last frame.
+    last_frame_only: ClassVar[bool] = False
 
     def __init__(self, path: str | Path, fps: float = 5.0) -> None:
         self.path = Path(path)
@@ -38,7 +40,10 @@ class Writer:
         self._closed = False
 
     def write(self, frame: np.ndarray) -> None:
-        """Add one frame: an (height, width, 3) uint8 array, the same size every time."""
+        """Add one frame: an (height, width, 3) uint8 array, the same size every time.
+
+        The writer may keep a reference to ``frame``: do not modify it afterwards.
+        """
         if self._closed:
             raise RuntimeError("writer is closed")
         frame = np.asarray(frame)
@@ -110,7 +115,7 @@ class GifWriter(Writer):
 
     suffix = ".gif"
     palette_samples = 8
-    spool_bytes = 256 * 2**20
+    spool_bytes = 32 * 2**20
 
     def _open(self, size: tuple[int, int]) -> None:
         self._spool = FrameSpool(self.spool_bytes)
@@ -123,10 +128,8 @@ class GifWriter(Writer):
 
         spool = self._spool
         palette = _shared_palette(spool, self.palette_samples)
-        images = (
-            Image.fromarray(spool[i]).quantize(palette=palette, dither=Image.Dither.NONE)
-            for i in range(len(spool))
-        )
+        white = _palette_index(palette, (255, 255, 255))
+        images = (_to_palette(spool[i], palette, white) for i in range(len(spool)))
         first = next(images)
         first.save(
             self._tmp, format="GIF", save_all=True, append_images=images,
@@ -138,6 +141,29 @@ class GifWriter(Writer):
         spool = getattr(self, "_spool", None)
         if spool is not None:
             spool.close()
+
+
+def _to_palette(frame: np.ndarray, palette, white: int | None):
+    """Map an RGB frame onto ``palette`` (no dithering), keeping pure white exact.
+
+    Pillow matches colours through a coarse cache that can send white to a near-white
+    entry; the background of every frame must stay white.
+    """
+    from PIL import Image
+
+    image = Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE)
+    if white is not None:
+        indices = np.array(image)
+        indices[(frame == 255).all(axis=2)] = white
+        image = Image.frombytes("P", image.size, indices.tobytes())
+        image.putpalette(palette.getpalette())
+    return image
+
+
+def _palette_index(palette, color: tuple[int, int, int]) -> int | None:
+    entries = np.array(palette.getpalette()[:768]).reshape(-1, 3)
+    hits = np.flatnonzero((entries == color).all(axis=1))
+    return int(hits[0]) if hits.size else None
 
 
 class FrameSpool:
@@ -153,7 +179,7 @@ class FrameSpool:
     def append(self, frame: np.ndarray) -> None:
         self._shape = frame.shape
         if self._disk is None and (len(self._memory) + 1) * frame.nbytes <= self.limit:
-            self._memory.append(frame.copy())
+            self._memory.append(frame)
             return
         if self._disk is None:
             self._disk = tempfile.TemporaryFile()
@@ -181,15 +207,31 @@ class FrameSpool:
             self._disk = None
 
 
-def _shared_palette(frames: FrameSpool, samples: int):
-    """A 256-colour palette image covering frames sampled evenly through the run."""
+def _shared_palette(frames: FrameSpool, samples: int, exact: int = 16):
+    """A 256-colour palette image for frames sampled evenly through the run.
+
+    Median cut finds 256 - ``exact`` colours; the ``exact`` most frequent colours (white
+    background, black text, flat fills) are added unchanged, so they stay exact.
+    """
     from PIL import Image
 
     picks = np.unique(np.linspace(0, len(frames) - 1, min(samples, len(frames))).astype(int))
     # Every other row and column is plenty to find the colours; it quarters the work.
     mosaic = np.concatenate([frames[i][::2, ::2] for i in picks], axis=0)
-    return Image.fromarray(mosaic).quantize(colors=256, method=Image.Quantize.MEDIANCUT,
-                                            dither=Image.Dither.NONE)
+    pixels = mosaic.reshape(-1, 3).astype(np.uint32)
+    packed = (pixels[:, 0] << 16) | (pixels[:, 1] << 8) | pixels[:, 2]
+    values, counts = np.unique(packed, return_counts=True)
+    common = values[np.argsort(counts)[::-1][:exact]]
+    common_rgb = np.stack([(common >> 16) & 255, (common >> 8) & 255, common & 255], axis=1)
+    quantized = Image.fromarray(mosaic).quantize(
+        colors=256 - len(common), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+    )
+    used = len(quantized.getcolors(256) or ()) or 256 - len(common)
+    palette = list(common_rgb.astype(np.uint8).ravel()) + quantized.getpalette()[: 3 * used]
+    palette += [0] * (768 - len(palette))
+    image = Image.new("P", (1, 1))
+    image.putpalette(palette[:768])
+    return image
 
 
 class Mp4Writer(Writer):
@@ -238,6 +280,7 @@ class PngWriter(Writer):
     """A PNG poster: the last frame written."""
 
     suffix = ".png"
+    last_frame_only = True
 
     def _write(self, frame: np.ndarray) -> None:
         self._last = frame

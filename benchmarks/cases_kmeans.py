@@ -1,4 +1,4 @@
-"""Notebook-style renderers for the benchmark: re-plot everything each frame, celluloid.
+"""Benchmark case: k-means, and its notebook-style celluloid renderer.
 
 This is how the reference notebooks animate: every frame adds fresh artists for the
 whole picture, ``Camera.snap()`` records them, and matplotlib's Pillow writer saves the
@@ -49,3 +49,9 @@ def kmeans_celluloid(run, path: str, fps: float = 5.0, dpi: float = 100) -> None
     animation = camera.animate(interval=1000 / fps)
     animation.save(path, writer="pillow")
     plt.close(fig)
+
+
+# name -> (algorithm, hyperparameters, notebook-style renderer); 12 K x 8 iterations = 96 frames
+CASES = {
+    "kmeans": ("kmeans", {"max_iter": 8, "stop_early": False}, kmeans_celluloid),
+}
