@@ -1,4 +1,4 @@
-"""The ``mlviz`` command: render, list, info.
+"""The ``mlviz`` command: render, list, info, gallery.
 
 matplotlib and torch are not imported here: ``mlviz --help`` and ``mlviz list`` stay fast.
 """
@@ -81,6 +81,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help="describe an algorithm's hyperparameters and panels")
     info.add_argument("algorithm", help="algorithm name (see 'mlviz list')")
+
+    gallery = commands.add_parser(
+        "gallery", help="render every algorithm and write a browsable index.html",
+        description="Render every installed algorithm (built-in and third-party) to a GIF, an "
+                    "MP4 and a PNG poster, two at a time, and write OUTDIR/index.html: a grid "
+                    "of posters that play on hover or click. An algorithm that fails is "
+                    "reported on stderr and in the page; the others still render.",
+    )
+    gallery.add_argument("outdir", type=Path, metavar="OUTDIR",
+                         help="folder for the page and the animations (created if missing)")
+    gallery.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                         help="render only these algorithms")
+    gallery.add_argument("--frames", type=_positive_int, metavar="N",
+                         help="frame budget for every algorithm (quick previews)")
+    gallery.add_argument("--set", dest="settings", action="append", default=[],
+                         metavar="NAME:KEY=VALUE",
+                         help="set a hyperparameter of one algorithm (repeatable), "
+                              "e.g. kmeans:k_max=4")
+    gallery.add_argument("-j", "--jobs", type=_positive_int, default=2, metavar="N",
+                         help="worker processes, one algorithm each (default: 2)")
+    gallery.add_argument("-q", "--quiet", action="store_true",
+                         help="print nothing but failures")
     return parser
 
 
@@ -96,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(registry)
         if args.command == "info":
             return _info(registry, args.algorithm)
+        if args.command == "gallery":
+            return _gallery(registry, args)
         return _render(registry, args)
     except MlvizError as exc:
         print(f"mlviz: error: {exc}", file=sys.stderr)
@@ -180,9 +204,18 @@ def _render(registry, args) -> int:
     count = write_animation(prepared, output, dpi=args.dpi, progress=progress)
     if not args.quiet:
         size = output.stat().st_size
-        print(f"wrote {output} ({count} frames, {_bytes(size)}, "
+        print(f"wrote {output} ({count} frame{'' if count == 1 else 's'}, {_bytes(size)}, "
               f"{time.perf_counter() - start:.1f} s)")
     return 0
+
+
+def _gallery(registry, args) -> int:
+    from .gallery import build_gallery
+
+    result = build_gallery(args.outdir, only=args.only, settings=args.settings,
+                           frames=args.frames, workers=args.jobs, quiet=args.quiet,
+                           registry=registry)
+    return 1 if result.failed else 0
 
 
 def _bytes(size: int) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
+from .landscape import LossLandscapePanel
 from .loss import LossCurvePanel
 
 
 @hookimpl
 def mlviz_panels():
-    return [LossCurvePanel]
+    return [LossCurvePanel, LossLandscapePanel]
 
 
-__all__ = ["LossCurvePanel"]
+__all__ = ["LossCurvePanel", "LossLandscapePanel"]

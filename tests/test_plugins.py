@@ -1,0 +1,182 @@
+"""Plugin loading: isolation of broken plugins, duplicate names, entry points on disk."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+import types
+
+import pytest
+
+import mlviz
+from mlviz import Algorithm, Config, MlvizError, Scene, hookimpl
+from mlviz.panels import LossCurvePanel
+from mlviz.plugins import build_registry, get_plugin_manager, register_plugin
+
+
+def algorithm(name: str) -> Algorithm:
+    return Algorithm(name=name, summary=f"the {name} algorithm", config=Config,
+                     trainer=lambda c: None, dataset=lambda c: None,
+                     scene=lambda c: Scene([LossCurvePanel()]))
+
+
+def plugin_module(name: str, *algorithm_names: str, hook=None) -> types.ModuleType:
+    module = types.ModuleType(name)
+
+    def mlviz_algorithms():
+        return [algorithm(n) for n in algorithm_names]
+
+    module.mlviz_algorithms = hookimpl(hook or mlviz_algorithms)
+    return module
+
+
+def registry_of(*plugins):
+    pm, warnings = get_plugin_manager(load_entry_points=False)
+    for name, load in plugins:
+        warning = register_plugin(pm, name, load)
+        if warning:
+            warnings.append(warning)
+    return build_registry(pm, warnings)
+
+
+def test_algorithms_from_several_plugins():
+    reg = registry_of(("a (dist-a 1.0)", lambda: plugin_module("a", "alpha")),
+                      ("b (dist-b 2.0)", lambda: plugin_module("b", "beta", "gamma")))
+    assert sorted(reg.algorithms) == ["alpha", "beta", "gamma"]
+    assert reg.algorithms["beta"].plugin == "b (dist-b 2.0)"
+    assert reg.warnings == []
+
+
+def test_broken_plugins_are_reported_and_the_rest_works():
+    def fails_to_import():
+        raise ImportError("No module named 'sklearn'")
+
+    wrong_signature = types.ModuleType("wrong")
+    wrong_signature.mlviz_algorithms = hookimpl(lambda config: [])
+
+    unknown_hook = types.ModuleType("unknown")
+    unknown_hook.mlviz_algoritms = hookimpl(lambda: [])
+
+    def raises():
+        raise RuntimeError("boom")
+
+    reg = registry_of(
+        ("good (good 1.0)", lambda: plugin_module("good", "kept")),
+        ("broken (broken 0.1)", fails_to_import),
+        ("wrong (wrong 0.1)", lambda: wrong_signature),
+        ("unknown (unknown 0.1)", lambda: unknown_hook),
+        ("raising (raising 0.1)", lambda: plugin_module("raising", hook=raises)),
+        ("junk (junk 0.1)", lambda: plugin_module("junk", hook=lambda: ["not an algorithm"])),
+    )
+    assert list(reg.algorithms) == ["kept"]
+    text = "\n".join(reg.warnings)
+    assert len(reg.warnings) == 5
+    assert "broken (broken 0.1) failed to import: ImportError" in text
+    assert "wrong (wrong 0.1) was not loaded" in text
+    assert "unknown (unknown 0.1) was not loaded" in text and "mlviz_algoritms" in text
+    assert "raising (raising 0.1) failed in mlviz_algorithms: RuntimeError: boom" in text
+    assert "junk (junk 0.1) returned str" in text
+
+
+def test_a_taken_name_is_refused_not_overwritten():
+    reg = registry_of(("first (mlviz 0.1)", lambda: plugin_module("first", "kmeans")),
+                      ("second (other 1.0)", lambda: plugin_module("second", "kmeans")))
+    assert reg.algorithms["kmeans"].plugin == "first (mlviz 0.1)"
+    assert reg.warnings == [
+        "plugin second (other 1.0) registers algorithm 'kmeans', already taken by "
+        "first (mlviz 0.1); ignored"
+    ]
+
+
+def test_unknown_algorithm_suggests_the_closest_name():
+    reg = registry_of(("a (a 1)", lambda: plugin_module("a", "kmeans", "pca")))
+    with pytest.raises(MlvizError, match="unknown algorithm 'kmean'. Did you mean 'kmeans'"):
+        reg.get("kmean")
+    with pytest.raises(MlvizError, match="Known: kmeans, pca"):
+        reg.get("zzz")
+
+
+def test_builtins_load_through_entry_points():
+    reg = mlviz.load_registry()
+    assert reg.algorithms["kmeans"].plugin.startswith("kmeans (mlviz ")
+    assert "loss-curve" in reg.panels and "kmeans-elbow" in reg.panels
+
+
+def test_hookimpl_is_reexported():
+    from mlviz.hookspecs import hookimpl as original
+
+    assert mlviz.hookimpl is original
+
+
+THROWAWAY_PLUGIN = '''
+from dataclasses import dataclass
+import numpy as np
+from mlviz import Algorithm, Config, Dataset, Scene, Snapshot, hookimpl, param
+from mlviz.panels import LossCurvePanel
+
+
+@dataclass(frozen=True)
+class HalvingConfig(Config):
+    steps: int = param(5, "how many halvings", min=1)
+
+
+class Halving:
+    def __init__(self, config):
+        self.config = config
+
+    def run(self, dataset):
+        for epoch in range(self.config.steps):
+            yield Snapshot(epoch=epoch, loss=0.5 ** epoch)
+
+
+@hookimpl
+def mlviz_algorithms():
+    return [Algorithm(name="halving", summary="a loss that halves every epoch",
+                      config=HalvingConfig, trainer=Halving,
+                      dataset=lambda c: Dataset(np.zeros((1, 1))),
+                      scene=lambda c: Scene([LossCurvePanel()]))]
+'''
+
+
+def install_throwaway_distribution(site) -> None:
+    """A real distribution on disk: package + dist-info with an ``mlviz`` entry point."""
+    (site / "halving_plugin.py").write_text(THROWAWAY_PLUGIN)
+    info = site / "mlviz_halving-0.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mlviz-halving\nVersion: 0.3\n")
+    (info / "entry_points.txt").write_text("[mlviz]\nhalving = halving_plugin\n")
+
+
+def test_a_third_party_distribution_appears_in_list_info_and_render(tmp_path, run_cli):
+    site = tmp_path / "site"
+    site.mkdir()
+    install_throwaway_distribution(site)
+    env = {"PYTHONPATH": str(site)}
+    listed = run_cli("list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    line = next(l for l in listed.stdout.splitlines() if l.startswith("halving "))
+    assert "a loss that halves every epoch" in line and "[halving (mlviz-halving 0.3)]" in line
+    assert "kmeans" in listed.stdout
+    info = run_cli("info", "halving", env=env)
+    assert "steps" in info.stdout and "how many halvings" in info.stdout
+    rendered = run_cli("render", "halving", "-o", "h.gif", "--set", "steps=3", "-q", env=env)
+    assert rendered.returncode == 0, rendered.stderr
+    assert (tmp_path / "h.gif").stat().st_size > 0
+
+
+def test_a_broken_third_party_plugin_warns_once_and_mlviz_still_works(tmp_path, run_cli):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "broken_plugin.py").write_text("import no_such_module\n")
+    info = site / "mlviz_broken-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mlviz-broken\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[mlviz]\nbroken = broken_plugin\n")
+    result = run_cli("list", env={"PYTHONPATH": str(site)})
+    assert result.returncode == 0
+    warnings = [l for l in result.stderr.splitlines() if "broken" in l]
+    assert warnings == [
+        "mlviz: warning: plugin broken (mlviz-broken 1.0) failed to import: "
+        "ModuleNotFoundError: No module named 'no_such_module'"
+    ]
+    assert result.stdout.startswith("kmeans") or "\nkmeans " in result.stdout

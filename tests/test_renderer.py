@@ -1,0 +1,95 @@
+"""The renderer: blitted frames equal full redraws; RedrawPanel fallback; frame sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mlviz import Config, Dataset, Panel, RedrawPanel, Run, Scene, Snapshot
+from mlviz.panels import LossCurvePanel
+from mlviz.renderer import Renderer
+from mlviz.testing import panel_figure
+
+
+def make_run(n: int = 12) -> Run:
+    snaps, w = [], np.array([1.8, -1.5])
+    for epoch in range(n):
+        snaps.append(Snapshot(epoch, float(w @ w), {"w": w}))
+        w = w * 0.8
+    return Run(Config(), Dataset(np.zeros((2, 2))), tuple(snaps),
+               [s.epoch for s in snaps], [s.loss for s in snaps])
+
+
+class BowlPanel(Panel):
+    """A static 3D bowl with a moving point: exercises 3D blitting."""
+
+    name = "test-bowl"
+    projection = "3d"
+
+    def setup(self, ax, run):
+        g = np.linspace(-2, 2, 30)
+        x, y = np.meshgrid(g, g)
+        ax.plot_surface(x, y, x**2 + y**2, cmap="viridis", alpha=0.6)
+        ax.view_init(18, -35)
+        (self.point,) = ax.plot([], [], [], "o", color="red", markersize=8)
+
+    def update(self, snapshot):
+        w = snapshot.params["w"]
+        self.point.set_data_3d([w[0]], [w[1]], [w @ w])
+        return [self.point]
+
+
+class TrailPanel(RedrawPanel):
+    """Redraws everything each frame."""
+
+    name = "test-trail"
+
+    def draw(self, ax, run, snapshot):
+        ax.plot(run.epochs[: snapshot.epoch + 1], run.losses[: snapshot.epoch + 1], "k-")
+        ax.set_xlim(0, run.epochs[-1])
+        ax.set_ylim(0, run.losses.max())
+
+
+def as_rgb(fig) -> np.ndarray:
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3]
+
+
+@pytest.mark.parametrize("panels", [[LossCurvePanel(), BowlPanel()], [TrailPanel(), BowlPanel()]])
+def test_blitted_frames_match_full_redraws(panels):
+    run = make_run()
+    renderer = Renderer(Scene(panels, title="test"), run)
+    frames = list(renderer.frames())
+    assert len(frames) == run.n_frames
+    assert frames[0].shape == (540, 960, 3) and frames[0].dtype == np.uint8
+    assert not np.array_equal(frames[1], frames[7])  # something moves
+    for index in (0, 7, run.n_frames - 1):
+        reference = as_rgb(Renderer(Scene(panels, title="test"), run).figure_at(index))
+        differs = np.abs(reference.astype(int) - frames[index]).max(axis=2) > 60
+        assert differs.mean() < 0.002, f"frame {index}: {differs.sum()} pixels differ"
+
+
+def test_dpi_sets_the_frame_size():
+    renderer = Renderer(Scene([LossCurvePanel()], figsize=(4, 3)), make_run(3), dpi=50)
+    assert renderer.frame_size == (200, 150)
+    assert next(iter(renderer.frames())).shape == (150, 200, 3)
+
+
+def test_selected_frames_only():
+    renderer = Renderer(Scene([LossCurvePanel()], figsize=(4, 3)), make_run(6))
+    seen = []
+    frames = list(renderer.frames(on_frame=seen.append, indices=[5]))
+    assert len(frames) == 1 and seen == [5]
+
+
+def test_scene_checks():
+    with pytest.raises(ValueError, match="at least one panel"):
+        Scene([])
+    with pytest.raises(ValueError, match="width_ratios"):
+        Scene([LossCurvePanel()], width_ratios=(1, 2))
+    assert Scene([LossCurvePanel()] * 5, cols=2).rows == 3
+
+
+@pytest.mark.mpl_image_compare
+def test_loss_curve_panel_image():
+    return panel_figure(LossCurvePanel(ylabel="MSE", title="Mean squared error"), make_run(), 6)
