@@ -109,8 +109,9 @@ class GifWriter(Writer):
 
     Frames are spooled as raw RGB, in memory up to ``spool_bytes`` and on disk beyond, so
     memory stays bounded however long the run. On close a single 256-colour palette is
-    built from frames sampled across the run, every frame is mapped onto it, and Pillow
-    stores only the region that changed between frames.
+    built from frames sampled across the run; then frame after frame is mapped onto it and
+    only the rectangle that changed since the previous frame is encoded and streamed to
+    the file (Pillow's own multi-frame save would hold every frame in memory).
     """
 
     suffix = ".gif"
@@ -124,23 +125,47 @@ class GifWriter(Writer):
         self._spool.append(frame)
 
     def _finish(self) -> None:
-        from PIL import Image
+        from PIL import GifImagePlugin
 
         spool = self._spool
         palette = _shared_palette(spool, self.palette_samples)
         white = _palette_index(palette, (255, 255, 255))
-        images = (_to_palette(spool[i], palette, white) for i in range(len(spool)))
-        first = next(images)
-        first.save(
-            self._tmp, format="GIF", save_all=True, append_images=images,
-            duration=max(20, round(1000 / self.fps)), loop=0, optimize=False, disposal=1,
-        )
+        duration = max(20, round(1000 / self.fps))
+        previous = None
+        with open(self._tmp, "wb") as out:
+            for i in range(len(spool)):
+                image = _to_palette(spool[i], palette, white)
+                indices = np.asarray(image)
+                if previous is None:
+                    header, _ = GifImagePlugin.getheader(
+                        image, info={"loop": 0, "optimize": False, "duration": duration}
+                    )
+                    out.write(b"".join(header))
+                    box = (0, 0, *image.size)
+                else:
+                    box = _changed_box(previous, indices)
+                part = image if box == (0, 0, *image.size) else image.crop(box)
+                out.write(b"".join(GifImagePlugin.getdata(
+                    part, offset=box[:2], duration=duration, disposal=1
+                )))
+                previous = indices
+            out.write(b";")  # GIF trailer
         spool.close()
 
     def _cleanup(self) -> None:
         spool = getattr(self, "_spool", None)
         if spool is not None:
             spool.close()
+
+
+def _changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the pixels that differ; one pixel if none do."""
+    changed = before != after
+    rows = np.flatnonzero(changed.any(axis=1))
+    if rows.size == 0:
+        return (0, 0, 1, 1)
+    cols = np.flatnonzero(changed[rows[0]: rows[-1] + 1].any(axis=0))
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
 def _to_palette(frame: np.ndarray, palette, white: int | None):
@@ -185,7 +210,6 @@ class FrameSpool:
             self._disk = tempfile.TemporaryFile()
         self._disk.write(np.ascontiguousarray(frame).tobytes())
         self._on_disk += 1
-        self._mapped = None
 
     def __len__(self) -> int:
         return len(self._memory) + self._on_disk
@@ -193,15 +217,13 @@ class FrameSpool:
     def __getitem__(self, index: int) -> np.ndarray:
         if index < len(self._memory):
             return self._memory[index]
-        if getattr(self, "_mapped", None) is None:
-            self._disk.flush()
-            self._mapped = np.memmap(self._disk, dtype=np.uint8, mode="r",
-                                     shape=(self._on_disk, *self._shape))
-        return np.asarray(self._mapped[index - len(self._memory)])
+        self._disk.flush()
+        size = int(np.prod(self._shape))
+        data = os.pread(self._disk.fileno(), size, (index - len(self._memory)) * size)
+        return np.frombuffer(data, dtype=np.uint8).reshape(self._shape)
 
     def close(self) -> None:
         self._memory.clear()
-        self._mapped = None
         if self._disk is not None:
             self._disk.close()
             self._disk = None
