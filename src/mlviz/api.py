@@ -102,6 +102,9 @@ def write_animation(
         total = 1 if writer.last_frame_only else prepared.run.n_frames
         bar = Progress(total, "frames", enabled=progress)
         try:
-            return renderer.render(writer, on_frame=lambda _: bar.advance())
+            count = renderer.render(writer, on_frame=lambda _: bar.advance())
         finally:
             bar.close()
+        status(f"encoding {Path(output).name}…", enabled=progress)
+    status("", enabled=progress)
+    return count
