@@ -132,3 +132,30 @@ def test_bad_output_paths(tmp_path):
         open_writer(tmp_path / "dir.gif")
     with pytest.raises(MlvizError, match="fps must be positive"):
         open_writer(tmp_path / "a.gif", fps=0)
+
+
+def test_every_decoded_gif_frame_matches_the_rendered_frame(tmp_path):
+    """Frame differences (cropping, transparency) are lossless; the palette is close."""
+    import mlviz
+    from mlviz.writers import FrameSpool, _palette_index, _shared_palette, _to_palette
+
+    renderer = mlviz.prepare("kmeans", k_max=4, max_iter=3).renderer(dpi=60)
+    rendered = list(renderer.frames())
+    path = tmp_path / "k.gif"
+    with open_writer(path) as writer:
+        for frame in rendered:
+            writer.write(frame)
+    spool = FrameSpool(10**10)
+    for frame in rendered:
+        spool.append(frame)
+    palette = _shared_palette(spool, GifWriter.palette_samples)
+    colours = np.array(palette.getpalette()[:768]).reshape(-1, 3)
+    white = _palette_index(palette, (255, 255, 255))
+    with Image.open(path) as gif:
+        assert gif.n_frames == len(rendered)
+        for i, frame in enumerate(rendered):
+            gif.seek(i)
+            decoded = np.asarray(gif.convert("RGB")).astype(int)
+            assert np.array_equal(decoded, colours[_to_palette(frame, palette, white)]), i
+            error = np.abs(decoded - frame).max(axis=2)
+            assert (error > 40).mean() < 0.005 and error.mean() < 2.0, i

@@ -110,8 +110,10 @@ class GifWriter(Writer):
     Frames are spooled as raw RGB, in memory up to ``spool_bytes`` and on disk beyond, so
     memory stays bounded however long the run. On close a single 256-colour palette is
     built from frames sampled across the run; then frame after frame is mapped onto it and
-    only the rectangle that changed since the previous frame is encoded and streamed to
-    the file (Pillow's own multi-frame save would hold every frame in memory).
+    only the rectangle that changed since the previous frame is encoded, with the pixels
+    that did not change inside it set to a transparent index (long runs that compress
+    well), and streamed to the file (Pillow's own multi-frame save would hold every frame
+    in memory).
     """
 
     suffix = ".gif"
@@ -134,19 +136,22 @@ class GifWriter(Writer):
         previous = None
         with open(self._tmp, "wb") as out:
             for i in range(len(spool)):
-                image = _to_palette(spool[i], palette, white)
-                indices = np.asarray(image)
+                indices = _to_palette(spool[i], palette, white)
+                extra = {}
                 if previous is None:
+                    image = _palette_image(indices, palette)
                     header, _ = GifImagePlugin.getheader(
                         image, info={"loop": 0, "optimize": False, "duration": duration}
                     )
                     out.write(b"".join(header))
-                    box = (0, 0, *image.size)
+                    box = (0, 0, indices.shape[1], indices.shape[0])
+                    part = image
                 else:
                     box = _changed_box(previous, indices)
-                part = image if box == (0, 0, *image.size) else image.crop(box)
+                    part = _unchanged_as_transparent(previous, indices, box, palette)
+                    extra["transparency"] = TRANSPARENT
                 out.write(b"".join(GifImagePlugin.getdata(
-                    part, offset=box[:2], duration=duration, disposal=1
+                    part, offset=box[:2], duration=duration, disposal=1, **extra
                 )))
                 previous = indices
             out.write(b";")  # GIF trailer
@@ -156,6 +161,18 @@ class GifWriter(Writer):
         spool = getattr(self, "_spool", None)
         if spool is not None:
             spool.close()
+
+
+#: Palette index kept free for "unchanged since the previous frame".
+TRANSPARENT = 255
+
+
+def _unchanged_as_transparent(before: np.ndarray, after: np.ndarray, box, palette):
+    """The ``box`` of ``after`` as a palette image, pixels equal in ``before`` transparent."""
+    left, top, right, bottom = box
+    region = after[top:bottom, left:right].copy()
+    region[before[top:bottom, left:right] == region] = TRANSPARENT
+    return _palette_image(region, palette)
 
 
 def _changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int]:
@@ -168,20 +185,27 @@ def _changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, 
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
-def _to_palette(frame: np.ndarray, palette, white: int | None):
-    """Map an RGB frame onto ``palette`` (no dithering), keeping pure white exact.
+def _to_palette(frame: np.ndarray, palette, white: int | None) -> np.ndarray:
+    """Palette indices of an RGB frame (no dithering); pure white stays exact.
 
     Pillow matches colours through a coarse cache that can send white to a near-white
-    entry; the background of every frame must stay white.
+    entry, and the background of every frame must stay white. Index :data:`TRANSPARENT`
+    repeats entry 0's colour and is moved back to 0, so it stays free.
     """
     from PIL import Image
 
-    image = Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE)
+    indices = np.array(Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE))
+    indices[indices == TRANSPARENT] = 0
     if white is not None:
-        indices = np.array(image)
         indices[(frame == 255).all(axis=2)] = white
-        image = Image.frombytes("P", image.size, indices.tobytes())
-        image.putpalette(palette.getpalette())
+    return indices
+
+
+def _palette_image(indices: np.ndarray, palette):
+    from PIL import Image
+
+    image = Image.frombytes("P", (indices.shape[1], indices.shape[0]), indices.tobytes())
+    image.putpalette(palette.getpalette())
     return image
 
 
@@ -232,8 +256,9 @@ class FrameSpool:
 def _shared_palette(frames: FrameSpool, samples: int, exact: int = 16):
     """A 256-colour palette image for frames sampled evenly through the run.
 
-    Median cut finds 256 - ``exact`` colours; the ``exact`` most frequent colours (white
-    background, black text, flat fills) are added unchanged, so they stay exact.
+    Median cut finds 255 - ``exact`` colours; the ``exact`` most frequent colours (white
+    background, black text, flat fills) are added unchanged, so they stay exact. The last
+    entry (:data:`TRANSPARENT`) is left unused for the frame differences.
     """
     from PIL import Image
 
@@ -246,11 +271,13 @@ def _shared_palette(frames: FrameSpool, samples: int, exact: int = 16):
     common = values[np.argsort(counts)[::-1][:exact]]
     common_rgb = np.stack([(common >> 16) & 255, (common >> 8) & 255, common & 255], axis=1)
     quantized = Image.fromarray(mosaic).quantize(
-        colors=256 - len(common), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        colors=TRANSPARENT - len(common), method=Image.Quantize.MEDIANCUT,
+        dither=Image.Dither.NONE,
     )
-    used = len(quantized.getcolors(256) or ()) or 256 - len(common)
+    used = len(quantized.getcolors(256) or ()) or TRANSPARENT - len(common)
     palette = list(common_rgb.astype(np.uint8).ravel()) + quantized.getpalette()[: 3 * used]
-    palette += [0] * (768 - len(palette))
+    palette = palette[: 3 * TRANSPARENT]
+    palette += palette[:3] * ((768 - len(palette)) // 3)  # padding repeats entry 0
     image = Image.new("P", (1, 1))
     image.putpalette(palette[:768])
     return image
