@@ -1,0 +1,1 @@
+"""Linear regression by gradient descent, with its MSE surface over (w, b)."""

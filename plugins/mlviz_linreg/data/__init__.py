@@ -1,0 +1,1 @@
+"""Data shipped with the linear-regression plugin (read with importlib.resources)."""

@@ -1,0 +1,149 @@
+"""The linear-regression panels: the data with the current line, the MSE surface, the loss."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlviz import Panel
+from mlviz.panels import LossCurvePanel
+from mlviz.style import CATEGORICAL, LOSS
+
+from .trainer import Problem
+
+GRID = 60  # surface resolution per axis
+FIT_COLOR = "#111111"
+REFERENCE = "#7f7f7f"
+SURFACE_CMAP = "Blues_r"
+
+
+def _problem(run) -> Problem:
+    return Problem.from_dataset(run.dataset, run.config.standardize)
+
+
+class FitPanel(Panel):
+    """The data, the current line ŷ = w·x + b (original units), and the least-squares line."""
+
+    name = "linreg-fit"
+
+    def setup(self, ax, run) -> None:
+        x, y = run.dataset.X[:, 0], np.asarray(run.dataset.y, dtype=float)
+        problem = _problem(run)
+        slope_ls, intercept_ls = problem.to_original(*problem.least_squares())
+        xlo, xhi = float(x.min()), float(x.max())
+        xpad = 0.05 * (xhi - xlo)
+        self.xs = np.array([xlo - xpad, xhi + xpad])
+        ylo, yhi = float(y.min()), float(y.max())
+        span = max(yhi - ylo, 1e-9)
+        ends = np.array([[s.slope * self.xs[0] + s.intercept, s.slope * self.xs[1] + s.intercept]
+                         for s in run.snapshots])
+        ends = ends[np.isfinite(ends)]
+        lo = max(min(ylo, float(ends.min(initial=ylo))), ylo - 0.6 * span)
+        hi = min(max(yhi, float(ends.max(initial=yhi))), yhi + 0.6 * span)
+        pad = 0.05 * (hi - lo)
+        ax.set_xlim(*self.xs)
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xlabel(run.dataset.feature_names[0])
+        ax.set_ylabel(run.dataset.target_name)
+        ax.set_title("Linear regression")
+        ax.grid(True)
+        few = len(x) < 60  # small data sets: larger, bolder points
+        ax.scatter(x, y, s=36 if few else 16, color=CATEGORICAL[0], alpha=0.8 if few else 0.4,
+                   linewidths=0, label="data", zorder=1)
+        ax.plot(self.xs, slope_ls * self.xs + intercept_ls, "--", color=REFERENCE, lw=1.3,
+                label="least squares", zorder=2)
+        (self.line,) = ax.plot([], [], color=FIT_COLOR, lw=2.0, label="gradient descent",
+                               zorder=3)
+        ax.legend(loc="upper left", frameon=True, framealpha=0.85, edgecolor="none")
+        self.equation = ax.text(0.97, 0.03, "", transform=ax.transAxes, ha="right",
+                                va="bottom", fontsize=9, family="DejaVu Sans Mono")
+
+    def update(self, snapshot):
+        self.line.set_data(self.xs, snapshot.slope * self.xs + snapshot.intercept)
+        sign = "+" if snapshot.intercept >= 0 else "−"
+        self.equation.set_text(f"ŷ = {snapshot.slope:.4g}·x {sign} {abs(snapshot.intercept):.4g}")
+        return [self.line, self.equation]
+
+
+class SurfacePanel(Panel):
+    """MSE over (w, b), exact on a grid, with the descent's path and its current point."""
+
+    name = "linreg-surface"
+    projection = "3d"
+
+    def setup(self, ax, run) -> None:
+        from matplotlib.patheffects import withStroke
+        from matplotlib.ticker import MaxNLocator
+
+        problem = _problem(run)
+        w_ls, b_ls = problem.least_squares()
+        path = np.array([(s.w, s.b, s.loss) for s in run.snapshots])
+        self.path = path
+        self.epochs = np.array([s.epoch for s in run.snapshots])
+        lo = np.minimum(path[:, :2].min(axis=0), (w_ls, b_ls))
+        hi = np.maximum(path[:, :2].max(axis=0), (w_ls, b_ls))
+        span = np.maximum(hi - lo, 1e-3 * np.maximum(np.abs(hi), 1.0))
+        if run.config.standardize:  # equal spans: the round bowl looks round
+            center, span = (lo + hi) / 2, np.full(2, span.max())
+            lo, hi = center - span / 2, center + span / 2
+        lo, hi = lo - 0.2 * span, hi + 0.2 * span
+        W, B = np.meshgrid(np.linspace(lo[0], hi[0], GRID), np.linspace(lo[1], hi[1], GRID))
+        L = problem.surface(W, B)
+        top = float(L.max())
+        self.floor = 0.0
+        ax.plot_surface(W, B, L, cmap=SURFACE_CMAP, alpha=0.55, linewidth=0,
+                        antialiased=False, rcount=GRID, ccount=GRID, zorder=1)
+        levels = float(L.min()) + (top - float(L.min())) * np.linspace(0.03, 0.9, 9) ** 2
+        ax.contour(W, B, L, levels=levels, zdir="z", offset=self.floor, cmap=SURFACE_CMAP,
+                   linewidths=0.8)
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_zlim(self.floor, top)
+        scaled = " (z-scored x)" if run.config.standardize else ""
+        ax.set_xlabel(f"slope w{scaled}", fontsize=8.5, labelpad=2)
+        ax.set_ylabel("intercept b", fontsize=8.5, labelpad=2)
+        ax.tick_params(labelsize=7, pad=0)
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            axis.set_major_locator(MaxNLocator(5))
+        ax.set_title("MSE surface over (w, b)")
+        ax.view_init(elev=22, azim=-50)
+        low, high = problem.curvatures()
+        ratio = high / low
+        shape = ("a round bowl" if ratio < 10
+                 else "a narrow valley: steep across, nearly flat along")
+        ax.text2D(0.0, 1.0, f"curvatures λmax/λmin = {ratio:.3g}:\n{shape}",
+                  transform=ax.transAxes, fontsize=8, va="top")
+        loss_ls = float(problem.surface(np.array(w_ls), np.array(b_ls)))
+        (self.minimum,) = ax.plot([w_ls], [b_ls], [loss_ls], "*", color="white", ms=12,
+                                  mec="black", mew=0.8, zorder=4)
+        (self.shadow,) = ax.plot([], [], [], color=LOSS, lw=1.0, alpha=0.6, zorder=3)
+        (self.trail,) = ax.plot([], [], [], color=LOSS, lw=2.2, zorder=5,
+                                path_effects=[withStroke(linewidth=4.0, foreground="white")])
+        (self.point,) = ax.plot([], [], [], "o", color=LOSS, ms=8, mec="black", mew=0.8,
+                                zorder=6)
+
+    def update(self, snapshot):
+        upto = self.path[: int(np.searchsorted(self.epochs, snapshot.epoch)) + 1]
+        self.shadow.set_data_3d(upto[:, 0], upto[:, 1], np.full(len(upto), self.floor))
+        self.trail.set_data_3d(upto[:, 0], upto[:, 1], upto[:, 2])
+        self.point.set_data_3d([snapshot.w], [snapshot.b], [snapshot.loss])
+        return [self.shadow, self.minimum, self.trail, self.point]
+
+
+class LossPanel(LossCurvePanel):
+    """The MSE per epoch, with the least-squares MSE (the best any line can do) dashed."""
+
+    name = "linreg-loss"
+
+    def __init__(self) -> None:
+        super().__init__(ylabel="MSE", title="Loss: MSE")
+
+    def setup(self, ax, run) -> None:
+        super().setup(ax, run)
+        ax.set_ylabel("")  # the title says it; the 3D panel's ticks need the room
+        problem = _problem(run)
+        best = float(problem.surface(*map(np.array, problem.least_squares())))
+        ax.axhline(best, ls="--", color=REFERENCE, lw=1.2, label=f"least squares {best:.4g}")
+        lo, hi = ax.get_ylim()
+        if best < lo:
+            ax.set_ylim(best - 0.06 * (hi - best), hi)
+        ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.86))

@@ -1,0 +1,1 @@
+"""Principal component analysis: principal axes, projection onto their span, explained variance."""

@@ -1,0 +1,155 @@
+"""Principal component analysis by eigendecomposition of the covariance matrix.
+
+PCA has no training loop; its "trainer" walks through the number of kept components,
+k = 0, 1, …, d, and yields one snapshot per animation frame (epoch = frame index). Between
+two values of k the points slide from their reconstruction on the span of the first k − 1
+components to the span of the first k. The loss is the reconstruction error: the mean over
+points of the squared distance between a point and its reconstruction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlviz import Config, Dataset, Snapshot, param
+
+LINE_START = np.array([-1.0, -1.0, -1.0])  # the notebook's line through the cube's diagonal
+LINE_END = np.array([1.0, 1.0, 1.0])
+
+
+@dataclass(frozen=True)
+class PCAConfig(Config):
+    n_points: int = param(200, "number of points in the default dataset", min=3, max=100_000)
+    noise: float = param(0.25, "std of the Gaussian noise around the line (default dataset)",
+                         min=0.0, max=5.0)
+    standardize: bool = param(
+        False, "z-score every feature first (PCA of the correlation matrix); the panels "
+        "then show the z-scored data"
+    )
+    slide_frames: int = param(8, "frames while the points slide onto the next span", min=1,
+                              max=60)
+    hold_frames: int = param(4, "frames held at each number of kept components", min=1,
+                             max=60)
+
+
+@dataclass(frozen=True)
+class PCAFit:
+    """Mean, principal components (rows, by decreasing variance) and their variances."""
+
+    mean: np.ndarray
+    components: np.ndarray
+    explained_variance: np.ndarray
+
+    @property
+    def explained_variance_ratio(self) -> np.ndarray:
+        return self.explained_variance / self.explained_variance.sum()
+
+    @property
+    def std(self) -> np.ndarray:
+        return np.sqrt(self.explained_variance)
+
+
+def fit_pca(X: np.ndarray) -> PCAFit:
+    """Eigendecomposition (``eigh``: the covariance is symmetric) of the sample covariance.
+
+    Each component's sign is chosen so that its largest entry (in absolute value) is positive.
+    """
+    mean = X.mean(axis=0)
+    cov = np.cov(X - mean, rowvar=False, ddof=1)
+    values, vectors = np.linalg.eigh(np.atleast_2d(cov))
+    order = np.argsort(values)[::-1]
+    values, vectors = np.clip(values[order], 0.0, None), vectors[:, order].T
+    signs = np.sign(vectors[np.arange(len(vectors)), np.argmax(np.abs(vectors), axis=1)])
+    return PCAFit(mean=mean, components=vectors * signs[:, None], explained_variance=values)
+
+
+def drawn_data(dataset: Dataset, standardize: bool) -> np.ndarray:
+    """The points PCA is fitted on, and drawn: the data, z-scored if ``standardize``."""
+    X = np.asarray(dataset.X, dtype=float)
+    if not standardize:
+        return X
+    std = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def smoothstep(t: float) -> float:
+    """Ease in and out: 0 → 0, 1 → 1, zero speed at both ends."""
+    return t * t * (3.0 - 2.0 * t)
+
+
+@dataclass(frozen=True)
+class PCASnapshot(Snapshot):
+    """One frame: ``k`` components kept (the last one entering with ``progress`` 0 → 1).
+
+    ``weights`` scales each component's scores (1 kept, ``progress`` entering, 0 dropped);
+    ``scores`` are the weighted coordinates in the components' basis and ``reconstruction``
+    the points they give back in the data's space; ``loss`` is their mean squared error.
+    """
+
+    k: int = 0
+    progress: float = 1.0
+    weights: np.ndarray = None
+    scores: np.ndarray = None
+    reconstruction: np.ndarray = None
+    explained_variance_ratio: np.ndarray = None
+
+
+def stages(n_components: int, slide: int, hold: int) -> list[tuple[int, float]]:
+    """(k, progress) per frame: hold at k = 0, then for each k slide in, then hold."""
+    frames = [(0, 1.0)] * hold
+    for k in range(1, n_components + 1):
+        frames += [(k, smoothstep(i / slide)) for i in range(1, slide + 1)]
+        frames += [(k, 1.0)] * (hold - 1)
+    return frames
+
+
+def reconstruction_mse(X: np.ndarray, reconstruction: np.ndarray) -> float:
+    """Mean over points of the squared distance to their reconstruction."""
+    return float(np.mean(np.sum((X - reconstruction) ** 2, axis=1)))
+
+
+class PCATrainer:
+    """Fits PCA once, then yields the frames that add one component after another."""
+
+    def __init__(self, config: PCAConfig) -> None:
+        self.config = config
+
+    def run(self, dataset: Dataset) -> Iterator[PCASnapshot]:
+        config = self.config
+        X = drawn_data(dataset, config.standardize)
+        fit = fit_pca(X)
+        full_scores = (X - fit.mean) @ fit.components.T
+        d = X.shape[1]
+        for epoch, (k, progress) in enumerate(stages(d, config.slide_frames, config.hold_frames)):
+            weights = np.zeros(d)
+            weights[: max(k - 1, 0)] = 1.0
+            if k > 0:
+                weights[k - 1] = progress
+            scores = full_scores * weights
+            reconstruction = fit.mean + scores @ fit.components
+            yield PCASnapshot(
+                epoch=epoch, loss=reconstruction_mse(X, reconstruction),
+                params={"mean": fit.mean, "components": fit.components,
+                        "explained_variance": fit.explained_variance},
+                k=k, progress=progress, weights=weights, scores=scores,
+                reconstruction=reconstruction,
+                explained_variance_ratio=fit.explained_variance_ratio,
+            )
+
+
+def noisy_line(n_points: int, noise: float, seed: int) -> np.ndarray:
+    """Points evenly spread along the middle half of the cube's diagonal, plus noise
+    (the notebook's ``generate_noisy_hyperplane``)."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.25, 0.75, n_points)[:, None]
+    points = LINE_START + t * (LINE_END - LINE_START)
+    return points + rng.normal(0.0, noise, size=points.shape)
+
+
+def default_dataset(config: PCAConfig) -> Dataset:
+    points = noisy_line(config.n_points, config.noise, config.seed)
+    return Dataset(points, feature_names=("x", "y", "z"), name="noisy line",
+                   description=f"{config.n_points} points along a 3D line, noise {config.noise:g}")

@@ -1,0 +1,169 @@
+"""pca: checked against scikit-learn, reconstruction errors against the dropped eigenvalues,
+the frame sequence, data files, errors, and panel images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+
+import mlviz
+from mlviz import ConfigError, DataError
+from mlviz.testing import panel_figure, scene_figure
+from mlviz_pca.panels import AxesPanel, ReconstructionPanel, VariancePanel
+from mlviz_pca.plugin import PCA as PCA_ALGORITHM
+from mlviz_pca.plugin import load_points, pca_scene
+from mlviz_pca.trainer import PCAConfig, PCATrainer, default_dataset, drawn_data, fit_pca
+
+
+def prepare(**overrides):
+    return mlviz.prepare(PCA_ALGORITHM, **overrides)
+
+
+def assert_same_up_to_sign(ours: np.ndarray, theirs: np.ndarray) -> None:
+    for a, b in zip(ours, theirs):
+        sign = np.sign(a @ b)
+        assert sign != 0 and np.allclose(a, sign * b, atol=1e-8)
+
+
+@pytest.mark.parametrize("seed, noise", [(0, 0.25), (3, 0.1), (7, 0.6)])
+def test_components_and_variances_match_scikit_learn(seed, noise):
+    X = default_dataset(PCAConfig(seed=seed, noise=noise)).X
+    fit = fit_pca(X)
+    sk = PCA(n_components=3).fit(X)
+    assert_same_up_to_sign(fit.components, sk.components_)
+    assert np.allclose(fit.explained_variance, sk.explained_variance_, rtol=1e-10)
+    assert np.allclose(fit.explained_variance_ratio, sk.explained_variance_ratio_, rtol=1e-10)
+    assert np.allclose(fit.components @ fit.components.T, np.eye(3), atol=1e-12)
+
+
+def test_standardized_pca_matches_scaler_plus_pca_and_is_drawn_scaled():
+    config = PCAConfig(standardize=True)
+    data = default_dataset(config)
+    Z = drawn_data(data, standardize=True)
+    assert np.allclose(Z, StandardScaler().fit_transform(data.X))
+    sk = PCA(n_components=3).fit(Z)
+    snap = next(iter(PCATrainer(config).run(data)))
+    assert_same_up_to_sign(snap.params["components"], sk.components_)
+    assert np.allclose(snap.explained_variance_ratio, sk.explained_variance_ratio_)
+
+
+def test_default_data_is_a_noisy_line_along_the_diagonal():
+    X = default_dataset(PCAConfig()).X
+    assert X.shape == (200, 3)
+    fit = fit_pca(X)
+    assert abs(fit.components[0] @ np.ones(3) / np.sqrt(3)) > 0.98
+    assert fit.explained_variance_ratio[0] > 0.6
+    assert np.array_equal(X, default_dataset(PCAConfig()).X)
+    assert not np.array_equal(X, default_dataset(PCAConfig(seed=1)).X)
+
+
+def test_frames_step_through_0_to_3_components_with_in_between_frames():
+    config = PCAConfig(slide_frames=5, hold_frames=3)
+    run = prepare(slide_frames=5, hold_frames=3).run
+    snaps = run.snapshots
+    assert len(snaps) == 3 + 3 * (5 + 3 - 1) and [s.epoch for s in snaps] == list(range(len(snaps)))
+    ks = [s.k for s in snaps]
+    assert ks == sorted(ks) and set(ks) == {0, 1, 2, 3}
+    in_between = [s for s in snaps if 0 < s.progress < 1]
+    assert len(in_between) == 3 * 4
+    assert all(isinstance(s.loss, float) for s in snaps)
+    assert np.all(np.diff(run.losses) <= 1e-12)  # each frame reconstructs at least as well
+    X = default_dataset(config).X
+    assert np.allclose(snaps[0].reconstruction, X.mean(axis=0))
+    assert np.allclose(snaps[-1].reconstruction, X)
+    assert snaps[-1].loss == pytest.approx(0, abs=1e-20)
+
+
+def test_held_frames_reconstruct_like_scikit_learn_and_lose_the_dropped_variance():
+    config = PCAConfig()
+    X = default_dataset(config).X
+    snaps = list(PCATrainer(config).run(default_dataset(config)))
+    fit = fit_pca(X)
+    n = len(X)
+    for k in (1, 2):
+        held = [s for s in snaps if s.k == k and s.progress == 1.0][-1]
+        sk = PCA(n_components=k).fit(X)
+        assert np.allclose(held.reconstruction, sk.inverse_transform(sk.transform(X)))
+        dropped = fit.explained_variance[k:].sum() * (n - 1) / n
+        assert held.loss == pytest.approx(dropped, rel=1e-10)
+        # the points lie on the span: no component beyond k is left
+        rest = (held.reconstruction - fit.mean) @ fit.components[k:].T
+        assert np.allclose(rest, 0, atol=1e-12)
+
+
+def test_in_between_frames_slide_straight_between_spans():
+    snaps = prepare(slide_frames=4).run.snapshots
+    middle = [s for s in snaps if s.k == 2 and 0 < s.progress < 1][1]
+    start = [s for s in snaps if s.k == 1][-1].reconstruction
+    end = [s for s in snaps if s.k == 2][-1].reconstruction
+    t = middle.progress
+    assert np.allclose(middle.reconstruction, (1 - t) * start + t * end)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("n_points", "2"), ("noise", "-0.1"), ("slide_frames", "0"), ("standardize", "perhaps"),
+    ("hold_frames", "x"), ("components", "2"),
+])
+def test_bad_values_give_one_line_errors(key, value):
+    with pytest.raises(ConfigError) as error:
+        mlviz.prepare(PCA_ALGORITHM, settings=[f"{key}={value}"])
+    assert "\n" not in str(error.value) and key in str(error.value)
+
+
+def test_user_csv(tmp_path):
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(50, 3)) * (3.0, 1.0, 0.2)
+    good = tmp_path / "points.csv"
+    np.savetxt(good, points, delimiter=",", header="a,b,c", comments="")
+    run = mlviz.prepare(PCA_ALGORITHM, data=good).run
+    assert run.dataset.feature_names == ("a", "b", "c")
+    assert np.allclose(run.snapshots[-1].explained_variance_ratio,
+                       PCA().fit(points).explained_variance_ratio_)
+    flat = tmp_path / "flat.csv"
+    flat.write_text("1,2\n3,4\n5,6\n")
+    with pytest.raises(DataError) as error:
+        load_points(flat, PCAConfig())
+    assert "\n" not in str(error.value) and "3" in str(error.value)
+
+
+def test_info_documents_every_hyperparameter(run_cli):
+    result = run_cli("info", "pca")
+    assert result.returncode == 0
+    for name in PCAConfig.__dataclass_fields__:
+        assert f"  {name} " in result.stdout
+    for panel in ("pca-axes", "pca-reconstruction", "pca-variance"):
+        assert panel in result.stdout
+
+
+# ---- images: frame 18 is half-way from one component to two --------------------------------
+
+@pytest.fixture(scope="module")
+def run():
+    return prepare().run
+
+
+@pytest.mark.mpl_image_compare
+def test_axes_panel_image(run):
+    return panel_figure(AxesPanel(), run, frame=18)
+
+
+@pytest.mark.mpl_image_compare
+def test_axes_panel_one_component_image(run):
+    return panel_figure(AxesPanel(), run, frame=13)
+
+
+@pytest.mark.mpl_image_compare
+def test_reconstruction_panel_image(run):
+    return panel_figure(ReconstructionPanel(), run, frame=18)
+
+
+@pytest.mark.mpl_image_compare
+def test_variance_panel_image(run):
+    return panel_figure(VariancePanel(), run, frame=18)
+
+
+@pytest.mark.mpl_image_compare
+def test_pca_scene_image(run):
+    return scene_figure(pca_scene(run.config), run, frame=18)
