@@ -35,3 +35,10 @@ bench: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) .mpl-results .mpl-new .pytest_cache
+
+.PHONY: docs
+## docs: build the documentation into docs/_build/html (warnings are errors), then render
+## every algorithm into docs/_build/html/gallery (the gallery page links to it)
+docs: $(VENV)/.dev
+	$(PY) -m sphinx -W -b html docs docs/_build/html
+	$(VENV)/bin/mlviz gallery docs/_build/html/gallery

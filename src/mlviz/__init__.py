@@ -1,7 +1,9 @@
 """mlviz: train classic machine-learning algorithms and animate how they learn.
 
-The names in ``__all__`` are the public API; a plugin may import them and nothing else.
-matplotlib is imported only when something is drawn.
+The public API is the names in ``__all__`` plus the modules ``mlviz.panels`` (reusable
+panels), ``mlviz.style`` (colours and rc style) and ``mlviz.testing`` (pytest-mpl helpers).
+A plugin may import those and nothing else; every other module is private. matplotlib is
+imported only when something is drawn.
 """
 
 from __future__ import annotations

@@ -206,9 +206,14 @@ def _render(registry, args) -> int:
 def _gallery(registry, args) -> int:
     from .gallery import build_gallery
 
-    result = build_gallery(args.outdir, only=args.only, settings=args.settings,
-                           frames=args.frames, workers=args.jobs, quiet=args.quiet,
-                           registry=registry)
+    try:
+        result = build_gallery(args.outdir, only=args.only, settings=args.settings,
+                               frames=args.frames, workers=args.jobs, quiet=args.quiet,
+                               registry=registry)
+    except KeyboardInterrupt:
+        print("\nmlviz: interrupted; finished animations are kept, no partial file was left",
+              file=sys.stderr)
+        return 130
     return 1 if result.failed else 0
 
 

@@ -3,12 +3,15 @@
 Each algorithm is trained and drawn once, in its own worker process (two at a time by
 default, one per core); its frames go to a GIF, an MP4 and a PNG poster together, through
 the same atomic writers as ``mlviz render``. One algorithm failing is reported on stderr and
-in the page; the others still render.
+in the page; the others still render. ``OUTDIR/gallery.json`` keeps every entry (times,
+sizes, errors); the next build starts the slowest algorithms first.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import multiprocessing
 import os
 import re
 import shlex
@@ -18,17 +21,19 @@ import time
 import traceback
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from .config import parse_settings
 from .errors import MlvizError
 from .plugins import Registry, load_registry
+from .writers import move_into_place
 
 #: The formats written for every algorithm, in this order.
 FORMATS = (".gif", ".mp4", ".png")
 DEFAULT_WORKERS = 2
+HEARTBEAT_S = 30.0  # seconds without a finished algorithm before a progress line
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,7 @@ def build_gallery(
     ``--set KEY=VALUE`` would be; ``frames`` is a frame budget for every algorithm.
     Progress goes to ``stream`` (stderr) unless ``quiet``; failures are always reported.
     Returns the entries; ``OUTDIR/index.html`` is written even when some failed.
+    ``registry`` only plans the jobs: each worker process loads the installed plugins itself.
     """
     stream = stream or sys.stderr
     outdir = Path(outdir)
@@ -125,18 +131,24 @@ def build_gallery(
         f"worker process{'es' * (workers != 1)} into {outdir}")
     start = time.perf_counter()
     results: dict[str, Entry] = {}
-    import multiprocessing
-
     # spawn: a fresh interpreter per worker, never a fork of a process that may hold threads.
+    # Workers are reused (no max_tasks_per_child: it can deadlock on Python 3.11-3.13,
+    # cpython#115634).
     context = multiprocessing.get_context("spawn")
+    # Longest first (by the last build's times, if any), so no slow job starts last.
+    previous = _previous_seconds(outdir)
+    order = sorted(jobs, key=lambda job: -previous.get(job.name, 0.0))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_init_worker) as pool:
         pending: dict[Future, Job] = {
-            pool.submit(render_job, job, str(outdir)): job for job in jobs
+            pool.submit(render_job, job, str(outdir)): job for job in order
         }
         try:
             while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=HEARTBEAT_S, return_when=FIRST_COMPLETED)
+                if not done:  # a long render: say that the gallery is still working
+                    say(f"gallery: {len(results)}/{len(jobs)} done, "
+                        f"{time.perf_counter() - start:.0f} s")
                 for future in done:
                     job = pending.pop(future)
                     entry = _outcome(future, job, registry)
@@ -149,6 +161,9 @@ def build_gallery(
     entries = [results[job.name] for job in jobs]
     seconds = time.perf_counter() - start
     index = write_index(outdir, entries, registry.warnings, seconds)
+    _write_atomic(outdir / "gallery.json", json.dumps(
+        {"seconds": seconds, "warnings": list(registry.warnings),
+         "entries": [asdict(e) for e in entries]}, indent=1))
     failed = sum(not e.ok for e in entries)
     say(f"gallery: wrote {index} ({len(entries) - failed} rendered, {failed} failed, "
         f"{seconds:.1f} s)", always=bool(failed))
@@ -279,17 +294,30 @@ def write_index(outdir: Path, entries: Sequence[Entry], warnings: Sequence[str],
                 seconds: float) -> Path:
     """Write ``OUTDIR/index.html`` atomically and return its path."""
     path = Path(outdir) / "index.html"
-    text = render_index(entries, warnings, seconds)
-    handle, tmp = tempfile.mkstemp(dir=outdir, prefix=".index.", suffix=".part.html")
+    _write_atomic(path, render_index(entries, warnings, seconds))
+    return path
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a text file through a temporary file renamed into place."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
+                                   suffix=f".part{path.suffix}")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        move_into_place(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def _previous_seconds(outdir: Path) -> dict[str, float]:
+    """Render times per algorithm from an earlier build's ``gallery.json`` (empty if none)."""
+    try:
+        data = json.loads((outdir / "gallery.json").read_text(encoding="utf-8"))
+        return {e["name"]: float(e["seconds"]) for e in data["entries"] if e.get("error") is None}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def render_index(entries: Sequence[Entry], warnings: Sequence[str], seconds: float) -> str:
@@ -355,7 +383,7 @@ header p {{ color: #555; }}
                  width: 2rem; line-height: 2rem; text-align: center; }}
 .player.playing::after {{ content: "❚❚"; font-size: 0.8rem; }}
 .command {{ background: #f3f3f3; padding: 0.4rem 0.6rem; border-radius: 4px;
-           overflow-x: auto; margin: 0.3rem 0; }}
+           white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.3rem 0; }}
 .meta {{ color: #666; font-size: 0.85rem; margin: 0.3rem 0 0; }}
 .failed {{ border-color: #d62728; }}
 .error {{ background: #fdecea; color: #8b1a1a; padding: 0.6rem; border-radius: 4px; }}

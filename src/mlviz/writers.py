@@ -66,7 +66,7 @@ class Writer:
             if self.frames_written == 0:
                 raise ValueError("no frame was written")
             self._finish()
-            os.replace(self._tmp, self.path)
+            move_into_place(self._tmp, self.path)
         except BaseException:
             self.abort()
             raise
@@ -350,6 +350,18 @@ def writer_class(path: str | Path) -> type[Writer]:
         known = ", ".join(sorted(WRITERS))
         raise MlvizError(f"unknown output type '{suffix or Path(path).name}': use one of {known}")
     return WRITERS[suffix]
+
+
+def move_into_place(tmp: str | Path, path: str | Path) -> None:
+    """Rename a finished temporary file to ``path``, with a new file's usual permissions.
+
+    ``tempfile.mkstemp`` creates files readable by their owner only; the result should be
+    as readable as any file the user creates (``0o666`` less the umask).
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, path)
 
 
 def check_output_path(path: str | Path) -> None:

@@ -1,0 +1,45 @@
+"""Sphinx configuration of the mlviz documentation.
+
+Build: ``make docs`` (or ``python -m sphinx -W -b html docs docs/_build/html``).
+The reference pages are generated from the code by the directives in ``_ext/mlviz_docs.py``.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "_ext"))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+project = "mlviz"
+author = "mlviz developers"
+copyright = "2026, mlviz developers"
+try:
+    from importlib.metadata import version as _version
+
+    release = _version("mlviz")
+except Exception:  # building from a checkout that is not installed
+    release = "0.1.0"
+version = release
+
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "mlviz_docs"]
+exclude_patterns = ["_build"]
+root_doc = "index"
+smartquotes = False  # keep "--set" and quotes as typed
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_typehints_description_target = "documented_params"
+autodoc_preserve_defaults = True
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_ivar = True
+
+html_theme = "alabaster"
+html_title = f"mlviz {release}"
+html_theme_options = {
+    "description": "Watch classic machine learning learn.",
+    "fixed_sidebar": True,
+    "page_width": "1240px",  # room for 100-column code
+}

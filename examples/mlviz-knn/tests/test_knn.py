@@ -1,0 +1,90 @@
+"""Tests of the mlviz-knn plugin: the classifier against scikit-learn, config checks, images.
+
+Run from this package's folder: ``python -m pytest`` (pytest-mpl compares the images with
+``tests/baseline/``; make them with ``--mpl-generate-path=tests/baseline`` and look at them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlviz
+from mlviz import ConfigError
+from mlviz.testing import panel_figure, scene_figure
+from mlviz_knn.panels import DecisionRegionPanel, ErrorBarsPanel, ErrorCurvePanel
+from mlviz_knn.plugin import KNN, load_labelled_points
+from mlviz_knn.trainer import KnnConfig, KnnTrainer, default_dataset, split
+
+
+def small(**changes):
+    """A short run straight from the Algorithm object (no entry point needed)."""
+    return mlviz.prepare(KNN, **{"k_max": 6, "n_points": 90, **changes})
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+def test_matches_scikit_learn(metric):
+    sklearn = pytest.importorskip("sklearn.neighbors")
+    config = KnnConfig(k_max=15, metric=metric, seed=3)
+    data = default_dataset(config)
+    train, test = split(len(data.X), config.test_fraction, config.seed)
+    for snapshot in KnnTrainer(config).run(data):
+        oracle = sklearn.KNeighborsClassifier(n_neighbors=snapshot.k, metric=metric,
+                                              algorithm="brute")
+        oracle.fit(data.X[train], data.y[train])
+        np.testing.assert_array_equal(snapshot.test_predictions, oracle.predict(data.X[test]))
+        assert snapshot.loss == pytest.approx(1 - oracle.score(data.X[test], data.y[test]))
+        assert snapshot.train_error == pytest.approx(
+            1 - oracle.score(data.X[train], data.y[train]))
+
+
+def test_one_neighbour_has_no_training_error_and_runs_are_deterministic():
+    config = KnnConfig(k_max=5)
+    first = list(KnnTrainer(config).run(default_dataset(config)))
+    again = list(KnnTrainer(config).run(default_dataset(config)))
+    assert [s.k for s in first] == [1, 2, 3, 4, 5]
+    assert [s.epoch for s in first] == [0, 1, 2, 3, 4]
+    assert first[0].train_error == 0.0
+    assert [s.loss for s in first] == [s.loss for s in again]
+    assert all(isinstance(s.loss, float) and 0 <= s.loss <= 1 for s in first)
+
+
+def test_config_is_validated():
+    with pytest.raises(ConfigError, match="more than the"):
+        KnnConfig(k_max=100, n_points=60)
+    with pytest.raises(ConfigError, match="metric"):
+        KnnConfig.from_overrides({"metric": "cosine"})
+
+
+def test_csv_data(tmp_path):
+    path = tmp_path / "points.csv"
+    rows = ["a,b,label"] + [f"{i % 7},{i % 5},{i % 2}" for i in range(40)]
+    path.write_text("\n".join(rows))
+    data = load_labelled_points(path, KnnConfig(k_max=5))
+    assert data.feature_names == ("a", "b") and set(data.y) == {0, 1}
+    path.write_text("1,2,0.5\n3,4,1\n")
+    with pytest.raises(mlviz.DataError, match="class numbers"):
+        load_labelled_points(path, KnnConfig(k_max=1))
+
+
+def test_redraw_panel_draws_every_frame():
+    prepared = small()
+    frames = list(mlviz.Renderer(mlviz.Scene([ErrorBarsPanel()]), prepared.run).frames())
+    assert len(frames) == 6
+    assert all(not np.array_equal(a, b) for a, b in zip(frames, frames[1:]))
+
+
+@pytest.mark.mpl_image_compare
+def test_error_curve_panel():
+    return panel_figure(ErrorCurvePanel(), small().run, frame=3)
+
+
+@pytest.mark.mpl_image_compare
+def test_decision_region_panel():
+    return panel_figure(DecisionRegionPanel(), small().run, frame=2, figsize=(5.4, 4.6))
+
+
+@pytest.mark.mpl_image_compare
+def test_default_scene():
+    prepared = small()
+    return scene_figure(prepared.scene, prepared.run, frame=-1)

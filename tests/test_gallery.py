@@ -1,0 +1,350 @@
+"""``mlviz gallery``: planning, the page, failures, atomic outputs, and the page in Chromium."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mlviz import ConfigError, MlvizError, load_registry
+from mlviz.gallery import Entry, Job, _previous_seconds, plan_jobs, render_index
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A third-party plugin whose animation breaks on its third frame: the gallery must report
+# it and still render the rest, and must leave no partial file behind.
+BROKEN_PLUGIN = '''
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlviz import Algorithm, Config, Dataset, Panel, Scene, Snapshot, hookimpl
+
+
+@dataclass(frozen=True)
+class BrokenConfig(Config):
+    pass
+
+
+class BrokenTrainer:
+    def __init__(self, config):
+        self.config = config
+
+    def run(self, dataset):
+        for epoch in range(5):
+            yield Snapshot(epoch=epoch, loss=1.0 / (epoch + 1))
+
+
+class ExplodingPanel(Panel):
+    name = "exploding"
+
+    def setup(self, ax, run):
+        (self.line,) = ax.plot([], [])
+
+    def update(self, snapshot):
+        if snapshot.epoch == 2:
+            raise RuntimeError("panel exploded at epoch 2")
+        self.line.set_data([0, snapshot.epoch], [0, snapshot.loss])
+        return [self.line]
+
+
+@hookimpl
+def mlviz_algorithms():
+    return [Algorithm(
+        name="broken-demo", summary="fails on its third frame <on purpose>",
+        config=BrokenConfig, trainer=BrokenTrainer,
+        dataset=lambda config: Dataset(np.zeros((3, 1))),
+        scene=lambda config: Scene([ExplodingPanel()]),
+    )]
+'''
+
+
+def install_broken_plugin(site: Path) -> None:
+    """A minimal installed distribution: a module plus dist-info with an entry point."""
+    (site / "broken_demo.py").write_text(BROKEN_PLUGIN)
+    info = site / "broken_demo-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-demo\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[mlviz]\nbroken-demo = broken_demo\n")
+
+
+def run_mlviz(*args: str, cwd: Path, pythonpath: Path | None = None, timeout: float = 180):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath),
+                                                          env.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-m", "mlviz.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One small gallery: kmeans (3 clusters, 6 frames) and the broken plugin."""
+    root = tmp_path_factory.mktemp("gallery")
+    site = root / "site"
+    site.mkdir()
+    install_broken_plugin(site)
+    out = root / "out"
+    result = run_mlviz("gallery", str(out), "--only", "kmeans", "broken-demo", "--frames", "6",
+                       "--set", "kmeans:k_max=3", cwd=root, pythonpath=site)
+    return root, out, result
+
+
+# --- planning and the page (no rendering) ------------------------------------------------
+
+def test_plan_validates_names_and_settings_before_rendering():
+    registry = load_registry()
+    with pytest.raises(MlvizError, match="Did you mean 'kmeans'"):
+        plan_jobs(registry, only=["kmean"])
+    with pytest.raises(MlvizError, match="NAME:KEY=VALUE"):
+        plan_jobs(registry, settings=["k_max=3"])
+    with pytest.raises(ConfigError, match="k_max"):
+        plan_jobs(registry, settings=["kmeans:k_max=99"])
+    with pytest.raises(ConfigError, match="unknown hyperparameter"):
+        plan_jobs(registry, settings=["kmeans:colour=red"])
+    jobs = plan_jobs(registry, only=["kmeans"], settings=["kmeans:init=random"], frames=9)
+    assert [(j.name, j.settings, j.frames) for j in jobs] == [("kmeans", ("init=random",), 9)]
+
+
+def test_plan_covers_every_registered_algorithm_in_registry_order():
+    registry = load_registry()
+    assert [j.name for j in plan_jobs(registry)] == list(registry.algorithms)
+
+
+def test_command_is_a_shell_command_line():
+    job = Job("my-algo", "my-algo", ("title=two words",), 12)
+    assert job.command == "mlviz render my-algo -o my-algo.gif --frames 12 --set 'title=two words'"
+
+
+def test_page_escapes_text_and_shows_failures():
+    ok = Entry("a", "x < y & z", "a (dist 1.0)", "mlviz render a -o a.gif", "a",
+               seconds=1.25, frames=7, bytes={".gif": 2048, ".mp4": 1024, ".png": 512})
+    bad = Entry("b", "breaks", "b (dist 1.0)", "mlviz render b -o b.gif", "b",
+                error="RuntimeError: <boom>", details="Traceback ...")
+    page = render_index([ok, bad], ["plugin c failed to import: <oops>"], 3.0)
+    assert "x &lt; y &amp; z" in page and "<boom>" not in page and "&lt;boom&gt;" in page
+    assert 'src="a.png"' in page and 'data-anim="a.gif"' in page
+    assert "rendered in 1.2 s · 7 frames" in page
+    assert 'class="card failed" id="b"' in page and 'src="b.png"' not in page
+    assert "plugin c failed to import: &lt;oops&gt;" in page
+    assert "1 algorithms rendered, 1 failed" in page
+
+
+def test_gallery_help_does_not_import_matplotlib():
+    code = ("import sys\nfrom mlviz.cli import main\ntry:\n    main(['gallery', '--help'])\n"
+            "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('matplotlib', 'torch')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert "OUTDIR" in result.stdout and "--only" in result.stdout
+    assert result.stdout.strip().endswith("[]")
+
+
+def test_bad_gallery_arguments_fail_in_one_line(tmp_path):
+    result = run_mlviz("gallery", str(tmp_path / "out"), "--only", "no-such-thing",
+                       cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("mlviz: error: unknown algorithm")
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "file").write_text("")
+    result = run_mlviz("gallery", str(tmp_path / "file"), "--only", "kmeans", cwd=tmp_path)
+    assert result.returncode == 2 and "not a folder" in result.stderr
+
+
+# --- one real gallery build ---------------------------------------------------------------
+
+def test_failure_is_reported_and_the_rest_renders(built):
+    _, out, result = built
+    assert result.returncode == 1, result.stderr
+    assert "rendering 2 algorithms with 2 worker processes" in result.stderr
+    assert re.search(r"\] kmeans: [\d.]+ s, 6 frames \(gif .*, mp4 .*, png .*\)", result.stderr)
+    assert "] broken-demo: FAILED: RuntimeError: panel exploded at epoch 2" in result.stderr
+    assert "(1 rendered, 1 failed" in result.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["gallery.json", "index.html", "kmeans.gif", "kmeans.mp4",
+                     "kmeans.png"]  # nothing partial
+    page = (out / "index.html").read_text()
+    assert 'class="card failed" id="broken-demo"' in page
+    assert "panel exploded at epoch 2" in page and "traceback" in page
+    assert "fails on its third frame &lt;on purpose&gt;" in page
+
+
+def test_gallery_json_records_every_entry(built):
+    _, out, _ = built
+    data = json.loads((out / "gallery.json").read_text())
+    kmeans, broken = data["entries"]
+    assert kmeans["name"] == "kmeans" and kmeans["error"] is None and kmeans["frames"] == 6
+    assert kmeans["bytes"][".gif"] == (out / "kmeans.gif").stat().st_size
+    assert broken["name"] == "broken-demo" and "panel exploded" in broken["error"]
+    # the next build starts the slowest first: only successful times count
+    assert _previous_seconds(out) == {"kmeans": kmeans["seconds"]}
+    assert _previous_seconds(out / "nowhere") == {}
+
+
+def test_outputs_are_complete_and_consistent(built):
+    _, out, _ = built
+    gif = Image.open(out / "kmeans.gif")
+    assert gif.n_frames == 6 and gif.size == (960, 540)
+    gif.seek(5)
+    last = np.asarray(gif.convert("RGB"), dtype=int)
+    poster = np.asarray(Image.open(out / "kmeans.png").convert("RGB"), dtype=int)
+    assert np.abs(last - poster).mean() < 2  # the poster is the last frame (GIF: 256 colours)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for path in out.iterdir():  # published as a web page: not private temporary-file modes
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path.name
+    mp4 = (out / "kmeans.mp4").read_bytes()
+    assert mp4[4:8] == b"ftyp" and len(mp4) > 10_000
+    page = (out / "index.html").read_text()
+    assert "<h2>kmeans</h2>" in page and "k-means clustering" in page
+    assert re.search(r"rendered in [\d.]+ s · 6 frames", page)
+
+
+def test_the_command_in_the_page_reproduces_the_animation(built):
+    root, out, _ = built
+    page = (out / "index.html").read_text()
+    command = re.search(r'id="kmeans">.*?<code>(.*?)</code>', page, re.S).group(1)
+    assert command == "mlviz render kmeans -o kmeans.gif --frames 6 --set k_max=3"
+    again = root / "again"
+    again.mkdir()
+    result = run_mlviz(*command.split()[1:], "--quiet", cwd=again)
+    assert result.returncode == 0, result.stderr
+
+    def frames(path):
+        image = Image.open(path)
+        return [np.asarray(image.seek(i) or image.convert("RGB")) for i in range(image.n_frames)]
+
+    pairs = zip(frames(again / "kmeans.gif"), frames(out / "kmeans.gif"), strict=True)
+    assert all(np.array_equal(a, b) for a, b in pairs)
+
+
+# --- the page in a real browser ---------------------------------------------------------
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+# Loads the gallery in a frame and checks every poster; then, for each card, hovers (the
+# animation must load and play), leaves (back to the poster) and clicks (plays again).
+# The results end up in #result for --dump-dom.
+CHECK_PAGE = """<!DOCTYPE html><html><body><pre id="result">pending</pre>
+<iframe id="page" src="index.html" width="1400" height="900"></iframe>
+<script>
+function settled(img) {
+  return new Promise((resolve) => {
+    if (img.complete) return resolve();
+    img.addEventListener("load", resolve, {once: true});
+    img.addEventListener("error", resolve, {once: true});
+  });
+}
+window.addEventListener("load", async () => {
+  const doc = document.getElementById("page").contentDocument;
+  const posters = [...doc.images].map((img) => ({src: img.getAttribute("src"),
+                                                 complete: img.complete, width: img.naturalWidth}));
+  const animations = [];
+  const mouse = (type) => new PointerEvent(type, {pointerType: "mouse"});
+  for (const button of doc.querySelectorAll("button.player")) {
+    const img = button.querySelector("img");
+    const state = () => ({src: img.getAttribute("src"), width: img.naturalWidth,
+                          playing: button.classList.contains("playing")});
+    button.dispatchEvent(mouse("pointerenter"));
+    await settled(img);
+    const hover = state();
+    button.dispatchEvent(mouse("pointerleave"));
+    await settled(img);
+    const left = state();
+    button.click();
+    await settled(img);
+    animations.push({hover, left, click: state()});
+  }
+  document.getElementById("result").textContent = JSON.stringify({posters, animations});
+});
+</script></body></html>
+"""
+
+
+def find_chromium() -> str:
+    """The chromium binary, installed with apt-get if missing; skip where that is impossible."""
+    for name in ("chromium", "chromium-browser"):
+        if shutil.which(name):
+            return shutil.which(name)
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.skip("chromium is not installed, and apt-get (as root) is not available to "
+                    "install it: the gallery page was not checked in a browser")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+                             capture_output=True, text=True, env=env, timeout=900)
+    if install.returncode != 0:
+        subprocess.run(["apt-get", "update"], capture_output=True, env=env, timeout=600)
+        install = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends",
+                                  "chromium"], capture_output=True, text=True, env=env,
+                                 timeout=900)
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium could not be installed with apt-get: "
+                    + (install.stderr.strip().splitlines() or ["no output"])[-1])
+    return shutil.which("chromium")
+
+
+@pytest.fixture(scope="module")
+def served(built):
+    """OUTDIR served over HTTP on 127.0.0.1 (an ephemeral port) for the test's duration."""
+    _, out, _ = built
+    handler = functools.partial(_QuietHandler, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield out, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+def test_every_link_of_the_page_is_served(served):
+    out, url = served
+    page = (out / "index.html").read_text()
+    targets = set(re.findall(r'(?:src|href|data-anim|data-poster)="([^"#:]+)"', page))
+    assert targets == {"kmeans.png", "kmeans.gif", "kmeans.mp4"}
+    for target in targets:
+        with urllib.request.urlopen(f"{url}/{target}", timeout=10) as response:
+            assert response.status == 200
+            assert response.read() == (out / target).read_bytes()
+
+
+def test_page_in_headless_chromium(served):
+    chromium = find_chromium()
+    out, url = served
+    (out / "check.html").write_text(CHECK_PAGE)
+    try:
+        with tempfile.TemporaryDirectory() as profile:
+            result = subprocess.run(
+                [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                 "--virtual-time-budget=15000", "--dump-dom", f"{url}/check.html"],
+                capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+            )
+    finally:
+        (out / "check.html").unlink()
+    found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
+    assert found, f"chromium gave no result (exit {result.returncode}): {result.stderr[-2000:]}"
+    report = json.loads(found.group(1))
+    assert report["posters"] == [{"src": "kmeans.png", "complete": True, "width": 960}]
+    gif = {"src": "kmeans.gif", "width": 960, "playing": True}
+    poster = {"src": "kmeans.png", "width": 960, "playing": False}
+    assert report["animations"] == [{"hover": gif, "left": poster, "click": gif}]
