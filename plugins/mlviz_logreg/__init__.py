@@ -1,0 +1,1 @@
+"""Logistic regression for mlviz: gradient descent on the mean binary cross-entropy."""

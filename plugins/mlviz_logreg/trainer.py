@@ -1,0 +1,147 @@
+"""Logistic regression trained by full-batch gradient descent (or per-sample SGD).
+
+The model is p(y = 1 | x) = σ(w·x + b); the loss is the mean binary cross-entropy
+L(w, b) = −(1/n) Σ [y ln p + (1 − y) ln(1 − p)], with p clipped away from 0 and 1.
+Its gradient (derived in the notebook, §0.4.7) is ∇w L = (1/n) Σ xᵢ (pᵢ − yᵢ) and
+∂L/∂b = (1/n) Σ (pᵢ − yᵢ).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from mlviz import Config, ConfigError, Dataset, Snapshot, param
+
+EPS = 1e-12  # probabilities are clipped to [EPS, 1 − EPS] before taking logs
+SGD_LR = 0.1  # the automatic learning rate of per-sample SGD
+AUTO_EPOCHS = {"batch": 15_000, "sgd": 300}
+
+
+@dataclass(frozen=True)
+class LogRegConfig(Config):
+    dataset: Literal["breast-cancer", "blobs"] = param(
+        "breast-cancer",
+        "default data: two breast-cancer features (min-max scaled) or two overlapping blobs",
+    )
+    optimizer: Literal["batch", "sgd"] = param(
+        "batch", "batch: full-batch gradient descent; sgd: one update per sample, shuffled"
+    )
+    lr: float = param(0.0, "learning rate; 0 picks 1.8/L for batch (L = λmax(XᵀX)/4n, the "
+                           "BCE's smoothness constant; below 2/L the loss falls every epoch) "
+                           "and 0.1 for sgd", min=0.0, max=100.0)
+    epochs: int = param(0, "passes over the data; 0 picks enough to converge (batch 15000, "
+                           "sgd 300)", min=0, max=1_000_000)
+    frames: int = param(80, "about how many frames: epochs are drawn densely early, "
+                            "sparsely late", min=2, max=1000)
+    n_points: int = param(200, "number of points of the 'blobs' dataset", min=10, max=100_000)
+    grid: int = param(15, "resolution of the probability surface (grid points per axis)",
+                      min=5, max=100)
+
+    def validate(self) -> None:
+        if self.optimizer == "sgd" and self.resolved_epochs > 20_000:
+            raise ConfigError(
+                f"epochs={self.epochs} is too many for optimizer=sgd (one Python step per "
+                "sample); use at most 20000"
+            )
+
+    def resolved_lr(self, X: np.ndarray) -> float:
+        """The learning rate: ``lr``, or the automatic one for these features."""
+        if self.lr:
+            return self.lr
+        return 1.8 / smoothness(X) if self.optimizer == "batch" else SGD_LR
+
+    @property
+    def resolved_epochs(self) -> int:
+        return self.epochs or AUTO_EPOCHS[self.optimizer]
+
+
+@dataclass(frozen=True)
+class LogRegSnapshot(Snapshot):
+    """Parameters after ``epoch`` epochs; ``loss`` is the mean BCE of exactly these."""
+
+    accuracy: float = 0.0
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^−z), without overflow for large |z|."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))  # never overflows
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def probabilities(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    return sigmoid(X @ w + b)
+
+
+def bce(y: np.ndarray, p: np.ndarray) -> float:
+    """Mean binary cross-entropy with clipped logs (a float)."""
+    p = np.clip(p, EPS, 1.0 - EPS)
+    return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)))
+
+
+def smoothness(X: np.ndarray) -> float:
+    """L = λmax(X̃ᵀX̃) / 4n with X̃ = [X, 1]: the mean BCE's gradient is L-Lipschitz."""
+    Xa = np.column_stack([X, np.ones(len(X))])
+    return float(np.linalg.eigvalsh(Xa.T @ Xa).max() / (4 * len(X)))
+
+
+def bce_gradient(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple[np.ndarray, float]:
+    """(∇w L, ∂L/∂b) of the mean BCE: the hand-derived formulas."""
+    residual = probabilities(X, w, b) - y
+    return X.T @ residual / len(y), float(residual.mean())
+
+
+class LogRegTrainer:
+    """Gradient descent from seeded uniform [0, 1) weights, as in the notebook."""
+
+    def __init__(self, config: LogRegConfig) -> None:
+        self.config = config
+
+    def run(self, dataset: Dataset) -> Iterator[LogRegSnapshot]:
+        config = self.config
+        X, y = dataset.X, np.asarray(dataset.y, dtype=float)
+        rng = np.random.default_rng(config.seed)
+        w = rng.uniform(0.0, 1.0, X.shape[1])
+        b = float(rng.uniform(0.0, 1.0))
+        lr, epochs = config.resolved_lr(X), config.resolved_epochs
+        for epoch in range(epochs + 1):
+            p = probabilities(X, w, b)
+            yield LogRegSnapshot(epoch=epoch, loss=bce(y, p), params={"w": w, "b": np.array(b)},
+                                 accuracy=float(np.mean((p >= 0.5) == (y == 1))))
+            if epoch == epochs:
+                return
+            if config.optimizer == "batch":
+                residual = p - y
+                w = w - lr * (X.T @ residual) / len(y)
+                b = b - lr * float(residual.mean())
+            else:
+                for i in rng.permutation(len(y)):
+                    r = float(sigmoid(X[i] @ w + b)) - y[i]
+                    w = w - lr * r * X[i]
+                    b = b - lr * r
+
+
+def log_steps(epochs: int, frames: int) -> tuple[tuple[int, int], ...]:
+    """(up-to-epoch, step) pairs, steps 1, 2, 5, 10, 20, …, giving about ``frames`` frames.
+
+    Every step is used for the same number of frames, so frames are spread evenly over
+    log(epoch): dense early, sparse late (the notebooks' rhythm, for any number of epochs).
+    """
+    ladder = [m * 10**k for k in range(9) for m in (1, 2, 5)]
+    pairs: list[tuple[int, int]] = []
+    for per_level in range(1, frames + 1):
+        pairs, upper, count = [], 0, 1  # epoch 0 is always drawn
+        for step in ladder:
+            new_upper = max(upper + step, step * per_level)
+            count += min(new_upper, epochs) // step - upper // step
+            pairs.append((new_upper, step))
+            upper = new_upper
+            if upper >= epochs:
+                break
+        if count >= frames:
+            break
+    return tuple(pairs)

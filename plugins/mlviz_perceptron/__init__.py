@@ -1,0 +1,1 @@
+"""The perceptron for mlviz: a plane in 3D learned from its mistakes."""

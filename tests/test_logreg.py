@@ -1,0 +1,292 @@
+"""logistic-regression: data, gradients, convergence to scikit-learn, config errors, images."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import mlviz
+from mlviz import ConfigError, DataError
+from mlviz.testing import panel_figure, scene_figure
+from mlviz_logreg import datasets
+from mlviz_logreg.panels import (
+    BCECurvePanel, DecisionBoundaryPanel, ProbabilitySurfacePanel, boundary_segment,
+)
+from mlviz_logreg.trainer import (
+    EPS, LogRegConfig, LogRegTrainer, bce, bce_gradient, log_steps, sigmoid, smoothness,
+)
+
+IMAGE_RUN = {"epochs": 300, "frames": 20}  # small runs keep image tests fast
+
+
+def sklearn_fit(dataset) -> np.ndarray:
+    """Unpenalised maximum likelihood by scikit-learn, solved tightly: (w1, w2, b)."""
+    from sklearn.linear_model import LogisticRegression
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # penalty=None is deprecated in favour of C=inf
+        model = LogisticRegression(penalty=None, tol=1e-12, max_iter=100_000)
+        model.fit(dataset.X, dataset.y)
+    return np.r_[model.coef_[0], model.intercept_]
+
+
+def final_params(run) -> np.ndarray:
+    last = run.snapshots[-1]
+    return np.r_[last.params["w"], last.params["b"]]
+
+
+# --- data -------------------------------------------------------------------------------
+
+def test_shipped_breast_cancer_equals_sklearn_copy_min_max_scaled():
+    from sklearn.datasets import load_breast_cancer
+
+    raw = load_breast_cancer()
+    names = list(raw.feature_names)
+    X = raw.data[:, [names.index("worst concave points"), names.index("worst perimeter")]]
+    X = (X - X.min(0)) / (X.max(0) - X.min(0))
+    data = datasets.breast_cancer()
+    np.testing.assert_array_equal(data.X, X)
+    np.testing.assert_array_equal(data.y, raw.target)
+    assert data.feature_names == ("worst concave points", "worst perimeter")
+    assert "CC BY 4.0" in data.description
+
+
+def test_breast_cancer_loads_without_sklearn(monkeypatch):
+    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # any import of sklearn now fails
+    module = importlib.reload(datasets)
+    data = module.breast_cancer()
+    assert data.X.shape == (569, 2) and set(np.unique(data.y)) == {0, 1}
+    assert data.X.min() == 0.0 and data.X.max() == 1.0
+
+
+def test_shipped_csv_carries_attribution():
+    from importlib import resources
+
+    head = resources.files("mlviz_logreg.data").joinpath("breast_cancer.csv").read_text()[:600]
+    for words in ("Wolberg", "UCI Machine Learning Repository", "CC BY 4.0"):
+        assert words in head
+
+
+def test_blobs_overlap_and_are_seeded():
+    a, b = datasets.blobs(200, seed=3), datasets.blobs(200, seed=3)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert not np.array_equal(a.X, datasets.blobs(200, seed=4).X)
+    assert a.X.min() == 0.0 and a.X.max() == 1.0 and a.y.sum() == 100
+
+
+def test_user_csv_labels_are_checked(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("a,b,label\n1,2,0\n3,5,1\n2,2,1\n")
+    data = datasets.load_labelled(good, LogRegConfig())
+    assert data.feature_names == ("a", "b") and data.X.max() == 1.0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,0\n3,5,2\n")
+    with pytest.raises(DataError, match="labels 0 or 1"):
+        datasets.load_labelled(bad, LogRegConfig())
+    single = tmp_path / "single.csv"
+    single.write_text("1,2,1\n3,5,1\n")
+    with pytest.raises(DataError, match="both labels"):
+        datasets.load_labelled(single, LogRegConfig())
+
+
+# --- mathematics ------------------------------------------------------------------------
+
+def test_hand_derived_gradient_matches_torch_autograd():
+    torch = pytest.importorskip("torch")
+    data = datasets.breast_cancer()
+    rng = np.random.default_rng(1)
+    y = data.y.astype(float)
+    for _ in range(5):
+        w, b = rng.normal(0, 5, 2), float(rng.normal(0, 3))
+        gw, gb = bce_gradient(data.X, y, w, b)
+        tw = torch.tensor(w, requires_grad=True, dtype=torch.float64)
+        tb = torch.tensor(b, requires_grad=True, dtype=torch.float64)
+        z = torch.tensor(data.X) @ tw + tb
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, torch.tensor(y))
+        loss.backward()
+        np.testing.assert_allclose(gw, tw.grad.numpy(), rtol=1e-9, atol=1e-12)
+        assert gb == pytest.approx(tb.grad.item(), rel=1e-9, abs=1e-12)
+        assert bce(y, sigmoid(data.X @ w + b)) == pytest.approx(loss.item(), rel=1e-9)
+
+
+def test_hand_derived_gradient_matches_finite_differences():
+    data = datasets.blobs(100, seed=0)
+    y = data.y.astype(float)
+    theta = np.array([1.5, -2.0, 0.3])
+
+    def loss(t):
+        return bce(y, sigmoid(data.X @ t[:2] + t[2]))
+
+    h = 1e-6
+    numeric = [(loss(theta + h * e) - loss(theta - h * e)) / (2 * h) for e in np.eye(3)]
+    gw, gb = bce_gradient(data.X, y, theta[:2], theta[2])
+    np.testing.assert_allclose(np.r_[gw, gb], numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_automatic_lr_uses_the_smoothness_constant():
+    data = datasets.breast_cancer()
+    L = smoothness(data.X)
+    Xa = np.column_stack([data.X, np.ones(len(data.X))])
+    rng = np.random.default_rng(0)
+    for _ in range(5):  # L bounds the Hessian's largest eigenvalue everywhere
+        p = sigmoid(Xa @ rng.normal(0, 4, 3))
+        hessian = Xa.T @ (Xa * (p * (1 - p))[:, None]) / len(p)
+        assert np.linalg.eigvalsh(hessian).max() <= L + 1e-12
+    assert LogRegConfig().resolved_lr(data.X) == pytest.approx(1.8 / L)
+    assert LogRegConfig(lr=0.3).resolved_lr(data.X) == 0.3
+    assert LogRegConfig(optimizer="sgd").resolved_lr(data.X) == 0.1
+
+
+def test_bce_is_a_mean_with_clipped_logs():
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    p = np.array([0.9, 0.2, 0.0, 1.0])  # the last two are certain and wrong
+    expected = -(np.log(0.9) + np.log(0.8) + 2 * np.log(EPS)) / 4
+    value = bce(y, p)
+    assert isinstance(value, float) and np.isfinite(value)
+    assert value == pytest.approx(expected)
+
+
+def test_sigmoid_is_stable_for_large_inputs():
+    z = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        s = sigmoid(z)
+    assert s[0] == 0.0 and s[-1] == 1.0 and s[2] == 0.5
+    np.testing.assert_allclose(s[1:4], 1 / (1 + np.exp(-z[1:4])), rtol=1e-12)  # no lost digits
+
+
+# --- training ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def default_prepared():
+    return mlviz.prepare("logistic-regression")
+
+
+def test_default_run_matches_sklearn_to_1e_3(default_prepared):
+    prepared = default_prepared
+    expected = sklearn_fit(prepared.run.dataset)
+    np.testing.assert_allclose(final_params(prepared.run), expected, rtol=1e-3)
+    assert prepared.run.losses[-1] < prepared.run.losses[0]
+
+
+def test_blobs_run_matches_sklearn_to_1e_3():
+    prepared = mlviz.prepare("logistic-regression", dataset="blobs", seed=2)
+    expected = sklearn_fit(prepared.run.dataset)
+    np.testing.assert_allclose(final_params(prepared.run), expected, rtol=1e-3)
+
+
+def test_every_snapshot_loss_belongs_to_its_own_weights():
+    run = mlviz.prepare("logistic-regression", epochs=200, frames=30).run
+    y = run.dataset.y.astype(float)
+    for snap in run.snapshots:
+        p = sigmoid(run.dataset.X @ snap.params["w"] + float(snap.params["b"]))
+        assert snap.loss == pytest.approx(bce(y, p), rel=1e-12)
+        assert snap.accuracy == pytest.approx(np.mean((p >= 0.5) == (y == 1)))
+    assert run.losses.dtype == float and np.all(np.diff(run.losses) <= 1e-12)
+
+
+def test_batch_step_is_one_gradient_step():
+    config = LogRegConfig(epochs=1, lr=0.7)
+    data = datasets.breast_cancer()
+    first, second = LogRegTrainer(config).run(data)
+    w0, b0 = first.params["w"], float(first.params["b"])
+    gw, gb = bce_gradient(data.X, data.y.astype(float), w0, b0)
+    np.testing.assert_allclose(second.params["w"], w0 - 0.7 * gw)
+    assert float(second.params["b"]) == pytest.approx(b0 - 0.7 * gb)
+
+
+def test_sgd_learns_and_is_deterministic():
+    a = mlviz.prepare("logistic-regression", optimizer="sgd", epochs=20).run
+    b = mlviz.prepare("logistic-regression", optimizer="sgd", epochs=20).run
+    np.testing.assert_array_equal(a.losses, b.losses)
+    assert a.losses[-1] < 0.5 * a.losses[0]
+    c = mlviz.prepare("logistic-regression", optimizer="sgd", epochs=20, seed=5).run
+    assert not np.array_equal(a.losses, c.losses)
+
+
+def test_frames_are_dense_early_sparse_late(default_prepared):
+    run = default_prepared.run
+    epochs = [s.epoch for s in run.snapshots]
+    assert 60 <= len(epochs) <= 100
+    assert epochs[:10] == list(range(10)) and epochs[-1] == run.epochs[-1]
+    gaps = np.diff(epochs)
+    assert np.all(np.diff(gaps) >= 0)  # gaps never shrink
+
+
+@pytest.mark.parametrize("epochs", [1, 50, 300, 15_000, 300_000])
+def test_log_steps_give_about_the_frames_asked_for(epochs):
+    schedule = mlviz.FrameSchedule(log_steps(epochs, 80))
+    count = len(schedule.select(list(range(epochs + 1))))
+    assert count == epochs + 1 if epochs < 80 else 80 <= count <= 100
+
+
+def test_boundary_segment_clips_to_the_square():
+    segment = boundary_segment(np.array([1.0, 1.0]), -1.0, 0.0, 1.0)  # x + y = 1
+    np.testing.assert_allclose(sorted(map(tuple, segment)), [(0.0, 1.0), (1.0, 0.0)])
+    assert boundary_segment(np.array([1.0, 0.0]), -0.25, 0.0, 1.0)[:, 0].tolist() == [0.25, 0.25]
+    assert boundary_segment(np.array([1.0, 1.0]), 5.0, 0.0, 1.0).shape == (0, 2)
+    assert boundary_segment(np.array([0.0, 0.0]), 1.0, 0.0, 1.0).shape == (0, 2)
+
+
+# --- configuration ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("settings, message", [
+    (["lr=-1"], "lr=-1.0 is out of range"),
+    (["dataset=iris"], "choose one of: breast-cancer, blobs"),
+    (["optimizer=adam"], "choose one of: batch, sgd"),
+    (["epochs=ten"], "epochs expects an integer"),
+    (["optimizer=sgd", "epochs=50000"], "too many for optimizer=sgd"),
+    (["grid=2"], "grid=2 is out of range"),
+])
+def test_bad_values_give_one_line_errors(settings, message):
+    with pytest.raises(ConfigError) as error:
+        mlviz.prepare("logistic-regression", settings=settings)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_info_documents_every_hyperparameter(capsys):
+    from mlviz.cli import main
+
+    assert main(["info", "logistic-regression"]) == 0
+    out = capsys.readouterr().out
+    for p in LogRegConfig.params():
+        assert p.name in out and p.help in out
+
+
+# --- images -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_run():
+    return mlviz.prepare("logistic-regression", **IMAGE_RUN).run
+
+
+@pytest.mark.mpl_image_compare
+def test_bce_panel(small_run):
+    return panel_figure(BCECurvePanel(), small_run, frame=12)
+
+
+@pytest.mark.mpl_image_compare
+def test_surface_panel(small_run):
+    return panel_figure(ProbabilitySurfacePanel(), small_run, frame=12, figsize=(5.4, 4.6))
+
+
+@pytest.mark.mpl_image_compare
+def test_boundary_panel(small_run):
+    return panel_figure(DecisionBoundaryPanel(), small_run, frame=12)
+
+
+@pytest.mark.mpl_image_compare
+def test_scene(small_run):
+    prepared = mlviz.prepare("logistic-regression", **IMAGE_RUN)
+    return scene_figure(prepared.scene, small_run, frame=12)
+
+
+@pytest.mark.mpl_image_compare
+def test_scene_blobs():
+    prepared = mlviz.prepare("logistic-regression", dataset="blobs", **IMAGE_RUN)
+    return scene_figure(prepared.scene, prepared.run, frame=-1)

@@ -1,0 +1,245 @@
+"""perceptron: data, the criterion and its gradient, convergence, geometry, config, images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlviz
+from mlviz import ConfigError
+from mlviz.testing import panel_figure, scene_figure
+from mlviz_perceptron.panels import (
+    CriterionPanel, DistanceStripPanel, PlanesPanel, arrow_segments, plane_polygon,
+)
+from mlviz_perceptron.trainer import (
+    PerceptronConfig, PerceptronTrainer, criterion, criterion_gradient, default_dataset,
+    misclassified, signed_distances,
+)
+
+
+@pytest.fixture(scope="module")
+def default_prepared():
+    return mlviz.prepare("perceptron")
+
+
+# --- data -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("grid, margin, seed", [(5, 0.05, 0), (5, 0.05, 7), (4, 0.2, 3),
+                                                (9, 0.02, 1)])
+def test_grid_is_labelled_by_a_plane_no_point_is_near(grid, margin, seed):
+    data = default_dataset(PerceptronConfig(grid=grid, margin=margin, seed=seed))
+    assert data.X.shape == (grid**3, 3)
+    assert np.allclose(np.unique(data.X), np.linspace(-1, 1, grid))
+    normal, offset = data.extra["normal"], data.extra["offset"]
+    assert np.linalg.norm(normal) == pytest.approx(1.0)
+    f = data.X @ normal + offset
+    assert np.abs(f).min() >= margin  # no point on (or near) the plane
+    np.testing.assert_array_equal(data.y, np.where(f > 0, 1, -1))
+    assert min((data.y > 0).sum(), (data.y < 0).sum()) >= 0.2 * grid**3
+
+
+def test_dataset_is_seeded():
+    a, b = default_dataset(PerceptronConfig(seed=4)), default_dataset(PerceptronConfig(seed=4))
+    np.testing.assert_array_equal(a.y, b.y)
+    assert a.extra["normal"].tolist() == b.extra["normal"].tolist()
+    other = default_dataset(PerceptronConfig(seed=5))
+    assert a.extra["normal"].tolist() != other.extra["normal"].tolist()
+
+
+def test_impossible_margin_is_a_one_line_error():
+    with pytest.raises(ConfigError) as error:
+        mlviz.prepare("perceptron", grid=12, margin=0.3)
+    assert "lower margin" in str(error.value) and "\n" not in str(error.value)
+
+
+# --- mathematics ------------------------------------------------------------------------
+
+def test_criterion_gradient_matches_torch_autograd():
+    torch = pytest.importorskip("torch")
+    data = default_dataset(PerceptronConfig())
+    y = data.y.astype(float)
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        w, b = rng.normal(size=3), float(rng.normal(0, 0.3))
+        assert np.abs(y * (data.X @ w + b)).min() > 1e-9  # away from the kinks
+        tw = torch.tensor(w, requires_grad=True)
+        tb = torch.tensor(b, requires_grad=True, dtype=torch.float64)
+        loss = torch.clamp(-torch.tensor(y) * (torch.tensor(data.X) @ tw + tb), min=0).mean()
+        loss.backward()
+        gw, gb = criterion_gradient(data.X, y, w, b)
+        np.testing.assert_allclose(gw, tw.grad.numpy(), rtol=1e-12, atol=1e-15)
+        assert gb == pytest.approx(tb.grad.item(), abs=1e-15)
+        assert criterion(data.X, y, w, b) == pytest.approx(loss.item(), rel=1e-12)
+
+
+def test_criterion_is_the_mean_over_all_points_not_a_hinge():
+    X = np.array([[1.0, 0, 0], [-1.0, 0, 0], [0.5, 0, 0], [0, 0, 0]])
+    y = np.array([1.0, 1.0, -1.0, 1.0])
+    w, b = np.array([2.0, 0, 0]), 0.0
+    # f = 2, -2, 1, 0  →  −y·f = −2, 2, 1, 0  →  mean of max(0, ·) = 3 / 4
+    assert criterion(X, y, w, b) == pytest.approx(0.75)
+    # a correctly classified point within the hinge margin adds nothing here
+    assert criterion(X[:1], y[:1], np.array([0.1, 0, 0]), 0.0) == 0.0
+    # a point exactly on the plane counts as a mistake (the update rule fires on y·f ≤ 0)
+    assert misclassified(X, y, w, b).tolist() == [False, True, True, True]
+
+
+def test_each_update_is_a_gradient_step_on_one_points_criterion():
+    config = PerceptronConfig(epochs=1, shuffle=False, stop_early=False, lr=0.3)
+    data = default_dataset(config)
+    X, y = data.X, data.y.astype(float)
+    first, second = PerceptronTrainer(config).run(data)
+    w, b = first.params["w"].copy(), float(first.params["b"])
+    for i in range(len(y)):  # grid order; each point's criterion max(0, −y(w·x + b))
+        if y[i] * (X[i] @ w + b) <= 0:
+            gw, gb = -y[i] * X[i], -y[i]
+            w, b = w - 0.3 * gw, b - 0.3 * gb
+    np.testing.assert_allclose(second.params["w"], w)
+    assert float(second.params["b"]) == pytest.approx(b)
+
+
+def test_signed_distance_is_geometric():
+    w, b = np.array([0.0, 0.0, 2.0]), -1.0  # the plane z = 0.5, normal +z
+    X = np.array([[0.3, 0.1, 1.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(signed_distances(X, w, b), [0.5, -0.5])
+    np.testing.assert_allclose(signed_distances(X, 10 * w, 10 * b), [0.5, -0.5])
+
+
+# --- training ---------------------------------------------------------------------------
+
+def test_default_run_reaches_zero_misclassified(default_prepared):
+    run = default_prepared.run
+    last = run.snapshots[-1]
+    assert last.misclassified == 0 and last.loss == 0.0
+    assert run.snapshots[0].misclassified > 0
+    assert 10 <= run.n_frames <= 100
+    X, y = run.dataset.X, run.dataset.y
+    w, b = last.params["w"], float(last.params["b"])
+    assert np.all(np.sign(X @ w + b) == y)
+
+
+@pytest.mark.parametrize("overrides", [{"seed": 1}, {"seed": 2, "shuffle": False},
+                                       {"grid": 7, "margin": 0.02, "seed": 3},
+                                       {"lr": 0.05, "seed": 4}])
+def test_separable_data_always_reaches_zero_misclassified(overrides):
+    config = PerceptronConfig(epochs=2000, **overrides)
+    snaps = list(PerceptronTrainer(config).run(default_dataset(config)))
+    assert snaps[-1].misclassified == 0 and snaps[-1].epoch < 2000
+
+
+def test_snapshot_losses_belong_to_their_weights(default_prepared):
+    run = default_prepared.run
+    X, y = run.dataset.X, run.dataset.y.astype(float)
+    for snap in run.snapshots:
+        w, b = snap.params["w"], float(snap.params["b"])
+        assert isinstance(snap.loss, float)
+        assert snap.loss == pytest.approx(np.maximum(0, -y * (X @ w + b)).sum() / len(y))
+        assert snap.misclassified == int((y * (X @ w + b) <= 0).sum())
+
+
+def test_without_early_stop_it_stays_at_zero():
+    run = mlviz.prepare("perceptron", epochs=60, stop_early=False).run
+    assert run.epochs[-1] == 60
+    zero = np.flatnonzero(run.losses == 0.0)
+    assert zero.size and np.all(run.losses[zero[0]:] == 0.0)
+
+
+def test_runs_are_deterministic():
+    a = mlviz.prepare("perceptron", seed=3).run
+    b = mlviz.prepare("perceptron", seed=3).run
+    np.testing.assert_array_equal(a.losses, b.losses)
+    np.testing.assert_array_equal(a.snapshots[-1].params["w"], b.snapshots[-1].params["w"])
+
+
+# --- geometry of the 3D panel -----------------------------------------------------------
+
+@pytest.mark.parametrize("w, b", [([1.0, 1.0, 1.0], 0.0), ([0.2, -0.5, 0.9], 0.4),
+                                  ([0.0, 0.0, 1.0], -0.5), ([1.0, 2.0, 0.0], 1.0)])
+def test_plane_polygon_lies_on_the_plane_with_its_bias(w, b):
+    w = np.array(w)
+    polygon = plane_polygon(w, b)
+    assert len(polygon) >= 3
+    np.testing.assert_allclose(polygon @ w + b, 0.0, atol=1e-12)
+    assert np.all(np.abs(polygon) <= 1 + 1e-12)
+    centre = polygon.mean(axis=0)  # convex and in order: consecutive turns share a sign
+    turns = [np.cross(polygon[i] - centre, polygon[(i + 1) % len(polygon)] - centre) @ w
+             for i in range(len(polygon))]
+    assert all(t > 0 for t in turns) or all(t < 0 for t in turns)
+
+
+def test_plane_polygon_of_an_axis_plane_is_the_square():
+    polygon = plane_polygon(np.array([0.0, 0.0, 1.0]), 0.0)
+    assert sorted(map(tuple, np.round(polygon, 12))) == [
+        (-1.0, -1.0, 0.0), (-1.0, 1.0, 0.0), (1.0, -1.0, 0.0), (1.0, 1.0, 0.0)]
+    assert plane_polygon(np.array([1.0, 1.0, 1.0]), 5.0).shape == (0, 3)  # misses the cube
+
+
+def test_arrow_points_along_the_normal():
+    segments = arrow_segments(np.zeros(3), np.array([0.0, 3.0, 4.0]), length=1.0)
+    np.testing.assert_allclose(segments[0], [[0, 0, 0], [0, 0.6, 0.8]])
+    assert segments.shape == (5, 2, 3)
+
+
+# --- configuration ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("settings, message", [
+    (["lr=0"], "lr=0.0 is out of range"),
+    (["grid=1"], "grid=1 is out of range"),
+    (["margin=0"], "margin=0.0 is out of range"),
+    (["shuffle=maybe"], "shuffle expects true or false"),
+    (["epoch=3"], "did you mean 'epochs'"),
+])
+def test_bad_values_give_one_line_errors(settings, message):
+    with pytest.raises(ConfigError) as error:
+        mlviz.prepare("perceptron", settings=settings)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_info_documents_every_hyperparameter(capsys):
+    from mlviz.cli import main
+
+    assert main(["info", "perceptron"]) == 0
+    out = capsys.readouterr().out
+    for p in PerceptronConfig.params():
+        assert p.name in out and p.help in out
+
+
+# --- images -----------------------------------------------------------------------------
+
+FRAME = 6
+
+
+@pytest.mark.mpl_image_compare
+def test_criterion_panel(default_prepared):
+    return panel_figure(CriterionPanel(), default_prepared.run, frame=FRAME)
+
+
+@pytest.mark.mpl_image_compare
+def test_distance_panel(default_prepared):
+    return panel_figure(DistanceStripPanel(), default_prepared.run, frame=FRAME,
+                        figsize=(3.0, 4.0))
+
+
+@pytest.mark.mpl_image_compare
+def test_planes_panel(default_prepared):
+    return panel_figure(PlanesPanel(), default_prepared.run, frame=FRAME, figsize=(5.4, 4.6))
+
+
+@pytest.mark.mpl_image_compare
+def test_scene(default_prepared):
+    return scene_figure(default_prepared.scene, default_prepared.run, frame=FRAME)
+
+
+@pytest.mark.mpl_image_compare
+def test_scene_converged(default_prepared):
+    return scene_figure(default_prepared.scene, default_prepared.run, frame=-1)
+
+
+def test_plugins_import_neither_matplotlib_nor_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, mlviz_perceptron.plugin, mlviz_logreg.plugin; "
+            "print(sorted(m for m in ('matplotlib', 'torch', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
