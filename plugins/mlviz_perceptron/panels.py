@@ -152,7 +152,7 @@ class PlanesPanel(Panel):
         self.X, self.y = X, y
         ax.computed_zorder = False
         ax.view_init(elev=20, azim=-35)
-        ax.set_box_aspect(None, zoom=0.9)
+        ax.set_box_aspect(None, zoom=0.84)
         for setter, ticks in ((ax.set_xlim, ax.set_xticks), (ax.set_ylim, ax.set_yticks),
                               (ax.set_zlim, ax.set_zticks)):
             setter(*CUBE)
