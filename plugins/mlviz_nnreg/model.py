@@ -1,0 +1,96 @@
+"""The 1-3-1 tanh network as a plain function of its ten parameters, and a least-squares fit.
+
+The parameter vector ``theta`` is laid out as ``[w0 (3), b0 (3), w1 (3), b1]``:
+``f(x) = b1 + sum_j w1[j] * tanh(w0[j] * x + b0[j])``. Everything here is numpy; the Adam
+training in :mod:`.trainer` uses PyTorch with the same layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+HIDDEN = 3
+N_PARAMS = 3 * HIDDEN + 1
+PARAM_NAMES = (
+    *(f"w0[{j}]" for j in range(HIDDEN)),
+    *(f"b0[{j}]" for j in range(HIDDEN)),
+    *(f"w1[{j}]" for j in range(HIDDEN)),
+    "b1",
+)
+
+
+def split(theta: np.ndarray) -> dict[str, np.ndarray]:
+    """The named parts of ``theta``: input weights, hidden biases, output weights, output bias."""
+    theta = np.asarray(theta, dtype=float)
+    h = HIDDEN
+    return {"w0": theta[:h], "b0": theta[h:2 * h], "w1": theta[2 * h:3 * h], "b1": theta[3 * h:]}
+
+
+def predict(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The network's output at every point of ``x`` (1D)."""
+    p = split(theta)
+    hidden = np.tanh(np.outer(x, p["w0"]) + p["b0"])
+    return hidden @ p["w1"] + p["b1"][0]
+
+
+def jacobian(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """d predict / d theta, shape (len(x), 10), by the chain rule."""
+    p = split(theta)
+    hidden = np.tanh(np.outer(x, p["w0"]) + p["b0"])
+    slope = (1.0 - hidden**2) * p["w1"]  # d output / d (pre-activation)
+    return np.column_stack([slope * x[:, None], slope, hidden, np.ones_like(x)])
+
+
+def mse(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
+    residual = predict(theta, x) - y
+    return float(np.mean(residual**2))
+
+
+def mse_gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """d MSE / d theta."""
+    residual = predict(theta, x) - y
+    return 2.0 / len(x) * jacobian(theta, x).T @ residual
+
+
+@dataclass(frozen=True)
+class LeastSquaresFit:
+    theta: np.ndarray
+    mse: float
+    iterations: int
+
+
+def levenberg_marquardt(
+    theta: np.ndarray, x: np.ndarray, y: np.ndarray, max_iter: int = 2000, damping: float = 1.0
+) -> LeastSquaresFit:
+    """Minimise the sum of squared residuals by Levenberg–Marquardt.
+
+    Each step solves the damped Gauss–Newton system ``[J; sqrt(lambda) D] step = [-r; 0]`` by
+    least squares (no normal equations: the Jacobian of this model is nearly singular), with
+    Marquardt's scaling ``D`` = the largest column norms of ``J`` seen so far. A step that does
+    not lower the cost is retried with four times the damping; an accepted one divides it by 3.
+    """
+    theta = np.array(theta, dtype=float)
+    residual = predict(theta, x) - y
+    cost = float(residual @ residual)
+    scale = np.zeros(theta.size)
+    zeros = np.zeros(theta.size)
+    iterations = 0
+    for iterations in range(1, max_iter + 1):
+        jac = jacobian(theta, x)
+        scale = np.maximum(scale, np.linalg.norm(jac, axis=0))
+        for _ in range(60):
+            system = np.vstack([jac, np.sqrt(damping) * np.diag(scale + 1e-12)])
+            step = np.linalg.lstsq(system, -np.concatenate([residual, zeros]), rcond=None)[0]
+            trial = theta + step
+            trial_residual = predict(trial, x) - y
+            trial_cost = float(trial_residual @ trial_residual)
+            if trial_cost < cost:
+                break
+            damping *= 4.0
+        else:  # no step lowers the cost any more: a minimum, as far as floats can tell
+            break
+        theta, residual, cost = trial, trial_residual, trial_cost
+        damping = max(damping / 3.0, 1e-15)
+    return LeastSquaresFit(theta=theta, mse=cost / len(x), iterations=iterations)

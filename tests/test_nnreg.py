@@ -1,0 +1,171 @@
+"""nn-regression: the model against torch, Levenberg–Marquardt against scipy and autograd,
+Adam against a hand-written Adam, the stopping rule, and the pictures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import mlviz
+from mlviz import ConfigError
+from mlviz.testing import panel_figure, scene_figure
+from mlviz_nnreg.model import (
+    N_PARAMS, PARAM_NAMES, jacobian, levenberg_marquardt, mse, mse_gradient, predict,
+)
+from mlviz_nnreg.panels import FitPanel, NNRegLossPanel, ParamsPanel
+from mlviz_nnreg.trainer import NNRegConfig, NNRegTrainer, default_dataset, initial_theta
+
+X = np.linspace(0.0, 1.0, 50)
+Y = np.cbrt(X)
+
+
+def torch_mse(theta: torch.Tensor) -> torch.Tensor:
+    """The same network written with torch.nn layers (an independent implementation)."""
+    net = torch.nn.Sequential(torch.nn.Linear(1, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    net = net.double()
+    params = {
+        "0.weight": theta[0:3].reshape(3, 1), "0.bias": theta[3:6],
+        "2.weight": theta[6:9].reshape(1, 3), "2.bias": theta[9:10],
+    }
+    out = torch.func.functional_call(net, params, (torch.tensor(X)[:, None],))
+    return torch.mean((out[:, 0] - torch.tensor(Y)) ** 2)
+
+
+def test_model_has_ten_parameters_and_matches_torch_layers():
+    assert N_PARAMS == len(PARAM_NAMES) == 10
+    theta = np.random.default_rng(1).normal(size=10)
+    t = torch.tensor(theta, requires_grad=True)
+    loss = torch_mse(t)
+    loss.backward()
+    assert mse(theta, X, Y) == pytest.approx(loss.item(), rel=1e-12)
+    np.testing.assert_allclose(mse_gradient(theta, X, Y), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_jacobian_matches_finite_differences():
+    theta = np.random.default_rng(2).normal(size=10)
+    eps = 1e-6
+    numeric = np.column_stack([
+        (predict(theta + eps * e, X) - predict(theta - eps * e, X)) / (2 * eps)
+        for e in np.eye(10)
+    ])
+    np.testing.assert_allclose(jacobian(theta, X), numeric, atol=1e-7)
+
+
+def test_least_squares_reaches_a_stationary_point_as_good_as_scipy():
+    from scipy.optimize import least_squares
+
+    start = initial_theta(NNRegConfig())
+    fit = levenberg_marquardt(start, X, Y, max_iter=NNRegConfig().lsq_iters)
+    theta = torch.tensor(fit.theta, requires_grad=True)
+    torch_mse(theta).backward()
+    start_grad = np.abs(mse_gradient(start, X, Y)).max()
+    assert np.abs(theta.grad.numpy()).max() < 1e-6 * start_grad  # (near) zero gradient
+    reference = least_squares(lambda p: predict(p, X) - Y, start, method="lm",
+                              xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
+    assert fit.mse == pytest.approx(mse(fit.theta, X, Y))
+    assert fit.mse < 1e-6
+    assert fit.mse <= 1.01 * np.mean(reference.fun**2)
+
+
+def test_adam_is_torch_adam_step_for_step():
+    """The trainer's trajectory equals Adam written out by hand on the numpy gradient."""
+    config = NNRegConfig(max_epochs=40, lsq_iters=0)
+    snaps = list(NNRegTrainer(config).run(default_dataset(config)))
+    theta = initial_theta(config)
+    m = np.zeros(10)
+    v = np.zeros(10)
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, config.lr
+    for t, snap in enumerate(snaps, start=1):
+        np.testing.assert_allclose(snap.theta, theta, rtol=1e-9, atol=1e-12)
+        assert snap.loss == pytest.approx(mse(theta, X, Y), rel=1e-10)
+        g = mse_gradient(theta, X, Y)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        theta = theta - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    assert [s.epoch for s in snaps] == list(range(41))
+
+
+def test_stops_below_tol_and_least_squares_beats_adam():
+    config = NNRegConfig(tol=1e-3)
+    snaps = list(NNRegTrainer(config).run(default_dataset(config)))
+    losses = np.array([s.loss for s in snaps])
+    assert losses[-1] < 1e-3 <= losses[:-1].min()
+    final = snaps[-1]
+    assert final.lsq_loss <= final.loss
+    assert final.lsq_loss == pytest.approx(mse(final.lsq_theta, X, Y))
+    # two good fits, different parameters
+    assert np.abs(final.lsq_theta - final.theta).max() > 1.0
+
+
+def test_epoch_limit_and_reproducibility():
+    config = NNRegConfig(max_epochs=25, lsq_iters=50, seed=3)
+    a = list(NNRegTrainer(config).run(default_dataset(config)))
+    b = list(NNRegTrainer(config).run(default_dataset(config)))
+    assert len(a) == 26
+    assert all(np.array_equal(s.theta, t.theta) and s.loss == t.loss for s, t in zip(a, b))
+    other = list(NNRegTrainer(config.replace(seed=4)).run(default_dataset(config)))
+    assert not np.array_equal(a[0].theta, other[0].theta)
+
+
+def test_config_checks_the_view_range():
+    with pytest.raises(ConfigError, match="view_max"):
+        NNRegConfig(fit_max=2.0, view_max=1.5)
+    assert {p.name for p in NNRegConfig.params()} >= {
+        "lr", "tol", "max_epochs", "init_scale", "n_points", "fit_max", "view_max", "lsq_iters",
+    }
+
+
+def test_plugins_import_neither_torch_nor_matplotlib():
+    code = ("import sys, mlviz_nnreg.plugin, mlviz_nudging.plugin; "
+            "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_scene_draws_without_the_least_squares_fit():
+    prepared = mlviz.prepare("nn-regression", max_epochs=20, lsq_iters=0, init_scale=0.0)
+    fig = scene_figure(prepared.scene, prepared.run, frame=-1)
+    fit_ax = fig.axes[0]
+    assert len(fit_ax.get_legend().get_texts()) == 3  # truth, data, Adam: no least squares
+    assert prepared.run.snapshots[-1].lsq_theta is None
+
+
+# --- pictures: a short run (400 epochs) keeps them fast -----------------------------------
+
+@pytest.fixture(scope="module")
+def short_run():
+    return mlviz.prepare("nn-regression", max_epochs=400)
+
+
+FRAME = -1
+
+
+def test_default_schedule_is_dense_early(short_run):
+    epochs = [s.epoch for s in short_run.run.snapshots]
+    assert epochs[:11] == list(range(11))
+    assert epochs[-1] == 400 and len(epochs) < 40
+
+
+@pytest.mark.mpl_image_compare
+def test_nnreg_fit_panel(short_run):
+    return panel_figure(FitPanel(), short_run.run, frame=FRAME, figsize=(5.6, 4.0))
+
+
+@pytest.mark.mpl_image_compare
+def test_nnreg_loss_panel(short_run):
+    return panel_figure(NNRegLossPanel(), short_run.run, frame=FRAME)
+
+
+@pytest.mark.mpl_image_compare
+def test_nnreg_params_panel(short_run):
+    return panel_figure(ParamsPanel(), short_run.run, frame=FRAME)
+
+
+@pytest.mark.mpl_image_compare
+def test_nnreg_scene(short_run):
+    return scene_figure(short_run.scene, short_run.run, frame=18)
