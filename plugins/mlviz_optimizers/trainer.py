@@ -1,0 +1,184 @@
+"""Race torch.optim's SGD, SGD with momentum, RMSprop and Adam on a 2D surface.
+
+torch is imported only when the race starts (``mlviz list`` stays instant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from mlviz import Config, ConfigError, Dataset, Snapshot, param
+
+from .surfaces import OPTIMIZERS, SURFACES, Surface
+
+#: A racer is stopped (and drawn no further) once a coordinate exceeds this size.
+DIVERGED = 1e6
+
+
+def _tuned(kind: str) -> str:
+    values = ", ".join(f"{name} {s.lr[kind]:g}" for name, s in SURFACES.items())
+    return f"(0: tuned for the surface: {values})"
+
+
+@dataclass(frozen=True)
+class OptimizersConfig(Config):
+    seed: int = param(0, "random seed; the race itself is deterministic, the seed only "
+                         "picks the point for start=random", min=0)
+    surface: Literal["rosenbrock", "saddle", "himmelblau"] = param(
+        "rosenbrock", "the surface to minimise: Rosenbrock's valley, a saddle between two "
+        "minima (x² − y² + y⁴/4), or Himmelblau's four minima"
+    )
+    steps: int = param(0, "optimisation steps (0: the surface's default: "
+                          + ", ".join(f"{n} {s.steps}" for n, s in SURFACES.items()) + ")",
+                       min=0, max=100_000)
+    start: str = param("auto", "where every optimizer starts: 'auto' (the surface's start: "
+                       + ", ".join(f"{n} {s.start}" for n, s in SURFACES.items())
+                       + "), 'random' (uniform in the view, from seed) or 'x,y'")
+    lr_sgd: float = param(0.0, "learning rate of plain SGD " + _tuned("sgd"), min=0.0, max=10.0)
+    lr_momentum: float = param(0.0, "learning rate of SGD with momentum " + _tuned("momentum"),
+                               min=0.0, max=10.0)
+    momentum: float = param(0.9, "momentum coefficient of SGD with momentum", min=0.0,
+                            max=0.999)
+    lr_rmsprop: float = param(0.0, "learning rate of RMSprop (alpha 0.99) " + _tuned("rmsprop"),
+                              min=0.0, max=10.0)
+    lr_adam: float = param(0.0, "learning rate of Adam (betas 0.9, 0.999) " + _tuned("adam"),
+                           min=0.0, max=10.0)
+
+    def validate(self) -> None:
+        self.start_point()
+
+    @property
+    def spec(self) -> Surface:
+        return SURFACES[self.surface]
+
+    @property
+    def n_steps(self) -> int:
+        return self.steps or self.spec.steps
+
+    def learning_rates(self) -> dict[str, float]:
+        """Each optimizer's learning rate: the one set, or the surface's tuned one."""
+        chosen = {"sgd": self.lr_sgd, "momentum": self.lr_momentum,
+                  "rmsprop": self.lr_rmsprop, "adam": self.lr_adam}
+        return {key: value or self.spec.lr[key] for key, value in chosen.items()}
+
+    def start_point(self) -> tuple[float, float]:
+        """The common starting point (raises :class:`ConfigError` for a malformed ``start``)."""
+        spec = self.spec
+        text = self.start.strip().lower()
+        if text == "auto":
+            return spec.start
+        if text == "random":
+            rng = np.random.default_rng(self.seed)
+            return (float(rng.uniform(*spec.xlim)), float(rng.uniform(*spec.ylim)))
+        try:
+            x, y = (float(v) for v in text.split(","))
+        except ValueError:
+            raise ConfigError(
+                f"start={self.start!r}: expected 'auto', 'random' or two numbers 'x,y'"
+            ) from None
+        if not (np.isfinite(x) and np.isfinite(y)):
+            raise ConfigError(f"start={self.start!r}: coordinates must be finite")
+        return (x, y)
+
+
+@dataclass(frozen=True)
+class RaceSnapshot(Snapshot):
+    """Every racer after ``epoch`` steps, one row per optimizer (order of OPTIMIZERS).
+
+    ``positions`` (4, 2) and ``values`` (4,) are NaN for a racer that diverged. ``loss`` is
+    the leader's gap f − f_min. The final snapshot also holds the whole race: ``path``
+    (steps + 1, 4, 2) and ``path_values`` (steps + 1, 4), for the trails and loss curves.
+    """
+
+    positions: np.ndarray = None
+    values: np.ndarray = None
+    path: np.ndarray | None = None
+    path_values: np.ndarray | None = None
+
+
+def make_optimizer(key: str, point, lr: float, momentum: float):
+    import torch
+
+    if key == "sgd":
+        return torch.optim.SGD([point], lr=lr)
+    if key == "momentum":
+        return torch.optim.SGD([point], lr=lr, momentum=momentum)
+    if key == "rmsprop":
+        return torch.optim.RMSprop([point], lr=lr)
+    if key == "adam":
+        return torch.optim.Adam([point], lr=lr)
+    raise ValueError(f"unknown optimizer {key!r}")
+
+
+class RaceTrainer:
+    """Each optimizer moves its own copy of the start point downhill, one step per epoch."""
+
+    def __init__(self, config: OptimizersConfig) -> None:
+        self.config = config
+
+    def run(self, dataset: Dataset) -> Iterator[RaceSnapshot]:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # tiny models: more threads only spin against each other
+        try:
+            yield from self._steps(dataset)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _steps(self, dataset: Dataset) -> Iterator[RaceSnapshot]:
+        import torch
+
+        config = self.config
+        spec = config.spec
+        steps = config.n_steps
+        start = config.start_point()
+        rates = config.learning_rates()
+        points = [torch.tensor(start, dtype=torch.float64, requires_grad=True)
+                  for _ in OPTIMIZERS]
+        optimizers = [make_optimizer(key, p, rates[key], config.momentum)
+                      for (key, _), p in zip(OPTIMIZERS, points)]
+        active = [True] * len(OPTIMIZERS)
+        path = np.full((steps + 1, len(OPTIMIZERS), 2), np.nan)
+        path_values = np.full((steps + 1, len(OPTIMIZERS)), np.nan)
+        for step in range(steps + 1):
+            values = []
+            for k, (point, optimizer) in enumerate(zip(points, optimizers)):
+                values.append(None)
+                if not active[k]:
+                    continue
+                optimizer.zero_grad()
+                value = spec.f(point[0], point[1])
+                xy = point.detach().numpy()
+                if not (torch.isfinite(value) and np.all(np.abs(xy) < DIVERGED)):
+                    active[k] = False
+                    continue
+                values[k] = value
+                path[step, k] = xy
+                path_values[step, k] = value.item()
+            gaps = path_values[step] - spec.f_min
+            finite = gaps[np.isfinite(gaps)]
+            last = step == steps
+            yield RaceSnapshot(
+                epoch=step, loss=float(finite.min()) if finite.size else float("nan"),
+                params={"positions": path[step]}, positions=path[step],
+                values=path_values[step],
+                path=path if last else None, path_values=path_values if last else None,
+            )
+            if not last:
+                for value, optimizer in zip(values, optimizers):
+                    if value is not None:
+                        value.backward()
+                        optimizer.step()
+
+
+def race_dataset(config: OptimizersConfig) -> Dataset:
+    """The 'data' of a race is just its starting point (the surface is the objective)."""
+    spec = config.spec
+    return Dataset(np.array([config.start_point()]), feature_names=("x", "y"),
+                   target_name="f", name=spec.name,
+                   description=f"start point on f(x, y) = {spec.formula}")

@@ -1,0 +1,139 @@
+"""Parabola panels: both fits on the training range, their extrapolation, and their losses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlviz import Panel
+from mlviz.style import CATEGORICAL
+
+from .trainer import NETS, prediction_grid
+
+#: Colour and legend label of each network, in the order of :data:`NETS`.
+COLORS = {"sigmoid": CATEGORICAL[1], "relu": CATEGORICAL[0]}
+TRUTH = "#555555"
+TRAIN_SHADE = "#e8e8e8"
+
+
+def net_labels(config) -> dict[str, str]:
+    return {
+        "sigmoid": f"sigmoid 1-{config.sigmoid_units}-1",
+        "relu": f"ReLU 1-{config.relu_units}-{config.relu_units}-1",
+    }
+
+
+class _CurvesPanel(Panel):
+    """Both networks' curves over ``[−half_width, half_width]`` with the data and y = x²."""
+
+    shade_training_range = False
+
+    def _half_width(self, config) -> float:
+        raise NotImplementedError
+
+    def setup(self, ax, run) -> None:
+        config = run.config
+        half = self._half_width(config)
+        grid = prediction_grid(config)
+        self.visible = np.abs(grid) <= half + 1e-9
+        self.x = grid[self.visible]
+        x_data, y_data = run.dataset.X[:, 0], np.asarray(run.dataset.y, dtype=float)
+        truth = self.x**2
+        curves = np.concatenate([s.curves[:, self.visible].ravel() for s in run.snapshots])
+        values = np.concatenate([curves[np.isfinite(curves)], truth, y_data])
+        # The networks may wander far early on; keep the parabola and the data in full view.
+        lo = max(float(values.min()), -0.35 * float(truth.max()))
+        hi = min(float(values.max()), 1.35 * float(truth.max()))
+        pad = 0.05 * (hi - lo)
+        ax.set_xlim(-half * 1.03, half * 1.03)
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.grid(True)
+        if self.shade_training_range:
+            ax.axvspan(-config.train_range, config.train_range, color=TRAIN_SHADE, zorder=0,
+                       label="training range")
+        ax.plot(self.x, truth, "--", color=TRUTH, linewidth=1.3, zorder=1, label="y = x²")
+        self.dots = ax.scatter(x_data, y_data, s=22, color="black", zorder=4,
+                               label="training data")
+        labels = net_labels(config)
+        self.lines = [
+            ax.plot([], [], color=COLORS[name], linewidth=2.2, zorder=3, label=labels[name])[0]
+            for name in NETS
+        ]
+        ax.legend(loc="upper center", ncol=2, fontsize=7.5, handlelength=1.6,
+                  columnspacing=1.0)
+        self.ax = ax
+
+    def update(self, snapshot):
+        for line, curve in zip(self.lines, snapshot.curves):
+            line.set_data(self.x, curve[self.visible])
+        return [*self.lines, self.dots]  # the data stay drawn above the curves
+
+
+class ParabolaFitPanel(_CurvesPanel):
+    """The two fits on the training range, against the data."""
+
+    name = "parabola-fit"
+
+    def _half_width(self, config) -> float:
+        return config.train_range
+
+    def setup(self, ax, run) -> None:
+        super().setup(ax, run)
+        ax.set_title("Fit on the training range")
+
+
+class ParabolaExtrapolationPanel(_CurvesPanel):
+    """The two fits far beyond the data: sigmoids flatten out, ReLUs continue as lines."""
+
+    name = "parabola-extrapolation"
+    shade_training_range = True
+
+    def _half_width(self, config) -> float:
+        return config.view_range
+
+    def setup(self, ax, run) -> None:
+        super().setup(ax, run)
+        ax.set_title("Extrapolation beyond the data")
+
+
+class ParabolaLossPanel(Panel):
+    """Both networks' training MSE per epoch, on a log scale."""
+
+    name = "parabola-loss"
+
+    def setup(self, ax, run) -> None:
+        history = run.snapshots[-1].history
+        if history is None:
+            raise ValueError("parabola-loss needs the loss history on the run's last snapshot")
+        self.history = history
+        self.epochs = np.arange(len(history))
+        finite = history[np.isfinite(history) & (history > 0)]
+        ax.set_title("Training loss")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("mean squared error")
+        ax.set_yscale("log")
+        ax.grid(True)
+        last = max(len(history) - 1, 1)
+        ax.set_xlim(-0.02 * last, 1.02 * last)
+        if finite.size:
+            ax.set_ylim(finite.min() / 2.0, finite.max() * 2.0)
+        labels = net_labels(run.config)
+        self.lines, self.markers = [], []
+        for name in NETS:
+            self.lines.append(ax.plot([], [], color=COLORS[name], label=labels[name])[0])
+            self.markers.append(ax.plot([], [], "o", color=COLORS[name], markersize=5)[0])
+        ax.legend(loc="lower left", fontsize=7.5)
+        self.label = ax.text(0.97, 0.97, "", transform=ax.transAxes, ha="right", va="top",
+                             fontsize=8, family="DejaVu Sans Mono")
+
+    def update(self, snapshot):
+        stop = snapshot.epoch + 1
+        for k, (line, marker) in enumerate(zip(self.lines, self.markers)):
+            line.set_data(self.epochs[:stop], self.history[:stop, k])
+            marker.set_data([snapshot.epoch], [snapshot.mse[k]])
+        self.label.set_text(
+            f"epoch {snapshot.epoch}\n"
+            + "\n".join(f"{name:<7} {mse:9.3g}" for name, mse in zip(NETS, snapshot.mse))
+        )
+        return [*self.lines, *self.markers, self.label]

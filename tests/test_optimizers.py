@@ -1,0 +1,172 @@
+"""optimizers: torch.optim racers checked against update rules and gradients written by hand."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mlviz
+from mlviz import ConfigError
+from mlviz.testing import panel_figure, scene_figure
+from mlviz_optimizers.panels import RaceContourPanel, RaceLossPanel, RaceSurfacePanel
+from mlviz_optimizers.plugin import race_scene
+from mlviz_optimizers.surfaces import OPTIMIZERS, SURFACES
+from mlviz_optimizers.trainer import OptimizersConfig, RaceTrainer, race_dataset
+
+ORDER = [key for key, _ in OPTIMIZERS]
+
+
+def gradient(surface: str, x: float, y: float) -> np.ndarray:
+    """∇f derived by hand (independent of torch.autograd)."""
+    if surface == "rosenbrock":
+        return np.array([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
+    if surface == "saddle":
+        return np.array([2 * x, -2 * y + y**3])
+    a, b = x**2 + y - 11, x + y**2 - 7
+    return np.array([4 * x * a + 2 * b, 2 * a + 4 * y * b])
+
+
+def race(**overrides):
+    config = OptimizersConfig(**overrides)
+    return config, list(RaceTrainer(config).run(race_dataset(config)))
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_first_steps_follow_the_textbook_update_rules(surface):
+    config, snaps = race(surface=surface, steps=2)
+    rates = config.learning_rates()
+    p0 = np.array(config.start_point())
+    g0 = gradient(surface, *p0)
+    at = {key: [s.positions[ORDER.index(key)] for s in snaps] for key in ORDER}
+    # SGD: p1 = p0 − lr ∇f(p0)
+    np.testing.assert_allclose(at["sgd"][1], p0 - rates["sgd"] * g0, rtol=1e-12)
+    # momentum: v1 = g0, v2 = β v1 + g1
+    lr, beta = rates["momentum"], config.momentum
+    p1 = p0 - lr * g0
+    np.testing.assert_allclose(at["momentum"][1], p1, rtol=1e-12)
+    np.testing.assert_allclose(at["momentum"][2], p1 - lr * (beta * g0 + gradient(surface, *p1)),
+                               rtol=1e-12)
+    # RMSprop (alpha 0.99, eps 1e-8): v1 = 0.01 g0², p1 = p0 − lr g0 / (√v1 + eps)
+    lr = rates["rmsprop"]
+    np.testing.assert_allclose(at["rmsprop"][1],
+                               p0 - lr * g0 / (np.sqrt(0.01 * g0**2) + 1e-8), rtol=1e-12)
+    # Adam: bias-corrected m̂1 = g0, v̂1 = g0², so p1 = p0 − lr g0 / (|g0| + eps)
+    lr = rates["adam"]
+    np.testing.assert_allclose(at["adam"][1], p0 - lr * g0 / (np.abs(g0) + 1e-8), rtol=1e-12)
+    # the values recorded are f at the recorded positions
+    spec = SURFACES[surface]
+    for snap in snaps:
+        np.testing.assert_allclose(snap.values, spec.f(snap.positions[:, 0], snap.positions[:, 1]))
+        assert snap.loss == pytest.approx(np.min(snap.values) - spec.f_min)
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_known_minima_are_stationary_and_lowest(surface):
+    spec = SURFACES[surface]
+    for x, y in spec.minima + spec.saddles:
+        np.testing.assert_allclose(gradient(surface, x, y), 0.0, atol=1e-9)
+        assert np.isclose(spec.f(x, y), spec.f_min) or (x, y) in spec.saddles
+    # no grid point is lower than f_min, and the hand-written gradient matches finite differences
+    X, Y = np.meshgrid(np.linspace(*spec.xlim, 201), np.linspace(*spec.ylim, 201))
+    assert spec.f(X, Y).min() >= spec.f_min - 1e-9
+    rng = np.random.default_rng(0)
+    for x, y in rng.uniform([spec.xlim[0], spec.ylim[0]], [spec.xlim[1], spec.ylim[1]], (5, 2)):
+        h = 1e-6
+        fd = [(spec.f(x + h, y) - spec.f(x - h, y)) / (2 * h),
+              (spec.f(x, y + h) - spec.f(x, y - h)) / (2 * h)]
+        np.testing.assert_allclose(gradient(surface, x, y), fd, rtol=1e-5, atol=1e-4)
+
+
+def test_rosenbrock_race_with_defaults():
+    config, snaps = race()
+    final = snaps[-1].positions
+    assert len(snaps) == config.n_steps + 1 == 1001
+    assert np.linalg.norm(final[ORDER.index("adam")] - (1, 1)) < 0.05
+    assert np.linalg.norm(final[ORDER.index("momentum")] - (1, 1)) < 0.05
+    # plain SGD at the same learning rate as momentum is still far up the valley
+    assert np.linalg.norm(final[ORDER.index("sgd")] - (1, 1)) > 1.0
+    np.testing.assert_array_equal(snaps[-1].path[:, :, :], np.array([s.positions for s in snaps]))
+
+
+def test_saddle_traps_plain_sgd_longest():
+    _, snaps = race(surface="saddle")
+    escaped = {key: next(s.epoch for s in snaps if abs(s.positions[k, 1]) > 0.5)
+               for k, key in enumerate(ORDER)}
+    assert escaped["sgd"] > 2 * max(escaped[k] for k in ("momentum", "rmsprop", "adam"))
+
+
+def test_himmelblau_racers_end_in_known_minima():
+    _, snaps = race(surface="himmelblau")
+    minima = np.array(SURFACES["himmelblau"].minima)
+    ends = [np.linalg.norm(minima - p, axis=1).argmin() for p in snaps[-1].positions]
+    for p, m in zip(snaps[-1].positions, ends):
+        assert np.linalg.norm(minima[m] - p) < 1e-3
+    assert len(set(ends)) == 2  # momentum overshoots into another basin
+
+
+def test_a_diverging_racer_is_stopped_not_fatal():
+    _, snaps = race(lr_sgd=0.01, steps=50)
+    k = ORDER.index("sgd")
+    assert np.isnan(snaps[-1].positions[k]).all() and np.isnan(snaps[-1].values[k])
+    assert np.isfinite(snaps[-1].loss)
+    assert np.isfinite(snaps[-1].positions[ORDER.index("adam")]).all()
+
+
+def test_start_setting_and_reproducibility():
+    assert OptimizersConfig(start="0.5, -1").start_point() == (0.5, -1.0)
+    a = OptimizersConfig(start="random", seed=3).start_point()
+    assert a == OptimizersConfig(start="random", seed=3).start_point()
+    assert a != OptimizersConfig(start="random", seed=4).start_point()
+    for bad in ("1", "x,y", "1,2,3", "nan,1"):
+        with pytest.raises(ConfigError, match="start"):
+            OptimizersConfig(start=bad)
+    _, first = race(steps=20)
+    _, second = race(steps=20)
+    np.testing.assert_array_equal(first[-1].path, second[-1].path)
+
+
+def test_plugin_imports_neither_torch_nor_matplotlib():
+    code = ("import sys, mlviz_optimizers.plugin; "
+            "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_hyperparameter_is_documented():
+    for info in OptimizersConfig.params():
+        assert len(info.help) > 10, info.name
+
+
+# --- images: a short race at a fixed frame ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def short_race():
+    return mlviz.prepare("optimizers", steps=200).run
+
+
+@pytest.mark.mpl_image_compare
+def test_contour_panel(short_race):
+    return panel_figure(RaceContourPanel(), short_race, frame=-1, figsize=(4.8, 5.0))
+
+
+@pytest.mark.mpl_image_compare
+def test_surface_panel(short_race):
+    return panel_figure(RaceSurfacePanel(), short_race, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_loss_panel(short_race):
+    return panel_figure(RaceLossPanel(), short_race, frame=30)
+
+
+@pytest.mark.mpl_image_compare
+def test_scene(short_race):
+    return scene_figure(race_scene(short_race.config), short_race, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_saddle_scene():
+    run = mlviz.prepare("optimizers", surface="saddle", steps=150).run
+    return scene_figure(race_scene(run.config), run, frame=-1)

@@ -1,0 +1,164 @@
+"""parabola: two PyTorch networks on y = x², checked against a numpy forward pass,
+finite-difference gradients and each other."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mlviz
+from mlviz import ConfigError
+from mlviz.testing import panel_figure, scene_figure
+from mlviz_parabola.panels import (
+    ParabolaExtrapolationPanel,
+    ParabolaFitPanel,
+    ParabolaLossPanel,
+)
+from mlviz_parabola.plugin import parabola_scene
+from mlviz_parabola.trainer import (
+    NETS,
+    ParabolaConfig,
+    ParabolaTrainer,
+    default_dataset,
+    prediction_grid,
+)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def forward(name: str, params, x: np.ndarray) -> np.ndarray:
+    """Both networks written out in numpy from a snapshot's parameters (the oracle)."""
+    p = {k.split(".", 1)[1]: v for k, v in params.items() if k.startswith(name + ".")}
+    h = x[:, None]
+    if name == "sigmoid":
+        h = sigmoid(h @ p["0.weight"].T + p["0.bias"])
+        return (h @ p["2.weight"].T + p["2.bias"])[:, 0]
+    h = np.maximum(h @ p["0.weight"].T + p["0.bias"], 0.0)
+    h = np.maximum(h @ p["2.weight"].T + p["2.bias"], 0.0)
+    return (h @ p["4.weight"].T + p["4.bias"])[:, 0]
+
+
+def train(**overrides):
+    config = ParabolaConfig(**overrides)
+    dataset = default_dataset(config)
+    return config, dataset, list(ParabolaTrainer(config).run(dataset))
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return train()
+
+
+def test_loss_is_the_mse_of_the_snapshot_predictions():
+    config, dataset, snaps = train(epochs=40, noise=1.0)
+    x, y = dataset.X[:, 0], dataset.y
+    grid = prediction_grid(config)
+    for snap in snaps[::7] + snaps[-1:]:
+        for k, name in enumerate(NETS):
+            fitted = forward(name, snap.params, x)
+            np.testing.assert_allclose(snap.fitted[k], fitted, rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(snap.curves[k], forward(name, snap.params, grid),
+                                       rtol=1e-10, atol=1e-10)
+            assert snap.mse[k] == pytest.approx(np.mean((fitted - y) ** 2), rel=1e-10)
+        assert snap.loss == pytest.approx(snap.mse.sum(), rel=1e-12)
+    np.testing.assert_array_equal(snaps[-1].history, np.array([s.mse for s in snaps]))
+    assert all(s.history is None for s in snaps[:-1])
+    assert [s.epoch for s in snaps] == list(range(41))
+
+
+def test_sgd_step_follows_the_finite_difference_gradient():
+    lr = 1e-4
+    config, dataset, snaps = train(epochs=1, optimizer="sgd", lr=lr, noise=2.0)
+    x, y = dataset.X[:, 0], dataset.y
+    before, after = snaps[0].params, snaps[1].params
+    eps = 1e-6
+    for key, value in before.items():
+        name = key.split(".")[0]
+        grad = np.zeros(value.size)
+        for i in range(value.size):
+            shifted = []
+            for sign in (1, -1):
+                params = {k: np.array(v) for k, v in before.items()}
+                params[key].flat[i] += sign * eps
+                shifted.append(np.mean((forward(name, params, x) - y) ** 2))
+            grad[i] = (shifted[0] - shifted[1]) / (2 * eps)
+        # first SGD step with momentum: the buffer is the gradient itself
+        np.testing.assert_allclose(after[key].ravel(), value.ravel() - lr * grad,
+                                   rtol=0, atol=1e-9)
+
+
+def test_relu_net_fits_far_better_than_the_sigmoid_net(default_run):
+    config, dataset, snaps = default_run
+    sigmoid_mse, relu_mse = snaps[-1].mse
+    assert relu_mse < 0.5
+    assert sigmoid_mse > 20 * relu_mse
+    assert sigmoid_mse < snaps[0].mse[0]  # it learns something, it is no flat line
+    # Extrapolation: at x = ±10 the sigmoid net stays near its value at the data's edge,
+    # the ReLU net keeps rising (roughly linearly) but falls short of 100.
+    grid = prediction_grid(config)
+    edge, far = np.abs(grid - 5).argmin(), np.abs(grid - 10).argmin()
+    sig, relu = snaps[-1].curves
+    assert abs(sig[far] - sig[edge]) < 2.0
+    assert relu[far] > relu[edge] + 15 and relu[far] < 100
+
+
+def test_same_seed_same_run_other_seed_other_run():
+    _, _, a = train(epochs=30)
+    _, _, b = train(epochs=30)
+    _, _, c = train(epochs=30, seed=1)
+    np.testing.assert_array_equal(a[-1].history, b[-1].history)
+    np.testing.assert_array_equal(a[-1].curves, b[-1].curves)
+    assert not np.array_equal(a[-1].history, c[-1].history)
+
+
+def test_dataset_and_config_checks():
+    config = ParabolaConfig(n_points=11)
+    np.testing.assert_allclose(default_dataset(config).X[:, 0], np.arange(-5.0, 6.0))
+    np.testing.assert_allclose(default_dataset(config).y, np.arange(-5.0, 6.0) ** 2)
+    with pytest.raises(ConfigError, match="view_range"):
+        ParabolaConfig(view_range=4.0)
+    with pytest.raises(ConfigError):
+        ParabolaConfig.from_overrides({"optimizer": "lbfgs"})
+
+
+def test_plugin_imports_neither_torch_nor_matplotlib():
+    code = ("import sys, mlviz_parabola.plugin; "
+            "assert 'torch' not in sys.modules and 'matplotlib' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_hyperparameter_is_documented():
+    for info in ParabolaConfig.params():
+        assert len(info.help) > 10, info.name
+
+
+# --- images: a short run at a fixed frame --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def short_run():
+    return mlviz.prepare("parabola", epochs=300).run
+
+
+@pytest.mark.mpl_image_compare
+def test_fit_panel(short_run):
+    return panel_figure(ParabolaFitPanel(), short_run, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_extrapolation_panel(short_run):
+    return panel_figure(ParabolaExtrapolationPanel(), short_run, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_loss_panel(short_run):
+    return panel_figure(ParabolaLossPanel(), short_run, frame=25)
+
+
+@pytest.mark.mpl_image_compare
+def test_scene(short_run):
+    return scene_figure(parabola_scene(short_run.config), short_run, frame=-1)
