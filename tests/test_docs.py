@@ -18,7 +18,7 @@ from mlviz import hookspecs
 from mlviz.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
-PUBLIC_MODULES = ("mlviz.panels", "mlviz.style", "mlviz.testing")
+PUBLIC_MODULES = ("mlviz.panels", "mlviz.style", "mlviz.testing", "mlviz.torchutil")
 
 
 @pytest.fixture(scope="module")

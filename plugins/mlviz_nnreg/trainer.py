@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlviz import Config, ConfigError, Dataset, FrameSchedule, Snapshot, param
+from mlviz.torchutil import torch_threads
 
 from .model import N_PARAMS, levenberg_marquardt, split
 
@@ -91,9 +92,7 @@ class NNRegTrainer:
         theta = torch.tensor(start, dtype=torch.float64, requires_grad=True)
         optimizer = torch.optim.Adam([theta], lr=config.lr)
         h = (N_PARAMS - 1) // 3
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # ten parameters: threads only add synchronisation
-        try:
+        with torch_threads(1):  # ten parameters: threads only add synchronisation
             for epoch in range(config.max_epochs + 1):
                 optimizer.zero_grad()
                 hidden = torch.tanh(torch.outer(x, theta[:h]) + theta[h:2 * h])
@@ -108,8 +107,6 @@ class NNRegTrainer:
                     return
                 loss.backward()
                 optimizer.step()
-        finally:
-            torch.set_num_threads(threads)
 
 
 def truth(x: np.ndarray) -> np.ndarray:

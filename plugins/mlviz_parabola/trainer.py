@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 
 from mlviz import Config, ConfigError, Dataset, Snapshot, param
+from mlviz.torchutil import torch_threads
 
 #: The two networks, in the order of every (2, …) array below.
 NETS = ("sigmoid", "relu")
@@ -112,14 +113,8 @@ class ParabolaTrainer:
         self.config = config
 
     def run(self, dataset: Dataset) -> Iterator[ParabolaSnapshot]:
-        import torch
-
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # tiny models: more threads only spin against each other
-        try:
+        with torch_threads(1):
             yield from self._steps(dataset)
-        finally:
-            torch.set_num_threads(threads)
 
     def _steps(self, dataset: Dataset) -> Iterator[ParabolaSnapshot]:
         import torch
