@@ -92,3 +92,9 @@ def test_train_rejects_bad_trainers():
         train(Backwards(), DATA, Config())
     with pytest.raises(ValueError, match="no snapshot"):
         train(Empty(), DATA, Config())
+
+
+def test_a_budget_of_none_keeps_the_schedules_own_budget():
+    schedule = FrameSchedule.notebook(budget=7)
+    assert schedule.with_budget(None) is schedule
+    assert schedule.with_budget(3).budget == 3

@@ -1,8 +1,8 @@
 """mlviz: train classic machine-learning algorithms and animate how they learn.
 
 The public API is the names in ``__all__`` plus the modules ``mlviz.panels`` (reusable
-panels), ``mlviz.style`` (colours and rc style), ``mlviz.testing`` (pytest-mpl helpers) and
-``mlviz.torchutil`` (PyTorch helpers).
+panels), ``mlviz.style`` (colours and rc style), ``mlviz.testing`` (pytest-mpl helpers),
+``mlviz.torchutil`` (PyTorch helpers) and ``mlviz.landscape`` (loss landscapes).
 A plugin may import those and nothing else; every other module is private. matplotlib is
 imported only when something is drawn.
 """

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,9 +153,11 @@ def _info(registry, name: str) -> int:
     print(f"\ndefault dataset: {algorithm.dataset_help or 'built in'}")
     print(f"--data: {'a numeric CSV file' if algorithm.load_data else 'not supported'}")
     print("\npanels:")
-    for panel in algorithm.scene(config).panels:
-        doc = (type(panel).__doc__ or "").strip().splitlines()
-        print(f"  {type(panel).name or type(panel).__name__}: {doc[0] if doc else ''}")
+    kinds = Counter(type(panel) for panel in algorithm.scene(config).panels)
+    for kind, count in kinds.items():
+        doc = (kind.__doc__ or "").strip().splitlines()
+        times = f" (×{count})" if count > 1 else ""
+        print(f"  {kind.name or kind.__name__}{times}: {doc[0] if doc else ''}")
     print(f"\nframes: {algorithm.fps:g} per second by default")
     return 0
 

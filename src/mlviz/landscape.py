@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .torchutil import torch_threads  # imports torch only when used
+
 Params = Mapping[str, np.ndarray]
 #: Loss for G parameter sets at once: {name: (G, *shape)} -> (G,) array of floats.
 BatchedLoss = Callable[[Params], np.ndarray]
@@ -148,7 +150,7 @@ def project(path: Sequence[Params], origin: Params, directions: Directions) -> n
 
 def plane_params(origin: Params, directions: Directions, alphas: np.ndarray,
                  betas: np.ndarray) -> dict[str, np.ndarray]:
-    """Every grid point's parameters: {name: (G, *shape)}, G = len(alphas)·len(betas).
+    """Every grid point's parameters: ``{name: (G, *shape)}``, G = len(alphas)·len(betas).
 
     Grid points run over alphas fastest (row j, column i ↦ j·len(alphas) + i). Parameters
     that both directions leave alone are read-only broadcast views (no copies).
@@ -211,8 +213,8 @@ def torch_batched_loss(model, loss_fn: Callable, inputs, targets, *, chunk: int 
     from torch.func import functional_call, vmap
 
     dtype = dtype or next(model.parameters()).dtype
-    x = torch.as_tensor(np.asarray(inputs), dtype=dtype)
-    t = torch.as_tensor(np.asarray(targets), dtype=dtype)
+    x = torch.as_tensor(np.array(inputs), dtype=dtype)
+    t = torch.as_tensor(np.array(targets), dtype=dtype)
 
     def one(params):
         return loss_fn(functional_call(model, params, (x,)), t)
@@ -222,13 +224,14 @@ def torch_batched_loss(model, loss_fn: Callable, inputs, targets, *, chunk: int 
     def to_tensor(value: np.ndarray):
         if value.ndim and value.strides[0] == 0:  # a broadcast view: share one copy
             return torch.as_tensor(np.array(value[0]), dtype=dtype).expand(value.shape)
-        return torch.as_tensor(np.ascontiguousarray(value), dtype=dtype)
+        value = np.ascontiguousarray(value) if value.flags.writeable else np.array(value)
+        return torch.as_tensor(value, dtype=dtype)
 
     def loss(params: Params) -> np.ndarray:
         tensors = {name: to_tensor(np.asarray(value)) for name, value in params.items()}
         size = next(iter(tensors.values())).shape[0]
         parts = []
-        with torch.no_grad():
+        with torch.no_grad(), torch_threads(1):
             for start in range(0, size, chunk):
                 part = {name: value[start:start + chunk] for name, value in tensors.items()}
                 parts.append(batched(part))

@@ -44,6 +44,9 @@ class FrameSchedule:
         return cls(steps=NOTEBOOK_STEPS, late_step=NOTEBOOK_LATE_STEP, budget=budget)
 
     def with_budget(self, budget: int | None) -> FrameSchedule:
+        """This schedule capped at ``budget`` frames (``None`` keeps the current budget)."""
+        if budget is None:
+            return self
         return FrameSchedule(self.steps, self.late_step, budget)
 
     def wants(self, epoch: int) -> bool:

@@ -1,0 +1,87 @@
+"""Registers ``layer-transformations`` and ``vanishing-gradients`` (the same plugin, deeper)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlviz import Algorithm, Scene, hookimpl, param
+from mlviz.panels import LossCurvePanel, LossLandscapePanel
+
+from .panels import GradientNormPanel, LayerPointsPanel, OutputPanel, PredictionPanel
+from .trainer import LayersConfig, LayersTrainer, landscape_loss, layers_schedule, n_linear, xor_dataset
+
+
+@dataclass(frozen=True)
+class VanishingConfig(LayersConfig):
+    hidden_layers: int = param(
+        10, "2-unit hidden layers between the 2-unit input layer and the output unit", min=0, max=16)
+    init_scale: float = param(
+        1.0, "initial weights are PyTorch's default (uniform ±1/√fan_in) times this", min=0.0, max=10.0)
+    resolution: int = param(11, "landscape grid points along each weight", min=3, max=101)
+
+
+def layer_landscape(config: LayersConfig, k: int, zoom: float) -> LossLandscapePanel:
+    """Loss over weights 1 and 2 of one neuron of Linear layer ``k`` (1-based), at w + δ."""
+    last = k == n_linear(config)
+    neuron = 0 if last else config.neuron
+    name = f"layers.{k - 1}.weight"
+    panel = LossLandscapePanel(
+        landscape_loss, weights=((name, (neuron, 0)), (name, (neuron, 1))), follow=True,
+        span=config.span, resolution=config.resolution, zlabel="",
+        labels=(f"δ w{neuron + 1},1", f"δ w{neuron + 1},2"), relative=True, zoom=zoom, view=(32, -50),
+        title="Output layer: BCE" if last else f"Layer {k}: BCE")
+    return panel
+
+
+def layers_scene(config: LayersConfig, gradients: bool = False) -> Scene:
+    count = n_linear(config)
+    panels = [LayerPointsPanel(k) for k in range(count)] + [OutputPanel(), PredictionPanel()]
+    panels += [LossCurvePanel(ylabel="BCE", title="Loss")]
+    if gradients:
+        panels.append(GradientNormPanel())
+    cols = 6 if count <= 4 else 7
+    rows = -(-(len(panels) + count) // cols)
+    panels += [layer_landscape(config, k, 1.15 if rows <= 2 else 0.85) for k in range(1, count + 1)]
+    figsize = (12.8, 7.2) if rows <= 2 else (16.0, 9.0)
+    title = (f"{count}-layer network with 2-unit layers learning XOR "
+             f"({config.activation}, SGD with momentum)")
+    return Scene(panels, title=title, cols=cols, figsize=figsize)
+
+
+def vanishing_scene(config: LayersConfig) -> Scene:
+    return layers_scene(config, gradients=True)
+
+
+LAYER_TRANSFORMATIONS = Algorithm(
+    name="layer-transformations",
+    summary="how each 2-unit layer of a small PyTorch network bends XOR into separable data",
+    config=LayersConfig,
+    trainer=LayersTrainer,
+    dataset=xor_dataset,
+    scene=layers_scene,
+    dataset_help="XOR: n_points uniform in [−1, 1]², class 1 where x₁·x₂ < 0 (n_points, seed)",
+    schedule=layers_schedule,
+    fps=5.0,
+)
+
+VANISHING_GRADIENTS = Algorithm(
+    name="vanishing-gradients",
+    summary="a 12-layer narrow tanh network on XOR: the early layers barely learn",
+    config=VanishingConfig,
+    trainer=LayersTrainer,
+    dataset=xor_dataset,
+    scene=vanishing_scene,
+    dataset_help=LAYER_TRANSFORMATIONS.dataset_help,
+    schedule=layers_schedule,
+    fps=5.0,
+)
+
+
+@hookimpl
+def mlviz_algorithms():
+    return [LAYER_TRANSFORMATIONS, VANISHING_GRADIENTS]
+
+
+@hookimpl
+def mlviz_panels():
+    return [LayerPointsPanel, OutputPanel, PredictionPanel, GradientNormPanel]

@@ -1,0 +1,167 @@
+"""layer-transformations and vanishing-gradients: the XOR classifier, its recorded layers,
+gradient norms, the landscapes at w + δ, the panels and the scenes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.metrics import log_loss
+
+import mlviz
+from mlviz.testing import panel_figure, scene_figure
+from mlviz_layers.panels import GradientNormPanel, LayerPointsPanel, OutputPanel, PredictionPanel
+from mlviz_layers.plugin import layer_landscape
+from mlviz_layers.trainer import LayersConfig
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    return mlviz.prepare("layer-transformations", epochs=6)
+
+
+@pytest.fixture(scope="module")
+def deep():
+    return mlviz.prepare("vanishing-gradients", epochs=3, resolution=5)
+
+
+def _forward(params, x, count):
+    """The network by hand, in numpy: tanh after every layer but the last."""
+    out, hidden = x, [x]
+    for k in range(count):
+        out = out @ params[f"layers.{k}.weight"].T + params[f"layers.{k}.bias"]
+        if k < count - 1:
+            out = np.tanh(out)
+            hidden.append(out)
+    return out[:, 0], np.stack(hidden)
+
+
+def _bce(params, x, y, count):
+    logits, _ = _forward(params, x, count)
+    return float(np.mean(np.logaddexp(0, logits) - y * logits))
+
+
+def test_dataset_is_seeded_xor():
+    a = mlviz.prepare("layer-transformations", epochs=1).run.dataset
+    b = mlviz.prepare("layer-transformations", epochs=1, seed=1).run.dataset
+    assert a.n_samples == 500
+    np.testing.assert_array_equal(a.y, (a.X[:, 0] > 0) != (a.X[:, 1] > 0))
+    assert not np.array_equal(a.X, b.X)
+
+
+def test_snapshots_match_a_numpy_forward_pass_and_bce(prepared):
+    run = prepared.run
+    x, y = np.asarray(run.dataset.X, float), np.asarray(run.dataset.y, float)
+    for snap in (run.snapshots[0], run.snapshots[-1]):
+        params = {k: v.astype(float) for k, v in snap.params.items()}
+        logits, hidden = _forward(params, x, 4)
+        np.testing.assert_allclose(snap.hidden, hidden, atol=1e-5)
+        proba = 1 / (1 + np.exp(-logits))
+        np.testing.assert_allclose(snap.proba, proba, atol=1e-5)
+        # a classifier: the loss is the binary cross-entropy, not a squared error
+        assert snap.loss == pytest.approx(log_loss(y, proba), rel=1e-4)
+        assert snap.accuracy == pytest.approx(np.mean((proba > 0.5) == (y > 0.5)))
+
+
+def test_gradient_norms_match_finite_differences(prepared):
+    run = prepared.run
+    snap = run.snapshots[-1]
+    x, y = np.asarray(run.dataset.X, float), np.asarray(run.dataset.y, float)
+    params = {k: v.astype(float) for k, v in snap.params.items()}
+    eps = 1e-6
+    for k in range(4):
+        name = f"layers.{k}.weight"
+        grad = np.zeros_like(params[name])
+        for index in np.ndindex(grad.shape):
+            plus = {**params, name: params[name].copy()}
+            minus = {**params, name: params[name].copy()}
+            plus[name][index] += eps
+            minus[name][index] -= eps
+            grad[index] = (_bce(plus, x, y, 4) - _bce(minus, x, y, 4)) / (2 * eps)
+        assert snap.grad_norms[k] == pytest.approx(np.linalg.norm(grad), rel=1e-3, abs=1e-6)
+
+
+def test_default_training_separates_xor():
+    run = mlviz.prepare("layer-transformations").run
+    last = run.snapshots[-1]
+    assert last.accuracy > 0.95
+    assert last.loss < 0.25 * run.losses[0]
+
+
+def test_deep_network_has_vanishing_gradients(deep):
+    norms = deep.run.snapshots[0].grad_norms
+    assert len(norms) == 12
+    assert norms[0] < 1e-3 * norms[-1]
+
+
+def test_landscape_is_w_plus_delta_and_centred_on_the_loss(prepared):
+    panel = layer_landscape(prepared.config, 2, zoom=1.0)
+    panel.compute(prepared.run)
+    run = prepared.run
+    x, y = np.asarray(run.dataset.X, float), np.asarray(run.dataset.y, float)
+    snap = run.snapshots[-1]
+    xs, ys, zs = panel.grids[snap.epoch]
+    mid = len(xs) // 2
+    assert xs[mid] == 0 and ys[mid] == 0  # drawn as offsets δ around the current weights
+    assert zs[mid, mid] == pytest.approx(snap.loss, rel=1e-5)
+    params = {k: v.astype(float) for k, v in snap.params.items()}
+    moved = {**params, "layers.1.weight": params["layers.1.weight"].copy()}
+    moved["layers.1.weight"][0, 0] += xs[-1]  # w + δ
+    moved["layers.1.weight"][0, 1] += ys[0]
+    assert zs[0, -1] == pytest.approx(_bce(moved, x, y, 4), rel=1e-4)
+
+
+def test_info_documents_every_hyperparameter():
+    out = subprocess.run([sys.executable, "-m", "mlviz.cli", "info", "vanishing-gradients"],
+                         capture_output=True, text=True, check=True).stdout
+    for p in LayersConfig.params():
+        assert p.name in out and p.help
+    assert "10" in out  # the deeper default
+
+
+def test_registry_and_scenes_do_not_import_torch():
+    code = ("import sys; from mlviz.plugins import load_registry\n"
+            "registry = load_registry()\n"
+            "for name in ('layer-transformations', 'vanishing-gradients', 'neural-network'):\n"
+            "    algorithm = registry.get(name)\n"
+            "    algorithm.scene(algorithm.config())\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n"
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+@pytest.mark.mpl_image_compare
+def test_points_panel(prepared):
+    return panel_figure(LayerPointsPanel(2), prepared.run, frame=-1, figsize=(3.6, 3.4))
+
+
+@pytest.mark.mpl_image_compare
+def test_output_panel(prepared):
+    return panel_figure(OutputPanel(), prepared.run, frame=-1, figsize=(3.6, 3.4))
+
+
+@pytest.mark.mpl_image_compare
+def test_prediction_panel(prepared):
+    return panel_figure(PredictionPanel(), prepared.run, frame=-1, figsize=(3.6, 3.4))
+
+
+@pytest.mark.mpl_image_compare
+def test_gradient_norm_panel(deep):
+    return panel_figure(GradientNormPanel(), deep.run, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_landscape_panel(prepared):
+    return panel_figure(layer_landscape(prepared.config, 4, zoom=1.0), prepared.run, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_scene(prepared):
+    return scene_figure(prepared.scene, prepared.run, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_vanishing_scene(deep):
+    return scene_figure(deep.scene, deep.run, frame=-1)

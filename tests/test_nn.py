@@ -1,0 +1,151 @@
+"""The from-scratch network: backprop against finite differences and autograd, the PyTorch
+twin's identical loss history, the panels and the scene."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import mlviz
+from mlviz import ConfigError
+from mlviz.testing import panel_figure, scene_figure
+from mlviz_nn import network as nn
+from mlviz_nn.panels import SurfacePanel
+from mlviz_nn.plugin import last_layer_landscape
+from mlviz_nn.trainer import NNConfig, make_trainer, saddle
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    return mlviz.prepare("neural-network", epochs=40)
+
+
+def _loss(weights, activation, output, inputs, targets):
+    return nn.mse(targets, nn.forward(nn.build(weights, activation, output), inputs))
+
+
+@pytest.mark.parametrize("activation, output", [("tanh", "tanh"), ("sigmoid", "linear"),
+                                                ("relu", "tanh")])
+def test_backprop_matches_finite_differences(activation, output):
+    config = NNConfig(layers=(2, 5, 3, 1), activation=activation, output=output)
+    data = saddle(config)
+    inputs, targets = data.X, data.y[:, None]
+    weights = nn.initial_weights(config.layers, seed=1)
+    layers = nn.build(weights, activation, output)
+    nn.backward(layers, nn.mse_prime(targets, nn.forward(layers, inputs)))
+    dense = [layer for layer in layers if isinstance(layer, nn.Dense)]
+    eps = 1e-6
+    for k, layer in enumerate(dense):
+        for which, grad in ((0, layer.grad_weight), (1, layer.grad_bias)):
+            numeric = np.zeros_like(grad)
+            for index in np.ndindex(grad.shape):
+                plus = [(w.copy(), b.copy()) for w, b in weights]
+                minus = [(w.copy(), b.copy()) for w, b in weights]
+                plus[k][which][index] += eps
+                minus[k][which][index] -= eps
+                numeric[index] = (_loss(plus, activation, output, inputs, targets)
+                                  - _loss(minus, activation, output, inputs, targets)) / (2 * eps)
+            np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_mse_is_mean_over_all_samples():
+    config = NNConfig()
+    data = saddle(config)
+    assert data.n_samples == 144
+    snap = next(make_trainer(config).run(data))
+    manual = np.sum((snap.predictions.ravel() - data.y) ** 2) / 144
+    assert snap.loss == pytest.approx(manual)
+
+
+def test_numpy_and_torch_give_the_same_loss_history():
+    config = dict(epochs=60, layers=(2, 12, 2, 1), lr=0.1)
+    numpy_run = mlviz.prepare("neural-network", backend="numpy", **config).run
+    torch_run = mlviz.prepare("neural-network", backend="torch", **config).run
+    np.testing.assert_allclose(torch_run.losses, numpy_run.losses, rtol=1e-6)
+    assert numpy_run.losses[-1] < numpy_run.losses[0]
+    last_np, last_t = numpy_run.snapshots[-1], torch_run.snapshots[-1]
+    for name in last_np.params:
+        np.testing.assert_allclose(last_t.params[name], last_np.params[name], rtol=1e-6, atol=1e-9)
+
+
+def test_backprop_gradient_equals_autograd():
+    config = NNConfig(layers=(2, 4, 1))
+    data = saddle(config)
+    weights = nn.initial_weights(config.layers, seed=2)
+    layers = nn.build(weights, "tanh", "tanh")
+    nn.backward(layers, nn.mse_prime(data.y[:, None], nn.forward(layers, data.X)))
+    tensors = [(torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True))
+               for w, b in weights]
+    out = torch.from_numpy(np.array(data.X))
+    for w, b in tensors:
+        out = torch.tanh(out @ w.T + b)
+    torch.mean((out - torch.from_numpy(np.array(data.y))[:, None]) ** 2).backward()
+    dense = [layer for layer in layers if isinstance(layer, nn.Dense)]
+    for layer, (w, b) in zip(dense, tensors):
+        np.testing.assert_allclose(layer.grad_weight, w.grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(layer.grad_bias, b.grad.numpy(), rtol=1e-10)
+
+
+def test_training_converges_and_is_deterministic():
+    a = mlviz.prepare("neural-network", epochs=300).run
+    b = mlviz.prepare("neural-network", epochs=300).run
+    np.testing.assert_array_equal(a.losses, b.losses)
+    assert a.losses[-1] < 0.25 * a.losses[0]
+    c = mlviz.prepare("neural-network", epochs=300, seed=1).run
+    assert c.losses[0] != a.losses[0]
+
+
+def test_config_validation():
+    with pytest.raises(ConfigError, match="start with 2"):
+        NNConfig(layers=(3, 4, 1))
+    with pytest.raises(ConfigError, match="at least 2 units"):
+        NNConfig(layers=(2, 8, 1, 1))
+    with pytest.raises(ConfigError):
+        NNConfig(activation="softplus")
+    assert NNConfig.from_overrides({"layers": "2,8,1"}).layers == (2, 8, 1)
+
+
+def test_info_documents_every_hyperparameter():
+    out = subprocess.run([sys.executable, "-m", "mlviz.cli", "info", "neural-network"],
+                         capture_output=True, text=True, check=True).stdout
+    for name in ("layers", "activation", "output", "lr", "epochs", "dims", "backend", "seed"):
+        assert name in out
+    assert all(p.help for p in NNConfig.params())
+
+
+def test_listing_does_not_import_torch():
+    code = ("import sys; from mlviz.cli import main; sys.argv = ['mlviz', 'list']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n"
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_landscape_panel_is_centred_on_current_weights(prepared):
+    panel = last_layer_landscape(prepared.config)
+    panel.compute(prepared.run)
+    for snap in prepared.run.snapshots:
+        w = snap.params["layer3.weight"][0]
+        xs, ys, zs = panel.grids[snap.epoch]
+        assert xs[len(xs) // 2] == pytest.approx(w[0]) and ys[len(ys) // 2] == pytest.approx(w[1])
+        assert zs[len(ys) // 2, len(xs) // 2] == pytest.approx(snap.loss, rel=1e-9)
+        assert panel.points[snap.epoch] == pytest.approx((w[0], w[1], snap.loss))
+
+
+@pytest.mark.mpl_image_compare
+def test_surface_panel(prepared):
+    return panel_figure(SurfacePanel(), prepared.run, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_landscape_panel(prepared):
+    return panel_figure(last_layer_landscape(prepared.config), prepared.run, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_scene(prepared):
+    return scene_figure(prepared.scene, prepared.run, frame=-1)
