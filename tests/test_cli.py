@@ -149,3 +149,22 @@ def test_progress_bar_draws_on_a_terminal():
     quiet = Terminal()
     Progress(4, "frames", enabled=False, stream=quiet).advance()
     assert quiet.getvalue() == ""
+
+
+def test_a_missing_torch_is_a_one_line_error(run_cli, tmp_path):
+    """On an install without torch, a torch-based algorithm says what to install."""
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class BlockTorch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.partition('.')[0] == 'torch':\n"
+        "            raise ModuleNotFoundError(f\"No module named '{name}'\", name=name)\n"
+        "sys.meta_path.insert(0, BlockTorch())\n"
+    )
+    result = run_cli("render", "optimizers", "-o", "o.gif", env={"PYTHONPATH": str(blocker)})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "mlviz: error: optimizers needs torch, which is not installed" in result.stderr
+    assert not (tmp_path / "o.gif").exists()

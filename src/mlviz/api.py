@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,10 +58,12 @@ def prepare(
         raise MlvizError(f"--frames must be at least 1, got {frames}")
     if fps is not None and fps <= 0:
         raise MlvizError(f"--fps must be positive, got {fps}")
-    dataset = algorithm.make_dataset(config, data)
-    schedule = algorithm.schedule(config).with_budget(frames)
-    run = train(algorithm.trainer(config), dataset, config, schedule)
-    return Prepared(algorithm, config, run, algorithm.scene(config), fps or algorithm.fps)
+    with optional_dependencies(algorithm.name):
+        dataset = algorithm.make_dataset(config, data)
+        schedule = algorithm.schedule(config).with_budget(frames)
+        run = train(algorithm.trainer(config), dataset, config, schedule)
+        scene = algorithm.scene(config)
+    return Prepared(algorithm, config, run, scene, fps or algorithm.fps)
 
 
 def render(
@@ -98,7 +102,8 @@ def write_animation(
 ) -> int:
     """Render a prepared run into ``output`` (atomically); return the number of frames."""
     renderer = prepared.renderer(dpi)
-    with open_writer(output, fps=prepared.fps) as writer:
+    with optional_dependencies(prepared.algorithm.name), \
+            open_writer(output, fps=prepared.fps) as writer:
         total = 1 if writer.last_frame_only else prepared.run.n_frames
         bar = Progress(total, "frames", enabled=progress)
         try:
@@ -108,3 +113,22 @@ def write_animation(
         status(f"encoding {Path(output).name}…", enabled=progress)
     status("", enabled=progress)
     return count
+
+
+#: Optional packages an algorithm may need, and the extra that installs each.
+OPTIONAL_PACKAGES = {"torch": "mlviz[torch]"}
+
+
+@contextmanager
+def optional_dependencies(algorithm: str) -> Iterator[None]:
+    """Turn a missing optional package (torch) into a one-line :class:`MlvizError`."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        package = (exc.name or "").partition(".")[0]
+        if package not in OPTIONAL_PACKAGES:
+            raise
+        raise MlvizError(
+            f"{algorithm} needs {package}, which is not installed; "
+            f"install it with: pip install '{OPTIONAL_PACKAGES[package]}'"
+        ) from None
