@@ -60,6 +60,8 @@ def test_schedule_always_ends_on_the_last_snapshot_and_respects_a_budget():
     assert len(picks) == 10 and picks[0] == 0 and picks[-1] == 36
     assert picks == sorted(set(picks))
     assert FrameSchedule.every(budget=100).select(epochs) == list(range(37))
+    assert FrameSchedule.every(budget=1).select(epochs) == [36]
+    assert FrameSchedule.notebook(budget=1).select(epochs) == [36]
 
 
 def test_train_keeps_history_and_chosen_snapshots():

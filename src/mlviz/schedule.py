@@ -65,6 +65,8 @@ class FrameSchedule:
         if not chosen or chosen[-1] != last:
             chosen.append(last)
         if self.budget is not None and len(chosen) > self.budget:
+            if self.budget == 1:
+                return [last]
             picks = np.unique(np.round(np.linspace(0, len(chosen) - 1, self.budget)).astype(int))
             chosen = [chosen[p] for p in picks]
         return chosen
