@@ -77,7 +77,34 @@ def test_train_keeps_history_and_chosen_snapshots():
 
 def test_train_with_budget():
     run = train(CountingTrainer(50), DATA, Config(), FrameSchedule.every(budget=5))
-    assert [s.epoch for s in run.snapshots] == [0, 12, 24, 37, 49]
+    assert [s.epoch for s in run.snapshots] == [0, 12, 24, 36, 49]
+
+
+def test_a_budget_keeps_memory_bounded_however_long_the_run():
+    import weakref
+
+    alive = most = 0
+
+    def gone():
+        nonlocal alive
+        alive -= 1
+
+    class Long:
+        def run(self, dataset):
+            nonlocal most, alive
+            for epoch in range(20_000):
+                snapshot = Snapshot(epoch=epoch, loss=1.0 / (epoch + 1))
+                weakref.finalize(snapshot, gone)
+                alive += 1
+                most = max(most, alive)
+                yield snapshot
+
+    run = train(Long(), DATA, Config(), FrameSchedule.every(budget=4))
+    assert [s.epoch for s in run.snapshots][0] == 0 and run.snapshots[-1].epoch == 19_999
+    assert len(run.snapshots) == 4 and len(run.epochs) == 20_000
+    gaps = np.diff([s.epoch for s in run.snapshots])
+    assert gaps.max() < 1.5 * gaps.min()  # still spread evenly over the run
+    assert most <= 4 * 4 + 4  # about SLACK × budget held at any time, not 20 000
 
 
 def test_train_rejects_bad_trainers():

@@ -40,11 +40,13 @@ __all__ = [
     "Trainer",
     "hookimpl",
     "load_registry",
+    "load_run",
     "open_writer",
     "param",
     "prepare",
     "read_csv",
     "render",
+    "save_run",
     "train",
 ]
 
@@ -52,6 +54,7 @@ _LAZY = {
     "Prepared": "api", "prepare": "api", "render": "api",
     "Registry": "plugins", "load_registry": "plugins",
     "Renderer": "renderer",
+    "save_run": "record", "load_run": "record",
     "open_writer": "writers",
 }
 

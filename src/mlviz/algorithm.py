@@ -30,7 +30,11 @@ class Algorithm:
         dataset: builds the default dataset from a config.
         scene: builds the default :class:`~mlviz.Scene` (its panels) from a config.
         dataset_help: describes the default dataset for ``mlviz info``.
-        load_data: reads a user's CSV file for ``--data`` (``None``: not supported).
+        load_data: reads a user's CSV file for ``--data`` (``None``: not supported). It
+            gets the path and the validated config; checks that involve the data (enough
+            rows for the config, say) belong here, since ``Config.validate`` never sees it.
+        data_help: the columns ``load_data`` expects, for ``mlviz info`` (e.g. "two
+            numeric columns x, y; optional header").
         schedule: chooses which epochs become frames (default: every epoch).
         fps: default frames per second of the animation.
         plugin: where it came from; filled in by the registry.
@@ -44,6 +48,7 @@ class Algorithm:
     scene: Callable[[Config], Scene]
     dataset_help: str = ""
     load_data: Callable[[Path, Config], Dataset] | None = None
+    data_help: str = ""
     schedule: Callable[[Config], FrameSchedule] = _every_epoch
     fps: float = 5.0
     plugin: str = field(default="", compare=False)

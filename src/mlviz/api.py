@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,22 +15,41 @@ from .plugins import Registry, load_registry
 from .progress import Progress, status
 from .renderer import DEFAULT_DPI, Renderer
 from .scene import Scene
+from .schedule import FrameSchedule
 from .trainer import Run, train
 from .writers import check_output_path, open_writer
 
 
 @dataclass
 class Prepared:
-    """A trained run and the scene to draw it: ready for :class:`Renderer`."""
+    """A trained run and the scene to draw it: ready for :class:`Renderer`.
+
+    ``schedule`` is the frame schedule training used and ``source`` says where the data
+    came from (empty: the algorithm's default dataset). Save it with
+    :func:`mlviz.save_run`; it pickles too.
+    """
 
     algorithm: Algorithm
     config: Config
     run: Run
     scene: Scene
     fps: float
+    schedule: FrameSchedule | None = None
+    source: str = ""
 
     def renderer(self, dpi: float = DEFAULT_DPI) -> Renderer:
-        return Renderer(self.scene, self.run, dpi=dpi)
+        return Renderer(self.scene, self.run, dpi=dpi, algorithm=self.algorithm.name)
+
+    def with_frames(self, frames: int | None) -> Prepared:
+        """The same run drawn with at most ``frames`` of its snapshots, spread evenly."""
+        if frames is None or frames >= self.run.n_frames:
+            return self
+        if frames < 1:
+            raise MlvizError(f"--frames must be at least 1, got {frames}")
+        snapshots = self.run.snapshots
+        picks = FrameSchedule.every(frames).select([s.epoch for s in snapshots])
+        run = replace(self.run, snapshots=tuple(snapshots[i] for i in picks))
+        return replace(self, run=run)
 
 
 def prepare(
@@ -41,12 +60,20 @@ def prepare(
     fps: float | None = None,
     registry: Registry | None = None,
     settings: list[str] | None = None,
+    record_params: bool = False,
+    max_epochs: int | None = None,
+    max_seconds: float | None = None,
+    keep_on_interrupt: bool = False,
     **overrides: Any,
 ) -> Prepared:
     """Validate the config, load the data, train, and pick the frames.
 
     ``overrides`` are hyperparameters as Python values; ``settings`` are ``KEY=VALUE``
-    strings as given to ``--set`` (they win over ``overrides``).
+    strings as given to ``--set`` (they win over ``overrides``). Every trace the
+    algorithm's snapshots declare and its panels read is recorded at every epoch;
+    ``record_params`` records every parameter too (memory: one row of all parameters per
+    epoch). ``max_epochs``, ``max_seconds`` and ``keep_on_interrupt`` are passed to
+    :func:`mlviz.train`.
     """
     if isinstance(algorithm, str):
         algorithm = (registry or load_registry()).get(algorithm)
@@ -61,9 +88,13 @@ def prepare(
     with optional_dependencies(algorithm.name):
         dataset = algorithm.make_dataset(config, data)
         schedule = algorithm.schedule(config).with_budget(frames)
-        run = train(algorithm.trainer(config), dataset, config, schedule)
         scene = algorithm.scene(config)
-    return Prepared(algorithm, config, run, scene, fps or algorithm.fps)
+        traces = (*scene.required_traces(), *(("params",) if record_params else ()))
+        run = train(algorithm.trainer(config), dataset, config, schedule, traces=traces,
+                    max_epochs=max_epochs, max_seconds=max_seconds,
+                    keep_on_interrupt=keep_on_interrupt)
+    source = "" if data is None else str(data)
+    return Prepared(algorithm, config, run, scene, fps or algorithm.fps, schedule, source)
 
 
 def render(

@@ -48,28 +48,49 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    training = argparse.ArgumentParser(add_help=False)
+    training.add_argument("--frames", type=_positive_int, metavar="N",
+                          help="frame budget: draw at most N frames, evenly spread over training")
+    training.add_argument("--seed", type=_seed, help="random seed (same seed, same animation)")
+    training.add_argument("--set", dest="settings", action="append", default=[],
+                          metavar="KEY=VALUE",
+                          help="set a hyperparameter (repeatable); see 'mlviz info ALGORITHM'")
+    training.add_argument("--data", type=Path, metavar="FILE.csv",
+                          help="train on your own numeric CSV file instead of the default data")
+    training.add_argument("--max-epochs", type=_positive_int, metavar="N",
+                          help="stop training after N epochs and draw what was trained")
+    training.add_argument("--max-seconds", type=_positive_float, metavar="S",
+                          help="stop training after S seconds and draw what was trained")
+    training.add_argument("-q", "--quiet", action="store_true",
+                          help="print nothing but errors (no progress bar)")
+
     render = commands.add_parser(
-        "render", help="train an algorithm and write its animation",
-        description="Train an algorithm and write its animation (GIF, MP4, or a PNG poster).",
+        "render", parents=[training], help="train an algorithm and write its animation",
+        description="Train an algorithm and write its animation (GIF, MP4, or a PNG poster), "
+                    "or render a run record saved by 'mlviz train' without training again. "
+                    "Ctrl-C during training stops it and draws what was trained so far.",
     )
-    render.add_argument("algorithm", help="algorithm name (see 'mlviz list')")
+    render.add_argument("algorithm", metavar="ALGORITHM|RECORD.npz",
+                        help="algorithm name (see 'mlviz list'), or a run record")
     render.add_argument("-o", "--output", type=Path, metavar="PATH",
                         help="output file; .gif, .mp4 or .png (last frame) "
                              "(default: ALGORITHM.gif in the current folder)")
     render.add_argument("--fps", type=_positive_float, help="frames per second "
                         "(default: the algorithm's, usually 5)")
-    render.add_argument("--frames", type=_positive_int, metavar="N",
-                        help="frame budget: draw at most N frames, evenly spread over training")
-    render.add_argument("--seed", type=_seed, help="random seed (same seed, same animation)")
     render.add_argument("--dpi", type=_positive_float, default=100.0,
                         help="pixels per inch; 100 gives 960x540 frames (default: 100)")
-    render.add_argument("--set", dest="settings", action="append", default=[],
-                        metavar="KEY=VALUE",
-                        help="set a hyperparameter (repeatable); see 'mlviz info ALGORITHM'")
-    render.add_argument("--data", type=Path, metavar="FILE.csv",
-                        help="train on your own numeric CSV file instead of the default data")
-    render.add_argument("-q", "--quiet", action="store_true",
-                        help="print nothing but errors (no progress bar)")
+
+    train = commands.add_parser(
+        "train", parents=[training], help="train an algorithm and save the run record (.npz)",
+        description="Train an algorithm and save everything needed to draw it (config, data, "
+                    "every epoch's traces, the snapshots to draw) as a run record, so that "
+                    "'mlviz render RECORD.npz' can draw it to any format without training.",
+    )
+    train.add_argument("algorithm", help="algorithm name (see 'mlviz list')")
+    train.add_argument("-o", "--output", type=Path, metavar="FILE.npz",
+                       help="the run record to write (default: ALGORITHM.npz)")
+    train.add_argument("--record-params", action="store_true",
+                       help="also record every parameter at every epoch (more memory)")
 
     commands.add_parser("list", help="list the available algorithms",
                         description="One line per algorithm: name, summary, plugin.")
@@ -115,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _info(registry, args.algorithm)
         if args.command == "gallery":
             return _gallery(registry, args)
+        if args.command == "train":
+            return _train(registry, args)
         return _render(registry, args)
     except MlvizError as exc:
         print(f"mlviz: error: {exc}", file=sys.stderr)
@@ -151,13 +174,22 @@ def _info(registry, name: str) -> int:
         print(f"  {p.name:<{name_w}}  {p.type_name:<{type_w}}  {_show(p.default):<{default_w}}"
               f"  {p.help}{allowed}")
     print(f"\ndefault dataset: {algorithm.dataset_help or 'built in'}")
-    print(f"--data: {'a numeric CSV file' if algorithm.load_data else 'not supported'}")
+    if algorithm.load_data is None:
+        print("--data: not supported")
+    else:
+        print(f"--data: {algorithm.data_help or 'a numeric CSV file'}")
     print("\npanels:")
-    kinds = Counter(type(panel) for panel in algorithm.scene(config).panels)
+    panels = algorithm.scene(config).panels
+    kinds = Counter(type(panel) for panel in panels)
+    first = {kind: next(p for p in panels if type(p) is kind) for kind in kinds}
     for kind, count in kinds.items():
         doc = (kind.__doc__ or "").strip().splitlines()
         times = f" (×{count})" if count > 1 else ""
         print(f"  {kind.name or kind.__name__}{times}: {doc[0] if doc else ''}")
+        fields, traces = first[kind].requires()
+        needs = [*(f"field {f}" for f in fields), *(f"trace {t}" for t in traces)]
+        if needs:
+            print(f"      needs: {', '.join(needs)}")
     print(f"\nframes: {algorithm.fps:g} per second by default")
     return 0
 
@@ -182,27 +214,71 @@ def _allowed(p) -> str:
     return ""
 
 
-def _render(registry, args) -> int:
-    from .api import prepare, write_animation
-    from .writers import check_output_path
+def _prepare(registry, args, **options):
+    """Train as the training options of ``render`` and ``train`` say; Ctrl-C keeps the run."""
+    from .api import prepare
 
     algorithm = registry.get(args.algorithm)
-    output: Path = args.output or Path(f"{algorithm.name}.gif")
-    check_output_path(output)
-    progress = not args.quiet
     overrides = {} if args.seed is None else {"seed": args.seed}
-    start = time.perf_counter()
+    progress = not args.quiet
     if progress and sys.stderr.isatty():
         print(f"training {algorithm.name}…", end="", file=sys.stderr, flush=True)
-    prepared = prepare(algorithm, frames=args.frames, data=args.data, fps=args.fps,
-                       settings=args.settings, **overrides)
+    prepared = prepare(algorithm, frames=args.frames, data=args.data, settings=args.settings,
+                       max_epochs=args.max_epochs, max_seconds=args.max_seconds,
+                       keep_on_interrupt=True, **options, **overrides)
     if progress and sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
-    count = write_animation(prepared, output, dpi=args.dpi, progress=progress)
+    run = prepared.run
+    if run.stopped and not args.quiet:
+        print(f"mlviz: training stopped ({run.stopped}) after {len(run.epochs)} epochs; "
+              "drawing what was trained", file=sys.stderr)
+    return prepared
+
+
+def _render(registry, args) -> int:
+    from .api import write_animation
+    from .record import is_record, load_run
+    from .writers import check_output_path
+
+    start = time.perf_counter()
+    if is_record(args.algorithm):
+        changed = [flag for flag, value in (("--seed", args.seed), ("--set", args.settings),
+                                            ("--data", args.data),
+                                            ("--max-epochs", args.max_epochs),
+                                            ("--max-seconds", args.max_seconds)) if value]
+        if changed:
+            raise MlvizError(f"{' and '.join(changed)} cannot change a recorded run; "
+                             "train it again with 'mlviz train'")
+        output: Path = args.output or Path(f"{Path(args.algorithm).stem}.gif")
+        check_output_path(output)
+        prepared = load_run(args.algorithm, registry).with_frames(args.frames)
+    else:
+        output = args.output or Path(f"{registry.get(args.algorithm).name}.gif")
+        check_output_path(output)
+        prepared = _prepare(registry, args)
+    if args.fps is not None:
+        prepared.fps = args.fps
+    count = write_animation(prepared, output, dpi=args.dpi, progress=not args.quiet)
     if not args.quiet:
         size = output.stat().st_size
         print(f"wrote {output} ({count} frame{'' if count == 1 else 's'}, {_bytes(size)}, "
               f"{time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def _train(registry, args) -> int:
+    from .record import check_record_path, save_run
+
+    start = time.perf_counter()
+    algorithm = registry.get(args.algorithm)
+    output: Path = args.output or Path(f"{algorithm.name}.npz")
+    check_record_path(output)
+    prepared = _prepare(registry, args, record_params=args.record_params)
+    save_run(prepared, output)
+    if not args.quiet:
+        run = prepared.run
+        print(f"wrote {output} ({len(run.epochs)} epochs, {run.n_frames} frames to draw, "
+              f"{_bytes(output.stat().st_size)}, {time.perf_counter() - start:.1f} s)")
     return 0
 
 

@@ -16,3 +16,11 @@ class ConfigError(MlvizError):
 
 class DataError(MlvizError):
     """A dataset (usually a user's CSV file) cannot be used."""
+
+
+class ContractError(MlvizError, ValueError):
+    """A plugin broke the contract mlviz relies on (what a trainer yields, what a panel needs)."""
+
+
+class RecordError(MlvizError, ValueError):
+    """A run record cannot be read (truncated, not a record, newer format, plugin missing)."""

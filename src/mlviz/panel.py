@@ -30,10 +30,25 @@ class Panel:
       of them. It must not depend on which frames came before. The renderer draws the
       returned artists, in z-order, over the static background; a static artist that must
       stay above moving ones is returned too.
+
+    A panel declares the data it reads, so a scene is checked before its first frame and
+    the panel can be reused by other algorithms: ``fields`` names snapshot fields (or
+    ``params.KEY``), ``traces`` names per-epoch traces of the run (see
+    :meth:`mlviz.Run.trace`; ``"params"`` asks for every parameter at every epoch).
+    Override :meth:`requires` when they depend on the instance.
+
+    Each figure the renderer builds gets its own copy of the panel, so ``setup`` may keep
+    state on ``self`` freely.
     """
 
     name: ClassVar[str] = ""
     projection: ClassVar[str | None] = None
+    fields: ClassVar[tuple[str, ...]] = ()
+    traces: ClassVar[tuple[str, ...]] = ()
+
+    def requires(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """``(fields, traces)`` this panel reads: by default its class attributes."""
+        return tuple(self.fields), tuple(self.traces)
 
     def setup(self, ax: Axes, run: Run) -> None:
         raise NotImplementedError

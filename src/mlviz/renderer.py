@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .panel import Panel
 from .scene import Scene
 from .style import STYLE
 from .trainer import Run
@@ -28,11 +30,17 @@ class Renderer:
     is rendered once into a background; each frame restores it and draws only the artists
     the panels returned. A panel whose ``update`` returns ``None`` forces a full redraw of
     that frame.
+
+    Every figure it builds (one for ``frames()``, one per ``figure_at()``) sets up its own
+    copies of the scene's panels, so the two never disturb each other. The scene is checked
+    against the run (the fields and traces its panels need) before anything is drawn.
     """
 
-    def __init__(self, scene: Scene, run: Run, dpi: float = DEFAULT_DPI) -> None:
+    def __init__(self, scene: Scene, run: Run, dpi: float = DEFAULT_DPI,
+                 algorithm: str = "") -> None:
         if run.n_frames == 0:
             raise ValueError("the run has no snapshot to draw")
+        scene.check(run, algorithm)
         self.scene = scene
         self.run = run
         self.dpi = dpi
@@ -43,7 +51,8 @@ class Renderer:
         w, h = self.scene.figsize
         return int(round(w * self.dpi)), int(round(h * self.dpi))
 
-    def _build(self) -> Figure:
+    def _build(self) -> tuple[Figure, list[Panel]]:
+        """A new figure with fresh copies of the scene's panels set up on it."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
@@ -54,20 +63,23 @@ class Renderer:
             scene.rows, scene.cols,
             width_ratios=scene.width_ratios, height_ratios=scene.height_ratios,
         )
-        for index, panel in enumerate(scene.panels):
-            row, col = divmod(index, scene.cols)
-            ax = fig.add_subplot(grid[row, col], projection=panel.projection)
+        panels = [copy.deepcopy(panel) for panel in scene.panels]
+        for panel, cell in zip(panels, scene.cells):
+            ax = fig.add_subplot(grid[cell.top:cell.bottom, cell.left:cell.right],
+                                 projection=panel.projection)
             panel.setup(ax, self.run)
         if scene.title:
             fig.suptitle(scene.title)
-        return fig
+        if scene.legend:
+            _figure_legend(fig, scene.legend)
+        return fig, panels
 
-    def _update(self, index: int) -> tuple[list[Artist], bool]:
+    def _update(self, panels: Sequence[Panel], index: int) -> tuple[list[Artist], bool]:
         """Update every panel to snapshot ``index``: (changed artists, needs full redraw)."""
         snapshot = self.run.snapshots[index]
         changed: list[Artist] = []
         full = False
-        for panel in self.scene.panels:
+        for panel in panels:
             artists = panel.update(snapshot)
             if artists is None:
                 full = True
@@ -85,11 +97,11 @@ class Renderer:
 
         with ExitStack() as stack:
             stack.enter_context(matplotlib.rc_context(STYLE))
-            fig = self._build()
+            fig, panels = self._build()
             canvas = fig.canvas
             background = None
             for index in range(self.run.n_frames) if indices is None else indices:
-                changed, full = self._update(index)
+                changed, full = self._update(panels, index)
                 for artist in changed:
                     artist.set_animated(True)
                 if background is None or full:
@@ -110,8 +122,8 @@ class Renderer:
 
         index = range(self.run.n_frames)[index]
         with matplotlib.rc_context(STYLE):
-            fig = self._build()
-            changed, _ = self._update(index)
+            fig, panels = self._build()
+            changed, _ = self._update(panels, index)
             for artist in changed:
                 artist.set_animated(False)
             fig.canvas.draw()
@@ -129,6 +141,17 @@ class Renderer:
             writer.write(frame)
             count += 1
         return count
+
+
+def _figure_legend(fig: Figure, place: str) -> None:
+    """One legend for the whole figure: every labelled artist of every panel, once each."""
+    handles: dict[str, Artist] = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    if handles:
+        columns = len(handles) if place in ("lower center", "upper center") else 1
+        fig.legend(handles.values(), handles.keys(), loc=f"outside {place}", ncols=columns)
 
 
 def _draw_artists(renderer, artists: list[Artist]) -> None:

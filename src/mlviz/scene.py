@@ -1,39 +1,136 @@
-"""A Scene: the panels of one animation, their grid, size and title."""
+"""A Scene: the panels of one animation, where they sit, the figure's size and title."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .panel import Panel
 
-#: 16:9 at 100 dpi gives 960 x 540 pixels.
+#: 16:9 at 100 dpi gives 960 x 540 pixels: the size of a scene of one or two columns.
 DEFAULT_FIGSIZE = (9.6, 5.4)
+#: The default size grows by a third of 16:9 for each column past two and each row past one.
+GROWTH_PER_CELL = 1 / 3
+#: Where a figure-wide legend may go (matplotlib's "outside" placements).
+LEGEND_PLACES = ("lower center", "upper center", "right", "left")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Where a panel sits on the grid: rows ``top:bottom`` and columns ``left:right``."""
+
+    top: int
+    bottom: int
+    left: int
+    right: int
 
 
 @dataclass
 class Scene:
-    """Panels laid out row by row on a ``rows`` x ``cols`` grid (one row by default)."""
+    """The panels of an animation, laid out on a grid.
+
+    By default panels fill a ``rows`` x ``cols`` grid row by row (one row unless ``cols``
+    is given). ``mosaic`` places them instead, in the spirit of matplotlib's
+    ``subplot_mosaic``: one letter per panel, in the order of ``panels`` by first
+    appearance, rows separated by ``;`` (``"AB;CB"``: B spans both rows on the right);
+    ``.`` leaves a cell empty. Each letter must cover a rectangle.
+
+    ``figsize`` defaults to 16:9: 9.6 x 5.4 in (960 x 540 px at 100 dpi) for one row of up
+    to two columns, a third larger for each further column or row (three columns: 12.8 x
+    7.2 in). ``legend`` puts one figure-wide legend of every panel's
+    labelled artists (a label shown once) outside the panels: ``"lower center"``,
+    ``"upper center"``, ``"right"`` or ``"left"``.
+    """
 
     panels: Sequence[Panel]
     title: str = ""
     cols: int | None = None
-    figsize: tuple[float, float] = DEFAULT_FIGSIZE
+    figsize: tuple[float, float] | None = None
     width_ratios: Sequence[float] | None = None
     height_ratios: Sequence[float] | None = None
+    mosaic: str | None = None
+    legend: str | None = None
     panel_names: list[str] = field(init=False)
+    cells: list[Cell] = field(init=False)
+    rows: int = field(init=False)
 
     def __post_init__(self) -> None:
         if not self.panels:
             raise ValueError("a scene needs at least one panel")
         self.panels = list(self.panels)
-        if self.cols is None:
-            self.cols = len(self.panels)
+        if self.mosaic is not None:
+            self.cells, self.rows, self.cols = parse_mosaic(self.mosaic, len(self.panels))
+        else:
+            if self.cols is None:
+                self.cols = len(self.panels)
+            if self.cols < 1:
+                raise ValueError("cols must be at least 1")
+            self.rows = -(-len(self.panels) // self.cols)
+            self.cells = [Cell(i // self.cols, i // self.cols + 1, i % self.cols, i % self.cols + 1)
+                          for i in range(len(self.panels))]
         if self.width_ratios is not None and len(self.width_ratios) != self.cols:
             raise ValueError("width_ratios needs one entry per column")
+        if self.height_ratios is not None and len(self.height_ratios) != self.rows:
+            raise ValueError("height_ratios needs one entry per row")
+        if self.legend is not None and self.legend not in LEGEND_PLACES:
+            raise ValueError(f"legend must be one of {', '.join(LEGEND_PLACES)}, "
+                             f"got {self.legend!r}")
+        if self.figsize is None:
+            scale = 1 + GROWTH_PER_CELL * max(0, self.cols - 2, self.rows - 1)
+            self.figsize = (DEFAULT_FIGSIZE[0] * scale, DEFAULT_FIGSIZE[1] * scale)
         self.panel_names = [type(p).name or type(p).__name__ for p in self.panels]
 
-    @property
-    def rows(self) -> int:
-        return math.ceil(len(self.panels) / self.cols)
+
+    def required_traces(self) -> tuple[str, ...]:
+        """Every trace some panel of this scene reads (for :func:`mlviz.train`)."""
+        names: list[str] = []
+        for panel in self.panels:
+            for name in panel.requires()[1]:
+                if name not in names:
+                    names.append(name)
+        return tuple(names)
+
+    def check(self, run, algorithm: str = "") -> None:
+        """Raise :class:`~mlviz.errors.ContractError` naming the first panel whose data
+        ``run`` lacks: a snapshot field or a trace. Called before the first frame."""
+        from .errors import ContractError
+
+        snapshot = run.snapshots[0]
+        where = f" in {algorithm}" if algorithm else ""
+        for panel, name in zip(self.panels, self.panel_names):
+            fields, traces = panel.requires()
+            for wanted in fields:
+                if not snapshot.has(wanted):
+                    raise ContractError(
+                        f"panel {name}{where} needs the snapshot field '{wanted}', which "
+                        f"{type(snapshot).__name__} does not have"
+                    )
+            for wanted in traces:
+                if not run.has_trace(wanted):
+                    raise ContractError(
+                        f"panel {name}{where} needs the trace '{wanted}', which the run did "
+                        f"not record (recorded: {', '.join(run.trace_names)})"
+                    )
+
+
+def parse_mosaic(mosaic: str, count: int) -> tuple[list[Cell], int, int]:
+    """The cells of ``count`` panels on a mosaic like ``"AB;CB"``: (cells, rows, cols)."""
+    rows = [row.strip() for row in mosaic.replace("\n", ";").split(";") if row.strip()]
+    if not rows or len({len(row) for row in rows}) != 1:
+        raise ValueError(f"mosaic {mosaic!r}: every row needs the same number of cells")
+    letters: list[str] = []
+    for row in rows:
+        for letter in row:
+            if letter != "." and letter not in letters:
+                letters.append(letter)
+    if len(letters) != count:
+        raise ValueError(f"mosaic {mosaic!r} names {len(letters)} panels; the scene has {count}")
+    cells = []
+    for letter in letters:
+        where = [(r, c) for r, row in enumerate(rows) for c, x in enumerate(row) if x == letter]
+        top, bottom = min(r for r, _ in where), max(r for r, _ in where) + 1
+        left, right = min(c for _, c in where), max(c for _, c in where) + 1
+        if len(where) != (bottom - top) * (right - left):
+            raise ValueError(f"mosaic {mosaic!r}: panel '{letter}' does not cover a rectangle")
+        cells.append(Cell(top, bottom, left, right))
+    return cells, len(rows), len(rows[0])

@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,11 +17,24 @@ def frozen_array(value: Any) -> np.ndarray:
     return array
 
 
+class FrozenDict(dict):
+    """A dict that refuses changes after construction, and pickles (unlike ``MappingProxyType``)."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a snapshot's mappings are read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+
 def _freeze(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return frozen_array(value)
     if isinstance(value, Mapping):
-        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+        return FrozenDict({k: _freeze(v) for k, v in value.items()})
     return value
 
 
@@ -34,9 +46,17 @@ class Snapshot:
     ``params`` maps parameter names to arrays. Algorithms subclass it (as frozen dataclasses)
     to add what their panels need: labels, predictions, centroids, ...
 
+    ``traces`` (a class attribute) names the values that :func:`mlviz.train` records at
+    *every* epoch, whatever the frame schedule: a field of the subclass (a number, or an
+    array of the same shape every epoch), ``"params.NAME"`` for one parameter, or
+    ``"params"`` for all of them. Panels read them with :meth:`mlviz.Run.trace`, so a curve
+    or a path never depends on how many frames are drawn. ``loss`` is always recorded.
+
     Every array, including those inside ``params`` and in subclass fields, is copied and made
     read-only on construction.
     """
+
+    traces: ClassVar[tuple[str, ...]] = ()
 
     epoch: int
     loss: float
@@ -49,3 +69,17 @@ class Snapshot:
             if field.name in ("epoch", "loss"):
                 continue
             object.__setattr__(self, field.name, _freeze(getattr(self, field.name)))
+
+    def value(self, name: str) -> Any:
+        """The value a trace or a panel requirement calls ``name``: a field or ``params.KEY``."""
+        head, dot, key = name.partition(".")
+        if dot and head == "params":
+            return self.params[key]
+        return getattr(self, name)
+
+    def has(self, name: str) -> bool:
+        """Whether :meth:`value` knows ``name``."""
+        head, dot, key = name.partition(".")
+        if dot and head == "params":
+            return key in self.params
+        return name in {f.name for f in dataclasses.fields(self)}

@@ -1,4 +1,8 @@
-"""Helpers for testing panels and scenes with pytest-mpl (``@pytest.mark.mpl_image_compare``).
+"""Helpers for testing algorithms, panels and scenes.
+
+:func:`check_algorithm` is the conformance check every algorithm passes, built-in or
+third-party; :func:`panel_figure` and :func:`scene_figure` give figures for pytest-mpl
+(``@pytest.mark.mpl_image_compare``).
 
 Example::
 
@@ -10,8 +14,18 @@ Example::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from .algorithm import Algorithm
 from .panel import Panel
 from .renderer import Renderer
 from .scene import Scene
@@ -19,6 +33,8 @@ from .trainer import Run
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+    from .plugins import Registry
 
 
 def scene_figure(scene: Scene, run: Run, frame: int = -1, dpi: float = 100) -> Figure:
@@ -32,3 +48,173 @@ def panel_figure(
 ) -> Figure:
     """The figure of a single panel at one frame."""
     return scene_figure(Scene([panel], figsize=figsize), run, frame, dpi)
+
+
+#: What :func:`check_algorithm` checks, in order (the names its failures start with).
+CHECKS = (
+    "imports", "help", "frames-1", "frames-2", "determinism", "formats",
+    "poster-independent-of-frames", "requirements", "record-round-trip",
+)
+
+
+def check_algorithm(
+    algorithm: str | Algorithm, *, registry: Registry | None = None, **overrides: Any
+) -> None:
+    """Check what every mlviz algorithm must do, built-in or third-party.
+
+    Call it in a plugin's own tests, with hyperparameters that train quickly::
+
+        def test_conformance():
+            check_algorithm("knn", k_max=5)
+
+    It raises ``AssertionError`` naming the first failed check (see :data:`CHECKS`):
+    registering it imports neither matplotlib nor torch; every hyperparameter has help
+    text; ``--frames 1`` and ``--frames 2`` render; the same seed gives the same run
+    (losses, traces, snapshots); GIF, MP4 and a PNG poster are written and decode with the
+    right frame counts; the poster does not depend on ``--frames``; the scene's panels
+    find the fields and traces they need; and a run record saved and loaded back renders
+    the same frames.
+    """
+    from .api import prepare
+    from .plugins import load_registry
+    from .record import load_run, save_run
+
+    registry = registry or load_registry()
+    if isinstance(algorithm, str):
+        algorithm = registry.get(algorithm)
+    name = algorithm.name
+    registered = registry.algorithms.get(name) is algorithm
+    if not registered:  # an Algorithm object not installed as a plugin: records find it too
+        registry = dataclasses.replace(registry, algorithms={**registry.algorithms,
+                                                             name: algorithm})
+
+    def fail(check: str, message: str) -> None:
+        raise AssertionError(f"check_algorithm({name!r}) {check}: {message}")
+
+    if registered and algorithm.plugin:
+        imported = _modules_imported_by_registering(algorithm.plugin)
+        if imported:
+            fail("imports", f"registering it imports {', '.join(imported)}; import them "
+                            "inside trainer and panel methods instead")
+    for info in algorithm.config.params():
+        if not info.help.strip():
+            fail("help", f"hyperparameter '{info.name}' has no help text")
+
+    one = prepare(algorithm, frames=1, registry=registry, **overrides)
+    if one.run.n_frames != 1 or one.run.snapshots[-1].epoch != int(one.run.epochs[-1]):
+        fail("frames-1", "--frames 1 must draw exactly the last snapshot")
+    two = prepare(algorithm, frames=2, registry=registry, **overrides)
+    if two.run.n_frames > 2 or two.run.snapshots[-1].epoch != int(two.run.epochs[-1]):
+        fail("frames-2", "--frames 2 must draw at most 2 snapshots, ending on the last")
+    same, why = runs_equal(one.run, two.run)
+    if not same:
+        fail("determinism", f"two runs with the same seed differ: {why}")
+
+    with tempfile.TemporaryDirectory(prefix="mlviz-check-") as folder:
+        from .api import write_animation
+
+        for suffix in (".gif", ".mp4", ".png"):
+            path = Path(folder, f"two{suffix}")
+            try:
+                write_animation(two, path)
+            except Exception as exc:
+                fail("formats", f"writing {suffix} failed: {type(exc).__name__}: {exc}")
+            expected = 1 if suffix == ".png" else two.run.n_frames
+            decoded = decoded_frames(path)
+            if len(decoded) != expected:
+                fail("formats", f"{suffix} decodes to {len(decoded)} frames, not {expected}")
+
+    full = prepare(algorithm, registry=registry, **overrides)
+    poster_full = full.renderer().frames(indices=[full.run.n_frames - 1])
+    poster_two = two.renderer().frames(indices=[two.run.n_frames - 1])
+    a, b = next(iter(poster_full)), next(iter(poster_two))
+    if a.shape != b.shape or not np.array_equal(a, b):
+        differ = 1.0 if a.shape != b.shape else float(np.mean(np.any(a != b, axis=2)))
+        fail("poster-independent-of-frames",
+             f"the last frame with --frames 2 differs from the default one in {differ:.2%} of "
+             "its pixels: draw curves, paths and limits from run traces, not from the drawn "
+             "snapshots")
+    try:
+        full.scene.check(full.run, name)
+    except Exception as exc:
+        fail("requirements", str(exc))
+
+    with tempfile.TemporaryDirectory(prefix="mlviz-check-") as folder:
+        path = Path(folder, "run.npz")
+        save_run(two, path)
+        loaded = load_run(path, registry=registry)
+        same, why = runs_equal(two.run, loaded.run)
+        if not same:
+            fail("record-round-trip", f"the loaded run differs: {why}")
+        for i, (x, y) in enumerate(zip(two.renderer().frames(), loaded.renderer().frames())):
+            if not np.array_equal(x, y):
+                fail("record-round-trip", f"frame {i} of the loaded run differs")
+
+
+def runs_equal(a: Run, b: Run) -> tuple[bool, str]:
+    """Whether two runs hold the same history and final state; if not, what differs."""
+    if not np.array_equal(a.epochs, b.epochs):
+        return False, "epochs"
+    if not np.array_equal(a.losses, b.losses, equal_nan=True):
+        return False, "losses"
+    if set(a.traces) != set(b.traces):
+        return False, f"traces {sorted(a.traces)} against {sorted(b.traces)}"
+    for key in a.traces:
+        if not _same(a.traces[key], b.traces[key]):
+            return False, f"trace '{key}'"
+    last_a, last_b = a.snapshots[-1], b.snapshots[-1]
+    if type(last_a) is not type(last_b):
+        return False, "snapshot classes"
+    for field in dataclasses.fields(last_a):
+        if not _same(getattr(last_a, field.name), getattr(last_b, field.name)):
+            return False, f"the last snapshot's '{field.name}'"
+    return True, ""
+
+
+def decoded_frames(path: str | Path) -> list[np.ndarray]:
+    """Every frame of a GIF, MP4 or PNG file, decoded (RGB arrays)."""
+    path = Path(path)
+    if path.suffix.lower() == ".mp4":
+        import imageio_ffmpeg
+
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        width, height = meta["size"]
+        return [np.frombuffer(f, np.uint8).reshape(height, width, 3) for f in reader]
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as image:
+        return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)]
+
+
+def _same(x: Any, y: Any) -> bool:
+    if isinstance(x, Mapping) and isinstance(y, Mapping):
+        return x.keys() == y.keys() and all(_same(x[k], y[k]) for k in x)
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        x, y = np.asarray(x), np.asarray(y)
+        if x.shape != y.shape or x.dtype.kind != y.dtype.kind:
+            return False
+        return bool(np.array_equal(x, y, equal_nan=x.dtype.kind in "fc"))
+    if isinstance(x, float) and isinstance(y, float) and x != x and y != y:
+        return True
+    return x == y
+
+
+def _modules_imported_by_registering(plugin: str) -> list[str]:
+    """The heavy modules (matplotlib, torch) that loading ``plugin``'s entry point imports."""
+    entry_point = plugin.split(" (")[0]
+    code = (
+        "import sys\n"
+        "from importlib import metadata\n"
+        f"points = [p for p in metadata.entry_points(group='mlviz') if p.name == {entry_point!r}]\n"
+        "for point in points:\n"
+        "    module = point.load()\n"
+        "    for hook in ('mlviz_algorithms', 'mlviz_panels'):\n"
+        "        getattr(module, hook, lambda: None)()\n"
+        "print(' '.join(m for m in ('matplotlib', 'torch') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "MPLBACKEND": "Agg"})
+    if result.returncode != 0:
+        raise AssertionError(f"loading plugin {plugin} failed: {result.stderr.strip()[-500:]}")
+    return result.stdout.split()

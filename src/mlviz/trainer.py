@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from .config import Config
 from .dataset import Dataset
+from .errors import ContractError
 from .schedule import FrameSchedule
-from .snapshot import Snapshot, frozen_array
+from .snapshot import FrozenDict, Snapshot, frozen_array
 
 
 @runtime_checkable
@@ -26,12 +28,18 @@ class Trainer(Protocol):
     def run(self, dataset: Dataset) -> Iterator[Snapshot]: ...
 
 
+#: Why training ended before the trainer did (``Run.stopped``).
+INTERRUPTED, EPOCH_LIMIT, TIME_LIMIT = "interrupted", "epoch limit", "time limit"
+
+
 @dataclass(frozen=True)
 class Run:
     """A finished training run: what every panel receives in ``setup``.
 
-    ``snapshots`` are the ones chosen to be drawn (one per frame); ``epochs`` and ``losses``
-    hold the whole history, every epoch, so loss curves stay smooth however sparse the frames.
+    ``snapshots`` are the ones chosen to be drawn (one per frame). ``epochs``, ``losses`` and
+    ``traces`` hold the whole history, every epoch, however sparse the frames: read it with
+    :meth:`trace` or :meth:`history`. ``stopped`` says why training ended early (``""``:
+    the trainer finished; ``"interrupted"``, ``"epoch limit"``, ``"time limit"``).
     """
 
     config: Config
@@ -39,19 +47,151 @@ class Run:
     snapshots: tuple[Snapshot, ...]
     epochs: np.ndarray
     losses: np.ndarray
+    traces: Mapping[str, np.ndarray] = field(default_factory=dict)
+    stopped: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "epochs", frozen_array(np.asarray(self.epochs, dtype=int)))
+        epochs = frozen_array(np.asarray(self.epochs, dtype=int))
+        object.__setattr__(self, "epochs", epochs)
         object.__setattr__(self, "losses", frozen_array(np.asarray(self.losses, dtype=float)))
+        traces = {}
+        for name, values in dict(self.traces).items():
+            values = frozen_array(values)
+            if values.shape[:1] != epochs.shape:
+                raise ContractError(
+                    f"trace '{name}' has {values.shape[:1]} entries for {len(epochs)} epochs"
+                )
+            traces[name] = values
+        object.__setattr__(self, "traces", FrozenDict(traces))
 
     @property
     def n_frames(self) -> int:
         return len(self.snapshots)
 
+    @property
+    def trace_names(self) -> tuple[str, ...]:
+        """Every name :meth:`trace` answers: ``epoch``, ``loss`` and the recorded traces."""
+        params = ("params",) if any(n.startswith("params.") for n in self.traces) else ()
+        return ("epoch", "loss", *self.traces, *params)
+
+    def has_trace(self, name: str) -> bool:
+        return name in self.trace_names
+
+    def _stop(self, until: int | None) -> int:
+        if until is None:
+            return len(self.epochs)
+        return int(np.searchsorted(self.epochs, until, side="right"))
+
+    def trace(self, name: str, until: int | None = None) -> np.ndarray:
+        """Every epoch's value of ``name`` (up to and including epoch ``until``).
+
+        ``name`` is ``"loss"``, ``"epoch"``, a recorded trace, or ``"params"``: every
+        recorded parameter flattened into one row per epoch, shape ``(epochs, n_params)``.
+        """
+        stop = self._stop(until)
+        if name == "loss":
+            return self.losses[:stop]
+        if name == "epoch":
+            return self.epochs[:stop]
+        if name in self.traces:
+            return self.traces[name][:stop]
+        if name == "params" and "params" in self.trace_names:
+            parts = [v[:stop].reshape(stop, -1) for k, v in self.traces.items()
+                     if k.startswith("params.")]
+            return np.concatenate(parts, axis=1)
+        known = ", ".join(self.trace_names)
+        raise KeyError(f"no trace '{name}' was recorded; recorded: {known}")
+
+    def history(self, name: str, until: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(epochs, values)`` of a trace up to and including epoch ``until``."""
+        return self.trace("epoch", until), self.trace(name, until)
+
     def losses_until(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
         """The loss history up to and including ``epoch``: (epochs, losses)."""
-        stop = int(np.searchsorted(self.epochs, epoch, side="right"))
-        return self.epochs[:stop], self.losses[:stop]
+        return self.history("loss", epoch)
+
+
+class _Recorder:
+    """Records the declared traces of every snapshot, checking each keeps its shape."""
+
+    def __init__(self, first: Snapshot, extra: Iterable[str]) -> None:
+        names: list[str] = []
+        for name in (*type(first).traces, *extra):
+            if name in ("loss", "epoch"):
+                continue
+            expanded = [f"params.{k}" for k in first.params] if name == "params" else [name]
+            for item in expanded:
+                if item not in names:
+                    names.append(item)
+        for name in names:
+            if not first.has(name):
+                raise ContractError(
+                    f"trace '{name}' is not a field of {type(first).__name__}"
+                    + (" (nor a key of its params)" if name.startswith("params.") else "")
+                )
+        self.values: dict[str, list[Any]] = {name: [] for name in names}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+
+    def add(self, snapshot: Snapshot) -> None:
+        for name, values in self.values.items():
+            value = snapshot.value(name)
+            shape = np.shape(value)
+            expected = self.shapes.setdefault(name, shape)
+            if shape != expected:
+                raise ContractError(
+                    f"trace '{name}' changed shape from {expected} to {shape} at epoch "
+                    f"{snapshot.epoch}; a trace must keep its shape (or not be a trace)"
+                )
+            values.append(value)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {name: np.asarray(values) for name, values in self.values.items()}
+
+
+class _Keeper:
+    """Keeps the snapshots that may be drawn, with memory bounded under a frame budget.
+
+    Without a budget it keeps the ones the schedule's rhythm wants. With one it keeps at
+    most about four times the budget: each time there are too many, every other one is
+    dropped and the stride doubles, so what is kept stays spread evenly over the run. The
+    frames are then the kept snapshots nearest to ``budget`` evenly spaced places (exactly
+    :meth:`FrameSchedule.select` when nothing had to be dropped).
+    """
+
+    SLACK = 4  # snapshots kept per frame of the budget, at most
+
+    def __init__(self, schedule: FrameSchedule) -> None:
+        self.schedule = schedule
+        self.kept: list[Snapshot] = []
+        self.stride = 1
+        self.seen = 0  # snapshots the rhythm wanted so far
+
+    def add(self, snapshot: Snapshot) -> None:
+        if not self.schedule.wants(snapshot.epoch):
+            return
+        index, self.seen = self.seen, self.seen + 1
+        if index % self.stride:
+            return
+        self.kept.append(snapshot)
+        budget = self.schedule.budget
+        if budget is not None and len(self.kept) > self.SLACK * budget + 1:
+            self.kept = self.kept[::2]
+            self.stride *= 2
+
+    def chosen(self, last: Snapshot) -> tuple[Snapshot, ...]:
+        kept = list(self.kept)
+        if not kept or kept[-1] is not last:
+            kept.append(last)
+        budget = self.schedule.budget
+        if budget == 1:
+            return (last,)
+        if self.stride == 1 or budget is None or len(kept) <= budget:
+            return tuple(kept[i] for i in self.schedule.select([s.epoch for s in kept]))
+        # Places of the kept snapshots among all the candidates (the last one is the last).
+        places = np.array([*(self.stride * np.arange(len(kept) - 1)), max(self.seen - 1, 0)])
+        targets = np.linspace(0, places[-1], budget)
+        picks = np.unique(np.abs(places[None, :] - targets[:, None]).argmin(axis=1))
+        return tuple(kept[i] for i in picks)
 
 
 def train(
@@ -60,38 +200,67 @@ def train(
     config: Config,
     schedule: FrameSchedule | None = None,
     on_epoch: Callable[[Snapshot], None] | None = None,
+    *,
+    traces: Iterable[str] = (),
+    max_epochs: int | None = None,
+    max_seconds: float | None = None,
+    keep_on_interrupt: bool = False,
 ) -> Run:
-    """Run ``trainer`` to the end and keep the snapshots ``schedule`` chooses to draw.
+    """Run ``trainer`` to the end, record every trace at every epoch, keep what is drawn.
 
-    Without a frame budget only wanted snapshots (and the latest) are held in memory.
+    ``traces`` adds trace names to the ones the snapshot class declares (panels that need
+    more, e.g. ``"params"`` for a landscape's PCA plane). Memory stays bounded: only the
+    snapshots the schedule may draw are held, at most about twice a frame budget.
+    ``max_epochs`` and ``max_seconds`` stop a trainer that runs long; with
+    ``keep_on_interrupt`` Ctrl-C stops training and keeps what was trained so far. Either
+    way ``Run.stopped`` says why.
     """
     schedule = schedule or FrameSchedule.every()
-    keep_all = schedule.budget is not None
-    kept: list[Snapshot] = []
+    keeper = _Keeper(schedule)
+    recorder: _Recorder | None = None
     epochs: list[int] = []
     losses: list[float] = []
     last: Snapshot | None = None
-    for snapshot in trainer.run(dataset):
+    stopped = ""
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
+    snapshots = iter(trainer.run(dataset))
+    while True:
+        try:
+            snapshot = next(snapshots, None)
+        except KeyboardInterrupt:
+            if not keep_on_interrupt or last is None:
+                raise
+            stopped = INTERRUPTED
+            break
+        if snapshot is None:
+            break
         if not isinstance(snapshot, Snapshot):
-            raise TypeError(f"trainer yielded {type(snapshot).__name__}, not a Snapshot")
+            raise ContractError(f"the trainer yielded a {type(snapshot).__name__}, not a Snapshot")
         if last is not None and snapshot.epoch <= last.epoch:
-            raise ValueError(f"epochs must increase: {snapshot.epoch} after {last.epoch}")
-        if keep_all or schedule.wants(snapshot.epoch):
-            kept.append(snapshot)
+            raise ContractError(f"epochs must increase: {snapshot.epoch} after {last.epoch}")
+        if recorder is None:
+            recorder = _Recorder(snapshot, traces)
+        recorder.add(snapshot)
+        keeper.add(snapshot)
         epochs.append(snapshot.epoch)
         losses.append(snapshot.loss if math.isfinite(snapshot.loss) else math.nan)
         last = snapshot
         if on_epoch is not None:
             on_epoch(snapshot)
-    if last is None:
-        raise ValueError("the trainer yielded no snapshot")
-    if not kept or kept[-1] is not last:
-        kept.append(last)
-    chosen = schedule.select([s.epoch for s in kept])
+        if max_epochs is not None and len(epochs) >= max_epochs:
+            stopped = EPOCH_LIMIT
+        elif deadline is not None and time.monotonic() >= deadline:
+            stopped = TIME_LIMIT
+        if stopped:
+            break
+    if last is None or recorder is None:
+        raise ContractError("the trainer yielded no snapshot")
     return Run(
         config=config,
         dataset=dataset,
-        snapshots=tuple(kept[i] for i in chosen),
+        snapshots=keeper.chosen(last),
         epochs=np.array(epochs),
         losses=np.array(losses),
+        traces=recorder.arrays(),
+        stopped=stopped,
     )

@@ -11,7 +11,7 @@ import pytest
 
 import mlviz
 from mlviz import ConfigError
-from mlviz.testing import panel_figure, scene_figure
+from mlviz.testing import check_algorithm, panel_figure, scene_figure
 from mlviz_knn.panels import DecisionRegionPanel, ErrorBarsPanel, ErrorCurvePanel
 from mlviz_knn.plugin import KNN, load_labelled_points
 from mlviz_knn.trainer import KnnConfig, KnnTrainer, default_dataset, split
@@ -49,9 +49,13 @@ def test_one_neighbour_has_no_training_error_and_runs_are_deterministic():
     assert all(isinstance(s.loss, float) and 0 <= s.loss <= 1 for s in first)
 
 
+def test_conformance():
+    check_algorithm(KNN, k_max=6, n_points=90)
+
+
 def test_config_is_validated():
     with pytest.raises(ConfigError, match="more than the"):
-        KnnConfig(k_max=100, n_points=60)
+        default_dataset(KnnConfig(k_max=100, n_points=60))
     with pytest.raises(ConfigError, match="metric"):
         KnnConfig.from_overrides({"metric": "cosine"})
 
@@ -67,11 +71,27 @@ def test_csv_data(tmp_path):
         load_labelled_points(path, KnnConfig(k_max=1))
 
 
+def test_a_large_file_is_not_judged_by_the_default_dataset(tmp_path):
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(f"{i % 31},{i % 17},{i % 3}" for i in range(1000)))
+    data = load_labelled_points(path, KnnConfig(k_max=200))
+    assert data.n_samples == 1000
+
+
 def test_redraw_panel_draws_every_frame():
     prepared = small()
     frames = list(mlviz.Renderer(mlviz.Scene([ErrorBarsPanel()]), prepared.run).frames())
     assert len(frames) == 6
     assert all(not np.array_equal(a, b) for a, b in zip(frames, frames[1:]))
+
+
+def test_error_curve_is_the_same_however_many_frames_are_drawn():
+    scene = mlviz.Scene([ErrorCurvePanel()], figsize=(4, 3))
+    every, two = small(), small(frames=2)
+    assert two.run.n_frames == 2
+    last = [next(mlviz.Renderer(scene, p.run).frames(indices=[p.run.n_frames - 1]))
+            for p in (every, two)]
+    np.testing.assert_array_equal(*last)
 
 
 @pytest.mark.mpl_image_compare

@@ -29,16 +29,19 @@ def class_colors(n: int) -> np.ndarray:
 
 
 class ErrorCurvePanel(Panel):
-    """Training and held-out error for every k so far; the whole curves show faintly."""
+    """Training and held-out error for every k so far; the whole curves show faintly.
+
+    Reads the run's traces ``k``, ``loss`` (held-out error) and ``train_error``, so it
+    draws the same curves however many frames are drawn.
+    """
 
     name = "knn-error"
+    fields = ("k", "train_error")
+    traces = ("k", "train_error")
 
     def setup(self, ax, run) -> None:
-        ks = np.array([s.k for s in run.snapshots])
-        train = np.array([s.train_error for s in run.snapshots])
-        test = np.array([s.loss for s in run.snapshots])
-        self.history = {s.k: i for i, s in enumerate(run.snapshots)}
-        self.ks, self.train, self.test = ks, train, test
+        self.run = run
+        ks, train, test = run.trace("k"), run.trace("train_error"), run.trace("loss")
         # Static: titles, limits fixed from the whole run, and the full curves in light grey.
         ax.set_title("Error rate against k")
         ax.set_xlabel("k (neighbours that vote)")
@@ -57,9 +60,10 @@ class ErrorCurvePanel(Panel):
         ax.legend(loc="lower right")
 
     def update(self, snapshot):
-        i = self.history[snapshot.k] + 1
-        self.test_line.set_data(self.ks[:i], self.test[:i])
-        self.train_line.set_data(self.ks[:i], self.train[:i])
+        run, epoch = self.run, snapshot.epoch
+        ks = run.trace("k", until=epoch)
+        self.test_line.set_data(ks, run.trace("loss", until=epoch))
+        self.train_line.set_data(ks, run.trace("train_error", until=epoch))
         self.test_dot.set_data([snapshot.k], [snapshot.loss])
         self.train_dot.set_data([snapshot.k], [snapshot.train_error])
         return [self.test_line, self.train_line, self.test_dot, self.train_dot]
@@ -69,6 +73,7 @@ class DecisionRegionPanel(Panel):
     """Decision regions of the current k over the training points; held-out mistakes circled."""
 
     name = "knn-regions"
+    fields = ("k", "train_error", "test_predictions")
 
     def setup(self, ax, run) -> None:
         config, data = run.config, run.dataset
@@ -129,13 +134,14 @@ class ErrorBarsPanel(RedrawPanel):
     """Held-out error of every k so far as bars: a full-redraw panel (simple, slower)."""
 
     name = "knn-error-bars"
+    fields = ("k",)
+    traces = ("k",)
 
     def draw(self, ax, run, snapshot) -> None:
-        ks = [s.k for s in run.snapshots if s.k <= snapshot.k]
-        errors = [s.loss for s in run.snapshots if s.k <= snapshot.k]
-        top = max(s.loss for s in run.snapshots)
+        ks, errors = run.trace("k", until=snapshot.epoch), run.trace("loss", until=snapshot.epoch)
+        top = float(run.trace("loss").max())
         ax.bar(ks, errors, color=LOSS, alpha=0.7, width=0.8)
-        ax.set_xlim(0, run.snapshots[-1].k + 1)
+        ax.set_xlim(0, int(run.trace("k")[-1]) + 1)
         ax.set_ylim(0, max(0.05, top * 1.15))
         ax.yaxis.set_major_formatter(_percent())
         ax.set_title(f"Held-out error, k = {snapshot.k}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -18,7 +18,7 @@ CENTRES = np.array([[0.0, 0.0], [2.4, 0.6], [1.0, 2.3]])
 
 @dataclass(frozen=True)
 class KnnConfig(Config):
-    """Hyperparameters of ``knn``. ``validate`` checks what involves several fields."""
+    """Hyperparameters of ``knn`` (checks that involve the data are made where it is loaded)."""
 
     k_max: int = param(30, "k runs from 1 to k_max, one frame each", min=1, max=200)
     metric: Literal["euclidean", "manhattan"] = param("euclidean", "distance between points")
@@ -30,18 +30,31 @@ class KnnConfig(Config):
     spread: float = param(0.9, "standard deviation of each class in the default dataset",
                           min=0.05, max=5.0)
 
-    def validate(self) -> None:
-        n_train = self.n_points - held_out(self.n_points, self.test_fraction)
-        if self.k_max > n_train:
-            raise ConfigError(
-                f"k_max={self.k_max} is more than the {n_train} training points of the default "
-                f"dataset; lower k_max or raise n_points"
-            )
+
+
+def check_default_size(config: KnnConfig) -> None:
+    """The default dataset must leave at least ``k_max`` training points.
+
+    This is a check on the data, not on the config alone: ``Config.validate`` never sees a
+    ``--data`` file, so the default dataset and ``load_labelled_points`` each check their own.
+    """
+    n_train = config.n_points - held_out(config.n_points, config.test_fraction)
+    if config.k_max > n_train:
+        raise ConfigError(
+            f"k_max={config.k_max} is more than the {n_train} training points of the default "
+            f"dataset; lower k_max or raise n_points"
+        )
 
 
 @dataclass(frozen=True)
 class KnnSnapshot(Snapshot):
-    """The classifier with ``k`` neighbours; ``loss`` is its error rate on held-out points."""
+    """The classifier with ``k`` neighbours; ``loss`` is its error rate on held-out points.
+
+    ``train_error`` is recorded at every k (a trace), so the error curves never depend on
+    how many frames are drawn.
+    """
+
+    traces: ClassVar[tuple[str, ...]] = ("k", "train_error")
 
     k: int = 1
     train_error: float = 0.0
@@ -94,6 +107,7 @@ class KnnTrainer:
 
 def default_dataset(config: KnnConfig) -> Dataset:
     """Three overlapping Gaussian classes in the plane, ``n_points`` in all (seeded)."""
+    check_default_size(config)
     rng = np.random.default_rng(config.seed)
     y = np.arange(config.n_points) % len(CENTRES)
     X = CENTRES[y] + rng.normal(scale=config.spread, size=(config.n_points, 2))

@@ -1,0 +1,154 @@
+"""The metric curve: any per-epoch trace of the run, drawn up to the current epoch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..panel import Panel
+from ..style import LOSS
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..snapshot import Snapshot
+    from ..trainer import Run
+
+#: Where the readout may go, in order of preference: (x, y, ha, va) in axes fractions.
+READOUT_PLACES = (
+    (0.97, 0.95, "right", "top"),
+    (0.03, 0.95, "left", "top"),
+    (0.97, 0.05, "right", "bottom"),
+    (0.03, 0.05, "left", "bottom"),
+    (0.97, 0.55, "right", "center"),
+    (0.03, 0.55, "left", "center"),
+)
+#: The room the readout takes, in axes fractions (width, height), for placing it.
+READOUT_BOX = (0.40, 0.24)
+
+
+class MetricCurvePanel(Panel):
+    """Any per-epoch trace (loss, accuracy, …) up to the current epoch, with a readout.
+
+    Needs the trace ``trace`` (``"loss"`` is always recorded). ``log`` draws a log scale
+    (non-positive values are left out); ``higher_is_better`` marks the best value so far
+    as the highest, not the lowest; ``references`` draws labelled horizontal lines (e.g.
+    the least-squares loss) and keeps them in view. The readout (epoch, value, best) goes
+    in the first corner the whole curve never enters, or above the panel if none is free.
+    """
+
+    name = "metric-curve"
+
+    def __init__(
+        self,
+        trace: str = "loss",
+        *,
+        label: str | None = None,
+        title: str | None = None,
+        log: bool = False,
+        higher_is_better: bool = False,
+        references: Mapping[str, float] | Sequence[tuple[str, float]] = (),
+        xlabel: str = "epoch",
+        color: str | None = None,
+        fmt: str = ".4g",
+    ) -> None:
+        self.trace = trace
+        self.label = label or trace
+        self.title = self.label.capitalize() if title is None else title
+        self.log = log
+        self.higher_is_better = higher_is_better
+        items = references.items() if isinstance(references, Mapping) else references
+        self.references = [(str(name), float(value)) for name, value in items]
+        self.xlabel = xlabel
+        self.color = color or LOSS
+        self.fmt = fmt
+
+    def requires(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return (), (self.trace,)
+
+    def setup(self, ax: Axes, run: Run) -> None:
+        self.run = run
+        epochs = run.trace("epoch").astype(float)
+        values = self._shown(run.trace(self.trace))
+        ax.set_title(self.title)
+        ax.set_xlabel(self.xlabel)
+        ax.set_ylabel(self.label)
+        ax.grid(True)
+        last = max(float(epochs[-1]), 1.0)
+        ax.set_xlim(-0.02 * last, last * 1.02)
+        lo, hi = self._limits(values)
+        if self.log:
+            ax.set_yscale("log")
+        ax.set_ylim(lo, hi)
+        for name, value in self.references:
+            ax.axhline(value, color="#777777", linestyle="--", linewidth=1.0, zorder=1)
+            ax.annotate(name, (0.01, value), xycoords=("axes fraction", "data"),
+                        xytext=(0, 2), textcoords="offset points", fontsize=8, color="#555555")
+        (self.line,) = ax.plot([], [], color=self.color, zorder=3)
+        (self.marker,) = ax.plot([], [], "o", color=self.color, markersize=5, zorder=4)
+        x, y, ha, va = self._readout_place(ax, epochs, values)
+        self.readout = ax.text(x, y, "", transform=ax.transAxes, ha=ha, va=va, fontsize=9,
+                               family="DejaVu Sans Mono", zorder=5)
+        if va == "bottom" and y > 1:  # above the panel: keep the title out of its way
+            ax.set_title(self.title, loc="left")
+
+    def update(self, snapshot: Snapshot):
+        epochs, values = self.run.history(self.trace, until=snapshot.epoch)
+        shown = self._shown(values)
+        self.line.set_data(epochs, shown)
+        current = float(shown[-1]) if len(shown) else float("nan")
+        self.marker.set_data([snapshot.epoch], [current])
+        lines = [f"{self.xlabel} {snapshot.epoch}", f"{self.label} {current:{self.fmt}}"]
+        finite = shown[np.isfinite(shown)]
+        if self.higher_is_better and finite.size:
+            lines.append(f"best {finite.max():{self.fmt}}")
+        self.readout.set_text("\n".join(lines))
+        return [self.line, self.marker, self.readout]
+
+    def _shown(self, values: np.ndarray) -> np.ndarray:
+        """The values as drawn: floats, NaN where they cannot be (non-positive on a log scale)."""
+        values = np.asarray(values, dtype=float).reshape(len(values), -1)[:, 0]
+        if self.log:
+            values = np.where(values > 0, values, np.nan)
+        return values
+
+    def _limits(self, values: np.ndarray) -> tuple[float, float]:
+        finite = values[np.isfinite(values)]
+        finite = np.concatenate([finite, [v for _, v in self.references
+                                          if np.isfinite(v) and (v > 0 or not self.log)]])
+        if not finite.size:
+            return (0.1, 10.0) if self.log else (0.0, 1.0)
+        lo, hi = float(finite.min()), float(finite.max())
+        if self.log:
+            return lo / 1.5, hi * 1.5
+        pad = 0.06 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.1
+        return lo - pad, hi + pad
+
+    def _readout_place(self, ax: Axes, epochs: np.ndarray, values: np.ndarray):
+        """The first readout place whose box the whole curve never enters."""
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        ok = np.isfinite(values)
+        if not ok.any():
+            return READOUT_PLACES[0]
+        fx = (epochs[ok] - x0) / (x1 - x0)
+        if self.log:
+            fy = (np.log(values[ok]) - np.log(y0)) / (np.log(y1) - np.log(y0))
+        else:
+            fy = (values[ok] - y0) / (y1 - y0)
+        # The line between points counts too: sample it densely along x.
+        grid = np.linspace(0.0, 1.0, 801)
+        inside = (grid >= fx.min()) & (grid <= fx.max())
+        points = np.column_stack([grid[inside], np.interp(grid[inside], fx, fy)])
+        points = np.concatenate([points, np.column_stack([fx, fy])])
+        width, height = READOUT_BOX
+        for x, y, ha, va in READOUT_PLACES:
+            left = {"right": x - width, "left": x}[ha]
+            bottom = {"top": y - height, "bottom": y, "center": y - height / 2}[va]
+            hit = ((points[:, 0] >= left) & (points[:, 0] <= left + width)
+                   & (points[:, 1] >= bottom) & (points[:, 1] <= bottom + height))
+            if not hit.any():
+                return x, y, ha, va
+        return 1.0, 1.02, "right", "bottom"

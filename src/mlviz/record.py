@@ -1,0 +1,296 @@
+"""Run records: a trained run saved to an ``.npz`` file and loaded back, without pickle.
+
+A record holds everything needed to render the run again, to any format, without
+training: the algorithm and its plugin, the config, the dataset, every trace, and the
+snapshots chosen to be drawn. It is a NumPy ``.npz`` archive that
+``numpy.load(path, allow_pickle=False)`` reads: one member ``record.json`` (a 0-d string
+array holding JSON) and plain numeric arrays. See ``docs/records.rst`` for the format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import sys
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import MlvizError, RecordError
+from .schedule import FrameSchedule
+from .snapshot import Snapshot
+from .trainer import Run
+
+if TYPE_CHECKING:
+    from .api import Prepared
+    from .plugins import Registry
+
+FORMAT = "mlviz-run"
+FORMAT_VERSION = 1
+META = "record.json"
+SUFFIX = ".npz"
+
+
+def save_run(prepared: Prepared, path: str | Path) -> Path:
+    """Write ``prepared``'s run to ``path`` (an ``.npz`` run record), atomically."""
+    from .writers import move_into_place
+
+    path = Path(path)
+    check_record_path(path)
+    arrays: dict[str, np.ndarray] = {}
+    run = prepared.run
+    data = run.dataset
+    schedule = prepared.schedule
+    snapshot_type = type(run.snapshots[0])
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "algorithm": prepared.algorithm.name,
+        "plugin": prepared.algorithm.plugin,
+        "versions": _versions(),
+        "config": _encode(prepared.config.as_dict(), arrays, "config"),
+        "seed": prepared.config.seed,
+        "fps": prepared.fps,
+        "dataset": {
+            "name": data.name, "description": data.description, "source": prepared.source,
+            "feature_names": list(data.feature_names), "target_name": data.target_name,
+            "X": _encode(data.X, arrays, "dataset/X"),
+            "y": _encode(data.y, arrays, "dataset/y"),
+            "extra": _encode(data.extra, arrays, "dataset/extra"),
+        },
+        "schedule": None if schedule is None else {
+            "steps": [list(step) for step in schedule.steps],
+            "late_step": schedule.late_step, "budget": schedule.budget,
+        },
+        "run": {
+            "epochs": _encode(run.epochs, arrays, "run/epochs"),
+            "losses": _encode(run.losses, arrays, "run/losses"),
+            "traces": {name: _encode(values, arrays, f"trace/{name}")
+                       for name, values in run.traces.items()},
+            "stopped": run.stopped,
+        },
+        "snapshot_class": [snapshot_type.__module__, snapshot_type.__qualname__],
+        "snapshots": [
+            {f.name: _encode(getattr(s, f.name), arrays, f"snapshot/{i}/{f.name}")
+             for f in dataclasses.fields(s) if f.init}
+            for i, s in enumerate(run.snapshots)
+        ],
+    }
+    arrays[META] = np.array(json.dumps(meta, allow_nan=True))
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".part.npz")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez_compressed(out, **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        move_into_place(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise MlvizError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+    return path
+
+
+def load_run(path: str | Path, registry: Registry | None = None) -> Prepared:
+    """Read a run record written by :func:`save_run`; ready to render, no training.
+
+    Raises :class:`~mlviz.errors.RecordError` (one line) for a missing, truncated or foreign
+    file, a pickled array inside, a newer format, or an algorithm that is not installed.
+    """
+    from .api import Prepared
+    from .plugins import load_registry
+
+    path = Path(path)
+    archive = _open(path)
+    with archive:
+        meta = _meta(path, archive)
+        registry = registry or load_registry()
+        name = meta.get("algorithm", "")
+        if name not in registry.algorithms:
+            raise RecordError(
+                f"{path} is a run of '{name}' from plugin {meta.get('plugin') or 'unknown'}, "
+                f"which is not installed here"
+            )
+        algorithm = registry.algorithms[name]
+        arrays = _Arrays(path, archive)
+        try:
+            config = algorithm.config.from_overrides(_decode(meta["config"], arrays))
+            data = meta["dataset"]
+            from .dataset import Dataset
+
+            dataset = Dataset(
+                _decode(data["X"], arrays), _decode(data["y"], arrays),
+                feature_names=tuple(data["feature_names"]), target_name=data["target_name"],
+                name=data["name"], description=data["description"],
+                extra=_decode(data["extra"], arrays),
+            )
+            snapshot_type = _snapshot_class(meta["snapshot_class"], algorithm)
+            snapshots = tuple(
+                snapshot_type(**{k: _decode(v, arrays) for k, v in fields.items()})
+                for fields in meta["snapshots"]
+            )
+            run_meta = meta["run"]
+            run = Run(
+                config=config, dataset=dataset, snapshots=snapshots,
+                epochs=_decode(run_meta["epochs"], arrays),
+                losses=_decode(run_meta["losses"], arrays),
+                traces={k: _decode(v, arrays) for k, v in run_meta["traces"].items()},
+                stopped=run_meta.get("stopped", ""),
+            )
+            schedule = meta.get("schedule")
+            if schedule is not None:
+                schedule = FrameSchedule(tuple(tuple(s) for s in schedule["steps"]),
+                                         schedule["late_step"], schedule["budget"])
+        except RecordError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RecordError(f"{path} is damaged: {type(exc).__name__}: {exc}") from None
+    if not snapshots:
+        raise RecordError(f"{path} holds no snapshot to draw")
+    return Prepared(algorithm, config, run, algorithm.scene(config), float(meta["fps"]),
+                    schedule=schedule, source=str(data.get("source", "")))
+
+
+def is_record(path: str | Path) -> bool:
+    """Whether ``path`` names a run record (by its suffix): ``mlviz render`` takes either."""
+    return Path(path).suffix.lower() == SUFFIX
+
+
+def check_record_path(path: Path) -> None:
+    """Fail early, with one line, if a record cannot be written to ``path``."""
+    if path.suffix.lower() != SUFFIX:
+        raise MlvizError(f"a run record is an {SUFFIX} file, got '{path.name}'")
+    if not path.parent.is_dir():
+        raise MlvizError(f"output folder does not exist: {path.parent}")
+    if path.is_dir():
+        raise MlvizError(f"output path is a folder: {path}")
+
+
+def _versions() -> dict[str, str | None]:
+    def version(name: str) -> str | None:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {"mlviz": version("mlviz"), "numpy": np.__version__, "torch": version("torch"),
+            "python": sys.version.split()[0]}
+
+
+def _encode(value: Any, arrays: dict[str, np.ndarray], key: str) -> Any:
+    """A JSON-able form of ``value``; arrays go to ``arrays[key]`` and are named by key."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise MlvizError(f"cannot save {key}: an array of Python objects needs pickle")
+        arrays[key] = value
+        return {"$array": key}
+    if isinstance(value, tuple):
+        return {"$tuple": [_encode(v, arrays, f"{key}/{i}") for i, v in enumerate(value)]}
+    if isinstance(value, list):
+        return [_encode(v, arrays, f"{key}/{i}") for i, v in enumerate(value)]
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return {"$dict": {k: _encode(v, arrays, f"{key}/{k}") for k, v in value.items()}}
+    raise MlvizError(
+        f"cannot save {key}: a {type(value).__name__} is not a number, string, array, "
+        "tuple, list or mapping"
+    )
+
+
+def _decode(value: Any, arrays: _Arrays) -> Any:
+    if isinstance(value, list):
+        return [_decode(v, arrays) for v in value]
+    if isinstance(value, dict):
+        if "$array" in value:
+            return arrays[value["$array"]]
+        if "$tuple" in value:
+            return tuple(_decode(v, arrays) for v in value["$tuple"])
+        if "$dict" in value:
+            return {k: _decode(v, arrays) for k, v in value["$dict"].items()}
+        raise RecordError(f"unknown value {value!r} in the record")
+    return value
+
+
+class _Arrays:
+    """The record's arrays by key, with one-line errors for a missing or pickled one."""
+
+    def __init__(self, path: Path, archive) -> None:
+        self.path, self.archive = path, archive
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        try:
+            return self.archive[key]
+        except KeyError:
+            raise RecordError(f"{self.path} is damaged: the array '{key}' is missing") from None
+        except ValueError as exc:
+            if "allow_pickle" in str(exc):
+                raise RecordError(
+                    f"{self.path} holds a pickled array ('{key}'); mlviz never loads pickles"
+                ) from None
+            raise RecordError(f"{self.path} is damaged: {exc}") from None
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise RecordError(f"{self.path} is truncated or damaged: {exc}") from None
+
+
+def _open(path: Path):
+    if not path.is_file():
+        raise RecordError(f"run record not found: {path}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        raise RecordError(
+            f"{path} is not a run record (or is truncated): {type(exc).__name__}"
+        ) from None
+
+
+def _meta(path: Path, archive) -> dict:
+    if not hasattr(archive, "files") or META not in archive.files:
+        raise RecordError(f"{path} is not an mlviz run record (it has no {META})")
+    try:
+        meta = json.loads(str(_Arrays(path, archive)[META][()]))
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path} is damaged: {META} is not JSON ({exc.msg})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise RecordError(f"{path} is not an mlviz run record")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise RecordError(
+            f"{path} was written by a newer mlviz (record format {version}; this mlviz reads "
+            f"format {FORMAT_VERSION} and older): upgrade mlviz to render it"
+        )
+    return meta
+
+
+def _snapshot_class(where: list[str], algorithm) -> type[Snapshot]:
+    """The snapshot class a record names, imported only from the algorithm's own package."""
+    module_name, qualname = where
+    packages = {getattr(f, "__module__", "").partition(".")[0]
+                for f in (algorithm.trainer, algorithm.scene, algorithm.dataset)} | {"mlviz"}
+    if module_name.partition(".")[0] not in packages:
+        raise RecordError(
+            f"the record's snapshot class {module_name}.{qualname} is not part of the "
+            f"plugin of {algorithm.name}"
+        )
+    try:
+        found: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError):
+        raise RecordError(
+            f"the installed plugin of {algorithm.name} has no {module_name}.{qualname}: the "
+            "record was written with another version of it"
+        ) from None
+    if not (isinstance(found, type) and issubclass(found, Snapshot)):
+        raise RecordError(f"{module_name}.{qualname} is not a Snapshot class")
+    return found
