@@ -27,3 +27,35 @@ def run_cli(tmp_path):
         )
 
     return run
+
+
+def pip_install(source: Path, tmp_path_factory) -> Path:
+    """``source`` (a plugin's folder) pip-installed, without network or dependencies, into a
+    fresh folder for ``PYTHONPATH``; the copy it is built from keeps the repo clean."""
+    import shutil
+
+    target = tmp_path_factory.mktemp("site")
+    build = tmp_path_factory.mktemp("build")
+    copy = build / source.name
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "__pycache__", ".pytest_cache"))
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--disable-pip-version-check", "--target", str(target), str(copy)],
+        capture_output=True, text=True, timeout=300, cwd=build,
+        env={**os.environ, "PIP_NO_CACHE_DIR": "1", "TMPDIR": str(build)},
+    )
+    assert result.returncode == 0, result.stderr
+    return target
+
+
+def run_with(site: Path, *args: str, cwd: Path, module: str | None = "mlviz.cli",
+             timeout: float = 180) -> subprocess.CompletedProcess:
+    """``python -m MODULE ARGS`` (``python ARGS`` without a module) with ``site`` on
+    ``PYTHONPATH`` (an installed plugin)."""
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, *(["-m", module] if module else []), *args]
+    return subprocess.run(command, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)

@@ -99,7 +99,7 @@ def test_list_and_info(run_cli):
     listed = run_cli("list")
     assert listed.returncode == 0
     line = next(l for l in listed.stdout.splitlines() if l.split()[0] == "kmeans")
-    assert "k-means clustering" in line and line.endswith("[kmeans (mlviz 0.1.0)]")
+    assert "k-means clustering" in line and line.endswith("[kmeans (mlviz 0.2.0)]")
     info = run_cli("info", "kmeans")
     assert info.returncode == 0
     for text in ("k_max", "int", "12", "clusters are fitted for K", "[1 to 12]",

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import ast
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import pip_install, run_with
 from PIL import Image
 
 import mlviz
@@ -27,29 +27,14 @@ PUBLIC_MODULES = {"mlviz", "mlviz.panels", "mlviz.style", "mlviz.testing"}
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """examples/mlviz-knn pip-installed into a fresh folder (no network, no dependencies)."""
-    target = tmp_path_factory.mktemp("site")
-    build = tmp_path_factory.mktemp("build")
-    source = build / "mlviz-knn"  # a copy: building in place would leave build/ in the repo
-    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns(
-        "build", "*.egg-info", "__pycache__", ".pytest_cache"))
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--disable-pip-version-check", "--target", str(target), str(source)],
-        capture_output=True, text=True, timeout=300, cwd=build,
-        env={**os.environ, "PIP_NO_CACHE_DIR": "1", "TMPDIR": str(build)},
-    )
-    assert result.returncode == 0, result.stderr
+    target = pip_install(EXAMPLE, tmp_path_factory)
     assert (target / "mlviz_knn" / "plugin.py").is_file()
-    assert list(target.glob("mlviz_knn-0.1.0.dist-info/entry_points.txt"))
+    assert list(target.glob("mlviz_knn-0.2.0.dist-info/entry_points.txt"))
     return target
 
 
 def run(site: Path, *args: str, cwd: Path, module: str = "mlviz.cli", timeout: float = 180):
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    return run_with(site, *args, cwd=cwd, module=module, timeout=timeout)
 
 
 def test_not_visible_without_the_install():
@@ -60,7 +45,7 @@ def test_list_shows_it_with_its_distribution(site, tmp_path):
     result = run(site, "list", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     line = next(l for l in result.stdout.splitlines() if l.startswith("knn "))
-    assert "k-nearest neighbours" in line and line.endswith("[knn (mlviz-knn 0.1.0)]")
+    assert "k-nearest neighbours" in line and line.endswith("[knn (mlviz-knn 0.2.0)]")
     assert "kmeans" in result.stdout  # the built-in algorithms are still there
     assert "knn" not in result.stderr  # loaded without a warning
 
@@ -69,7 +54,7 @@ def test_info_lists_config_validation_data_and_panels(site, tmp_path):
     result = run(site, "info", "knn", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "plugin: knn (mlviz-knn 0.1.0)" in out
+    assert "plugin: knn (mlviz-knn 0.2.0)" in out
     for needle in ("k_max", "[1 to 200]", "metric", "[euclidean | manhattan]", "test_fraction",
                    "--data: a numeric CSV file", "knn-error:", "knn-regions:",
                    "frames: 4 per second"):
@@ -126,7 +111,7 @@ def test_it_is_in_the_gallery(site, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["gallery.json", "index.html", "knn.gif",
                                                       "knn.mp4", "knn.png"]
     page = (out / "index.html").read_text()
-    assert "<h2>knn</h2>" in page and "plugin knn (mlviz-knn 0.1.0)" in page
+    assert "<h2>knn</h2>" in page and "plugin knn (mlviz-knn 0.2.0)" in page
     assert "mlviz render knn -o knn.gif --set k_max=4 --set n_points=60" in page
 
 

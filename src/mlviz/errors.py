@@ -1,4 +1,8 @@
-"""User-facing errors: one line, no traceback, non-zero exit."""
+"""User-facing errors: one line, no traceback, non-zero exit.
+
+Every error mlviz raises on purpose is an :class:`MlvizError`; each subclass also derives
+from the matching built-in exception, so ``except ValueError`` still catches a bad value.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ class MlvizError(Exception):
     """
 
 
-class ConfigError(MlvizError):
+class ConfigError(MlvizError, ValueError):
     """A hyperparameter is unknown, of the wrong type, or out of range."""
 
 
-class DataError(MlvizError):
+class DataError(MlvizError, ValueError):
     """A dataset (usually a user's CSV file) cannot be used."""
 
 
@@ -24,3 +28,35 @@ class ContractError(MlvizError, ValueError):
 
 class RecordError(MlvizError, ValueError):
     """A run record cannot be read (truncated, not a record, newer format, plugin missing)."""
+
+
+class LimitError(MlvizError, ValueError):
+    """An option is beyond what mlviz can render: dpi, fps, seed, file name length."""
+
+
+class OutputError(MlvizError, OSError):
+    """The output could not be written (disk full, encoder failed); the target is untouched."""
+
+
+class PluginError(MlvizError):
+    """A plugin failed while it was used: its trainer, dataset, scene or a panel raised.
+
+    ``plugin`` names the plugin and its distribution, ``part`` the part that failed.
+    """
+
+    def __init__(self, message: str, plugin: str = "", part: str = "") -> None:
+        super().__init__(message)
+        self.plugin = plugin
+        self.part = part
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: unwinds (and cleans up) exactly like Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class MlvizWarning(UserWarning):
+    """Something the user should know that does not stop the run (e.g. data was sampled)."""

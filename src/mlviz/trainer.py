@@ -71,8 +71,9 @@ class Run:
     @property
     def trace_names(self) -> tuple[str, ...]:
         """Every name :meth:`trace` answers: ``epoch``, ``loss`` and the recorded traces."""
-        params = ("params",) if any(n.startswith("params.") for n in self.traces) else ()
-        return ("epoch", "loss", *self.traces, *params)
+        keys = self.snapshots[0].params if self.snapshots else {}
+        whole = bool(keys) and all(f"params.{key}" in self.traces for key in keys)
+        return ("epoch", "loss", *self.traces, *(("params",) if whole else ()))
 
     def has_trace(self, name: str) -> bool:
         return name in self.trace_names
@@ -96,8 +97,8 @@ class Run:
         if name in self.traces:
             return self.traces[name][:stop]
         if name == "params" and "params" in self.trace_names:
-            parts = [v[:stop].reshape(stop, -1) for k, v in self.traces.items()
-                     if k.startswith("params.")]
+            parts = [self.traces[f"params.{key}"][:stop].reshape(stop, -1)
+                     for key in self.snapshots[0].params]
             return np.concatenate(parts, axis=1)
         known = ", ".join(self.trace_names)
         raise KeyError(f"no trace '{name}' was recorded; recorded: {known}")
@@ -115,20 +116,22 @@ class _Recorder:
     """Records the declared traces of every snapshot, checking each keeps its shape."""
 
     def __init__(self, first: Snapshot, extra: Iterable[str]) -> None:
+        declared = set(type(first).traces)
         names: list[str] = []
         for name in (*type(first).traces, *extra):
             if name in ("loss", "epoch"):
                 continue
             expanded = [f"params.{k}" for k in first.params] if name == "params" else [name]
             for item in expanded:
-                if item not in names:
+                if item in names:
+                    continue
+                if first.has(item):
                     names.append(item)
-        for name in names:
-            if not first.has(name):
-                raise ContractError(
-                    f"trace '{name}' is not a field of {type(first).__name__}"
-                    + (" (nor a key of its params)" if name.startswith("params.") else "")
-                )
+                elif name in declared:  # asked for by others: the scene check names them
+                    raise ContractError(
+                        f"trace '{item}' is not a field of {type(first).__name__}"
+                        + (" (nor a key of its params)" if item.startswith("params.") else "")
+                    )
         self.values: dict[str, list[Any]] = {name: [] for name in names}
         self.shapes: dict[str, tuple[int, ...]] = {}
 
@@ -209,7 +212,8 @@ def train(
     """Run ``trainer`` to the end, record every trace at every epoch, keep what is drawn.
 
     ``traces`` adds trace names to the ones the snapshot class declares (panels that need
-    more, e.g. ``"params"`` for a landscape's PCA plane). Memory stays bounded: only the
+    more, e.g. ``"params"`` for a landscape's PCA plane); those the snapshots do not have
+    are left out, for the scene's check to report. Memory stays bounded: only the
     snapshots the schedule may draw are held, at most about twice a frame budget.
     ``max_epochs`` and ``max_seconds`` stop a trainer that runs long; with
     ``keep_on_interrupt`` Ctrl-C stops training and keeps what was trained so far. Either
