@@ -210,12 +210,15 @@ def panel_readout(fig):
 @pytest.mark.parametrize("trace, higher", [("accuracy", True), ("loss", False)])
 def test_the_readout_never_covers_the_curve(trace, higher):
     run = run_of(traces=("accuracy",))
-    panel = MetricCurvePanel(trace, higher_is_better=higher)
+    panel = MetricCurvePanel(trace, higher_is_better=higher, references={"chance": 0.5})
     fig = Renderer(Scene([panel], figsize=(4.8, 3.6)), run).figure_at(-1)
     box, xy = _readout_box(panel, fig)
     inside = ((xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1)
               & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1))
     assert not inside.any()
+    ax = fig.axes[0]
+    level = ax.transAxes.inverted().transform(ax.transData.transform((0, 0.5)))[1]
+    assert not box.y0 <= level <= box.y1  # nor does it sit on the reference line
     assert box.width <= READOUT_BOX[0] and box.height <= READOUT_BOX[1]
     text = panel_readout(fig).get_text()
     assert text.startswith("epoch 39\n")

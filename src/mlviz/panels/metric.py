@@ -127,7 +127,7 @@ class MetricCurvePanel(Panel):
         return lo - pad, hi + pad
 
     def _readout_place(self, ax: Axes, epochs: np.ndarray, values: np.ndarray):
-        """The first readout place whose box the whole curve never enters."""
+        """The first readout place whose box the whole curve and the reference lines never enter."""
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
         ok = np.isfinite(values)
@@ -143,6 +143,11 @@ class MetricCurvePanel(Panel):
         inside = (grid >= fx.min()) & (grid <= fx.max())
         points = np.column_stack([grid[inside], np.interp(grid[inside], fx, fy)])
         points = np.concatenate([points, np.column_stack([fx, fy])])
+        for _, value in self.references:  # reference lines run across the whole panel
+            if np.isfinite(value) and (value > 0 or not self.log):
+                level = (np.log(value) - np.log(y0)) / (np.log(y1) - np.log(y0)) if self.log \
+                    else (value - y0) / (y1 - y0)
+                points = np.concatenate([points, np.column_stack([grid, np.full_like(grid, level)])])
         width, height = READOUT_BOX
         for x, y, ha, va in READOUT_PLACES:
             left = {"right": x - width, "left": x}[ha]
