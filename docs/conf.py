@@ -15,12 +15,26 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 project = "mlviz"
 author = "mlviz developers"
 copyright = "2026, mlviz developers"
-try:
-    from importlib.metadata import version as _version
 
-    release = _version("mlviz")
-except Exception:  # building from a checkout that is not installed
-    release = "0.1.0"
+
+def _release() -> str:
+    """The version in this checkout's pyproject.toml (an editable install's metadata keeps
+    the version it was installed with), else the installed one."""
+    try:
+        import tomllib
+
+        with open(HERE.parent / "pyproject.toml", "rb") as handle:
+            return tomllib.load(handle)["project"]["version"]
+    except Exception:  # Python 3.10 (no tomllib), or no pyproject.toml next to docs/
+        from importlib.metadata import PackageNotFoundError, version as _version
+
+        try:
+            return _version("mlviz")
+        except PackageNotFoundError:
+            return "unknown"
+
+
+release = _release()
 version = release
 
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "mlviz_docs"]

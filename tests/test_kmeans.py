@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from sklearn.cluster import KMeans
@@ -11,7 +13,7 @@ from mlviz.testing import panel_figure, scene_figure
 from mlviz_kmeans.geometry import voronoi_cells
 from mlviz_kmeans.panels import ClusterPanel, ElbowPanel
 from mlviz_kmeans.trainer import (
-    KMeansConfig, KMeansTrainer, default_dataset, initial_centroids, lloyd,
+    KMeansConfig, KMeansTrainer, default_dataset, elbow, initial_centroids, lloyd,
 )
 
 
@@ -30,7 +32,7 @@ def test_lloyd_matches_scikit_learn_from_the_same_start():
         assert np.allclose(centroids, ours.cluster_centers_)
 
 
-def test_snapshots_restart_every_k_and_record_a_float_elbow():
+def test_snapshots_restart_every_k_with_float_centroids():
     config = KMeansConfig(k_max=5, max_iter=30)
     snaps = list(KMeansTrainer(config).run(default_dataset(config)))
     assert [s.epoch for s in snaps] == list(range(len(snaps)))
@@ -41,13 +43,36 @@ def test_snapshots_restart_every_k_and_record_a_float_elbow():
         assert of_k[-1].converged
         assert of_k[0].centroids.shape == (k, 2) and of_k[0].centroids.dtype == float
         for s in of_k:
-            assert s.elbow.dtype == float and len(s.elbow) == k
-            assert s.elbow[-1] == s.loss
+            assert isinstance(s.loss, float)
             diff = default_dataset(config).X - s.centroids[s.labels]
             assert s.loss == pytest.approx(float((diff**2).sum()))
-    finals = [s for s in snaps if s.converged]
-    assert finals[-1].elbow.tolist() == [s.loss for s in finals]
-    assert all(a > b for a, b in zip(finals[-1].elbow, finals[-1].elbow[1:3]))
+
+
+def test_elbow_from_traces_holds_each_k_final_inertia():
+    run = mlviz.prepare("kmeans", k_max=5, max_iter=30, frames=3).run
+    assert run.n_frames == 3  # the elbow must not need the other snapshots
+    config = KMeansConfig(k_max=5, max_iter=30)
+    finals = [s.loss for s in KMeansTrainer(config).run(default_dataset(config)) if s.converged]
+    ks, inertia = elbow(run.trace("k"), run.trace("loss"))
+    assert ks.tolist() == [1, 2, 3, 4, 5] and inertia.dtype == float
+    assert inertia.tolist() == finals
+    assert all(a > b for a, b in zip(inertia, inertia[1:3]))
+    # up to a mid-run epoch: the finished Ks, then the current K with its current inertia
+    epoch = int(np.flatnonzero(run.trace("k") == 3)[1])
+    ks, inertia = elbow(run.trace("k", epoch), run.trace("loss", epoch))
+    assert ks.tolist() == [1, 2, 3]
+    assert inertia.tolist() == [*finals[:2], run.losses[epoch]]
+    assert elbow(np.array([], int), np.array([]))[0].size == 0
+
+
+def test_centroid_params_keep_one_shape_and_can_be_recorded():
+    run = mlviz.prepare("kmeans", k_max=4, record_params=True).run
+    recorded = run.trace("params.centroids")
+    assert recorded.shape == (len(run.epochs), 4, 2)
+    for snap in run.snapshots:
+        row = recorded[list(run.epochs).index(snap.epoch)]
+        assert np.array_equal(row[: snap.k], snap.centroids)
+        assert np.isnan(row[snap.k:]).all()
 
 
 def test_stop_early_false_gives_exactly_max_iter_frames_per_k():
@@ -88,9 +113,18 @@ def test_voronoi_cells_agree_with_nearest_centroid():
     assert area == pytest.approx(100.0)
 
 
-def test_render_api(tmp_path):
-    path = mlviz.render("kmeans", tmp_path / "out.gif", k_max=3, max_iter=4)
-    assert path == tmp_path / "out.gif" and path.stat().st_size > 0
+def drawn_alone(prepared, index: int) -> np.ndarray:
+    """Snapshot ``index``'s frame when it is the only one drawn."""
+    run = replace(prepared.run, snapshots=(prepared.run.snapshots[index],))
+    return next(replace(prepared, run=run).renderer().frames())
+
+
+def test_a_frame_does_not_depend_on_the_other_drawn_frames():
+    prepared = mlviz.prepare("kmeans", k_max=6)
+    n = prepared.run.n_frames
+    for index in (n // 2, n - 1):
+        full = next(prepared.renderer().frames(indices=[index]))
+        assert np.array_equal(full, drawn_alone(prepared, index)), f"frame {index}"
 
 
 @pytest.fixture(scope="module")

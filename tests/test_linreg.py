@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from importlib import resources
 
 import numpy as np
@@ -176,6 +177,34 @@ def test_schedule_is_dense_early_sparse_late_and_about_60_to_100_frames():
     assert 60 <= len(epochs) <= 100 and epochs[:31] == list(range(31)) and epochs[-1] == 200
     assert len(prepare(epochs=5000).run.snapshots) <= 100
     assert len(prepared.run.epochs) == 201  # the loss curve keeps every epoch
+
+
+def test_the_descent_path_is_traced_at_every_epoch():
+    run = prepare(epochs=120, frames=2).run
+    assert run.n_frames == 2
+    w, b = run.trace("w"), run.trace("b")
+    assert w.shape == b.shape == (121,)
+    assert (w[-1], b[-1]) == (run.snapshots[-1].w, run.snapshots[-1].b)
+    problem = Problem.from_dataset(run.dataset, standardize=True)
+    assert np.allclose([mse(problem.u, problem.y, *wb) for wb in zip(w, b)], run.losses)
+    lr = 0.1 / problem.curvatures()[1]  # the automatic rate: each step is one gradient step
+    steps = [manual_gradient(problem.u, problem.y, *wb) for wb in zip(w[:-1], b[:-1])]
+    assert np.allclose(np.diff(np.column_stack([w, b]), axis=0), -lr * np.array(steps))
+
+
+def drawn_alone(prepared, index: int) -> np.ndarray:
+    """Snapshot ``index``'s frame when it is the only one drawn."""
+    run = replace(prepared.run, snapshots=(prepared.run.snapshots[index],))
+    return next(replace(prepared, run=run).renderer().frames())
+
+
+def test_a_frame_does_not_depend_on_the_other_drawn_frames():
+    prepared = prepare(epochs=60, standardize=False)  # sparse frames late, axes set by the path
+    n = prepared.run.n_frames
+    assert n < len(prepared.run.epochs)
+    for index in (n // 2, n - 1):
+        full = next(prepared.renderer().frames(indices=[index]))
+        assert np.array_equal(full, drawn_alone(prepared, index)), f"frame {index}"
 
 
 def test_info_documents_every_hyperparameter(run_cli):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -20,7 +21,14 @@ from mlviz_logreg.trainer import (
     EPS, LogRegConfig, LogRegTrainer, bce, bce_gradient, log_steps, sigmoid, smoothness,
 )
 
-IMAGE_RUN = {"epochs": 300, "frames": 20}  # small runs keep image tests fast
+#: Small runs keep image tests fast; the config's own ``frames`` (not a --frames budget)
+#: draws 22 snapshots, the same whatever the budget's thinning does.
+IMAGE_RUN = {"epochs": 300, "settings": ["frames=20"]}
+IMAGE_EPOCH = 80  # the frame the panel images show
+
+
+def frame_at(run, epoch: int) -> int:
+    return [s.epoch for s in run.snapshots].index(epoch)
 
 
 def sklearn_fit(dataset) -> np.ndarray:
@@ -187,7 +195,9 @@ def test_every_snapshot_loss_belongs_to_its_own_weights():
         p = sigmoid(run.dataset.X @ snap.params["w"] + float(snap.params["b"]))
         assert snap.loss == pytest.approx(bce(y, p), rel=1e-12)
         assert snap.accuracy == pytest.approx(np.mean((p >= 0.5) == (y == 1)))
+        assert run.trace("accuracy", snap.epoch)[-1] == snap.accuracy
     assert run.losses.dtype == float and np.all(np.diff(run.losses) <= 1e-12)
+    assert run.trace("accuracy").shape == run.epochs.shape == (201,)
 
 
 def test_batch_step_is_one_gradient_step():
@@ -233,6 +243,21 @@ def test_boundary_segment_clips_to_the_square():
     assert boundary_segment(np.array([0.0, 0.0]), 1.0, 0.0, 1.0).shape == (0, 2)
 
 
+def drawn_alone(prepared, index: int) -> np.ndarray:
+    """Snapshot ``index``'s frame when it is the only one drawn."""
+    run = replace(prepared.run, snapshots=(prepared.run.snapshots[index],))
+    return next(replace(prepared, run=run).renderer().frames())
+
+
+def test_a_frame_does_not_depend_on_the_other_drawn_frames():
+    prepared = mlviz.prepare("logistic-regression", **IMAGE_RUN)
+    n = prepared.run.n_frames
+    assert n < len(prepared.run.epochs)
+    for index in (n // 2, n - 1):
+        full = next(prepared.renderer().frames(indices=[index]))
+        assert np.array_equal(full, drawn_alone(prepared, index)), f"frame {index}"
+
+
 # --- configuration ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("settings, message", [
@@ -267,23 +292,24 @@ def small_run():
 
 @pytest.mark.mpl_image_compare
 def test_bce_panel(small_run):
-    return panel_figure(BCECurvePanel(), small_run, frame=12)
+    return panel_figure(BCECurvePanel(), small_run, frame_at(small_run, IMAGE_EPOCH))
 
 
 @pytest.mark.mpl_image_compare
 def test_surface_panel(small_run):
-    return panel_figure(ProbabilitySurfacePanel(), small_run, frame=12, figsize=(5.4, 4.6))
+    return panel_figure(ProbabilitySurfacePanel(), small_run, frame_at(small_run, IMAGE_EPOCH),
+                        figsize=(5.4, 4.6))
 
 
 @pytest.mark.mpl_image_compare
 def test_boundary_panel(small_run):
-    return panel_figure(DecisionBoundaryPanel(), small_run, frame=12)
+    return panel_figure(DecisionBoundaryPanel(), small_run, frame_at(small_run, IMAGE_EPOCH))
 
 
 @pytest.mark.mpl_image_compare
 def test_scene(small_run):
     prepared = mlviz.prepare("logistic-regression", **IMAGE_RUN)
-    return scene_figure(prepared.scene, small_run, frame=12)
+    return scene_figure(prepared.scene, small_run, frame_at(small_run, IMAGE_EPOCH))
 
 
 @pytest.mark.mpl_image_compare

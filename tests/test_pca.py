@@ -3,6 +3,8 @@ the frame sequence, data files, errors, and panel images."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
@@ -110,6 +112,28 @@ def test_bad_values_give_one_line_errors(key, value):
     with pytest.raises(ConfigError) as error:
         mlviz.prepare(PCA_ALGORITHM, settings=[f"{key}={value}"])
     assert "\n" not in str(error.value) and key in str(error.value)
+
+
+def test_explained_variance_ratio_is_traced_every_epoch():
+    run = prepare(frames=2).run
+    ratios = run.trace("explained_variance_ratio")
+    assert ratios.shape == (len(run.epochs), 3) and run.n_frames == 2
+    expected = PCA().fit(run.dataset.X).explained_variance_ratio_
+    assert np.allclose(ratios, expected[None, :], rtol=1e-10)
+
+
+def drawn_alone(prepared, index: int) -> np.ndarray:
+    """Snapshot ``index``'s frame when it is the only one drawn."""
+    run = replace(prepared.run, snapshots=(prepared.run.snapshots[index],))
+    return next(replace(prepared, run=run).renderer().frames())
+
+
+def test_a_frame_does_not_depend_on_the_other_drawn_frames():
+    prepared = prepare(n_points=60)
+    n = prepared.run.n_frames
+    for index in (n // 2, n - 1):
+        full = next(prepared.renderer().frames(indices=[index]))
+        assert np.array_equal(full, drawn_alone(prepared, index)), f"frame {index}"
 
 
 def test_user_csv(tmp_path):

@@ -56,7 +56,8 @@ def test_info_lists_config_validation_data_and_panels(site, tmp_path):
     out = result.stdout
     assert "plugin: knn (mlviz-knn 0.2.0)" in out
     for needle in ("k_max", "[1 to 200]", "metric", "[euclidean | manhattan]", "test_fraction",
-                   "--data: a numeric CSV file", "knn-error:", "knn-regions:",
+                   "--data: three columns: two numeric features and a class number",
+                   "knn-error:", "knn-regions:", "needs: field k, field train_error, trace k",
                    "frames: 4 per second"):
         assert needle in out, needle
 

@@ -127,3 +127,10 @@ def test_a_budget_of_none_keeps_the_schedules_own_budget():
     schedule = FrameSchedule.notebook(budget=7)
     assert schedule.with_budget(None) is schedule
     assert schedule.with_budget(3).budget == 3
+
+
+def test_a_budget_ends_on_the_last_epoch_even_when_the_rhythm_skips_it():
+    run = train(CountingTrainer(15_002), DATA, Config(), FrameSchedule.notebook(budget=2))
+    assert [s.epoch for s in run.snapshots] == [0, 15_001]
+    run = train(CountingTrainer(15_002), DATA, Config(), FrameSchedule.notebook(budget=5))
+    assert run.snapshots[-1].epoch == 15_001 and len(run.snapshots) == 5

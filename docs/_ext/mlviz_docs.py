@@ -40,8 +40,10 @@ def hook_names() -> list[str]:
     return [f.__name__ for f in sorted(functions, key=lambda f: f.__code__.co_firstlineno)]
 
 
-#: Modules a plugin may import from besides ``mlviz`` itself (documented on the API page).
-PUBLIC_MODULES = ("mlviz.panels", "mlviz.style", "mlviz.testing")
+#: Modules a plugin may import from besides ``mlviz`` itself (documented on the API page;
+#: the same list as the docstring of ``mlviz/__init__.py`` and ``tests/test_docs.py``).
+PUBLIC_MODULES = ("mlviz.panels", "mlviz.style", "mlviz.testing", "mlviz.torchutil",
+                  "mlviz.landscape")
 
 
 class _Generated(SphinxDirective):

@@ -8,6 +8,7 @@ from mlviz import Panel
 from mlviz.style import CATEGORICAL
 
 from .geometry import voronoi_cells
+from .trainer import elbow
 
 REGION_TINT = 0.28  # how much of a cluster's colour shows in its region (the rest is white)
 
@@ -19,13 +20,20 @@ def _rgb(colors) -> np.ndarray:
 
 
 class ElbowPanel(Panel):
-    """Inertia (sum of squared distances) for every K so far: look for the elbow."""
+    """Inertia (sum of squared distances) for every K so far: look for the elbow.
+
+    The finished Ks' final inertias come from the run's traces of ``k`` and the loss; the
+    y axis holds the largest inertia of the whole run.
+    """
 
     name = "kmeans-elbow"
+    fields = ("k", "loss")
+    traces = ("k", "loss")
 
     def setup(self, ax, run) -> None:
+        self.run = run
         k_max = run.config.k_max
-        top = max(float(np.max(s.elbow)) for s in run.snapshots)
+        top = float(np.nanmax(run.trace("loss")))
         ax.set_title("Elbow method")
         ax.set_xlabel("K (number of clusters)")
         ax.set_ylabel("inertia: sum of squared distances")
@@ -39,9 +47,9 @@ class ElbowPanel(Panel):
                                   markeredgecolor="black")
 
     def update(self, snapshot):
-        ks = np.arange(1, snapshot.k + 1)
-        self.line.set_data(ks, snapshot.elbow)
-        self.current.set_data([snapshot.k], [snapshot.elbow[-1]])
+        until = snapshot.epoch
+        self.line.set_data(*elbow(self.run.trace("k", until), self.run.trace("loss", until)))
+        self.current.set_data([snapshot.k], [snapshot.loss])
         return [self.line, self.current]
 
 
@@ -49,6 +57,7 @@ class ClusterPanel(Panel):
     """Points, their nearest centroid, and the Voronoi region of every centroid."""
 
     name = "kmeans-clusters"
+    fields = ("k", "iteration", "centroids", "labels", "converged", "loss")
 
     def setup(self, ax, run) -> None:
         from matplotlib.collections import LineCollection, PolyCollection

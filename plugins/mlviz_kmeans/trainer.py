@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -23,19 +23,36 @@ class KMeansConfig(Config):
     init: Literal["k-means++", "random"] = param(
         "k-means++", "initial centroids: k-means++ seeding, or uniform in the data's box"
     )
-    n_points: int = param(100, "number of points in the default dataset", min=2, max=100_000)
+    n_points: int = param(100, "number of points in the default dataset", min=2, max=5_000)
 
 
 @dataclass(frozen=True)
 class KMeansSnapshot(Snapshot):
-    """One Lloyd iteration: ``loss`` is the inertia of ``centroids`` with ``labels``."""
+    """One Lloyd iteration: ``loss`` is the inertia of ``centroids`` with ``labels``.
+
+    ``k`` is traced at every epoch: with the loss it gives the elbow (:func:`elbow`).
+    ``params["centroids"]`` holds the centroids padded with NaN rows to ``k_max``, so that
+    it keeps one shape and can be recorded at every epoch (``mlviz train --record-params``).
+    """
+
+    traces: ClassVar[tuple[str, ...]] = ("k",)
 
     k: int = 1
     iteration: int = 0
     centroids: np.ndarray = None
     labels: np.ndarray = None
-    elbow: np.ndarray = None  # inertia for K = 1 … k (the last one is the current value)
     converged: bool = False
+
+
+def elbow(k: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(K, inertia) at the last epoch of each K, from per-epoch traces of ``k`` and the loss.
+
+    K restarts only upward, so on the traces up to some epoch the last pair is the current
+    K and its current inertia, the ones before it the finished Ks' final inertias.
+    """
+    k, loss = np.asarray(k), np.asarray(loss, dtype=float)
+    last = np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if len(k) else np.array([], dtype=int)
+    return k[last], loss[last]
 
 
 def squared_distances(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -105,21 +122,20 @@ class KMeansTrainer:
         config = self.config
         points = dataset.X
         rng = np.random.default_rng(config.seed)
-        finished: list[float] = []
         epoch = 0
         for k in range(1, config.k_max + 1):
             start = initial_centroids(points, k, config.init, rng)
-            inertia = 0.0
             for iteration, centroids, labels, inertia, converged in lloyd(
                 points, start, config.max_iter, config.stop_early
             ):
+                padded = np.full((config.k_max, points.shape[1]), np.nan)
+                padded[:k] = centroids
                 yield KMeansSnapshot(
-                    epoch=epoch, loss=inertia, params={"centroids": centroids},
+                    epoch=epoch, loss=inertia, params={"centroids": padded},
                     k=k, iteration=iteration, centroids=centroids, labels=labels,
-                    elbow=np.array([*finished, inertia]), converged=converged,
+                    converged=converged,
                 )
                 epoch += 1
-            finished.append(inertia)
 
 
 def default_dataset(config: KMeansConfig) -> Dataset:

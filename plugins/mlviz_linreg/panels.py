@@ -21,9 +21,15 @@ def _problem(run) -> Problem:
 
 
 class FitPanel(Panel):
-    """The data, the current line ŷ = w·x + b (original units), and the least-squares line."""
+    """The data, the current line ŷ = w·x + b (original units), and the least-squares line.
+
+    The y axis holds the data, the least-squares line and every line of the run (from the
+    traces of w and b), as far as 60% of the data's range beyond the data.
+    """
 
     name = "linreg-fit"
+    fields = ("slope", "intercept")
+    traces = ("w", "b")
 
     def setup(self, ax, run) -> None:
         x, y = run.dataset.X[:, 0], np.asarray(run.dataset.y, dtype=float)
@@ -34,8 +40,9 @@ class FitPanel(Panel):
         self.xs = np.array([xlo - xpad, xhi + xpad])
         ylo, yhi = float(y.min()), float(y.max())
         span = max(yhi - ylo, 1e-9)
-        ends = np.array([[s.slope * self.xs[0] + s.intercept, s.slope * self.xs[1] + s.intercept]
-                         for s in run.snapshots])
+        slopes, intercepts = problem.to_original(run.trace("w"), run.trace("b"))
+        slopes, intercepts = np.r_[slopes, slope_ls], np.r_[intercepts, intercept_ls]
+        ends = slopes[:, None] * self.xs + intercepts[:, None]
         ends = ends[np.isfinite(ends)]
         lo = max(min(ylo, float(ends.min(initial=ylo))), ylo - 0.6 * span)
         hi = min(max(yhi, float(ends.max(initial=yhi))), yhi + 0.6 * span)
@@ -65,10 +72,15 @@ class FitPanel(Panel):
 
 
 class SurfacePanel(Panel):
-    """MSE over (w, b), exact on a grid, with the descent's path and its current point."""
+    """MSE over (w, b), exact on a grid, with the descent's path and its current point.
+
+    The path is every epoch's (w, b, MSE) from the run's traces; the grid covers all of it.
+    """
 
     name = "linreg-surface"
     projection = "3d"
+    fields = ("w", "b", "loss")
+    traces = ("w", "b", "loss")
 
     def setup(self, ax, run) -> None:
         from matplotlib.patheffects import withStroke
@@ -76,9 +88,9 @@ class SurfacePanel(Panel):
 
         problem = _problem(run)
         w_ls, b_ls = problem.least_squares()
-        path = np.array([(s.w, s.b, s.loss) for s in run.snapshots])
+        path = np.column_stack([run.trace("w"), run.trace("b"), run.trace("loss")])
         self.path = path
-        self.epochs = np.array([s.epoch for s in run.snapshots])
+        self.epochs = run.trace("epoch")
         lo = np.minimum(path[:, :2].min(axis=0), (w_ls, b_ls))
         hi = np.maximum(path[:, :2].max(axis=0), (w_ls, b_ls))
         span = np.maximum(hi - lo, 1e-3 * np.maximum(np.abs(hi), 1.0))
@@ -122,7 +134,7 @@ class SurfacePanel(Panel):
                                 zorder=6)
 
     def update(self, snapshot):
-        upto = self.path[: int(np.searchsorted(self.epochs, snapshot.epoch)) + 1]
+        upto = self.path[: int(np.searchsorted(self.epochs, snapshot.epoch, side="right"))]
         self.shadow.set_data_3d(upto[:, 0], upto[:, 1], np.full(len(upto), self.floor))
         self.trail.set_data_3d(upto[:, 0], upto[:, 1], upto[:, 2])
         self.point.set_data_3d([snapshot.w], [snapshot.b], [snapshot.loss])

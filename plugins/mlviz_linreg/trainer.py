@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -56,7 +56,12 @@ class LinRegConfig(Config):
 @dataclass(frozen=True)
 class LinRegSnapshot(Snapshot):
     """One step: ``w``, ``b`` in the descent's coordinates, ``slope``/``intercept`` in the
-    data's; ``grad`` is (∂MSE/∂w, ∂MSE/∂b) at this point; ``loss`` is the MSE."""
+    data's; ``grad`` is (∂MSE/∂w, ∂MSE/∂b) at this point; ``loss`` is the MSE.
+
+    ``w`` and ``b`` are traced at every epoch: the descent's whole path.
+    """
+
+    traces: ClassVar[tuple[str, ...]] = ("w", "b")
 
     w: float = 0.0
     b: float = 0.0
@@ -81,8 +86,8 @@ class Problem:
         mean, scale = (float(x.mean()), float(x.std())) if standardize else (0.0, 1.0)
         return cls(u=(x - mean) / scale, y=y, mean=mean, scale=scale)
 
-    def to_original(self, w: float, b: float) -> tuple[float, float]:
-        """(slope, intercept) in the units of x for the line ŷ = w·u + b."""
+    def to_original(self, w: float | np.ndarray, b: float | np.ndarray) -> tuple:
+        """(slope, intercept) in the units of x for the line ŷ = w·u + b (numbers or arrays)."""
         return w / self.scale, b - w * self.mean / self.scale
 
     def from_original(self, slope: float, intercept: float) -> tuple[float, float]:

@@ -78,6 +78,7 @@ class ProbabilitySurfacePanel(Panel):
 
     name = "logreg-surface"
     projection = "3d"
+    fields = ("params.w", "params.b")
 
     def setup(self, ax, run) -> None:
         from mpl_toolkits.mplot3d.art3d import Poly3DCollection
@@ -135,6 +136,7 @@ class DecisionBoundaryPanel(Panel):
     """The data, the predicted probability as background tint, and the p = 0.5 line."""
 
     name = "logreg-boundary"
+    fields = ("params.w", "params.b", "accuracy")
 
     def setup(self, ax, run) -> None:
         X, y = run.dataset.X, run.dataset.y

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -61,7 +61,12 @@ class LogRegConfig(Config):
 
 @dataclass(frozen=True)
 class LogRegSnapshot(Snapshot):
-    """Parameters after ``epoch`` epochs; ``loss`` is the mean BCE of exactly these."""
+    """Parameters after ``epoch`` epochs; ``loss`` is the mean BCE of exactly these.
+
+    ``accuracy`` (on the training data) is traced at every epoch, like the loss.
+    """
+
+    traces: ClassVar[tuple[str, ...]] = ("accuracy",)
 
     accuracy: float = 0.0
 

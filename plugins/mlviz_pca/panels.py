@@ -66,6 +66,7 @@ class AxesPanel(Panel):
 
     name = "pca-axes"
     projection = "3d"
+    fields = ("k",)
 
     def setup(self, ax, run) -> None:
         from mpl_toolkits.mplot3d.art3d import Poly3DCollection
@@ -112,6 +113,7 @@ class ReconstructionPanel(Panel):
 
     name = "pca-reconstruction"
     projection = "3d"
+    fields = ("k", "reconstruction", "loss")
 
     def setup(self, ax, run) -> None:
         from mpl_toolkits.mplot3d.art3d import Line3DCollection
@@ -139,9 +141,11 @@ class VariancePanel(Panel):
     with their running total."""
 
     name = "pca-variance"
+    fields = ("k", "weights", "explained_variance_ratio")
+    traces = ("explained_variance_ratio",)
 
     def setup(self, ax, run) -> None:
-        ratio = run.snapshots[0].explained_variance_ratio
+        ratio = run.trace("explained_variance_ratio")[-1]
         d = len(ratio)
         self.colors = [PC_COLORS[j % len(PC_COLORS)] for j in range(d)]
         positions = np.arange(1, d + 1)

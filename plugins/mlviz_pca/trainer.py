@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -87,7 +88,10 @@ class PCASnapshot(Snapshot):
     ``weights`` scales each component's scores (1 kept, ``progress`` entering, 0 dropped);
     ``scores`` are the weighted coordinates in the components' basis and ``reconstruction``
     the points they give back in the data's space; ``loss`` is their mean squared error.
+    ``explained_variance_ratio`` (the same every epoch) is traced, for the variance bars.
     """
+
+    traces: ClassVar[tuple[str, ...]] = ("explained_variance_ratio",)
 
     k: int = 0
     progress: float = 1.0

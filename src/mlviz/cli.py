@@ -36,16 +36,37 @@ def _number(kind: type, minimum: float, inclusive: bool = True):
 
 _positive_int = _number(int, 1)
 _positive_float = _number(float, 0, inclusive=False)
-_seed = _number(int, 0)
+
+
+def _seed(text: str) -> int:
+    """An argparse type: a seed numpy and torch both accept (0 … 2**32 - 1)."""
+    from .limits import MAX_SEED
+
+    value = _number(int, 0)(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SEED}, got {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like every other mlviz error."""
+
+    def error(self, message: str):
+        from .terminal import one_line
+
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mlviz",
         description="Train classic machine-learning algorithms and animate how they learn.",
         epilog="Example: mlviz render kmeans -o kmeans.mp4 --set k_max=6",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="on an error, print the whole traceback before the one-line "
+                             "message (or set MLVIZ_TRACEBACK=1): for plugin authors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     training = argparse.ArgumentParser(add_help=False)
@@ -123,28 +144,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; every failure is one ``mlviz: error:`` line (see mlviz.failure)."""
     args = build_parser().parse_args(argv)
-    try:
-        from .plugins import load_registry
+    from .failure import run_command
 
-        registry = load_registry()
-        for warning in registry.warnings:
-            print(f"mlviz: warning: {warning}", file=sys.stderr)
-        if args.command == "list":
-            return _list(registry)
-        if args.command == "info":
-            return _info(registry, args.algorithm)
-        if args.command == "gallery":
-            return _gallery(registry, args)
-        if args.command == "train":
-            return _train(registry, args)
-        return _render(registry, args)
-    except MlvizError as exc:
-        print(f"mlviz: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\nmlviz: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    return run_command(_dispatch, args)
+
+
+def _dispatch(registry, args) -> int:
+    if args.command == "list":
+        return _list(registry)
+    if args.command == "info":
+        return _info(registry, args.algorithm)
+    if args.command == "gallery":
+        return _gallery(registry, args)
+    if args.command == "train":
+        return _train(registry, args)
+    return _render(registry, args)
 
 
 def _list(registry) -> int:
@@ -206,15 +222,19 @@ def _allowed(p) -> str:
     if p.choices:
         return f" [{' | '.join(map(str, p.choices))}]"
     if p.min is not None and p.max is not None:
-        return f" [{p.min:g} to {p.max:g}]"
+        return f" [{_bound(p.min)} to {_bound(p.max)}]"
     if p.min is not None:
-        return f" [≥ {p.min:g}]"
+        return f" [≥ {_bound(p.min)}]"
     if p.max is not None:
-        return f" [≤ {p.max:g}]"
+        return f" [≤ {_bound(p.max)}]"
     return ""
 
 
-def _prepare(registry, args, **options):
+def _bound(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def _prepare(registry, args, then: str = "drawing", **options):
     """Train as the training options of ``render`` and ``train`` say; Ctrl-C keeps the run."""
     from .api import prepare
 
@@ -231,16 +251,18 @@ def _prepare(registry, args, **options):
     run = prepared.run
     if run.stopped and not args.quiet:
         print(f"mlviz: training stopped ({run.stopped}) after {len(run.epochs)} epochs; "
-              "drawing what was trained", file=sys.stderr)
+              f"{then} what was trained", file=sys.stderr)
     return prepared
 
 
 def _render(registry, args) -> int:
     from .api import write_animation
+    from .limits import check_dpi
     from .record import is_record, load_run
-    from .writers import check_output_path
+    from .writers import check_fps, check_output_path
 
     start = time.perf_counter()
+    check_dpi(args.dpi)
     if is_record(args.algorithm):
         changed = [flag for flag, value in (("--seed", args.seed), ("--set", args.settings),
                                             ("--data", args.data),
@@ -253,8 +275,10 @@ def _render(registry, args) -> int:
         check_output_path(output)
         prepared = load_run(args.algorithm, registry).with_frames(args.frames)
     else:
-        output = args.output or Path(f"{registry.get(args.algorithm).name}.gif")
+        algorithm = registry.get(args.algorithm)
+        output = args.output or Path(f"{algorithm.name}.gif")
         check_output_path(output)
+        check_fps(output, args.fps or algorithm.fps)
         prepared = _prepare(registry, args)
     if args.fps is not None:
         prepared.fps = args.fps
@@ -273,7 +297,7 @@ def _train(registry, args) -> int:
     algorithm = registry.get(args.algorithm)
     output: Path = args.output or Path(f"{algorithm.name}.npz")
     check_record_path(output)
-    prepared = _prepare(registry, args, record_params=args.record_params)
+    prepared = _prepare(registry, args, then="saving", record_params=args.record_params)
     save_run(prepared, output)
     if not args.quiet:
         run = prepared.run
@@ -289,10 +313,12 @@ def _gallery(registry, args) -> int:
         result = build_gallery(args.outdir, only=args.only, settings=args.settings,
                                frames=args.frames, workers=args.jobs, quiet=args.quiet,
                                registry=registry)
-    except KeyboardInterrupt:
-        print("\nmlviz: interrupted; finished animations are kept, no partial file was left",
-              file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        from .failure import interrupted_reason, interrupted_status
+
+        print(f"\nmlviz: {interrupted_reason(exc)}; finished animations are kept, no partial "
+              "file was left", file=sys.stderr)
+        return interrupted_status(exc)
     return 1 if result.failed else 0
 
 

@@ -190,8 +190,10 @@ class _Keeper:
             return (last,)
         if self.stride == 1 or budget is None or len(kept) <= budget:
             return tuple(kept[i] for i in self.schedule.select([s.epoch for s in kept]))
-        # Places of the kept snapshots among all the candidates (the last one is the last).
-        places = np.array([*(self.stride * np.arange(len(kept) - 1)), max(self.seen - 1, 0)])
+        # Places of the kept snapshots among the candidates; the last snapshot comes after
+        # every one the rhythm wanted, or is the last of them.
+        last_place = self.seen - 1 if self.schedule.wants(last.epoch) else self.seen
+        places = np.array([*(self.stride * np.arange(len(kept) - 1)), last_place])
         targets = np.linspace(0, places[-1], budget)
         picks = np.unique(np.abs(places[None, :] - targets[:, None]).argmin(axis=1))
         return tuple(kept[i] for i in picks)
@@ -214,7 +216,7 @@ def train(
     ``traces`` adds trace names to the ones the snapshot class declares (panels that need
     more, e.g. ``"params"`` for a landscape's PCA plane); those the snapshots do not have
     are left out, for the scene's check to report. Memory stays bounded: only the
-    snapshots the schedule may draw are held, at most about twice a frame budget.
+    snapshots the schedule may draw are held, at most about four times a frame budget.
     ``max_epochs`` and ``max_seconds`` stop a trainer that runs long; with
     ``keep_on_interrupt`` Ctrl-C stops training and keeps what was trained so far. Either
     way ``Run.stopped`` says why.

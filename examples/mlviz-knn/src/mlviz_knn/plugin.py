@@ -49,6 +49,7 @@ KNN = Algorithm(
     scene=knn_scene,
     dataset_help="three overlapping Gaussian classes in the plane (n_points, spread, seed)",
     load_data=load_labelled_points,
+    data_help="three columns: two numeric features and a class number 0, 1, 2, … (header optional)",
     fps=4.0,
 )
 
