@@ -23,7 +23,7 @@ FAST: dict[str, dict] = {
     "neural-network": {"epochs": 120},
     "layer-transformations": {"epochs": 6, "n_points": 100},
     "vanishing-gradients": {"epochs": 4, "n_points": 100},
-    "nn-regression": {"max_epochs": 300, "lsq_iters": 50},
+    "nn-regression": {"epochs": 300, "lsq_iters": 50},
     "weight-nudging": {},
     "parabola": {"epochs": 150},
     "optimizers": {"steps": 60},

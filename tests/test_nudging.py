@@ -10,7 +10,9 @@ import torch
 import mlviz
 from mlviz import ConfigError
 from mlviz.testing import panel_figure, scene_figure
-from mlviz_nudging.panels import DataLinePanel, ErrorCurvePanel, ErrorStepsPanel, WeightPanel
+from mlviz_nudging.panels import (
+    DataLinePanel, ErrorCurvePanel, ErrorStepsPanel, WeightPanel, act_paths,
+)
 from mlviz_nudging.trainer import (
     GRADIENT, NUDGING, NudgingConfig, NudgingTrainer, default_dataset, mean_error, mse,
     mse_grad, start_weight, tolerance_band,
@@ -71,17 +73,21 @@ def test_gradient_descent_is_sgd_with_momentum_on_the_mse():
     assert len(act2) < len(act1) / 3  # the point of act 2: far fewer steps
 
 
-def test_epochs_traces_and_reproducibility():
+def test_epochs_traces_and_seed():
     _, _, _, act1, act2 = run_acts(seed=3)
     snaps = act1 + act2
     assert [s.epoch for s in snaps] == list(range(len(snaps)))
-    assert np.array_equal(act2[-1].nudge_trace, [s.weight for s in act1])
-    assert np.array_equal(act2[-1].gd_trace, [s.weight for s in act2])
     x = np.arange(1.0, 7.0)
     assert all(s.loss == pytest.approx(np.mean((s.weight * x - 3.0 * x) ** 2)) for s in snaps)
-    again = run_acts(seed=3)[3]
-    assert [s.weight for s in again] == [s.weight for s in act1]
     assert run_acts(seed=4)[3][0].weight != act1[0].weight
+    # every step's weight and act are traced, however few frames are drawn
+    run = mlviz.prepare("weight-nudging", seed=3, frames=2).run
+    assert run.n_frames == 2
+    np.testing.assert_array_equal(run.trace("weight"), [s.weight for s in snaps])
+    np.testing.assert_array_equal(run.trace("act"), [s.act for s in snaps])
+    paths = act_paths(run, until=act2[2].epoch)
+    np.testing.assert_array_equal(paths[NUDGING], [s.weight for s in act1])
+    np.testing.assert_array_equal(paths[GRADIENT], [s.weight for s in act2[:3]])
 
 
 def test_step_limit_when_nudges_overshoot_the_band():
@@ -113,6 +119,19 @@ def test_default_run_has_one_frame_per_step(prepared):
     snaps = prepared.run.snapshots
     assert [s.epoch for s in snaps] == list(range(len(snaps)))
     assert snaps[ACT1_FRAME].act == NUDGING and snaps[ACT2_FRAME].act == GRADIENT
+
+
+def test_frames_drawn_do_not_change_the_pictures(prepared):
+    """Paths, limits and step axes come from traces: drawing 3 of the snapshots leaves the
+    middle and the last frame pixel-identical."""
+    thin = prepared.with_frames(3)
+    epochs = [s.epoch for s in prepared.run.snapshots]
+    picks = [epochs.index(s.epoch) for s in thin.run.snapshots[1:]]
+    assert 0 < picks[0] < picks[1] - 1
+    full_frames = list(prepared.renderer().frames(indices=picks))
+    thin_frames = list(thin.renderer().frames(indices=[1, 2]))
+    for a, b in zip(full_frames, thin_frames):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.mpl_image_compare

@@ -8,7 +8,7 @@ from mlviz import Panel
 from mlviz.panels import LossCurvePanel
 from mlviz.style import CATEGORICAL
 
-from .model import HIDDEN, predict
+from .model import HIDDEN, predict, split
 from .trainer import truth
 
 ADAM = CATEGORICAL[0]
@@ -17,6 +17,19 @@ DATA = "#222222"
 TRUTH = "#888888"
 LINTHRESH = 10  # epochs: linear up to here, logarithmic beyond
 LSQ_ROOM = 2.2  # the parameter panel's x axis ends this factor after the last epoch
+LIMIT_POINTS = 64  # x values at which every epoch's curve is evaluated for the y limits
+
+
+def curve_range(thetas: np.ndarray, x: np.ndarray) -> tuple[float, float]:
+    """The lowest and highest finite value of the networks ``thetas`` (one per row) on ``x``."""
+    p = split(thetas.T)  # each part: one column per network
+    lo, hi = np.inf, -np.inf
+    for point in x:  # one x at a time: memory stays one value per network
+        values = (p["w1"] * np.tanh(point * p["w0"] + p["b0"])).sum(axis=0) + p["b1"][0]
+        values = values[np.isfinite(values)]
+        if values.size:
+            lo, hi = min(lo, float(values.min())), max(hi, float(values.max()))
+    return lo, hi
 
 
 def set_epoch_axis(ax, last: int, room: float = 1.25) -> None:
@@ -33,16 +46,21 @@ class FitPanel(Panel):
     """
 
     name = "nnreg-fit"
+    fields = ("theta", "lsq_theta", "lsq_loss")
+    traces = ("theta",)
 
     def setup(self, ax, run) -> None:
         config = run.config
         self.xs = np.linspace(0.0, config.view_max, 400)
         final = run.snapshots[-1]
-        curves = [truth(self.xs), predict(final.theta, self.xs)]
+        # y limits: the truth, least squares, and Adam's curve at every epoch of the run
+        adam = curve_range(run.trace("theta"), np.linspace(0.0, config.view_max, LIMIT_POINTS))
+        curves = [truth(self.xs), predict(final.theta, self.xs), np.array(adam)]
         if final.lsq_theta is not None:
             curves.append(predict(final.lsq_theta, self.xs))
-        lo = min(0.0, *(float(c.min()) for c in curves))
-        hi = max(float(c.max()) for c in curves)
+        values = np.concatenate(curves)
+        values = values[np.isfinite(values)]
+        lo, hi = min(0.0, float(values.min())), float(values.max())
         pad = 0.08 * (hi - lo)
         ax.set_xlim(0.0, config.view_max)
         ax.set_ylim(lo - pad, hi + 2.5 * pad)
@@ -85,12 +103,15 @@ class NNRegLossPanel(LossCurvePanel):
     name = "nnreg-loss"
 
     def __init__(self) -> None:
-        super().__init__(ylabel="MSE", title="Training loss (log scales)", log=True,
-                         xlabel="epoch (log after 10)")
+        super().__init__(ylabel="MSE", title="Training loss (log scales)", log=True)
+
+    def requires(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return ("lsq_theta", "lsq_loss"), ("loss",)
 
     def setup(self, ax, run) -> None:
         super().setup(ax, run)
         set_epoch_axis(ax, int(run.epochs[-1]))
+        ax.set_xlabel("epoch (log after 10)")  # the readout keeps saying just "epoch"
         final = run.snapshots[-1]
         refs = []
         if run.config.tol > 0:
@@ -110,23 +131,24 @@ class ParamsPanel(Panel):
     """The ten parameters of Adam's network over the epochs, with least squares' at the right.
 
     Both axes are symmetric-log. One colour per hidden neuron, one line style per kind of
-    parameter; the least-squares parameters are the diamonds at the right edge. The traces
-    join the drawn frames (dense early, sparse late, where the parameters move slowly).
+    parameter; the least-squares parameters are the diamonds at the right edge. The curves
+    follow the ``theta`` trace: every epoch, however sparse the frames.
     """
 
     name = "nnreg-params"
+    fields = ("lsq_theta",)
+    traces = ("theta",)
 
     STYLES = ("-", "--", ":")  # input weight, hidden bias, output weight
 
     def setup(self, ax, run) -> None:
         from matplotlib.lines import Line2D
 
-        self.epochs = np.array([s.epoch for s in run.snapshots])
-        self.thetas = np.array([s.theta for s in run.snapshots])
-        self.index = {int(e): i for i, e in enumerate(self.epochs)}
+        self.run = run
+        thetas = run.trace("theta")
         final = run.snapshots[-1]
-        last = max(int(self.epochs[-1]), 1)
-        values = [self.thetas]
+        last = max(int(run.epochs[-1]), 1)
+        values = [thetas[np.isfinite(thetas)]]
         if final.lsq_theta is not None:
             values.append(final.lsq_theta[None, :])
         biggest = max(1.0, *(float(np.abs(v).max()) for v in values))
@@ -139,7 +161,7 @@ class ParamsPanel(Panel):
         ax.axhline(0.0, color="#bbbbbb", lw=0.8, zorder=0)
         ax.grid(True, axis="y")
         self.lines = []
-        for k in range(self.thetas.shape[1]):
+        for k in range(thetas.shape[1]):
             color, style = self._look(k)
             (line,) = ax.plot([], [], color=color, ls=style, lw=2.4 if color == "black" else 1.5)
             self.lines.append(line)
@@ -169,7 +191,7 @@ class ParamsPanel(Panel):
         return CATEGORICAL[neuron], ParamsPanel.STYLES[kind]
 
     def update(self, snapshot):
-        stop = self.index[snapshot.epoch] + 1
+        epochs, thetas = self.run.history("theta", until=snapshot.epoch)
         for k, line in enumerate(self.lines):
-            line.set_data(self.epochs[:stop], self.thetas[:stop, k])
+            line.set_data(epochs, thetas[:, k])
         return list(self.lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -24,8 +25,8 @@ class NNRegConfig(Config):
     )
     lr: float = param(0.01, "Adam learning rate", min=1e-6, max=1.0)
     tol: float = param(2e-5, "stop once the MSE is below this", min=0.0)
-    max_epochs: int = param(20_000, "epoch limit if the MSE never gets below tol", min=1,
-                            max=1_000_000)
+    epochs: int = param(20_000, "most Adam epochs; training stops earlier once the MSE is "
+                        "below tol", min=1, max=1_000_000)
     init_scale: float = param(
         0.1, "starting parameters are normal with this standard deviation", min=0.0, max=10.0
     )
@@ -52,9 +53,12 @@ class NNRegConfig(Config):
 class NNRegSnapshot(Snapshot):
     """The network after ``epoch`` Adam steps; ``loss`` is its MSE on the training data.
 
+    ``theta`` (the ten parameters, laid out as in :mod:`.model`) is traced at every epoch.
     ``lsq_theta`` and ``lsq_loss`` describe the least-squares fit (the same in every snapshot;
     ``None`` and NaN when it is switched off).
     """
+
+    traces: ClassVar[tuple[str, ...]] = ("theta",)
 
     theta: np.ndarray = None
     lsq_theta: np.ndarray | None = None
@@ -93,7 +97,7 @@ class NNRegTrainer:
         optimizer = torch.optim.Adam([theta], lr=config.lr)
         h = (N_PARAMS - 1) // 3
         with torch_threads(1):  # ten parameters: threads only add synchronisation
-            for epoch in range(config.max_epochs + 1):
+            for epoch in range(config.epochs + 1):
                 optimizer.zero_grad()
                 hidden = torch.tanh(torch.outer(x, theta[:h]) + theta[h:2 * h])
                 loss = torch.mean((hidden @ theta[2 * h:3 * h] + theta[3 * h] - y) ** 2)

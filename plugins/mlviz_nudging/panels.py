@@ -20,10 +20,16 @@ def act_title(act: int, config) -> str:
     return f"Act 2: gradient descent (lr {config.lr:g}, momentum {config.momentum:g})"
 
 
+def act_paths(run, until: int | None = None) -> dict[int, np.ndarray]:
+    """Each act's weights step by step (from the traces), up to and including epoch ``until``."""
+    weights, acts = run.trace("weight", until), run.trace("act", until)
+    return {act: weights[acts == act] for act in (NUDGING, GRADIENT)}
+
+
 def weight_range(run) -> tuple[float, float]:
     """Every weight of the run and the target, padded: the shared weight axis."""
-    final = run.snapshots[-1]
-    values = np.concatenate([final.nudge_trace, final.gd_trace, [run.config.target]])
+    values = np.append(run.trace("weight"), run.config.target)
+    values = values[np.isfinite(values)]
     lo, hi = float(values.min()), float(values.max())
     pad = 0.08 * (hi - lo) if hi > lo else 0.5
     return lo - pad, hi + pad
@@ -33,6 +39,8 @@ class DataLinePanel(Panel):
     """The data f(x) = 3x, the current line w·x and its residuals; the title names the act."""
 
     name = "nudging-data"
+    fields = ("act", "step", "weight", "error")
+    traces = ("weight",)
 
     def setup(self, ax, run) -> None:
         from matplotlib.collections import LineCollection
@@ -84,10 +92,13 @@ class ErrorCurvePanel(Panel):
     """
 
     name = "nudging-error-curve"
+    fields = ("act", "step", "weight", "next_weight", "error", "grad", "done")
+    traces = ("weight", "act")
 
     def setup(self, ax, run) -> None:
         from matplotlib.patches import FancyArrowPatch
 
+        self.run = run
         self.x = run.dataset.X[:, 0]
         self.y = np.asarray(run.dataset.y, dtype=float)
         lo, hi = weight_range(run)
@@ -115,8 +126,8 @@ class ErrorCurvePanel(Panel):
     def update(self, snapshot):
         color = ACT_COLOR[snapshot.act]
         w, nxt = snapshot.weight, snapshot.next_weight
-        trace = snapshot.nudge_trace if snapshot.act == NUDGING else snapshot.gd_trace
-        self.visited.set_offsets(np.column_stack([trace, mse(trace, self.x, self.y)]))
+        visited = act_paths(self.run, snapshot.epoch)[snapshot.act]
+        self.visited.set_offsets(np.column_stack([visited, mse(visited, self.x, self.y)]))
         self.visited.set_color(color)
         self.point.set_data([w], [snapshot.loss])
         self.point.set_markerfacecolor(color)
@@ -145,12 +156,13 @@ class WeightPanel(Panel):
     """The weight step by step in each act, the target and the band where an act stops."""
 
     name = "nudging-weight"
+    traces = ("weight", "act")
 
     def setup(self, ax, run) -> None:
+        self.run = run
         x = run.dataset.X[:, 0]
         y = np.asarray(run.dataset.y, dtype=float)
-        final = run.snapshots[-1]
-        longest = max(len(final.nudge_trace), len(final.gd_trace), 2)
+        longest = max(*(len(path) for path in act_paths(run).values()), 2)
         ax.set_xlim(-0.5, longest - 0.5)
         ax.set_ylim(*weight_range(run))
         ax.set_xlabel("step")
@@ -168,9 +180,9 @@ class WeightPanel(Panel):
         ax.legend(loc="lower right")
 
     def update(self, snapshot):
-        for line, trace in ((self.nudges, snapshot.nudge_trace),
-                            (self.descent, snapshot.gd_trace)):
-            line.set_data(np.arange(len(trace)), trace)
+        paths = act_paths(self.run, snapshot.epoch)
+        for line, act in ((self.nudges, NUDGING), (self.descent, GRADIENT)):
+            line.set_data(np.arange(len(paths[act])), paths[act])
         return [self.nudges, self.descent]
 
 
@@ -178,19 +190,19 @@ class ErrorStepsPanel(Panel):
     """|mean error| step by step in each act (log scale), down to the stopping tolerance."""
 
     name = "nudging-error"
+    traces = ("weight", "act")
 
     def setup(self, ax, run) -> None:
+        self.run = run
         self.x = run.dataset.X[:, 0]
         self.y = np.asarray(run.dataset.y, dtype=float)
-        final = run.snapshots[-1]
         tol = run.config.tolerance
-        errors = np.abs(np.concatenate([self._errors(final.nudge_trace),
-                                        self._errors(final.gd_trace)]))
-        errors = errors[errors > 0]
+        errors = self._errors(run.trace("weight"))
+        errors = errors[np.isfinite(errors) & (errors > 0)]
         self.floor = min(tol, float(errors.min()) if errors.size else tol) / 2
         top = max(float(errors.max()) if errors.size else tol, tol) * 2
         bottom = self.floor / 8  # room for the legend below the tolerance line
-        longest = max(len(final.nudge_trace), len(final.gd_trace), 2)
+        longest = max(*(len(path) for path in act_paths(run).values()), 2)
         ax.set_yscale("log")
         ax.set_xlim(-0.5, longest - 0.5)
         ax.set_ylim(bottom, top)
@@ -205,11 +217,12 @@ class ErrorStepsPanel(Panel):
                                   label="act 2: gradient descent", zorder=3)
         ax.legend(loc="lower left")
 
-    def _errors(self, trace: np.ndarray) -> np.ndarray:
-        return np.abs(trace * self.x.mean() - self.y.mean())
+    def _errors(self, weights: np.ndarray) -> np.ndarray:
+        return np.abs(weights * self.x.mean() - self.y.mean())
 
     def update(self, snapshot):
-        for line, trace in ((self.nudges, snapshot.nudge_trace),
-                            (self.descent, snapshot.gd_trace)):
-            line.set_data(np.arange(len(trace)), np.maximum(self._errors(trace), self.floor))
+        paths = act_paths(self.run, snapshot.epoch)
+        for line, act in ((self.nudges, NUDGING), (self.descent, GRADIENT)):
+            errors = np.maximum(self._errors(paths[act]), self.floor)
+            line.set_data(np.arange(len(errors)), errors)
         return [self.nudges, self.descent]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -48,9 +49,11 @@ class NudgingSnapshot(Snapshot):
     ``error`` is ``mean(weight·x − y)``; ``grad`` is d MSE / d weight (from autograd in act 2,
     where SGD uses it; from the formula in act 1, where only its sign matters);
     ``next_weight`` is where this step takes the weight (``weight`` on an act's last step).
-    ``nudge_trace`` holds act 1's weights so far (all of them during act 2), ``gd_trace``
-    act 2's weights so far.
+    ``weight`` and ``act`` are traced at every step: each act's path is the weights of the
+    steps whose act it is.
     """
+
+    traces: ClassVar[tuple[str, ...]] = ("weight", "act")
 
     act: int = NUDGING
     step: int = 0
@@ -59,8 +62,6 @@ class NudgingSnapshot(Snapshot):
     error: float = 0.0
     grad: float = 0.0
     done: bool = False
-    nudge_trace: np.ndarray = None
-    gd_trace: np.ndarray = None
 
 
 def mean_error(w: float | np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -100,26 +101,21 @@ class NudgingTrainer:
     def run(self, dataset: Dataset) -> Iterator[NudgingSnapshot]:
         x, y = dataset.X[:, 0], np.asarray(dataset.y, dtype=float)
         w0 = start_weight(self.config)
-        nudges: list[float] = []
         epoch = 0
         for step, (w, nxt, done) in enumerate(self._nudging(w0, x, y)):
-            nudges.append(w)
             grad = float(mse_grad(w, x, y))  # not used by the nudges; drawn as the slope
-            yield self._snapshot(epoch, NUDGING, step, w, nxt, grad, done, x, y, nudges, [])
+            yield self._snapshot(epoch, NUDGING, step, w, nxt, grad, done, x, y)
             epoch += 1
-        descent: list[float] = []
         for step, (w, nxt, grad, done) in enumerate(self._descent(w0, x, y)):
-            descent.append(w)
-            yield self._snapshot(epoch, GRADIENT, step, w, nxt, grad, done, x, y, nudges,
-                                 descent)
+            yield self._snapshot(epoch, GRADIENT, step, w, nxt, grad, done, x, y)
             epoch += 1
 
     @staticmethod
-    def _snapshot(epoch, act, step, w, nxt, grad, done, x, y, nudges, descent):
+    def _snapshot(epoch, act, step, w, nxt, grad, done, x, y):
         return NudgingSnapshot(
             epoch=epoch, loss=float(mse(w, x, y)), params={"w": np.array([w])},
             act=act, step=step, weight=w, next_weight=nxt, error=float(mean_error(w, x, y)),
-            grad=grad, done=done, nudge_trace=np.array(nudges), gd_trace=np.array(descent),
+            grad=grad, done=done,
         )
 
     def _nudging(self, w: float, x: np.ndarray, y: np.ndarray):

@@ -30,13 +30,6 @@ def racer_labels(config) -> list[str]:
     return labels
 
 
-def _race(run) -> tuple[np.ndarray, np.ndarray]:
-    last = run.snapshots[-1]
-    if last.path is None:
-        raise ValueError("the run's last snapshot must hold the whole race (path)")
-    return last.path, last.path_values
-
-
 def _grid(spec, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = np.linspace(*spec.xlim, n)
     y = np.linspace(*spec.ylim, n)
@@ -54,11 +47,13 @@ class RaceContourPanel(Panel):
     """Contours of the surface (log-spaced levels) with every optimizer's path so far."""
 
     name = "optimizers-contour"
+    fields = ("positions",)
+    traces = ("positions",)
 
     def setup(self, ax, run) -> None:
         config = run.config
         spec = config.spec
-        self.path, _ = _race(run)
+        self.run = run
         X, Y, gap = _grid(spec, 240)
         levels = _log_levels(gap, 16)
         from matplotlib.colors import BoundaryNorm
@@ -91,9 +86,9 @@ class RaceContourPanel(Panel):
                   handlelength=1.4, columnspacing=0.8, labelspacing=0.3)
 
     def update(self, snapshot):
-        stop = snapshot.epoch + 1
+        path = self.run.trace("positions", until=snapshot.epoch)
         for k, (trail, head) in enumerate(zip(self.trails, self.heads)):
-            trail.set_data(self.path[:stop, k, 0], self.path[:stop, k, 1])
+            trail.set_data(path[:, k, 0], path[:, k, 1])
             head.set_data(snapshot.positions[k, :1], snapshot.positions[k, 1:])
         return [*self.trails, *self.heads]
 
@@ -103,10 +98,11 @@ class RaceSurfacePanel(Panel):
 
     name = "optimizers-surface"
     projection = "3d"
+    traces = ("positions", "values")
 
     def setup(self, ax, run) -> None:
         spec = run.config.spec
-        self.path, self.path_values = _race(run)
+        self.run = run
         self.f_min = spec.f_min
         X, Y, gap = _grid(spec, 70)
         Z = np.log10(1.0 + gap)
@@ -130,12 +126,12 @@ class RaceSurfacePanel(Panel):
                                       markersize=6, zorder=4, axlim_clip=True)[0])
 
     def update(self, snapshot):
-        stop = snapshot.epoch + 1
-        height = np.log10(1.0 + np.maximum(self.path_values[:stop] - self.f_min, 0.0))
+        path = self.run.trace("positions", until=snapshot.epoch)
+        values = self.run.trace("values", until=snapshot.epoch)
+        height = np.log10(1.0 + np.maximum(values - self.f_min, 0.0))
         for k, (trail, head) in enumerate(zip(self.trails, self.heads)):
-            trail.set_data_3d(self.path[:stop, k, 0], self.path[:stop, k, 1], height[:, k])
-            head.set_data_3d(self.path[stop - 1 : stop, k, 0], self.path[stop - 1 : stop, k, 1],
-                             height[-1:, k])
+            trail.set_data_3d(path[:, k, 0], path[:, k, 1], height[:, k])
+            head.set_data_3d(path[-1:, k, 0], path[-1:, k, 1], height[-1:, k])
         return [*self.trails, *self.heads]
 
 
@@ -143,17 +139,18 @@ class RaceLossPanel(Panel):
     """How far above the minimum each optimizer is, f − f_min, per step (log scale)."""
 
     name = "optimizers-loss"
+    traces = ("values",)
 
     def setup(self, ax, run) -> None:
-        _, values = _race(run)
         spec = run.config.spec
-        self.gap = values - spec.f_min
-        self.steps = np.arange(len(values))
-        positive = self.gap[np.isfinite(self.gap) & (self.gap > 0)]
+        self.run = run
+        self.f_min = spec.f_min
+        gap = run.trace("values") - spec.f_min
+        positive = gap[np.isfinite(gap) & (gap > 0)]
         ax.set_yscale("log", nonpositive="mask")
         if positive.size:
             ax.set_ylim(max(float(positive.min()), GAP_FLOOR) / 3.0, float(positive.max()) * 3.0)
-        last = max(len(values) - 1, 1)
+        last = max(int(run.epochs[-1]), 1)
         ax.set_xlim(-0.02 * last, 1.02 * last)
         ax.set_xlabel("step")
         ax.set_ylabel(f"f − f_min   (f_min = {spec.f_min:g})")
@@ -169,9 +166,10 @@ class RaceLossPanel(Panel):
                              fontsize=8.5, family="DejaVu Sans Mono")
 
     def update(self, snapshot):
-        stop = snapshot.epoch + 1
+        steps, values = self.run.history("values", until=snapshot.epoch)
+        gap = values - self.f_min
         for k, (line, marker) in enumerate(zip(self.lines, self.markers)):
-            line.set_data(self.steps[:stop], self.gap[:stop, k])
-            marker.set_data([snapshot.epoch], [self.gap[snapshot.epoch, k]])
+            line.set_data(steps, gap[:, k])
+            marker.set_data(steps[-1:], gap[-1:, k])
         self.label.set_text(f"step {snapshot.epoch}")
         return [*self.lines, *self.markers, self.label]

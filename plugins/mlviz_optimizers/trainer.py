@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -91,14 +91,13 @@ class RaceSnapshot(Snapshot):
     """Every racer after ``epoch`` steps, one row per optimizer (order of OPTIMIZERS).
 
     ``positions`` (4, 2) and ``values`` (4,) are NaN for a racer that diverged. ``loss`` is
-    the leader's gap f − f_min. The final snapshot also holds the whole race: ``path``
-    (steps + 1, 4, 2) and ``path_values`` (steps + 1, 4), for the trails and loss curves.
+    the leader's gap f − f_min. Both are traced at every step (the trails and loss curves).
     """
+
+    traces: ClassVar[tuple[str, ...]] = ("positions", "values")
 
     positions: np.ndarray = None
     values: np.ndarray = None
-    path: np.ndarray | None = None
-    path_values: np.ndarray | None = None
 
 
 def make_optimizer(key: str, point, lr: float, momentum: float):
@@ -138,9 +137,9 @@ class RaceTrainer:
         optimizers = [make_optimizer(key, p, rates[key], config.momentum)
                       for (key, _), p in zip(OPTIMIZERS, points)]
         active = [True] * len(OPTIMIZERS)
-        path = np.full((steps + 1, len(OPTIMIZERS), 2), np.nan)
-        path_values = np.full((steps + 1, len(OPTIMIZERS)), np.nan)
         for step in range(steps + 1):
+            positions = np.full((len(OPTIMIZERS), 2), np.nan)
+            f_values = np.full(len(OPTIMIZERS), np.nan)
             values = []
             for k, (point, optimizer) in enumerate(zip(points, optimizers)):
                 values.append(None)
@@ -153,18 +152,15 @@ class RaceTrainer:
                     active[k] = False
                     continue
                 values[k] = value
-                path[step, k] = xy
-                path_values[step, k] = value.item()
-            gaps = path_values[step] - spec.f_min
+                positions[k] = xy
+                f_values[k] = value.item()
+            gaps = f_values - spec.f_min
             finite = gaps[np.isfinite(gaps)]
-            last = step == steps
             yield RaceSnapshot(
                 epoch=step, loss=float(finite.min()) if finite.size else float("nan"),
-                params={"positions": path[step]}, positions=path[step],
-                values=path_values[step],
-                path=path if last else None, path_values=path_values if last else None,
+                params={"positions": positions}, positions=positions, values=f_values,
             )
-            if not last:
+            if step < steps:
                 for value, optimizer in zip(values, optimizers):
                     if value is not None:
                         value.backward()

@@ -23,9 +23,16 @@ def net_labels(config) -> dict[str, str]:
 
 
 class _CurvesPanel(Panel):
-    """Both networks' curves over ``[−half_width, half_width]`` with the data and y = x²."""
+    """Both networks' curves over ``[−half_width, half_width]`` with the data and y = x².
 
+    The y limits hold every curve of the run (the ``extent`` trace: row ``extent_row``),
+    clipped to a margin around the parabola for networks that wander far early on.
+    """
+
+    fields = ("curves",)
+    traces = ("extent",)
     shade_training_range = False
+    extent_row = 0  # of the snapshots' extent: 0 the training range, 1 the whole grid
 
     def _half_width(self, config) -> float:
         raise NotImplementedError
@@ -38,8 +45,8 @@ class _CurvesPanel(Panel):
         self.x = grid[self.visible]
         x_data, y_data = run.dataset.X[:, 0], np.asarray(run.dataset.y, dtype=float)
         truth = self.x**2
-        curves = np.concatenate([s.curves[:, self.visible].ravel() for s in run.snapshots])
-        values = np.concatenate([curves[np.isfinite(curves)], truth, y_data])
+        extent = run.trace("extent")[:, self.extent_row].ravel()
+        values = np.concatenate([extent[np.isfinite(extent)], truth, y_data])
         # The networks may wander far early on; keep the parabola and the data in full view.
         lo = max(float(values.min()), -0.35 * float(truth.max()))
         hi = min(float(values.max()), 1.35 * float(truth.max()))
@@ -88,6 +95,7 @@ class ParabolaExtrapolationPanel(_CurvesPanel):
 
     name = "parabola-extrapolation"
     shade_training_range = True
+    extent_row = 1
 
     def _half_width(self, config) -> float:
         return config.view_range
@@ -101,20 +109,19 @@ class ParabolaLossPanel(Panel):
     """Both networks' training MSE per epoch, on a log scale."""
 
     name = "parabola-loss"
+    fields = ("mse",)
+    traces = ("mse",)
 
     def setup(self, ax, run) -> None:
-        history = run.snapshots[-1].history
-        if history is None:
-            raise ValueError("parabola-loss needs the loss history on the run's last snapshot")
-        self.history = history
-        self.epochs = np.arange(len(history))
+        self.run = run
+        history = run.trace("mse")
         finite = history[np.isfinite(history) & (history > 0)]
         ax.set_title("Training loss")
         ax.set_xlabel("epoch")
         ax.set_ylabel("mean squared error")
         ax.set_yscale("log")
         ax.grid(True)
-        last = max(len(history) - 1, 1)
+        last = max(int(run.epochs[-1]), 1)
         ax.set_xlim(-0.02 * last, 1.02 * last)
         if finite.size:
             ax.set_ylim(finite.min() / 2.0, finite.max() * 2.0)
@@ -128,9 +135,9 @@ class ParabolaLossPanel(Panel):
                              fontsize=8, family="DejaVu Sans Mono")
 
     def update(self, snapshot):
-        stop = snapshot.epoch + 1
+        epochs, history = self.run.history("mse", until=snapshot.epoch)
         for k, (line, marker) in enumerate(zip(self.lines, self.markers)):
-            line.set_data(self.epochs[:stop], self.history[:stop, k])
+            line.set_data(epochs, history[:, k])
             marker.set_data([snapshot.epoch], [snapshot.mse[k]])
         self.label.set_text(
             f"epoch {snapshot.epoch}\n"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -58,19 +58,33 @@ class ParabolaSnapshot(Snapshot):
 
     ``mse``, ``fitted`` and ``curves`` hold one row per network (:data:`NETS`): the MSE on the
     training data, the predictions at the training inputs, and the predictions on
-    :func:`prediction_grid`. ``history`` (every epoch's ``mse`` so far, shape (epoch + 1, 2))
-    is attached to the final snapshot only, so loss curves are smooth however sparse the frames.
+    :func:`prediction_grid`. ``extent`` is ``[[low, high] on the training range,
+    [low, high] on the whole grid]`` of both curves (NaN where a network diverged). ``mse``
+    and ``extent`` are traced at every epoch: smooth loss curves and axis limits that hold
+    every curve of the run, however sparse the frames.
     """
+
+    traces: ClassVar[tuple[str, ...]] = ("mse", "extent")
 
     mse: np.ndarray = None
     fitted: np.ndarray = None
     curves: np.ndarray = None
-    history: np.ndarray | None = None
+    extent: np.ndarray = None
 
 
 def prediction_grid(config: ParabolaConfig) -> np.ndarray:
     """The x values where the networks' curves are drawn, over the whole extrapolation view."""
     return np.linspace(-config.view_range, config.view_range, GRID_POINTS)
+
+
+def curve_extent(curves: np.ndarray, grid: np.ndarray, train_range: float) -> np.ndarray:
+    """``[[low, high] for |x| ≤ train_range, [low, high] on the grid]`` of the finite values
+    of all ``curves`` (NaN where there is none)."""
+    rows = []
+    for part in (curves[:, np.abs(grid) <= train_range + 1e-9], curves):
+        finite = part[np.isfinite(part)]
+        rows.append([finite.min(), finite.max()] if finite.size else [np.nan, np.nan])
+    return np.array(rows)
 
 
 def build_networks(config: ParabolaConfig):
@@ -123,10 +137,10 @@ class ParabolaTrainer:
         x = torch.tensor(dataset.X[:, :1], dtype=torch.float64)
         y = torch.tensor(np.asarray(dataset.y, dtype=float).reshape(-1, 1))
         n = len(x)
-        inputs = torch.cat([x, torch.as_tensor(prediction_grid(config)[:, None])])
+        grid = prediction_grid(config)
+        inputs = torch.cat([x, torch.as_tensor(grid[:, None])])
         nets = build_networks(config)
         optimizers = [make_optimizer(config, net.parameters()) for net in nets]
-        history = np.empty((config.epochs + 1, len(nets)))
         for epoch in range(config.epochs + 1):
             losses, outputs = [], []
             for net, optimizer in zip(nets, optimizers):
@@ -135,20 +149,18 @@ class ParabolaTrainer:
                 losses.append(torch.mean((out[:n] - y[:, 0]) ** 2))
                 outputs.append(out.detach().numpy())
             mse = np.array([loss.item() for loss in losses])
-            history[epoch] = mse
             outputs = np.stack(outputs)
             params = {
                 f"{name}.{key}": value.numpy()
                 for name, net in zip(NETS, nets)
                 for key, value in net.state_dict().items()
             }
-            last = epoch == config.epochs
             yield ParabolaSnapshot(
                 epoch=epoch, loss=float(mse.sum()), params=params, mse=mse,
                 fitted=outputs[:, :n], curves=outputs[:, n:],
-                history=history[: epoch + 1] if last else None,
+                extent=curve_extent(outputs[:, n:], grid, config.train_range),
             )
-            if not last:
+            if epoch < config.epochs:
                 for loss, optimizer in zip(losses, optimizers):
                     loss.backward()
                     optimizer.step()

@@ -17,7 +17,8 @@ from .renderer import DEFAULT_DPI, Renderer
 from .scene import Scene
 from .schedule import FrameSchedule
 from .trainer import Run, train
-from .writers import check_output_path, open_writer
+from .limits import check_dpi, check_frame_size
+from .writers import check_fps, check_output_path, open_writer
 
 
 @dataclass
@@ -61,8 +62,8 @@ def prepare(
     registry: Registry | None = None,
     settings: list[str] | None = None,
     record_params: bool = False,
-    max_epochs: int | None = None,
-    max_seconds: float | None = None,
+    epoch_limit: int | None = None,
+    time_limit: float | None = None,
     keep_on_interrupt: bool = False,
     **overrides: Any,
 ) -> Prepared:
@@ -72,8 +73,9 @@ def prepare(
     strings as given to ``--set`` (they win over ``overrides``). Every trace the
     algorithm's snapshots declare and its panels read is recorded at every epoch;
     ``record_params`` records every parameter too (memory: one row of all parameters per
-    epoch). ``max_epochs``, ``max_seconds`` and ``keep_on_interrupt`` are passed to
-    :func:`mlviz.train`.
+    epoch). ``epoch_limit`` and ``time_limit`` (seconds) stop training early, and with
+    ``keep_on_interrupt`` Ctrl-C does: see :func:`mlviz.train` (``max_epochs``,
+    ``max_seconds``). They are named so as not to shadow a hyperparameter.
     """
     if isinstance(algorithm, str):
         algorithm = (registry or load_registry()).get(algorithm)
@@ -91,7 +93,7 @@ def prepare(
         scene = algorithm.scene(config)
         traces = (*scene.required_traces(), *(("params",) if record_params else ()))
         run = train(algorithm.trainer(config), dataset, config, schedule, traces=traces,
-                    max_epochs=max_epochs, max_seconds=max_seconds,
+                    max_epochs=epoch_limit, max_seconds=time_limit,
                     keep_on_interrupt=keep_on_interrupt)
     source = "" if data is None else str(data)
     return Prepared(algorithm, config, run, scene, fps or algorithm.fps, schedule, source)
@@ -119,8 +121,9 @@ def render(
     name = algorithm if isinstance(algorithm, str) else algorithm.name
     output = Path(output) if output is not None else Path(f"{name}.gif")
     check_output_path(output)
-    if dpi <= 0:
-        raise MlvizError(f"--dpi must be positive, got {dpi}")
+    check_dpi(dpi)
+    if fps is not None:
+        check_fps(output, fps)
     status(f"training {name}…", enabled=progress)
     prepared = prepare(algorithm, frames=frames, data=data, fps=fps, registry=registry,
                        settings=settings, **overrides)
@@ -132,6 +135,7 @@ def write_animation(
     prepared: Prepared, output: str | Path, *, dpi: float = DEFAULT_DPI, progress: bool = False
 ) -> int:
     """Render a prepared run into ``output`` (atomically); return the number of frames."""
+    check_frame_size(prepared.scene.figsize, dpi)
     renderer = prepared.renderer(dpi)
     with optional_dependencies(prepared.algorithm.name), \
             open_writer(output, fps=prepared.fps) as writer:

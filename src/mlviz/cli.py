@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import MlvizError
+from .errors import MlvizError, Terminated
 
 
 def _number(kind: type, minimum: float, inclusive: bool = True):
@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     training = argparse.ArgumentParser(add_help=False)
     training.add_argument("--frames", type=_positive_int, metavar="N",
                           help="frame budget: draw at most N frames, evenly spread over training")
-    training.add_argument("--seed", type=_seed, help="random seed (same seed, same animation)")
+    training.add_argument("--seed", type=_seed,
+                          help="random seed (same seed, same animation), 0 to 4294967295")
     training.add_argument("--set", dest="settings", action="append", default=[],
                           metavar="KEY=VALUE",
                           help="set a hyperparameter (repeatable); see 'mlviz info ALGORITHM'")
@@ -97,9 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output file; .gif, .mp4 or .png (last frame) "
                              "(default: ALGORITHM.gif in the current folder)")
     render.add_argument("--fps", type=_positive_float, help="frames per second "
-                        "(default: the algorithm's, usually 5)")
+                        "(default: the algorithm's, usually 5); GIF 0.002 to 50, MP4 0.01 to "
+                        "240")
     render.add_argument("--dpi", type=_positive_float, default=100.0,
-                        help="pixels per inch; 100 gives 960x540 frames (default: 100)")
+                        help="pixels per inch; 100 gives 960x540 frames (default: 100); 10 to "
+                             "800, at most 8192 pixels a side and 40 Mpx a frame")
 
     train = commands.add_parser(
         "train", parents=[training], help="train an algorithm and save the run record (.npz)",
@@ -244,7 +247,7 @@ def _prepare(registry, args, then: str = "drawing", **options):
     if progress and sys.stderr.isatty():
         print(f"training {algorithm.name}…", end="", file=sys.stderr, flush=True)
     prepared = prepare(algorithm, frames=args.frames, data=args.data, settings=args.settings,
-                       max_epochs=args.max_epochs, max_seconds=args.max_seconds,
+                       epoch_limit=args.max_epochs, time_limit=args.max_seconds,
                        keep_on_interrupt=True, **options, **overrides)
     if progress and sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr, flush=True)
@@ -313,7 +316,7 @@ def _gallery(registry, args) -> int:
         result = build_gallery(args.outdir, only=args.only, settings=args.settings,
                                frames=args.frames, workers=args.jobs, quiet=args.quiet,
                                registry=registry)
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, Terminated) as exc:
         from .failure import interrupted_reason, interrupted_status
 
         print(f"\nmlviz: {interrupted_reason(exc)}; finished animations are kept, no partial "

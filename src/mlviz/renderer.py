@@ -54,10 +54,9 @@ class Renderer:
     def _build(self) -> tuple[Figure, list[Panel]]:
         """A new figure with fresh copies of the scene's panels set up on it."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
 
         scene = self.scene
-        fig = Figure(figsize=scene.figsize, dpi=self.dpi, layout="constrained")
+        fig = _figure_class()(figsize=scene.figsize, dpi=self.dpi, layout="constrained")
         FigureCanvasAgg(fig)
         grid = fig.add_gridspec(
             scene.rows, scene.cols,
@@ -117,7 +116,10 @@ class Renderer:
                     on_frame(index)
 
     def figure_at(self, index: int = -1) -> Figure:
-        """A static figure showing frame ``index`` (for notebooks, tests and posters)."""
+        """A static figure showing frame ``index`` (for notebooks, tests and posters).
+
+        In Jupyter it displays as a PNG image by itself, without pyplot or ``%matplotlib``.
+        """
         import matplotlib
 
         index = range(self.run.n_frames)[index]
@@ -141,6 +143,29 @@ class Renderer:
             writer.write(frame)
             count += 1
         return count
+
+
+_FIGURE_CLASS: type | None = None
+
+
+def _figure_class() -> type[Figure]:
+    """matplotlib's Figure, plus ``_repr_png_`` so that Jupyter shows it as an image."""
+    global _FIGURE_CLASS
+    if _FIGURE_CLASS is None:
+        from io import BytesIO
+
+        from matplotlib.figure import Figure
+
+        class MlvizFigure(Figure):
+            """A matplotlib Figure that IPython displays as a PNG image."""
+
+            def _repr_png_(self) -> bytes:
+                buffer = BytesIO()
+                self.canvas.print_png(buffer)
+                return buffer.getvalue()
+
+        _FIGURE_CLASS = MlvizFigure
+    return _FIGURE_CLASS
 
 
 def _figure_legend(fig: Figure, place: str) -> None:
