@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from .errors import ConfigError
+from .limits import MAX_SEED
+from .terminal import one_line
 
 C = TypeVar("C", bound="Config")
 
@@ -63,7 +65,8 @@ class ParamInfo:
 class Config:
     """Base of every algorithm's hyperparameters. Subclasses are frozen dataclasses."""
 
-    seed: int = param(0, "random seed: the same seed gives the same animation", min=0)
+    seed: int = param(0, "random seed: the same seed gives the same animation", min=0,
+                      max=MAX_SEED)
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
@@ -71,6 +74,9 @@ class Config:
             value = _coerce(field.name, getattr(self, field.name), hints[field.name])
             _check_range(field, value)
             object.__setattr__(self, field.name, value)
+        if isinstance(self.seed, int) and not 0 <= self.seed <= MAX_SEED:
+            # numpy and torch both accept these seeds, whatever a subclass declares
+            raise ConfigError(f"seed={self.seed} is out of range: must be 0 to {MAX_SEED}")
         self.validate()
 
     def validate(self) -> None:
@@ -85,7 +91,7 @@ class Config:
                 name=f.name,
                 type_name=_type_name(hints[f.name]),
                 default=f.default,
-                help=f.metadata.get("help", ""),
+                help=one_line(f.metadata.get("help", "")),
                 min=f.metadata.get("min"),
                 max=f.metadata.get("max"),
                 choices=f.metadata.get("choices") or _literal_choices(hints[f.name]),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from .errors import DataError
+from .limits import MAX_CSV_BYTES, MAX_CSV_ROWS, check_magnitude
 from .snapshot import frozen_array
 
 
@@ -49,45 +50,108 @@ class Dataset:
     def n_features(self) -> int:
         return int(self.X.shape[1])
 
+    def sample(self, count: int) -> Dataset:
+        """``count`` rows spread evenly through the data, in order (itself if no larger)."""
+        if self.n_samples <= count:
+            return self
+        index = np.unique(np.linspace(0, self.n_samples - 1, count).round().astype(int))
+        return replace(
+            self, X=self.X[index], y=None if self.y is None else self.y[index],
+            description=f"{self.description or self.name}; an even sample of {len(index):,} "
+                        f"of its {self.n_samples:,} rows",
+        )
 
-def read_csv(path: str | Path, *, columns: int | None = None, min_rows: int = 1) -> tuple[np.ndarray, tuple[str, ...]]:
+
+def read_csv(
+    path: str | Path,
+    *,
+    columns: int | None = None,
+    min_rows: int = 1,
+    max_rows: int = MAX_CSV_ROWS,
+) -> tuple[np.ndarray, tuple[str, ...]]:
     """Read a numeric CSV file (optional header row) into an array and its column names.
 
-    Raises :class:`DataError` with a one-line message for a missing or unreadable file,
-    non-numeric or missing values, a wrong number of columns, or too few rows.
+    Raises :class:`DataError` with a one-line message for a missing, unreadable or too large
+    file, non-numeric, missing or extreme values (see :mod:`mlviz.limits`), a wrong number
+    of columns, too few rows or more than ``max_rows``. Blank lines are skipped; messages
+    give the line of the file. The numbers are parsed by numpy, not cell by cell.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
     try:
+        size = path.stat().st_size
+        if size > MAX_CSV_BYTES:
+            raise DataError(f"{path} is {size / 2**20:.0f} MB; mlviz reads data files of at "
+                            f"most {MAX_CSV_BYTES // 2**20} MB")
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
-    if not rows:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    kept = [i for i, line in enumerate(lines) if line.strip(", \t\v\f")]  # blank rows
+    if not kept:
         raise DataError(f"{path} is empty")
+    first = _cells(path, lines[kept[0]])
     header: tuple[str, ...] = ()
-    if not _is_numeric_row(rows[0]):
-        header = tuple(cell.strip() for cell in rows[0])
-        rows = rows[1:]
-    width = len(header) if header else len(rows[0]) if rows else 0
+    if not _is_numeric_row(first):
+        header = tuple(cell.strip() for cell in first)
+        kept = kept[1:]
+    width = len(header) if header else len(first)
     if columns is not None and width != columns:
         raise DataError(f"{path} has {width} columns; expected {columns}")
-    values = np.empty((len(rows), width))
-    for line, row in enumerate(rows, start=2 if header else 1):
-        if len(row) != width:
-            raise DataError(f"{path}, line {line}: {len(row)} values; expected {width}")
-        for col, cell in enumerate(row):
-            try:
-                values[line - (2 if header else 1), col] = float(cell)
-            except ValueError:
-                raise DataError(f"{path}, line {line}: '{cell.strip()}' is not a number") from None
+    if len(kept) > max_rows:
+        raise DataError(f"{path} has {len(kept):,} data rows; mlviz reads at most {max_rows:,}")
+    body = [lines[i] for i in kept]
+    numbers = np.array(kept, dtype=np.int64) + 1  # the file line of every row
+    values = _parse_fast(body, width)
+    if values is None:
+        values = _parse_slow(path, body, numbers, width)
     if not np.all(np.isfinite(values)):
-        bad = int(np.argwhere(~np.isfinite(values))[0, 0]) + (2 if header else 1)
-        raise DataError(f"{path}, line {bad}: missing, NaN or infinite value")
+        bad = int(np.argwhere(~np.isfinite(values))[0, 0])
+        raise DataError(f"{path}, line {numbers[bad]}: missing, NaN or infinite value")
     if len(values) < min_rows:
         raise DataError(f"{path} has {len(values)} data rows; at least {min_rows} needed")
+    check_magnitude(values, str(path), numbers)
     return values, header or tuple(f"x{i + 1}" for i in range(width))
+
+
+def _cells(path: Path, line: str) -> list[str]:
+    """The cells of one CSV line (quotes removed)."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+
+
+def _parse_fast(body: list[str], width: int) -> np.ndarray | None:
+    """Every row at once with numpy's parser; ``None`` if anything is off (found slowly)."""
+    if not body:
+        return np.empty((0, width))
+    try:
+        values = np.loadtxt(body, delimiter=",", quotechar='"', dtype=float, ndmin=2,
+                            comments=None)
+    except ValueError:
+        return None
+    return values if values.shape == (len(body), width) else None
+
+
+def _parse_slow(path: Path, body: list[str], numbers: np.ndarray, width: int) -> np.ndarray:
+    """Parse row by row, to name the first bad line (or to accept what numpy refused)."""
+    values = np.empty((len(body), width))
+    for row, (line, number) in enumerate(zip(body, numbers)):
+        cells = _cells(path, line)
+        if len(cells) != width:
+            raise DataError(f"{path}, line {number}: {len(cells)} values; expected {width}")
+        for col, cell in enumerate(cells):
+            try:
+                values[row, col] = float(cell)
+            except ValueError:
+                raise DataError(f"{path}, line {number}: '{cell.strip()}' is not a number") \
+                    from None
+    return values
 
 
 def _is_numeric_row(row: list[str]) -> bool:

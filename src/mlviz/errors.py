@@ -38,20 +38,10 @@ class OutputError(MlvizError, OSError):
     """The output could not be written (disk full, encoder failed); the target is untouched."""
 
 
-class PluginError(MlvizError):
-    """A plugin failed while it was used: its trainer, dataset, scene or a panel raised.
-
-    ``plugin`` names the plugin and its distribution, ``part`` the part that failed.
-    """
-
-    def __init__(self, message: str, plugin: str = "", part: str = "") -> None:
-        super().__init__(message)
-        self.plugin = plugin
-        self.part = part
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP arrived: unwinds (and cleans up) exactly like Ctrl-C."""
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwinds through the same clean-up as Ctrl-C (every
+    ``with`` and ``finally``), but is no ``KeyboardInterrupt``, so nothing takes it for
+    Ctrl-C's "stop training and draw what was trained": the command stops."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)

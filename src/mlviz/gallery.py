@@ -28,6 +28,7 @@ from typing import TextIO
 from .config import parse_settings
 from .errors import MlvizError
 from .plugins import Registry, load_registry
+from .terminal import one_line, printable
 from .writers import move_into_place
 
 #: The formats written for every algorithm, in this order.
@@ -267,8 +268,8 @@ def _outcome(future: Future, job: Job, registry: Registry) -> Entry:
     try:
         result = future.result()
     except Exception as exc:  # one failing algorithm must not stop the gallery
-        entry.error = f"{type(exc).__name__}: {exc}".strip()
-        entry.details = "".join(traceback.format_exception(exc)).strip()
+        entry.error = one_line(f"{type(exc).__name__}: {exc}")
+        entry.details = printable("".join(traceback.format_exception(exc)).strip())
         return entry
     entry.seconds = result["seconds"]
     entry.frames = result["frames"]

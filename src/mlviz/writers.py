@@ -1,20 +1,60 @@
 """Writers: stream RGB frames into a GIF, an MP4, or a PNG poster, atomically.
 
-Every writer writes into a hidden temporary file beside the target and renames it into
-place in :meth:`Writer.close`; :meth:`Writer.abort` (or leaving the ``with`` block with an
-exception, Ctrl-C included) deletes it, so no half-written file is ever left at the target.
+Every writer writes into a hidden temporary file beside the target,
+``.STEM.mlviz-PID-RANDOM.part.SUFFIX``, holding an ``flock`` on it while it writes. In
+:meth:`Writer.close` it checks that the encoder succeeded, flushes the file to disk (fsync)
+and only then renames it over the target; :meth:`Writer.abort` (or leaving the ``with``
+block with an exception, Ctrl-C and SIGTERM included) deletes it. A failure (a full disk,
+ffmpeg exiting with an error) is an :class:`~mlviz.errors.OutputError` and leaves an
+existing target untouched. The temporary file of a process that was killed outright
+(SIGKILL) is removed by the next writer in that folder, once its process is gone and
+nobody holds its lock: a render still running is never touched.
 """
 
 from __future__ import annotations
 
+import atexit
+import collections
+import errno
+import math
 import os
+import re
+import secrets
+import stat
+import subprocess
 import tempfile
+import threading
+from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 
-from .errors import MlvizError
+from .errors import LimitError, MlvizError, OutputError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: stale files are judged by pid alone
+    fcntl = None
+
+#: Characters of the target's stem kept in its temporary name, so that the name fits.
+TMP_STEM_CHARS = 40
+_PART = re.compile(r"\..*\.mlviz-(?P<pid>[0-9]{1,10})-[0-9a-f]+\.part\.[A-Za-z0-9]+", re.S)
+#: Absolute paths of this process's temporary files that are still being written.
+_OWN: set[str] = set()
+
+
+@atexit.register
+def _remove_own_parts() -> None:
+    """At exit, remove this process's temporary files that no writer finished or aborted:
+    a signal can land between creating one and entering the writer's ``with`` block."""
+    for path in list(_OWN):
+        match = _PART.fullmatch(os.path.basename(path))
+        if match and int(match["pid"]) == os.getpid():  # not a forked child's inheritance
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 class Writer:
@@ -23,21 +63,30 @@ class Writer:
     suffix: ClassVar[str] = ""
     #: True for a poster format that keeps only the last frame.
     last_frame_only: ClassVar[bool] = False
+    #: Frame rates the format can store (``min_fps`` exclusive when 0).
+    min_fps: ClassVar[float] = 0.0
+    max_fps: ClassVar[float] = math.inf
+    fps_limit: ClassVar[str] = ""  # why, for the error message
 
     def __init__(self, path: str | Path, fps: float = 5.0) -> None:
         self.path = Path(path)
-        if fps <= 0:
-            raise MlvizError(f"fps must be positive, got {fps}")
-        self.fps = float(fps)
+        self.fps = self.check_fps(fps)
         self.frames_written = 0
         self.size: tuple[int, int] | None = None  # (width, height)
-        check_output_path(self.path)
-        handle, tmp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=f".part{self.suffix}"
-        )
-        os.close(handle)
-        self._tmp = Path(tmp)
         self._closed = False
+        check_output_path(self.path)
+        self._tmp, self._lock = _create_part(self.path, self.suffix)
+
+    @classmethod
+    def check_fps(cls, fps: float) -> float:
+        """``fps`` as a float; :class:`LimitError` if the format cannot store that rate."""
+        fps = float(fps)
+        if not fps > 0:  # NaN too
+            raise LimitError(f"fps must be positive, got {fps:g}")
+        if not cls.min_fps <= fps <= cls.max_fps:
+            raise LimitError(f"fps {fps:g} is out of range for {cls.suffix[1:].upper()}: "
+                             f"{cls.fps_limit}")
+        return fps
 
     def write(self, frame: np.ndarray) -> None:
         """Add one frame: an (height, width, 3) uint8 array, the same size every time.
@@ -50,16 +99,20 @@ class Writer:
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
             raise ValueError(f"expected an (h, w, 3) uint8 frame, got {frame.shape} {frame.dtype}")
         size = (frame.shape[1], frame.shape[0])
-        if self.size is None:
-            self.size = size
-            self._open(size)
-        elif size != self.size:
+        if self.size is not None and size != self.size:
             raise ValueError(f"frame size changed from {self.size} to {size}")
-        self._write(frame)
+        try:
+            if self.size is None:
+                self.size = size
+                self._open(size)
+            self._write(frame)
+        except OSError as exc:
+            self.abort()
+            raise self._failure(exc) from exc
         self.frames_written += 1
 
     def close(self) -> Path:
-        """Finish the file and move it into place; return its path."""
+        """Finish the file, check it, fsync it and move it into place; return its path."""
         if self._closed:
             return self.path
         try:
@@ -67,10 +120,15 @@ class Writer:
                 raise ValueError("no frame was written")
             self._finish()
             move_into_place(self._tmp, self.path)
+        except OSError as exc:
+            self.abort()
+            raise self._failure(exc) from exc
         except BaseException:
             self.abort()
             raise
         self._closed = True
+        self._release()
+        _fsync_folder(self.path.parent)
         return self.path
 
     def abort(self) -> None:
@@ -79,7 +137,25 @@ class Writer:
         try:
             self._cleanup()
         finally:
-            self._tmp.unlink(missing_ok=True)
+            try:
+                self._tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            self._release()
+
+    def _failure(self, exc: OSError) -> OutputError:
+        """One line for a failed write: the reason, and that the target is untouched."""
+        if isinstance(exc, OutputError):
+            return exc
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        kept = "the existing file is unchanged" if self.path.exists() else "nothing was written"
+        return OutputError(f"cannot write {self.path}: {reason}; {kept}")
+
+    def _release(self) -> None:
+        _OWN.discard(os.path.abspath(self._tmp))
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def __enter__(self) -> Writer:
         return self
@@ -117,6 +193,11 @@ class GifWriter(Writer):
     """
 
     suffix = ".gif"
+    # A GIF frame lasts a whole number of hundredths of a second, stored in 16 bits.
+    min_fps = 0.002
+    max_fps = 50.0
+    fps_limit = ("GIF frames last whole hundredths of a second, so use 0.002 to 50 fps "
+                 "(or .mp4 for faster)")
     palette_samples = 8
     spool_bytes = 32 * 2**20
 
@@ -132,7 +213,7 @@ class GifWriter(Writer):
         spool = self._spool
         palette = _shared_palette(spool, self.palette_samples)
         white = _palette_index(palette, (255, 255, 255))
-        duration = max(20, round(1000 / self.fps))
+        duration = 10 * round(100 / self.fps)  # milliseconds, whole hundredths
         previous = None
         with open(self._tmp, "wb") as out:
             for i in range(len(spool)):
@@ -284,25 +365,30 @@ def _shared_palette(frames: FrameSpool, samples: int, exact: int = 16):
 
 
 class Mp4Writer(Writer):
-    """H.264 MP4 (yuv420p) through imageio-ffmpeg, streamed frame by frame.
+    """H.264 MP4 (yuv420p) through the ffmpeg of imageio-ffmpeg, streamed frame by frame.
 
     Odd frame sizes are padded by one white pixel row or column (yuv420p needs even sizes).
+    ffmpeg's exit status is checked: an encoder error fails the write.
     """
 
     suffix = ".mp4"
+    min_fps = 0.01
+    max_fps = 240.0
+    fps_limit = "use 0.01 to 240 fps"
 
     def _open(self, size: tuple[int, int]) -> None:
         import imageio_ffmpeg
 
         width, height = size
         self._even = (width + width % 2, height + height % 2)
-        self._pipe = imageio_ffmpeg.write_frames(
-            str(self._tmp), self._even, fps=self.fps, codec="libx264", pix_fmt_in="rgb24",
-            pix_fmt_out="yuv420p", macro_block_size=1, quality=None, bitrate=None,
-            ffmpeg_log_level="error",
-            output_params=["-crf", "20", "-preset", "veryfast", "-movflags", "+faststart"],
-        )
-        self._pipe.send(None)
+        rate = Fraction(self.fps).limit_denominator()
+        self._encoder = _Ffmpeg([
+            imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-f", "rawvideo", "-vcodec", "rawvideo",
+            "-s", "{}x{}".format(*self._even), "-pix_fmt", "rgb24", "-r", str(rate),
+            "-i", "-", "-an", "-vcodec", "libx264", "-pix_fmt", "yuv420p", "-v", "error",
+            "-crf", "20", "-preset", "veryfast", "-movflags", "+faststart",
+            os.path.abspath(self._tmp),  # never taken for an option or a protocol
+        ])
 
     def _write(self, frame: np.ndarray) -> None:
         width, height = self._even
@@ -310,19 +396,78 @@ class Mp4Writer(Writer):
             padded = np.full((height, width, 3), 255, dtype=np.uint8)
             padded[: frame.shape[0], : frame.shape[1]] = frame
             frame = padded
-        self._pipe.send(np.ascontiguousarray(frame))
+        self._encoder.send(np.ascontiguousarray(frame))
 
     def _finish(self) -> None:
-        self._pipe.close()
-        self._pipe = None
+        self._encoder.finish()
+        if os.path.getsize(self._tmp) == 0:
+            raise OSError("ffmpeg wrote an empty file")
 
     def _cleanup(self) -> None:
-        pipe = getattr(self, "_pipe", None)
-        if pipe is not None:
-            try:
-                pipe.close()
-            except Exception:
-                pass
+        encoder = getattr(self, "_encoder", None)
+        if encoder is not None:
+            encoder.kill()
+
+
+class _Ffmpeg:
+    """An ffmpeg process reading raw frames on stdin; its stderr kept for the error message.
+
+    It runs in its own session, so a Ctrl-C at the terminal reaches mlviz alone, and mlviz
+    decides: finish the file, or kill ffmpeg and discard it.
+    """
+
+    def __init__(self, command: list[str]) -> None:
+        self._log: collections.deque[str] = collections.deque(maxlen=20)
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        for line in self._process.stderr:
+            self._log.append(line.decode("utf-8", "replace"))
+
+    def send(self, frame: np.ndarray) -> None:
+        try:
+            self._process.stdin.write(frame)
+        except OSError:  # ffmpeg exited: say why
+            self._process.wait()
+            raise OSError(self._reason()) from None
+
+    def finish(self) -> None:
+        """Close ffmpeg's input, wait for it, and raise OSError unless it succeeded."""
+        try:
+            self._process.stdin.close()
+        except OSError:
+            pass  # it exited early; its status says why
+        if self._process.wait() != 0:
+            raise OSError(self._reason())
+        self._reader.join(timeout=5)
+
+    def kill(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        try:
+            self._process.stdin.close()
+        except OSError:
+            pass
+        self._process.wait()
+
+    def _reason(self) -> str:
+        """ffmpeg's last error line, without its ``[module @ 0x…]`` prefixes."""
+        self._reader.join(timeout=5)
+        lines = [re.sub(r"^(\[[^\]]*\]\s*)+", "", line).strip() for line in self._log]
+        lines = [line for line in lines if line and not line.startswith("Last message repeated")]
+        status = self._process.returncode
+        detail = lines[-1] if lines else "no message"
+        for number in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS,
+                       errno.EACCES):
+            if any(os.strerror(number) in line for line in lines):
+                detail = os.strerror(number)
+                break
+        return f"ffmpeg failed (exit status {status}): {detail}"
 
 
 class PngWriter(Writer):
@@ -352,14 +497,24 @@ def writer_class(path: str | Path) -> type[Writer]:
     return WRITERS[suffix]
 
 
-def move_into_place(tmp: str | Path, path: str | Path) -> None:
-    """Rename a finished temporary file to ``path``, with a new file's usual permissions.
+def check_fps(path: str | Path, fps: float) -> float:
+    """``fps`` if the format ``path``'s suffix picks can store it (one-line error if not)."""
+    return writer_class(path).check_fps(fps)
 
-    ``tempfile.mkstemp`` creates files readable by their owner only; the result should be
-    as readable as any file the user creates (``0o666`` less the umask).
+
+def move_into_place(tmp: str | Path, path: str | Path) -> None:
+    """Flush a finished temporary file to disk and rename it to ``path``.
+
+    The file gets a new file's usual permissions (``0o666`` less the umask): temporary
+    files are created readable by their owner only.
     """
     mask = os.umask(0o022)
     os.umask(mask)
+    handle = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
     os.chmod(tmp, 0o666 & ~mask)
     os.replace(tmp, path)
 
@@ -373,6 +528,14 @@ def check_output_path(path: str | Path) -> None:
         raise MlvizError(f"output folder does not exist: {folder}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise MlvizError(f"output folder is not writable: {folder}")
+    try:
+        name_max = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    length = len(os.fsencode(path.name))
+    if length > name_max:
+        raise LimitError(f"output file name is {length} bytes long; this folder allows at "
+                         f"most {name_max}")
     if path.is_dir():
         raise MlvizError(f"output path is a folder: {path}")
 
@@ -380,3 +543,100 @@ def check_output_path(path: str | Path) -> None:
 def open_writer(path: str | Path, fps: float = 5.0) -> Writer:
     """The writer its suffix picks for ``path``, ready for frames."""
     return writer_class(path)(path, fps=fps)
+
+
+def remove_stale_parts(folder: str | Path) -> list[Path]:
+    """Delete the temporary files in ``folder`` left by writers that were killed outright.
+
+    A file is stale when the process named in it is gone (or is this process, which is not
+    writing it) and nobody holds its lock. Returns the paths removed.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _PART.fullmatch(entry.name)
+        if match is None or os.path.abspath(entry.path) in _OWN:
+            continue
+        pid = int(match["pid"])
+        if pid != os.getpid() and _alive(pid):
+            continue
+        if _unlink_unlocked(entry.path):
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _create_part(path: Path, suffix: str) -> tuple[Path, int | None]:
+    """Create and lock a fresh temporary file beside ``path``: (its path, the lock's fd)."""
+    remove_stale_parts(path.parent)
+    stem = path.stem[:TMP_STEM_CHARS]
+    while True:
+        tmp = path.parent / f".{stem}.mlviz-{os.getpid()}-{secrets.token_hex(4)}.part{suffix}"
+        key = os.path.abspath(tmp)
+        _OWN.add(key)  # before it exists: another writer here must not take it for stale
+        try:
+            handle = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            _OWN.discard(key)
+            continue
+        except OSError as exc:
+            _OWN.discard(key)
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                return tmp, handle
+            except OSError:  # a file system without locks: the pid in the name still guards it
+                pass
+        os.close(handle)
+        return tmp, None
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (a zombie counts: it may not be reaped yet)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
+def _unlink_unlocked(path: str) -> bool:
+    """Delete the regular file ``path`` if no process holds its lock; whether it was."""
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        opened, current = os.fstat(handle), os.lstat(path)
+        if not stat.S_ISREG(opened.st_mode) or \
+                (opened.st_dev, opened.st_ino) != (current.st_dev, current.st_ino):
+            return False
+        os.unlink(path)
+        return True
+    except OSError:  # locked: a writer is still at work; or gone meanwhile
+        return False
+    finally:
+        os.close(handle)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename durable (best effort: not every file system can sync a folder)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)

@@ -1,0 +1,252 @@
+"""How the command line fails: one line naming who failed, and signals handled like Ctrl-C.
+
+An exception that escapes a command is traced to the plugin whose code raised it: the
+traceback is walked from the innermost frame outward to the first frame in a registered
+plugin's package. What that frame is (a panel method, the trainer, the scene or dataset
+factory) says which part failed. With no plugin frame, a failure in a step that consumes
+a plugin's output (``train`` reading what the trainer yields, the renderer calling the
+panels) is still the plugin's; anything else is a bug in mlviz. Either way the user gets
+one line, and the plugin's author a way to see the whole traceback: ``--traceback`` or
+``MLVIZ_TRACEBACK=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from .errors import ContractError, MlvizError, MlvizWarning, Terminated
+from .terminal import PrintableStream, one_line
+
+if TYPE_CHECKING:
+    from .algorithm import Algorithm
+    from .plugins import Registry
+
+TRACEBACK_VARIABLE = "MLVIZ_TRACEBACK"
+HINT = f"set {TRACEBACK_VARIABLE}=1 or pass --traceback to see where"
+#: Signals that stop a command the way Ctrl-C does (clean-up, one line, exit 128 + signal).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+#: mlviz functions that run a plugin's code or read its output, and the part involved.
+_STEPS = {"train": "trainer", "make_dataset": "dataset", "_build": "panel", "_update": "panel",
+          "check": "scene"}
+
+
+def traceback_wanted(flag: bool = False) -> bool:
+    """Whether the whole traceback is to be shown (``--traceback`` or the variable)."""
+    return flag or os.environ.get(TRACEBACK_VARIABLE, "").strip() not in ("", "0")
+
+
+def blame(exc: BaseException, registry: Registry | None,
+          algorithm: Algorithm | None = None) -> tuple[str, str] | None:
+    """(plugin label, part that failed) for an exception, or ``None`` if no plugin is at fault.
+
+    ``algorithm`` is the algorithm the command was working on, if any: it is blamed for a
+    failure of mlviz's step that consumed its output (a trainer that yielded a dict).
+    """
+    if registry is None:
+        return None
+    frames = [frame for frame, _ in traceback.walk_tb(exc.__traceback__)]  # outermost first
+    owners = [registry.plugin_of(frame.f_globals.get("__name__")) for frame in frames]
+    inner = next((i for i in reversed(range(len(frames))) if owners[i]), None)
+    if inner is not None:
+        plugin = owners[inner]
+        entry = inner  # where mlviz (or a library) called into this stretch of plugin code
+        while entry > 0 and owners[entry - 1] == plugin:
+            entry -= 1
+        mine = algorithm if algorithm is not None and algorithm.plugin == plugin else None
+        return plugin, _part_of(frames[entry], mine) or _step(frames[:entry]) or ""
+    if algorithm is not None and algorithm.plugin:
+        step = _step(frames)
+        if step:
+            return algorithm.plugin, step
+    return None
+
+
+def describe(exc: BaseException, registry: Registry | None,
+             algorithm: Algorithm | None = None) -> tuple[str, int]:
+    """The one-line message (without ``mlviz: error:``) and exit status for ``exc``."""
+    if isinstance(exc, MlvizError) and not isinstance(exc, ContractError):
+        return one_line(exc), 2  # the user's input: the message says what to change
+    what = _exception(exc)
+    culprit = blame(exc, registry, algorithm)
+    if culprit is not None:
+        plugin, part = culprit
+        where = f" in its {part}" if part else ""
+        return one_line(f"plugin {plugin} failed{where}: {what} ({HINT})"), 1
+    if isinstance(exc, ContractError):
+        return one_line(exc), 2
+    if isinstance(exc, MemoryError):
+        return ("out of memory: try fewer frames (--frames), a lower --dpi or less data "
+                f"({HINT})"), 1
+    return one_line(f"internal error: {what}; this is a bug in mlviz ({HINT})"), 1
+
+
+def _exception(exc: BaseException) -> str:
+    message = one_line(exc, 300)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def _part_of(frame: FrameType, algorithm: Algorithm | None) -> str:
+    """Which part of a plugin ``frame`` runs: its panel, config, trainer, scene, dataset."""
+    from .config import Config
+    from .panel import Panel
+
+    owner = frame.f_locals.get("self")
+    if isinstance(owner, Panel):
+        return f"panel {one_line(type(owner).name or type(owner).__name__, 80)}"
+    if isinstance(owner, Config):
+        return "config"
+    if algorithm is None:
+        return ""
+    trainer = algorithm.trainer
+    if owner is not None and isinstance(trainer, type) and isinstance(owner, trainer):
+        return "trainer"
+    for part, function in (("trainer", trainer), ("scene", algorithm.scene),
+                           ("dataset", algorithm.dataset), ("data loader", algorithm.load_data),
+                           ("frame schedule", algorithm.schedule)):
+        if getattr(function, "__code__", None) is frame.f_code:
+            return part
+    return ""
+
+
+def _step(frames: list[FrameType]) -> str:
+    """The part named by the innermost mlviz step among ``frames`` (e.g. ``train``)."""
+    from .panel import Panel
+
+    for frame in reversed(frames):
+        module = frame.f_globals.get("__name__", "")
+        part = _STEPS.get(frame.f_code.co_name)
+        if part is None or module.partition(".")[0] != "mlviz":
+            continue
+        panel = frame.f_locals.get("panel")
+        if part == "panel" and isinstance(panel, Panel):
+            return f"panel {one_line(type(panel).name or type(panel).__name__, 80)}"
+        return part
+    return ""
+
+
+def report(exc: BaseException, registry: Registry | None, algorithm: Algorithm | None,
+           show_traceback: bool) -> int:
+    """Print ``exc`` as one ``mlviz: error:`` line (after its traceback if wanted)."""
+    message, status = describe(exc, registry, algorithm)
+    if show_traceback:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"mlviz: error: {message}", file=sys.stderr)
+    return status
+
+
+def interrupted_status(exc: BaseException) -> int:
+    """128 + the signal's number, as a shell reports a command a signal stopped."""
+    return 128 + (exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
+
+
+def interrupted_reason(exc: BaseException) -> str:
+    """``interrupted`` for Ctrl-C, ``stopped by SIGTERM`` for a signal."""
+    if isinstance(exc, Terminated):
+        return f"stopped by {signal.Signals(exc.signum).name}"
+    return "interrupted"
+
+
+@contextmanager
+def stop_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`~mlviz.errors.Terminated`, so they unwind through
+    the same clean-up as Ctrl-C. Further ones are ignored while that clean-up runs.
+    Outside the main thread nothing changes."""
+
+    def stop(signum: int, frame) -> None:
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        raise Terminated(signum)
+
+    previous = {}
+    try:
+        for number in STOP_SIGNALS:
+            previous[number] = signal.signal(number, stop)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@contextmanager
+def warnings_on_one_line() -> Iterator[None]:
+    """Show every warning as one ``mlviz: warning:`` line on stderr (once per place)."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        kind = "" if issubclass(category, MlvizWarning) else f"{category.__name__}: "
+        print(f"mlviz: warning: {kind}{one_line(message)}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
+    """Run a subcommand ``command(registry, args)`` and turn every failure into one line.
+
+    Plugins are loaded first (their warnings printed); SIGTERM and SIGHUP stop the command
+    like Ctrl-C; warnings print on one line; what goes to stdout is made printable.
+    Returns the exit status: 0, 1 (a plugin or mlviz failed), 2 (bad input), 128 + signal.
+    """
+    from .plugins import load_registry
+
+    registry = None
+    show = traceback_wanted(bool(getattr(args, "traceback", False)))
+    stdout = sys.stdout
+    with stop_signals_interrupt(), warnings_on_one_line():
+        try:
+            sys.stdout = PrintableStream(stdout)
+            registry = load_registry()
+            for warning in registry.warnings:
+                print(f"mlviz: warning: {warning}", file=sys.stderr)
+            status = command(registry, args)
+            sys.stdout.flush()
+            return status
+        except (KeyboardInterrupt, Terminated) as exc:
+            start = "\n" if not isinstance(exc, Terminated) else ""
+            print(f"{start}mlviz: {interrupted_reason(exc)}; nothing was written",
+                  file=sys.stderr)
+            return interrupted_status(exc)
+        except BrokenPipeError as exc:
+            if blame(exc, registry, _algorithm(registry, args)) is not None:
+                return report(exc, registry, _algorithm(registry, args), show)
+            _discard_stdout()  # the reader went away (``mlviz info x | head -1``)
+            return 128 + getattr(signal, "SIGPIPE", 13)
+        except SystemExit as exc:  # only a plugin's: mlviz itself returns its status
+            algorithm = _algorithm(registry, args)
+            if blame(exc, registry, algorithm) is None:
+                raise
+            return report(exc, registry, algorithm, show)
+        except Exception as exc:
+            return report(exc, registry, _algorithm(registry, args), show)
+        finally:
+            sys.stdout = stdout
+
+
+def _algorithm(registry: Registry | None, args: Any) -> Algorithm | None:
+    """The algorithm the command works on (render, train, info), if it names one."""
+    name = getattr(args, "algorithm", None)
+    if registry is None or not isinstance(name, str):
+        return None
+    return registry.algorithms.get(name)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises nothing."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
