@@ -159,3 +159,22 @@ def test_cli_refuses_to_change_a_recorded_run(run_cli, saved):
     assert result.returncode == 2
     assert result.stderr.strip() == ("mlviz: error: --seed and --set cannot change a recorded "
                                      "run; train it again with 'mlviz train'")
+
+
+def test_a_failed_save_keeps_the_old_record_and_leaves_nothing(kmeans, saved, tmp_path,
+                                                               monkeypatch):
+    import errno
+
+    target = tmp_path / "run.npz"
+    target.write_bytes(saved.read_bytes())
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", full_disk)
+    with pytest.raises(mlviz.MlvizError) as info:
+        save_run(kmeans, target)
+    assert str(info.value) == (f"cannot write {target}: No space left on device; "
+                               "the existing file is unchanged")
+    assert target.read_bytes() == saved.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]

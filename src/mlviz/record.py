@@ -12,9 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
-import os
 import sys
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from importlib import metadata
@@ -40,7 +38,7 @@ SUFFIX = ".npz"
 
 def save_run(prepared: Prepared, path: str | Path) -> Path:
     """Write ``prepared``'s run to ``path`` (an ``.npz`` run record), atomically."""
-    from .writers import move_into_place
+    from .writers import atomic_output
 
     path = Path(path)
     check_record_path(path)
@@ -84,18 +82,8 @@ def save_run(prepared: Prepared, path: str | Path) -> Path:
         ],
     }
     arrays[META] = np.array(json.dumps(meta, allow_nan=True))
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".part.npz")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez_compressed(out, **arrays)
-            out.flush()
-            os.fsync(out.fileno())
-        move_into_place(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise MlvizError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
+    with atomic_output(path) as tmp, open(tmp, "wb") as out:
+        np.savez_compressed(out, **arrays)
     return path
 
 

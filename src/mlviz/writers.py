@@ -24,6 +24,8 @@ import stat
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar
@@ -543,6 +545,31 @@ def check_output_path(path: str | Path) -> None:
 def open_writer(path: str | Path, fps: float = 5.0) -> Writer:
     """The writer its suffix picks for ``path``, ready for frames."""
     return writer_class(path)(path, fps=fps)
+
+
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """A locked temporary file beside ``path``, as writers use, moved over ``path`` (fsync'd)
+    only if the block succeeds; deleted otherwise. A failed write is an ``OutputError``."""
+    path = Path(path)
+    tmp, lock = _create_part(path, path.suffix)
+    try:
+        yield tmp
+        move_into_place(tmp, path)
+    except BaseException as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            kept = "the existing file is unchanged" if path.exists() else "nothing was written"
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}; {kept}") from None
+        raise
+    finally:
+        _OWN.discard(os.path.abspath(tmp))
+        if lock is not None:
+            os.close(lock)
+    _fsync_folder(path.parent)
 
 
 def remove_stale_parts(folder: str | Path) -> list[Path]:
