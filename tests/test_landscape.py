@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -140,6 +142,61 @@ def test_pca_directions_span_a_straight_path():
         v.size for v in params.values())), rtol=1e-9)
     np.testing.assert_allclose(coords[:, 1], 0, atol=1e-9)
     assert np.linalg.norm(ls._flatten(d1, list(params))) == pytest.approx(1.0)
+
+
+def test_a_path_may_be_an_array_of_flattened_parameters():
+    _, params = _mlp_params()
+    rng = np.random.default_rng(5)
+    path = [{k: v + rng.normal(size=v.shape) for k, v in params.items()} for _ in range(6)]
+    rows = ls.flatten_path(path, list(params))
+    assert rows.shape == (6, sum(v.size for v in params.values()))
+    plane = ls.pca_directions(rows, params)
+    for name in params:
+        np.testing.assert_array_equal(plane[0][name], ls.pca_directions(path, params)[0][name])
+    np.testing.assert_array_equal(ls.project(rows, params, plane), ls.project(path, params, plane))
+
+
+def test_panel_requires_what_each_mode_reads():
+    weights = (("layer3.weight", (0, 0)), ("layer3.weight", (0, 1)))
+    pca = LossLandscapePanel(saddle_loss, directions="pca")
+    assert pca.requires() == (("params",), ("params",))
+    assert LossLandscapePanel(saddle_loss).requires()[1] == ("params",)  # a projected path
+    assert LossLandscapePanel(saddle_loss, weights=weights).requires()[1] == (
+        "params.layer3.weight",)
+    assert LossLandscapePanel(saddle_loss, weights=weights, follow=True).requires()[1] == (
+        "params",)
+
+
+def test_panel_refuses_a_run_without_the_params_trace():
+    from mlviz.errors import ContractError
+    from mlviz.renderer import Renderer
+    from mlviz.scene import Scene
+    from mlviz_nn.trainer import NNConfig, make_trainer, saddle
+
+    config = NNConfig(epochs=3)
+    run = mlviz.train(make_trainer(config), saddle(config), config)
+    with pytest.raises(ContractError, match="trace 'params'"):
+        Renderer(Scene([LossLandscapePanel(saddle_loss, directions="pca")]), run)
+
+
+@pytest.mark.parametrize("directions", ["pca", "random"])
+def test_plane_and_path_come_from_every_epoch_not_the_drawn_ones(nn_run, directions):
+    def computed(run):
+        panel = LossLandscapePanel(saddle_loss, directions=directions, resolution=5)
+        panel.compute(run)
+        return panel
+
+    full, last = computed(nn_run), computed(dataclasses.replace(nn_run,
+                                                                snapshots=nn_run.snapshots[-1:]))
+    np.testing.assert_array_equal(full.grids[-1][2], last.grids[-1][2])
+    np.testing.assert_array_equal(full.path, last.path)
+    assert len(full.path) == len(nn_run.epochs) and full.zrange == last.zrange
+    if directions == "pca":  # the plane of the whole path, every epoch projected onto it
+        origin = nn_run.snapshots[-1].params
+        rows = np.concatenate([nn_run.trace(f"params.{name}").reshape(len(nn_run.epochs), -1)
+                               for name in origin], axis=1)
+        plane = ls.pca_directions(rows, origin)
+        np.testing.assert_allclose(full.path[:, :2], ls.project(rows, origin, plane), atol=1e-12)
 
 
 def test_panel_is_deterministic(nn_run):

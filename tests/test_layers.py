@@ -12,8 +12,9 @@ from sklearn.metrics import log_loss
 
 import mlviz
 from mlviz.testing import panel_figure, scene_figure
+from mlviz.panels import LossCurvePanel, LossLandscapePanel
 from mlviz_layers.panels import GradientNormPanel, LayerPointsPanel, OutputPanel, PredictionPanel
-from mlviz_layers.plugin import layer_landscape
+from mlviz_layers.plugin import layer_landscape, layers_scene
 from mlviz_layers.trainer import LayersConfig
 
 
@@ -121,7 +122,7 @@ def test_info_documents_every_hyperparameter():
     assert "10" in out  # the deeper default
 
 
-def test_registry_and_scenes_do_not_import_torch():
+def test_scenes_are_built_without_torch():
     code = ("import sys; from mlviz.plugins import load_registry\n"
             "registry = load_registry()\n"
             "for name in ('layer-transformations', 'vanishing-gradients', 'neural-network'):\n"
@@ -130,6 +131,57 @@ def test_registry_and_scenes_do_not_import_torch():
             "assert 'torch' not in sys.modules, 'torch imported'\n"
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+@pytest.mark.parametrize("hidden_layers", [0, 2, 5, 10, 16])
+def test_each_landscape_sits_under_its_layer(hidden_layers):
+    config = LayersConfig(hidden_layers=hidden_layers)
+    scene = layers_scene(config, gradients=True)
+    cells = dict(zip(map(id, scene.panels), scene.cells))
+    count = hidden_layers + 2
+    tops = {k: p for p in scene.panels if isinstance(p, LayerPointsPanel) for k in [p.index]}
+    tops[count] = next(p for p in scene.panels if isinstance(p, OutputPanel))
+    landscapes = [p for p in scene.panels if isinstance(p, LossLandscapePanel)]
+    assert len(landscapes) == count and len(scene.panels) == 2 * count + 4
+    for k, landscape in enumerate(landscapes, start=1):
+        above, below = cells[id(tops[k])], cells[id(landscape)]
+        assert (below.left, below.top) == (above.left, above.bottom)
+    loss = next(p for p in scene.panels if isinstance(p, LossCurvePanel))
+    norms = next(p for p in scene.panels if isinstance(p, GradientNormPanel))
+    predictions = next(p for p in scene.panels if isinstance(p, PredictionPanel))
+    assert (cells[id(loss)].left, cells[id(loss)].top) == (0, 1)
+    assert cells[id(norms)].top == cells[id(predictions)].bottom
+
+
+def test_traces_hold_every_epoch(prepared):
+    run = prepared.run
+    ranges, norms = run.trace("hidden_range"), run.trace("grad_norms")
+    assert ranges.shape == (7, 4, 2, 2) and norms.shape == (7, 4)
+    last = run.snapshots[-1]
+    np.testing.assert_array_equal(ranges[-1, :, 0], last.hidden.min(axis=1))
+    np.testing.assert_array_equal(ranges[-1, :, 1], last.hidden.max(axis=1))
+    np.testing.assert_array_equal(norms[-1], last.grad_norms)
+
+
+def test_panels_draw_the_whole_history_not_the_drawn_frames(deep):
+    two = deep.with_frames(2)
+    assert two.run.n_frames == 2 < len(two.run.epochs)
+    fig = panel_figure(GradientNormPanel(), two.run, frame=-1)
+    for k, line in enumerate(fig.axes[0].lines):
+        np.testing.assert_array_equal(line.get_xdata(), two.run.epochs)
+        np.testing.assert_array_equal(line.get_ydata(), two.run.trace("grad_norms")[:, k])
+    def limits(panel, run):
+        ax = panel_figure(panel, run, frame=-1).axes[0]
+        return ax.get_xlim(), ax.get_ylim(), getattr(ax, "get_zlim", lambda: None)()
+
+    for panel in (LayerPointsPanel(5), layer_landscape(deep.config, 3, zoom=1.0)):
+        assert limits(panel, deep.run) == limits(panel, two.run)
+
+
+def test_poster_does_not_depend_on_the_frames_drawn(prepared):
+    two = prepared.with_frames(2)
+    poster = prepared.renderer().frames(indices=[prepared.run.n_frames - 1])
+    np.testing.assert_array_equal(next(poster), next(two.renderer().frames(indices=[1])))
 
 
 @pytest.mark.mpl_image_compare

@@ -144,11 +144,29 @@ def test_without_early_stop_it_stays_at_zero():
     assert zero.size and np.all(run.losses[zero[0]:] == 0.0)
 
 
-def test_runs_are_deterministic():
-    a = mlviz.prepare("perceptron", seed=3).run
-    b = mlviz.prepare("perceptron", seed=3).run
-    np.testing.assert_array_equal(a.losses, b.losses)
-    np.testing.assert_array_equal(a.snapshots[-1].params["w"], b.snapshots[-1].params["w"])
+def test_traces_hold_every_epoch_whatever_is_drawn():
+    prepared = mlviz.prepare("perceptron", frames=3, epochs=60, stop_early=False)
+    run = prepared.run
+    assert run.n_frames == 3 and len(run.epochs) == 61
+    X, y = run.dataset.X, run.dataset.y.astype(float)
+    w, b = run.trace("params.w"), run.trace("params.b")
+    assert w.shape == (61, 3) and b.shape == (61,)
+    wrong = (y[None, :] * (w @ X.T + b[:, None]) <= 0).sum(axis=1)
+    np.testing.assert_array_equal(run.trace("misclassified"), wrong)
+    np.testing.assert_allclose(run.losses, np.maximum(0, -y * (w @ X.T + b[:, None])).mean(axis=1))
+
+
+def test_panels_draw_the_whole_history_not_the_drawn_frames(default_prepared):
+    two = default_prepared.with_frames(2)
+    assert two.run.n_frames == 2
+    fig = scene_figure(two.scene, two.run, frame=-1)
+    steps = next(line for ax in fig.axes for line in ax.lines  # misclassified per epoch
+                 if line.get_drawstyle() == "steps-post")
+    np.testing.assert_array_equal(steps.get_xdata(), two.run.epochs)
+    np.testing.assert_array_equal(steps.get_ydata(), two.run.trace("misclassified"))
+    full = default_prepared.renderer().frames(indices=[default_prepared.run.n_frames - 1])
+    poster = two.renderer().frames(indices=[1])
+    np.testing.assert_array_equal(next(full), next(poster))
 
 
 # --- geometry of the 3D panel -----------------------------------------------------------
@@ -234,12 +252,3 @@ def test_scene(default_prepared):
 def test_scene_converged(default_prepared):
     return scene_figure(default_prepared.scene, default_prepared.run, frame=-1)
 
-
-def test_plugins_import_neither_matplotlib_nor_torch():
-    import subprocess
-    import sys
-
-    code = ("import sys, mlviz_perceptron.plugin, mlviz_logreg.plugin; "
-            "print(sorted(m for m in ('matplotlib', 'torch', 'sklearn') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

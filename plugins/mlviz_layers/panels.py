@@ -29,15 +29,20 @@ def _square(ax, points: np.ndarray) -> None:
 
 
 class LayerPointsPanel(Panel):
-    """The points as one layer outputs them (layer 0: the input), coloured by class."""
+    """The points as one layer outputs them (layer 0: the input), coloured by class.
+
+    Reads the field ``hidden`` and, for limits holding every epoch, the trace ``hidden_range``.
+    """
 
     name = "layer-points"
+    fields = ("hidden",)
+    traces = ("hidden_range",)
 
     def __init__(self, index: int) -> None:
         self.index = index
 
     def setup(self, ax, run) -> None:
-        values = np.stack([s.hidden[self.index] for s in run.snapshots])
+        ranges = run.trace("hidden_range")[:, self.index]  # (epochs, min|max, unit)
         if self.index == 0:
             ax.set_title("Input")
             names = run.dataset.feature_names
@@ -46,7 +51,7 @@ class LayerPointsPanel(Panel):
             names = (f"unit 1 of layer {self.index}", "unit 2")
         ax.set_xlabel(names[0], fontsize=8, labelpad=1)
         ax.set_ylabel(names[1], fontsize=8, labelpad=1)
-        _square(ax, values)
+        _square(ax, ranges)
         first = run.snapshots[0].hidden[self.index]
         self.dots = ax.scatter(first[:, 0], first[:, 1], s=5, c=_class_colors(run.dataset.y),
                                linewidths=0)
@@ -60,6 +65,7 @@ class OutputPanel(Panel):
     """The output unit: P(class 1) per point, each class in its own band, threshold at 0.5."""
 
     name = "layer-output"
+    fields = ("proba",)
 
     def setup(self, ax, run) -> None:
         labels = np.asarray(run.dataset.y)
@@ -85,6 +91,7 @@ class PredictionPanel(Panel):
     """P(class 1) over the input square, with the data points and the accuracy."""
 
     name = "layer-predictions"
+    fields = ("grid_proba", "accuracy")
 
     def setup(self, ax, run) -> None:
         from matplotlib.colors import LinearSegmentedColormap
@@ -110,27 +117,30 @@ class PredictionPanel(Panel):
 
 
 class GradientNormPanel(Panel):
-    """‖∂loss/∂W‖ of every layer over the epochs (log scale): vanishing gradients made visible."""
+    """‖∂loss/∂W‖ of every layer over the epochs (log scale): vanishing gradients made visible.
+
+    Reads the trace ``grad_norms`` (one norm per Linear layer, every epoch).
+    """
 
     name = "layer-gradient-norms"
+    traces = ("grad_norms",)
 
     def setup(self, ax, run) -> None:
         import matplotlib
 
-        snaps = run.snapshots
-        self.epochs = np.array([s.epoch for s in snaps])
-        self.norms = np.stack([s.grad_norms for s in snaps])  # (frames, layers)
-        positive = self.norms[self.norms > 0]
+        self.run = run
+        epochs, norms = run.history("grad_norms")  # (epochs,), (epochs, layers)
+        positive = norms[norms > 0]
         low, high = (positive.min(), positive.max()) if positive.size else (1e-8, 1.0)
         ax.set_yscale("log")
         ax.set_ylim(low / 2, high * 2)
-        ax.set_xlim(0, max(int(self.epochs[-1]), 1))
-        ax.set_title("Gradient norm per layer")
+        ax.set_xlim(0, max(int(epochs[-1]), 1))
+        ax.set_title("Gradient norms")
         ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylabel("‖∂loss/∂W‖", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(True)
-        count = self.norms.shape[1]
+        count = norms.shape[1]
         cmap = matplotlib.colormaps["viridis"]
         self.lines = []
         for k in range(count):
@@ -142,7 +152,7 @@ class GradientNormPanel(Panel):
                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1}, zorder=5)
 
     def update(self, snapshot):
-        stop = int(np.searchsorted(self.epochs, snapshot.epoch, side="right"))
+        epochs, norms = self.run.history("grad_norms", until=snapshot.epoch)
         for k, line in enumerate(self.lines):
-            line.set_data(self.epochs[:stop], np.maximum(self.norms[:stop, k], 1e-30))
+            line.set_data(epochs, np.maximum(norms[:, k], 1e-30))
         return [*self.lines, self.key]

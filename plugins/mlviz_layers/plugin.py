@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from string import ascii_letters
 
 from mlviz import Algorithm, Scene, hookimpl, param
 from mlviz.panels import LossCurvePanel, LossLandscapePanel
@@ -25,27 +26,45 @@ def layer_landscape(config: LayersConfig, k: int, zoom: float) -> LossLandscapeP
     last = k == n_linear(config)
     neuron = 0 if last else config.neuron
     name = f"layers.{k - 1}.weight"
-    panel = LossLandscapePanel(
+    return LossLandscapePanel(
         landscape_loss, weights=((name, (neuron, 0)), (name, (neuron, 1))), follow=True,
-        span=config.span, resolution=config.resolution, zlabel="",
-        labels=(f"δ w{neuron + 1},1", f"δ w{neuron + 1},2"), relative=True, zoom=zoom, view=(32, -50),
-        title="Output layer: BCE" if last else f"Layer {k}: BCE")
-    return panel
+        schedule=layers_schedule, span=config.span, resolution=config.resolution, zlabel="",
+        labels=(f"δ w{neuron + 1},1", f"δ w{neuron + 1},2"), relative=True, zoom=zoom,
+        view=(32, -50), title="Output layer: BCE" if last else f"Layer {k}: BCE")
 
 
 def layers_scene(config: LayersConfig, gradients: bool = False) -> Scene:
+    """Each layer's view of the points, with the landscape of the weights into it below.
+
+    The columns pair a panel with the one under it: the input with the loss curve, layer k
+    with the landscape of Linear layer k, the output with the output layer's landscape, the
+    predictions with the gradient norms (``gradients``) or nothing. Pairs wrap into bands
+    of two rows.
+    """
     count = n_linear(config)
-    panels = [LayerPointsPanel(k) for k in range(count)] + [OutputPanel(), PredictionPanel()]
-    panels += [LossCurvePanel(ylabel="BCE", title="Loss")]
-    if gradients:
-        panels.append(GradientNormPanel())
-    cols = 6 if count <= 4 else 7
-    rows = -(-(len(panels) + count) // cols)
-    panels += [layer_landscape(config, k, 1.15 if rows <= 2 else 0.85) for k in range(1, count + 1)]
-    figsize = (12.8, 7.2) if rows <= 2 else (16.0, 9.0)
+    cols = min(count + 2, 6 if count <= 4 else 7)
+    bands = -(-(count + 2) // cols)
+    zoom = 1.15 if bands == 1 else 0.85
+    tops = [LayerPointsPanel(k) for k in range(count)] + [OutputPanel(), PredictionPanel()]
+    bottoms = [LossCurvePanel(ylabel="BCE", title="Loss")]
+    bottoms += [layer_landscape(config, k, zoom) for k in range(1, count + 1)]
+    bottoms.append(GradientNormPanel() if gradients else None)
+    panels: list = []
+    rows = []
+    for start in range(0, count + 2, cols):
+        for line in (tops[start:start + cols], bottoms[start:start + cols]):
+            cells = ""
+            for panel in line:
+                if panel is None:
+                    cells += "."
+                else:
+                    cells += ascii_letters[len(panels)]
+                    panels.append(panel)
+            rows.append(cells.ljust(cols, "."))
     title = (f"{count}-layer network with 2-unit layers learning XOR "
              f"({config.activation}, SGD with momentum)")
-    return Scene(panels, title=title, cols=cols, figsize=figsize)
+    return Scene(panels, title=title, mosaic=";".join(rows),
+                 figsize=(12.8, 7.2) if bands == 1 else (16.0, 9.0))
 
 
 def vanishing_scene(config: LayersConfig) -> Scene:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -36,9 +36,15 @@ class LayersConfig(Config):
 
 @dataclass(frozen=True)
 class LayersSnapshot(Snapshot):
-    """State after ``epoch`` passes; ``loss`` is the mean BCE over all points, at these weights."""
+    """State after ``epoch`` passes; ``loss`` is the mean BCE over all points, at these weights.
+
+    Traced at every epoch: ``hidden_range`` and ``grad_norms`` (5 numbers a Linear layer).
+    """
+
+    traces: ClassVar[tuple[str, ...]] = ("hidden_range", "grad_norms")
 
     hidden: np.ndarray = None  # (n_layers, n, 2): the input, then each 2-unit layer's output
+    hidden_range: np.ndarray = None  # (n_layers, 2, 2): [layer, (min, max), unit] of hidden
     proba: np.ndarray = None  # (n,): P(class 1) for every point
     grid_proba: np.ndarray = None  # (GRID, GRID): P(class 1) over [−1, 1]²
     grad_norms: np.ndarray = None  # (n_linear,): ‖∂loss/∂W‖ of each layer, full batch
@@ -142,6 +148,7 @@ class LayersTrainer:
                     epoch=epoch, loss=loss.item(),
                     params={k: v.detach().numpy().copy() for k, v in model.named_parameters()},
                     hidden=hidden, proba=proba,
+                    hidden_range=np.stack([hidden.min(axis=1), hidden.max(axis=1)], axis=1),
                     grid_proba=torch.sigmoid(model(grid)).numpy().reshape(GRID, GRID),
                     grad_norms=np.array([float(layer.weight.grad.norm()) for layer in model.layers]),
                     accuracy=float(np.mean((proba > 0.5) == (y.numpy() > 0.5))),

@@ -10,10 +10,16 @@ from mlviz.style import NEGATIVE, POSITIVE
 
 
 class SurfacePanel(Panel):
-    """The true surface (red, fixed) and the network's predictions on the same grid (blue)."""
+    """The true surface (red, fixed) and the network's predictions on the same grid (blue).
+
+    Reads the field ``predictions`` (dims × dims) and the trace ``prediction_range``
+    (lowest and highest prediction of every epoch) for the z axis.
+    """
 
     name = "nn-surface"
     projection = "3d"
+    fields = ("predictions",)
+    traces = ("prediction_range",)
 
     def setup(self, ax, run) -> None:
         from matplotlib.patches import Patch
@@ -24,8 +30,10 @@ class SurfacePanel(Panel):
         self.gx = points[:, 0].reshape(dims, dims)
         self.gy = points[:, 1].reshape(dims, dims)
         truth = np.asarray(run.dataset.y, float).reshape(dims, dims)
-        low = min(truth.min(), min(float(s.predictions.min()) for s in run.snapshots))
-        high = max(truth.max(), max(float(s.predictions.max()) for s in run.snapshots))
+        reach = run.trace("prediction_range")
+        reach = reach[np.isfinite(reach)]  # a diverging run draws what it can
+        low = min(truth.min(), reach.min(initial=truth.min()))
+        high = max(truth.max(), reach.max(initial=truth.max()))
         pad = 0.05 * (high - low or 1.0)
         ax.set_xlim(self.gx.min(), self.gx.max())
         ax.set_ylim(self.gy.min(), self.gy.max())

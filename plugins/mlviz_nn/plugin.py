@@ -15,8 +15,8 @@ def last_layer_landscape(config: NNConfig) -> LossLandscapePanel:
     last = f"layer{count}.weight"
     return LossLandscapePanel(
         landscape_loss, weights=((last, (0, 0)), (last, (0, 1))), follow=True,
-        span=1.5, resolution=21, title="MSE around the output weights", zlabel="",
-        labels=(f"W{count}[0,0]", f"W{count}[0,1]"), zoom=0.9)
+        schedule=nn_schedule, span=1.5, resolution=21, title="MSE around the output weights",
+        zlabel="", labels=(f"W{count}[0,0]", f"W{count}[0,1]"), zoom=0.9)
 
 
 def nn_scene(config: NNConfig) -> Scene:

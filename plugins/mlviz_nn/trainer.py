@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -40,9 +40,16 @@ class NNConfig(Config):
 
 @dataclass(frozen=True)
 class NNSnapshot(Snapshot):
-    """Parameters after ``epoch`` steps; ``loss`` is the MSE over all dims² samples."""
+    """Parameters after ``epoch`` steps; ``loss`` is the MSE over all dims² samples.
+
+    ``prediction_range`` (lowest and highest prediction) is traced at every epoch, so the
+    surface panel's z axis holds every epoch's predictions, drawn or not (2 numbers an epoch).
+    """
+
+    traces: ClassVar[tuple[str, ...]] = ("prediction_range",)
 
     predictions: np.ndarray = None  # (dims, dims), on the dataset's grid
+    prediction_range: np.ndarray = None  # (2,): predictions.min(), predictions.max()
 
 
 def saddle(config: NNConfig) -> Dataset:
@@ -53,6 +60,14 @@ def saddle(config: NNConfig) -> Dataset:
     return Dataset(np.column_stack([gx.ravel(), gy.ravel()]), z.ravel(),
                    feature_names=("x", "y"), target_name="z", name="saddle",
                    description=f"z = y² − x² on a {config.dims} × {config.dims} grid")
+
+
+def snapshot(epoch: int, loss: float, params: dict[str, np.ndarray], predictions: np.ndarray,
+             dims: int) -> NNSnapshot:
+    """The snapshot of one epoch, predictions laid out on the dims × dims grid."""
+    return NNSnapshot(epoch=epoch, loss=loss, params=params,
+                      predictions=predictions.reshape(dims, dims),
+                      prediction_range=np.array([predictions.min(), predictions.max()]))
 
 
 def nn_schedule(config: NNConfig) -> FrameSchedule:
@@ -76,9 +91,8 @@ class NumpyTrainer:
         inputs, targets = dataset.X, np.asarray(dataset.y, float)[:, None]
         for epoch in range(c.epochs + 1):
             predictions = nn.forward(layers, inputs)
-            yield NNSnapshot(epoch=epoch, loss=nn.mse(targets, predictions),
-                             params=nn.param_dict(layers),
-                             predictions=predictions.reshape(c.dims, c.dims))
+            yield snapshot(epoch, nn.mse(targets, predictions), nn.param_dict(layers),
+                           predictions, c.dims)
             if epoch < c.epochs:
                 nn.backward(layers, nn.mse_prime(targets, predictions))
                 optimizer.step(layers)
@@ -140,8 +154,7 @@ class TorchTrainer:
             predictions = model(inputs)
             loss = loss_fn(predictions, targets)
             params = {name: p.detach().numpy().copy() for name, p in model.named_parameters()}
-            yield NNSnapshot(epoch=epoch, loss=loss.item(), params=params,
-                             predictions=predictions.detach().numpy().reshape(c.dims, c.dims))
+            yield snapshot(epoch, loss.item(), params, predictions.detach().numpy(), c.dims)
             if epoch < c.epochs:
                 optimizer.zero_grad()
                 loss.backward()

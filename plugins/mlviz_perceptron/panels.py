@@ -19,29 +19,33 @@ def class_colors(y: np.ndarray) -> np.ndarray:
 
 
 class CriterionPanel(Panel):
-    """Mean perceptron criterion per epoch (left axis) and misclassified points (right)."""
+    """Mean perceptron criterion per epoch (left axis) and misclassified points (right).
+
+    Reads the traces ``loss`` and ``misclassified`` (every epoch, whatever is drawn).
+    """
 
     name = "perceptron-criterion"
+    fields = ("misclassified",)
+    traces = ("loss", "misclassified")
 
     def setup(self, ax, run) -> None:
         self.run = run
         last = max(int(run.epochs[-1]), 1)
-        counts = [s.misclassified for s in run.snapshots]
-        epochs = [s.epoch for s in run.snapshots]
-        self.counts = dict(zip(epochs, counts))
+        losses, counts = run.trace("loss"), run.trace("misclassified")
+        most = int(counts.max())
         ax.set_title("Perceptron criterion")
         ax.set_xlabel("epoch")
         ax.set_ylabel("mean max(0, −y·(w·x + b))", color=LOSS)
         ax.tick_params(axis="y", colors=LOSS)
         ax.set_xlim(-0.02 * last, last * 1.02)
-        top = float(np.nanmax(run.losses)) if len(run.losses) else 1.0
+        top = float(np.nanmax(losses))
         ax.set_ylim(-0.04 * top, top * 1.08 if top > 0 else 1.0)
         ax.grid(True)
         twin = ax.twinx()
         twin.spines["right"].set_visible(True)
         twin.set_ylabel("misclassified points", color=MISTAKES)
         twin.tick_params(axis="y", colors=MISTAKES)
-        twin.set_ylim(-0.04 * max(counts), max(counts) * 1.08 if max(counts) else 1.0)
+        twin.set_ylim(-0.04 * most, most * 1.08 if most else 1.0)
         twin.yaxis.get_major_locator().set_params(integer=True)
         (self.line,) = ax.plot([], [], color=LOSS, zorder=3)
         (self.marker,) = ax.plot([], [], "o", color=LOSS, markersize=5, zorder=3)
@@ -50,11 +54,10 @@ class CriterionPanel(Panel):
                              fontsize=8.5, family="DejaVu Sans Mono", zorder=4)
 
     def update(self, snapshot):
-        epochs, losses = self.run.losses_until(snapshot.epoch)
+        epochs, losses = self.run.history("loss", until=snapshot.epoch)
         self.line.set_data(epochs, losses)
         self.marker.set_data([snapshot.epoch], [snapshot.loss])
-        shown = [e for e in self.counts if e <= snapshot.epoch]
-        self.steps.set_data(shown, [self.counts[e] for e in shown])
+        self.steps.set_data(epochs, self.run.trace("misclassified", until=snapshot.epoch))
         self.label.set_text(f"epoch {snapshot.epoch}\ncriterion {snapshot.loss:.4f}\n"
                             f"misclassified {snapshot.misclassified}")
         return [self.line, self.marker, self.steps, self.label]
@@ -64,12 +67,14 @@ class DistanceStripPanel(Panel):
     """Each point's signed distance to the learned plane, one column per true label."""
 
     name = "perceptron-distances"
+    fields = ("params.w", "params.b")
+    traces = ("params.w", "params.b")  # the farthest any point gets, over the whole run
 
     def setup(self, ax, run) -> None:
         X, y = run.dataset.X, np.asarray(run.dataset.y, dtype=float)
         self.X, self.y = X, y
-        reach = max(float(np.abs(signed_distances(X, s.params["w"], float(s.params["b"]))).max())
-                    for s in run.snapshots)
+        w, b = run.trace("params.w"), run.trace("params.b")
+        reach = float(np.abs((X @ w.T + b) / np.linalg.norm(w, axis=1)).max())
         jitter = np.random.default_rng(0).uniform(-0.28, 0.28, len(y))
         self.columns = np.where(y > 0, 1.0, 0.0) + jitter
         ax.set_ylim(-reach * 1.05, reach * 1.05)
@@ -142,6 +147,7 @@ class PlanesPanel(Panel):
 
     name = "perceptron-planes"
     projection = "3d"
+    fields = ("params.w", "params.b")
 
     def setup(self, ax, run) -> None:
         from matplotlib.lines import Line2D

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -36,7 +37,12 @@ class PerceptronConfig(Config):
 
 @dataclass(frozen=True)
 class PerceptronSnapshot(Snapshot):
-    """Weights after ``epoch`` epochs; ``loss`` is the mean perceptron criterion of these."""
+    """Weights after ``epoch`` epochs; ``loss`` is the mean perceptron criterion of these.
+
+    Traced at every epoch: the mistakes and the weights (5 numbers an epoch).
+    """
+
+    traces: ClassVar[tuple[str, ...]] = ("misclassified", "params.w", "params.b")
 
     misclassified: int = 0
     updates: int = 0  # how many points changed the weights during this epoch

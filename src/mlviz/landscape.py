@@ -5,7 +5,10 @@ either two random directions with *filter normalization* (Li et al., 2018, "Visu
 Loss Landscape of Neural Nets": each row of a random matrix gets the norm of the same row of
 the weights, so the plot's scale matches the network's), two chosen weights (unit steps on
 two entries: the plane shows ``w + δ``), or the first two principal directions of a training
-path. A training path is shown by projecting each snapshot's parameters onto the plane.
+path. A training path is shown by projecting each epoch's parameters onto the plane.
+
+A path is a sequence of parameter dicts, or an array with one row per epoch of every
+parameter flattened in the order of the origin's names (what :func:`flatten_path` gives).
 
 The whole grid is evaluated in one batched call of a :data:`BatchedLoss`: a function of a
 dict of parameter arrays with a leading grid axis G that returns G losses. For PyTorch
@@ -104,11 +107,25 @@ def weight_directions(params: Params, first: tuple[str, tuple[int, ...]],
     return pair[0], pair[1]
 
 
+#: A training path: parameter dicts, or an (epochs, n_params) array of flattened rows.
+Path = Sequence[Params] | np.ndarray
+
+
 def _flatten(params: Params, names: Sequence[str]) -> np.ndarray:
     return np.concatenate([np.ravel(params[name]) for name in names])
 
 
-def pca_directions(path: Sequence[Params], origin: Params) -> Directions:
+def flatten_path(path: Path, names: Sequence[str]) -> np.ndarray:
+    """``path`` as an (epochs, n_params) float array, each row flattened in ``names`` order.
+
+    An array is taken as already flattened in that order.
+    """
+    if isinstance(path, np.ndarray):
+        return np.asarray(path, dtype=float).reshape(len(path), -1)
+    return np.stack([_flatten(_as_float(p), names) for p in path])
+
+
+def pca_directions(path: Path, origin: Params) -> Directions:
     """The two principal directions of ``path − origin`` (unit vectors; Li et al. §7).
 
     Random directions in a high-dimensional space are nearly orthogonal to any training
@@ -117,7 +134,7 @@ def pca_directions(path: Sequence[Params], origin: Params) -> Directions:
     origin = _as_float(origin)
     names = list(origin)
     base = _flatten(origin, names)
-    offsets = np.stack([_flatten(_as_float(p), names) - base for p in path])
+    offsets = flatten_path(path, names) - base
     _, _, vt = np.linalg.svd(offsets, full_matrices=False)
     vectors = list(vt[:2])
     while len(vectors) < 2:  # a path of one point: fall back to coordinate axes
@@ -133,7 +150,7 @@ def pca_directions(path: Sequence[Params], origin: Params) -> Directions:
     return directions[0], directions[1]
 
 
-def project(path: Sequence[Params], origin: Params, directions: Directions) -> np.ndarray:
+def project(path: Path, origin: Params, directions: Directions) -> np.ndarray:
     """Coordinates (α, β) of each parameter set of ``path`` projected onto the plane.
 
     Least squares: the point of the plane nearest each parameter vector (the directions need
@@ -143,7 +160,7 @@ def project(path: Sequence[Params], origin: Params, directions: Directions) -> n
     names = list(origin)
     basis = np.stack([_flatten(d, names) for d in directions], axis=1)  # (P, 2)
     base = _flatten(origin, names)
-    offsets = np.stack([_flatten(_as_float(p), names) - base for p in path])  # (n, P)
+    offsets = flatten_path(path, names) - base  # (n, P)
     coords, *_ = np.linalg.lstsq(basis, offsets.T, rcond=None)
     return coords.T
 

@@ -14,6 +14,8 @@ from ..style import LOSS
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from ..config import Config
+    from ..schedule import FrameSchedule
     from ..snapshot import Snapshot
     from ..trainer import Run
 
@@ -85,16 +87,35 @@ def tidy_3d_axes(ax, bins: int = 4) -> None:
 class LossLandscapePanel(Panel):
     """Loss over a 2D plane of parameter space, with the current point and the path to it.
 
+    Either one plane through the final parameters, with the training path of every epoch
+    projected onto it, or (``follow``) a plane around each frame's parameters. Axis limits
+    and the colour scale come from the whole run, never from the frames drawn.
+
+    What it reads (:meth:`requires`; checked before the first frame):
+
+    * snapshot field ``params``: a dict of arrays, the same names and shapes every epoch,
+      that ``loss`` evaluates (plus ``epoch`` and ``loss``, which every snapshot has);
+    * traces: ``loss`` (always recorded) and ``"params"`` (every parameter at every epoch)
+      with ``follow`` (each frame's landscape, and the landscapes that set the z range) and
+      for a fixed plane along ``directions`` (the path is every epoch's parameters projected
+      onto the plane; the PCA plane is fitted to that path). A fixed plane along two
+      ``weights`` needs only those parameters' traces, ``"params.NAME"``.
+
     Args:
         loss: builds, from the run, a batched loss (:data:`mlviz.landscape.BatchedLoss`) that
             evaluates a whole grid of parameter sets at once.
         weights: two (parameter name, index) pairs: the plane is those two weights, w + δ,
             drawn in weight coordinates. ``None``: two directions chosen by ``directions``.
         directions: ``"random"`` (filter-normalized, Li et al. 2018) or ``"pca"`` (the first
-            two principal directions of the training path).
+            two principal directions of the whole training path).
         follow: recompute the landscape around each frame's parameters (the plane moves with
             training); otherwise one plane through the final parameters, with the training
             path projected onto it.
+        schedule: with ``follow``, the z range and colours cover the loss at every epoch and
+            the landscapes at the epochs this schedule selects from the run (a function of
+            the config, like an algorithm's ``schedule``): pass the algorithm's own, and a
+            default render computes no landscape twice. ``None``: every epoch's landscape
+            (exact for any frames drawn; one batched evaluation per epoch).
         style: ``"surface"`` (3D) or ``"contour"`` (2D, filled contours).
         span: the grid covers −span … +span along each direction; ``resolution`` points each.
         labels: the x and y axis labels (default: the weights' names, or α and β).
@@ -105,6 +126,8 @@ class LossLandscapePanel(Panel):
 
     name = "loss-landscape"
     projection = "3d"
+    fields = ("params",)
+    traces = ("params",)  # the most it reads; requires() says what this instance reads
 
     def __init__(
         self,
@@ -113,6 +136,7 @@ class LossLandscapePanel(Panel):
         weights: tuple[WeightRef, WeightRef] | None = None,
         directions: Literal["random", "pca"] = "random",
         follow: bool = False,
+        schedule: Callable[[Config], FrameSchedule] | None = None,
         style: Literal["surface", "contour"] = "surface",
         span: float = 1.0,
         resolution: int = 21,
@@ -133,6 +157,7 @@ class LossLandscapePanel(Panel):
         self.weights = weights
         self.directions = directions
         self.follow = follow
+        self.schedule = schedule
         self.style = style
         self.projection = "3d" if style == "surface" else None
         self.span = span
@@ -146,12 +171,31 @@ class LossLandscapePanel(Panel):
         self.relative = relative
         self.zoom = zoom
 
+    def requires(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if self.follow or self.weights is None:
+            return self.fields, ("params",)
+        return self.fields, tuple(dict.fromkeys(f"params.{name}" for name, _ in self.weights))
+
     # ----------------------------------------------------------------- computing
+    def _path(self, run: Run) -> np.ndarray:
+        """Every epoch's parameters, flattened in the order of the snapshots' params."""
+        if self._flat_path is None:  # by name: run.trace("params") keeps the recording order
+            count = len(run.trace("epoch"))
+            names = run.snapshots[-1].params
+            self._flat_path = np.concatenate(
+                [run.trace(f"params.{name}").reshape(count, -1) for name in names], axis=1)
+        return self._flat_path
+
+    def _weight_path(self, run: Run) -> np.ndarray:
+        """The two chosen weights at every epoch: (epochs, 2)."""
+        return np.column_stack([run.trace(f"params.{name}")[(slice(None), *index)]
+                                for name, index in self.weights])
+
     def _plane(self, origin, run: Run) -> ls.Directions:
         if self.weights is not None:
             return ls.weight_directions(origin, *self.weights)
         if self.directions == "pca":
-            return ls.pca_directions([s.params for s in run.snapshots], origin)
+            return ls.pca_directions(self._path(run), origin)
         return ls.random_directions(origin, seed=self.seed)
 
     def _axes_values(self, origin) -> tuple[float, float]:
@@ -160,50 +204,93 @@ class LossLandscapePanel(Panel):
             return 0.0, 0.0
         return tuple(float(np.asarray(origin[name])[tuple(index)]) for name, index in self.weights)
 
+    def _scale_indices(self, run: Run) -> np.ndarray:
+        """Positions of the epochs whose landscapes set the z range (``follow``)."""
+        epochs = run.trace("epoch")
+        if self.schedule is None:
+            return np.arange(len(epochs))
+        return np.asarray(self.schedule(run.config).select(epochs), dtype=int)
+
     def compute(self, run: Run) -> None:
-        """Evaluate every landscape this panel will show (one batched call per plane)."""
+        """Evaluate the landscapes this panel shows, the path and the z range, from the run.
+
+        Fills ``grids`` (by drawn epoch, or ``-1`` for the one fixed plane: x values, y
+        values, losses), ``points`` (by drawn epoch: the marker's x, y, z), ``path``
+        (x, y, loss of every epoch, or ``None`` where a path has no meaning), ``zrange``.
+        """
         loss = self.loss(run)
         grid = ls.centered_grid(self.span, self.resolution)
-        snaps = run.snapshots
+        epochs, losses = run.history("loss")
+        self._flat_path = None
+        self.epochs = epochs
         self.grids: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.points: dict[int, tuple[float, float, float]] = {}
+        self.path: np.ndarray | None = None
+        heights = [losses]
         if self.follow:
-            for snap in snaps:
-                plane = self._plane(snap.params, run)
-                land = ls.evaluate(loss, snap.params, plane, grid, grid)
-                x0, y0 = self._axes_values(snap.params)
-                self.grids[snap.epoch] = (x0 + land.alphas, y0 + land.betas, land.losses)
-                center = self.resolution // 2
-                z0 = land.at(center, center) if self.resolution % 2 else snap.loss
-                self.points[snap.epoch] = (x0, y0, z0)
+            names = list(run.snapshots[-1].params)
+            values = {name: run.trace(f"params.{name}") for name in names}
+            drawn = {snap.epoch for snap in run.snapshots}
+            scale = set(self._scale_indices(run).tolist())
+            needed = scale | set(np.searchsorted(epochs, sorted(drawn)).tolist())
+            center = self.resolution // 2
+            for i in sorted(needed):
+                params = {name: value[i] for name, value in values.items()}
+                land = ls.evaluate(loss, params, self._plane(params, run), grid, grid)
+                if i in scale:
+                    heights.append(land.losses.ravel())
+                epoch = int(epochs[i])
+                if epoch in drawn:
+                    x0, y0 = self._axes_values(params)
+                    self.grids[epoch] = (x0 + land.alphas, y0 + land.betas, land.losses)
+                    z0 = land.at(center, center) if self.resolution % 2 else float(losses[i])
+                    self.points[epoch] = (x0, y0, z0)
             if self.weights is not None and not self.relative:
-                path = np.array([self._axes_values(s.params) for s in snaps])
-            else:  # each frame has its own plane: the path is the sequence of centres
-                path = np.zeros((len(snaps), 2))
+                self.path = np.column_stack([self._weight_path(run), losses])
         else:
-            origin = snaps[-1].params
+            origin = run.snapshots[-1].params
             plane = self._plane(origin, run)
             land = ls.evaluate(loss, origin, plane, grid, grid)
+            heights.append(land.losses.ravel())
             x0, y0 = self._axes_values(origin)
-            path = ls.project([s.params for s in snaps], origin, plane) + (x0, y0)
             self.grids[-1] = (x0 + land.alphas, y0 + land.betas, land.losses)
-            for snap, (px, py) in zip(snaps, path):
-                self.points[snap.epoch] = (float(px), float(py), snap.loss)
-        self.path = {snap.epoch: (path[: i + 1], np.array([s.loss for s in snaps[: i + 1]]))
-                     for i, snap in enumerate(snaps)}
+            if self.weights is not None:  # w + δ: the path is the two weights themselves
+                at_origin = [float(np.asarray(origin[name])[tuple(index)])
+                             for name, index in self.weights]
+                xy = self._weight_path(run) - at_origin + (x0, y0)
+            else:
+                xy = ls.project(self._path(run), origin, plane)
+            self.path = np.column_stack([xy, losses])
+            for snap in run.snapshots:
+                x, y, _ = self.path[np.searchsorted(epochs, snap.epoch)]
+                self.points[snap.epoch] = (float(x), float(y), snap.loss)
+        zs = np.concatenate(heights)
+        zs = zs[np.isfinite(zs)]
+        zmin, zmax = (float(zs.min()), float(zs.max())) if zs.size else (0.0, 1.0)
+        self.zrange = (zmin, zmax if zmax > zmin else zmin + 1.0)
+
+    def _xy_limits(self, run: Run) -> tuple[tuple[float, float], tuple[float, float]]:
+        """x and y limits holding every landscape of the run and the whole path."""
+        if self.follow:  # each epoch's grid spans ±span around its centre
+            centres = (self._weight_path(run) if self.weights is not None and not self.relative
+                       else np.zeros((1, 2)))
+            low, high = centres.min(axis=0) - self.span, centres.max(axis=0) + self.span
+        else:
+            xs, ys, _ = self.grids[-1]
+            low = np.array([xs.min(), ys.min()])
+            high = np.array([xs.max(), ys.max()])
+        if self.path is not None:
+            finite = self.path[np.all(np.isfinite(self.path[:, :2]), axis=1), :2]
+            if finite.size:
+                low = np.minimum(low, finite.min(axis=0))
+                high = np.maximum(high, finite.max(axis=0))
+        return (float(low[0]), float(high[0])), (float(low[1]), float(high[1]))
 
     # ----------------------------------------------------------------- drawing
     def setup(self, ax: Axes, run: Run) -> None:
         self.ax = ax
         self.compute(run)
-        xs = np.concatenate([g[0] for g in self.grids.values()] + [[p[0] for p in self.points.values()]])
-        ys = np.concatenate([g[1] for g in self.grids.values()] + [[p[1] for p in self.points.values()]])
-        zs = np.concatenate([g[2].ravel() for g in self.grids.values()]
-                            + [[p[2] for p in self.points.values()]])
-        zs = zs[np.isfinite(zs)]
-        self.zmin, self.zmax = (float(zs.min()), float(zs.max())) if zs.size else (0.0, 1.0)
-        if self.zmax <= self.zmin:
-            self.zmax = self.zmin + 1.0
+        self.zmin, self.zmax = self.zrange
         ax.set_title(self.title)
         if self.labels is not None:
             xlabel, ylabel = self.labels
@@ -213,8 +300,9 @@ class LossLandscapePanel(Panel):
                 xlabel, ylabel = f"δ {xlabel}", f"δ {ylabel}"
         else:
             xlabel, ylabel = ("α (PC 1)", "β (PC 2)") if self.directions == "pca" else ("α", "β")
-        ax.set_xlim(xs.min(), xs.max())
-        ax.set_ylim(ys.min(), ys.max())
+        xlim, ylim = self._xy_limits(run)
+        ax.set_xlim(*xlim)
+        ax.set_ylim(*ylim)
         ax.set_xlabel(xlabel, labelpad=-2 if self.style == "surface" else None)
         ax.set_ylabel(ylabel, labelpad=-2 if self.style == "surface" else None)
         if self.style == "surface":
@@ -268,10 +356,10 @@ class LossLandscapePanel(Panel):
             self.marker.set_data_3d([x], [y], [z])
         else:
             self.marker.set_data([x], [y])
-        if not self.follow or (self.weights is not None and not self.relative):
-            path, losses = self.path[snapshot.epoch]  # a path only where it has a meaning
+        if self.path is not None:  # a path only where it has a meaning
+            path = self.path[: np.searchsorted(self.epochs, snapshot.epoch, side="right")]
             if self.style == "surface":
-                self.trail.set_data_3d(path[:, 0], path[:, 1], losses)
+                self.trail.set_data_3d(path[:, 0], path[:, 1], path[:, 2])
             else:
                 self.trail.set_data(path[:, 0], path[:, 1])
             artists.append(self.trail)
