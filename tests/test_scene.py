@@ -235,3 +235,12 @@ def test_metric_curve_log_scale_and_reference_lines():
     assert lo < 0.01 < 1.0 < hi  # the reference line and the whole curve are in view
     assert any(t.get_text() == "floor" for t in ax.texts)
     assert panel.requires() == ((), ("loss",))
+
+
+def test_a_built_in_panel_in_another_algorithms_scene_says_what_it_misses():
+    from mlviz import load_registry
+
+    clusters = load_registry().panels["kmeans-clusters"]
+    with pytest.raises(ContractError, match="panel kmeans-clusters in compare needs the "
+                                            "snapshot field 'k', which CountSnapshot"):
+        Renderer(Scene([clusters()]), run_of(), algorithm="compare")
