@@ -108,3 +108,14 @@ def test_the_check_wants_help_text_for_every_hyperparameter():
 
     with pytest.raises(AssertionError, match="help: hyperparameter 'pace' has no help text"):
         check_algorithm(walk(config=Terse))
+
+
+def test_the_frames_helper_catches_a_panel_that_reads_drawn_snapshots():
+    import mlviz
+    from mlviz.testing import assert_frames_independent_of_budget
+
+    good = mlviz.prepare(walk())
+    assert_frames_independent_of_budget(good)
+    bad = mlviz.prepare(walk(scene=lambda c: Scene([PathFromDrawnFrames()], figsize=(3, 2))))
+    with pytest.raises(AssertionError, match="differs when 3 frames are drawn instead of all"):
+        assert_frames_independent_of_budget(bad)

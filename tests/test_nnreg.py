@@ -9,7 +9,7 @@ import torch
 
 import mlviz
 from mlviz import ConfigError
-from mlviz.testing import panel_figure, scene_figure
+from mlviz.testing import assert_frames_independent_of_budget, panel_figure, scene_figure
 from mlviz_nnreg.model import (
     N_PARAMS, PARAM_NAMES, jacobian, levenberg_marquardt, mse, mse_gradient, predict,
 )
@@ -143,14 +143,7 @@ FRAME = -1
 def test_frames_drawn_do_not_change_the_pictures(short_run):
     """The parameter curves and the axis limits come from traces: drawing 3 of the
     snapshots leaves the middle and the last frame pixel-identical."""
-    thin = short_run.with_frames(3)
-    epochs = [s.epoch for s in short_run.run.snapshots]
-    picks = [epochs.index(s.epoch) for s in thin.run.snapshots[1:]]
-    assert 0 < picks[0] < picks[1] - 1
-    full_frames = list(short_run.renderer().frames(indices=picks))
-    thin_frames = list(thin.renderer().frames(indices=[1, 2]))
-    for a, b in zip(full_frames, thin_frames):
-        np.testing.assert_array_equal(a, b)
+    assert_frames_independent_of_budget(short_run, frames=3)
 
 
 def test_default_schedule_is_dense_early(short_run):

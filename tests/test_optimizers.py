@@ -7,7 +7,7 @@ import pytest
 
 import mlviz
 from mlviz import ConfigError
-from mlviz.testing import panel_figure, scene_figure
+from mlviz.testing import assert_frames_independent_of_budget, panel_figure, scene_figure
 from mlviz_optimizers.panels import RaceContourPanel, RaceLossPanel, RaceSurfacePanel
 from mlviz_optimizers.plugin import race_scene
 from mlviz_optimizers.surfaces import OPTIMIZERS, SURFACES
@@ -145,14 +145,7 @@ def short_race(prepared):
 def test_frames_drawn_do_not_change_the_pictures(prepared):
     """Trails and loss curves come from traces: drawing 3 of the snapshots leaves the middle
     and the last frame pixel-identical (they would lose points if built from drawn frames)."""
-    thin = prepared.with_frames(3)
-    epochs = [s.epoch for s in prepared.run.snapshots]
-    picks = [epochs.index(s.epoch) for s in thin.run.snapshots[1:]]
-    assert 0 < picks[0] < picks[1] - 1  # the middle frame lies between frames of the full run
-    full_frames = list(prepared.renderer().frames(indices=picks))
-    thin_frames = list(thin.renderer().frames(indices=[1, 2]))
-    for a, b in zip(full_frames, thin_frames):
-        np.testing.assert_array_equal(a, b)
+    assert_frames_independent_of_budget(prepared, frames=3)
 
 
 @pytest.mark.mpl_image_compare

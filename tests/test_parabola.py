@@ -8,7 +8,7 @@ import pytest
 
 import mlviz
 from mlviz import ConfigError
-from mlviz.testing import panel_figure, scene_figure
+from mlviz.testing import assert_frames_independent_of_budget, panel_figure, scene_figure
 from mlviz_parabola.panels import (
     ParabolaExtrapolationPanel,
     ParabolaFitPanel,
@@ -148,14 +148,7 @@ def short_run(prepared):
 def test_frames_drawn_do_not_change_the_pictures(prepared):
     """Loss curves and axis limits come from traces: drawing 3 of the snapshots leaves the
     middle and the last frame pixel-identical."""
-    thin = prepared.with_frames(3)
-    epochs = [s.epoch for s in prepared.run.snapshots]
-    picks = [epochs.index(s.epoch) for s in thin.run.snapshots[1:]]
-    assert 0 < picks[0] < picks[1] - 1
-    full_frames = list(prepared.renderer().frames(indices=picks))
-    thin_frames = list(thin.renderer().frames(indices=[1, 2]))
-    for a, b in zip(full_frames, thin_frames):
-        np.testing.assert_array_equal(a, b)
+    assert_frames_independent_of_budget(prepared, frames=3)
 
 
 @pytest.mark.mpl_image_compare

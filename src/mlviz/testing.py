@@ -34,6 +34,8 @@ from .trainer import Run
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from .api import Prepared
+
     from .plugins import Registry
 
 
@@ -116,7 +118,7 @@ def check_algorithm(
         for suffix in (".gif", ".mp4", ".png"):
             path = Path(folder, f"two{suffix}")
             try:
-                write_animation(two, path)
+                write_animation(two, path, hold=0)  # MP4: no extra hold frames
             except Exception as exc:
                 fail("formats", f"writing {suffix} failed: {type(exc).__name__}: {exc}")
             expected = 1 if suffix == ".png" else two.run.n_frames
@@ -149,6 +151,23 @@ def check_algorithm(
         for i, (x, y) in enumerate(zip(two.renderer().frames(), loaded.renderer().frames())):
             if not np.array_equal(x, y):
                 fail("record-round-trip", f"frame {i} of the loaded run differs")
+
+
+def assert_frames_independent_of_budget(prepared: Prepared, frames: int = 3) -> None:
+    """Draw ``frames`` of the run's snapshots and check that every one of them, the middle
+    ones included, is pixel-identical to the same epoch's frame of the full run: panels read
+    history from traces, never from the drawn snapshots. Raises ``AssertionError``."""
+    thin = prepared.with_frames(frames)
+    epochs = [s.epoch for s in prepared.run.snapshots]
+    picks = [epochs.index(s.epoch) for s in thin.run.snapshots]
+    if len(picks) < 3 or picks[1] in (picks[0] + 1, picks[-1] - 1):
+        raise AssertionError(f"the run is too short to leave out snapshots between {frames} "
+                             "frames; use a longer run")
+    full = prepared.renderer().frames(indices=picks)
+    for i, (a, b) in enumerate(zip(full, thin.renderer().frames())):
+        if not np.array_equal(a, b):
+            raise AssertionError(f"frame of epoch {epochs[picks[i]]} differs when {frames} "
+                                 "frames are drawn instead of all")
 
 
 def runs_equal(a: Run, b: Run) -> tuple[bool, str]:
