@@ -1,53 +1,93 @@
-"""A small progress bar on stderr."""
+"""Progress bars (tqdm): epochs trained and frames drawn, on stderr or as notebook widgets.
+
+``tqdm.auto`` picks a widget in Jupyter when ipywidgets is installed and a text bar
+otherwise. The command line shows bars only on a terminal and never with ``--quiet``
+(:func:`wanted`); the Python API shows them when asked (``progress=True``). tqdm is
+imported only when a bar is shown.
+"""
 
 from __future__ import annotations
 
 import sys
-import time
-from typing import TextIO
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .snapshot import Snapshot
+
+#: Config fields that count a run's epochs (the first positive one is used); epoch 0 is
+#: the state before training, so a run of N epochs yields N + 1 snapshots.
+EPOCH_FIELDS = ("epochs", "max_epochs", "n_epochs", "steps", "n_steps")
 
 
-class Progress:
-    """``[#####.....]  45/96 frames  1.2 s`` on one refreshed stderr line.
-
-    Silent when ``enabled`` is false or the stream is not a terminal.
-    """
-
-    def __init__(self, total: int, label: str, enabled: bool = True, stream: TextIO | None = None):
-        self.stream = stream or sys.stderr
-        self.enabled = enabled and self.stream.isatty()
-        self.total = max(total, 1)
-        self.label = label
-        self.done = 0
-        self.start = time.perf_counter()
-        self._last_draw = 0.0
-
-    def advance(self, n: int = 1) -> None:
-        self.done += n
-        now = time.perf_counter()
-        if self.enabled and (now - self._last_draw > 0.05 or self.done >= self.total):
-            self._last_draw = now
-            self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        width = 30
-        filled = int(width * min(self.done, self.total) / self.total)
-        bar = "#" * filled + "." * (width - filled)
-        self.stream.write(
-            f"\r[{bar}] {self.done:>{len(str(self.total))}}/{self.total} {self.label}"
-            f"  {now - self.start:.1f} s"
-        )
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-
-
-def status(message: str, enabled: bool = True, stream: TextIO | None = None) -> None:
-    """A transient one-line status message (e.g. 'training…') on a terminal."""
+def wanted(quiet: bool, stream: TextIO | None = None) -> bool:
+    """Whether the command line shows bars: not ``quiet``, and stderr is a terminal."""
     stream = stream or sys.stderr
-    if enabled and stream.isatty():
-        stream.write(f"\r\033[K{message}")
-        stream.flush()
+    return not quiet and bool(getattr(stream, "isatty", lambda: False)())
+
+
+def bar(total: int | None, *, desc: str, unit: str, enabled: bool = True,
+        stream: TextIO | None = None) -> Any:
+    """A tqdm bar (widget in a notebook); ``total`` None shows the count and rate only.
+
+    Disabled, it is a silent bar that accepts the same calls.
+    """
+    with warnings.catch_warnings():
+        # Without ipywidgets a notebook gets a text bar; tqdm warns about it on import.
+        warnings.filterwarnings("ignore", message=".*IProgress not found.*")
+        from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, leave=False,
+                file=stream or sys.stderr, dynamic_ncols=True, mininterval=0.1)
+
+
+def expected_snapshots(config: Config, epoch_limit: int | None = None) -> int | None:
+    """How many snapshots training yields at most, if the config or ``epoch_limit`` says
+    (:data:`EPOCH_FIELDS`); None when unknown (e.g. ``epochs=0`` meaning "until it
+    converges")."""
+    total = None
+    for name in EPOCH_FIELDS:
+        value = getattr(config, name, None)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            total = value + 1
+            break
+    if epoch_limit is not None:
+        total = epoch_limit if total is None else min(total, epoch_limit)
+    return total
+
+
+@contextmanager
+def training(
+    name: str,
+    config: Config,
+    *,
+    epoch_limit: int | None = None,
+    enabled: bool = True,
+    on_epoch: Callable[[Snapshot], None] | None = None,
+    stream: TextIO | None = None,
+) -> Iterator[Callable[[Snapshot], None] | None]:
+    """An ``on_epoch`` callback for :func:`mlviz.train` that moves a training bar (epochs,
+    rate, and the ETA when the total is known) and then calls ``on_epoch``; None when
+    there is neither a bar nor a callback. The bar goes when the block ends."""
+    if not enabled:
+        yield on_epoch
+        return
+    total = expected_snapshots(config, epoch_limit)
+    progress = bar(total, desc=f"training {name}", unit="epoch", stream=stream)
+
+    def advance(snapshot: Snapshot) -> None:
+        done = snapshot.epoch + 1
+        if progress.total is not None and done > progress.total:
+            progress.total = None  # the config's count was not this trainer's: rate only
+        if done > progress.n:
+            progress.update(done - progress.n)
+        if on_epoch is not None:
+            on_epoch(snapshot)
+
+    try:
+        yield advance
+    finally:
+        progress.close()

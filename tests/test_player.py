@@ -1,0 +1,458 @@
+"""The HTML player: a self-contained page that plays a run, checked in headless Chromium;
+its size limit; captions; and the progress bars that replaced the hand-written one."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import io
+import json
+import os
+import pty
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import mlviz
+from mlviz.api import frame_captions, write_animation
+from mlviz.errors import LimitError
+from mlviz.player import MAX_BYTES, FrameStore, HtmlWriter, PlayerTooLarge, notebook_player
+from mlviz.progress import expected_snapshots, wanted
+from test_gallery import CHROMIUM_FLAGS, find_chromium
+
+FPS, HOLD = 10.0, 1.0
+
+
+@pytest.fixture(scope="module")
+def kmeans():
+    """k-means drawn small: 12 frames at 40 dpi, and those frames as the renderer draws them."""
+    prepared = mlviz.prepare("kmeans", k_max=4, frames=12)
+    frames = list(prepared.renderer(dpi=40).frames())
+    return prepared, frames
+
+
+@pytest.fixture(scope="module")
+def page(kmeans, tmp_path_factory):
+    """The player page for ``kmeans``, written by ``mlviz.api.write_animation``."""
+    prepared, _ = kmeans
+    prepared = dataclasses.replace(prepared, fps=FPS)
+    path = tmp_path_factory.mktemp("player") / "kmeans.html"
+    count = write_animation(prepared, path, dpi=40, hold=HOLD)
+    assert count == prepared.run.n_frames
+    return path
+
+
+def page_data(path: Path) -> dict:
+    """The JSON the page's script reads."""
+    found = re.search(r'<script type="application/json" class="mlviz-data">(.*?)</script>',
+                      path.read_text(), re.S)
+    assert found, "no player data in the page"
+    return json.loads(found.group(1))
+
+
+def decode(source: str) -> np.ndarray:
+    """An ``<img>`` data URI as an RGB array."""
+    header, _, payload = source.partition(",")
+    assert header == "data:image/webp;base64", header
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(payload))).convert("RGB"))
+
+
+def nearest(image: np.ndarray, frames: list[np.ndarray]) -> tuple[int, float]:
+    """The index of the frame ``image`` looks most like, and the mean difference to it."""
+    errors = [np.abs(image.astype(int) - frame).mean() for frame in frames]
+    return int(np.argmin(errors)), float(min(errors))
+
+
+# --- the page itself ------------------------------------------------------------------------
+
+def test_page_is_self_contained_and_complete(page, kmeans):
+    prepared, frames = kmeans
+    html = page.read_text()
+    data = page_data(page)
+    n = prepared.run.n_frames
+    # Nothing from the network: no URL to load, and a policy that forbids it anyway.
+    assert not re.search(r'(?:src|href)\s*=\s*["\']?(?:https?:)?//', html)
+    assert "default-src 'none'" in html
+    # Every frame is there, in order (none dropped), each decoding to the frame it stands for.
+    assert len(data["sequence"]) == len(data["captions"]) == n
+    assert data["captions"] == frame_captions(prepared.run)
+    assert data["fps"] == FPS and data["last_seconds"] == HOLD
+    poster = re.search(r'<img class="mlviz-frame"[^>]*src="([^"]+)"', html, re.S).group(1)
+    sources = [poster if f is None else f"data:image/webp;base64,{f}" for f in data["frames"]]
+    for i, image in enumerate(data["sequence"]):
+        index, error = nearest(decode(sources[image]), frames)
+        assert np.array_equal(frames[index], frames[i]) and error < 3, (i, index, error)
+    # The poster is the last frame, stored once, with its caption in the markup.
+    assert data["frames"][data["sequence"][-1]] is None
+    assert nearest(decode(poster), frames)[0] == n - 1
+    assert f'<div class="mlviz-caption" aria-live="polite">{data["captions"][-1]}</div>' in html
+
+
+def test_captions_name_epoch_loss_and_the_algorithms_metrics():
+    prepared = mlviz.prepare("logistic-regression", frames=5, epochs=300)
+    run = prepared.run
+    captions = frame_captions(run)
+    assert len(captions) == run.n_frames
+    for snapshot, caption in zip(run.snapshots, captions):
+        row = list(run.epochs).index(snapshot.epoch)
+        assert caption == (f"epoch {snapshot.epoch} · loss {snapshot.loss:.4g} · "
+                           f"accuracy {run.trace('accuracy')[row]:.4g}")
+    # Whole-number traces stay whole; parameters (params.*) are not metrics.
+    kmeans = mlviz.prepare("kmeans", k_max=3, frames=3)
+    assert frame_captions(kmeans.run)[-1].endswith(" · k 3")
+    perceptron = frame_captions(mlviz.prepare("perceptron", frames=2).run)[-1]
+    assert "misclassified 0" in perceptron and "params" not in perceptron
+
+
+def test_identical_frames_are_stored_once():
+    store = FrameStore()
+    white = np.full((20, 30, 3), 255, np.uint8)
+    black = np.zeros((20, 30, 3), np.uint8)
+    for frame in (white, white.copy(), black, white):
+        store.add(frame)
+    assert store.sequence == [0, 0, 1, 0] and len(store.images) == 2
+
+
+def test_over_the_size_limit_is_one_line_and_writes_nothing(kmeans, tmp_path):
+    _, frames = kmeans
+    target = tmp_path / "big.html"
+    with pytest.raises(PlayerTooLarge) as failure:
+        with HtmlWriter(target, fps=5, captions=["x"] * len(frames), max_bytes=40_000) as writer:
+            for frame in frames:
+                writer.write(frame)
+    message = str(failure.value)
+    assert isinstance(failure.value, LimitError) and "\n" not in message
+    assert "big.html would be over the 0.0 MB player size limit" in message
+    assert re.search(rf"after \d+ of {len(frames)} frames\): draw fewer frames "
+                     r"\(--frames \d+\) or smaller ones \(a lower --dpi\)$", message), message
+    assert os.listdir(tmp_path) == []  # no page, no temporary file
+    suggested = int(re.search(r"--frames (\d+)", message).group(1))
+    assert 1 <= suggested < len(frames)
+    assert MAX_BYTES == 25 * 2**20
+
+
+@pytest.mark.slow
+def test_cli_writes_the_player_and_refuses_one_too_big(run_cli, tmp_path, monkeypatch,
+                                                       capsys):
+    result = run_cli("render", "kmeans", "-o", "km.html", "--set", "k_max=3", "--frames", "4",
+                     "--dpi", "30")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("wrote km.html (4 frames, ") and result.stderr == ""
+    assert len(page_data(tmp_path / "km.html")["sequence"]) == 4
+    # Over the limit: one line that says how to get under it, and no file.
+    from mlviz.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(HtmlWriter, "max_bytes", 30_000)
+    status = main(["render", "kmeans", "-o", "big.html", "--set", "k_max=3", "--dpi", "30"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1, err
+    assert err.startswith("mlviz: error: big.html would be over the 0.0 MB player size limit")
+    assert "draw fewer frames (--frames " in err and not (tmp_path / "big.html").exists()
+    assert sorted(os.listdir(tmp_path)) == ["km.html"]
+
+
+# --- in a browser ---------------------------------------------------------------------------
+
+# Installed at the top of <head>: records every error, console error or warning, and
+# blocked request (the page's policy forbids the network), before the player's script runs.
+WATCH = """<script>
+window.__problems = [];
+window.addEventListener("error", (e) => __problems.push("error: " + e.message));
+window.addEventListener("unhandledrejection", (e) => __problems.push("rejection: " + e.reason));
+document.addEventListener("securitypolicyviolation",
+  (e) => __problems.push("blocked: " + e.blockedURI));
+for (const level of ["error", "warn"]) {
+  const original = console[level];
+  console[level] = (...args) => {
+    __problems.push(level + ": " + args.join(" "));
+    original(...args);
+  };
+}
+</script>"""
+
+# Drives the player as a person would (slider, keys, play, speed, loop) and reports what it
+# showed. FRAME is the frame the slider is set to. The results end in #mlviz-result.
+DRIVE = """<pre id="mlviz-result">pending</pre><script>
+window.addEventListener("load", () => drive().catch((error) => {
+  document.getElementById("mlviz-result").textContent = JSON.stringify(
+    {exception: String(error), problems: window.__problems});
+}));
+async function drive() {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const root = document.querySelector(".mlviz-player");
+  const img = root.querySelector("img.mlviz-frame");
+  const slider = root.querySelector(".mlviz-slider");
+  const speed = root.querySelector(".mlviz-speed");
+  const loop = root.querySelector(".mlviz-loop");
+  const state = () => ({frame: Number(img.dataset.frame), slider: Number(slider.value),
+    caption: root.querySelector(".mlviz-caption").textContent,
+    counter: root.querySelector(".mlviz-counter").textContent,
+    playing: root.dataset.playing === "true"});
+  const key = (name) => document.body.dispatchEvent(
+    new KeyboardEvent("keydown", {key: name, bubbles: true, cancelable: true}));
+  const seen = [];
+  new MutationObserver(() => seen.push([Number(img.dataset.frame), performance.now()]))
+    .observe(img, {attributes: true, attributeFilter: ["data-frame"]});
+  const out = {};
+  out.poster = {...state(), width: img.naturalWidth, title: document.title,
+                heading: document.querySelector("h1").textContent};
+  slider.value = String(FRAME);
+  slider.dispatchEvent(new Event("input", {bubbles: true}));
+  out.slider = {...state(), src: img.getAttribute("src")};
+  key("ArrowRight"); out.right = state();
+  key("ArrowLeft"); key("ArrowLeft"); out.left = state();
+  key("Home"); out.home = state();
+  key("End"); out.end = state();
+  seen.length = 0;
+  key(" "); out.started = state();
+  await sleep(3000);
+  key(" "); out.stopped = state();
+  out.played = seen.slice();
+  await sleep(500);
+  out.still = state();
+  const framesIn = async (ms) => {
+    key("Home"); seen.length = 0; key(" "); await sleep(ms); key(" ");
+    return seen.filter(([frame]) => frame !== 0).length;
+  };
+  out.speed1 = await framesIn(250);
+  speed.value = "4"; speed.dispatchEvent(new Event("change", {bubbles: true}));
+  out.speed4 = await framesIn(250);
+  speed.value = "1"; speed.dispatchEvent(new Event("change", {bubbles: true}));
+  loop.checked = false; loop.dispatchEvent(new Event("change", {bubbles: true}));
+  slider.value = String(COUNT - 2);
+  slider.dispatchEvent(new Event("input", {bubbles: true}));
+  key(" ");
+  await sleep(3000);
+  out.noLoop = state();
+  img.click(); out.clicked = state(); img.click();
+  out.resources = performance.getEntriesByType("resource").map((entry) => entry.name);
+  out.problems = window.__problems;
+  document.getElementById("mlviz-result").textContent = JSON.stringify(out);
+}
+</script>"""
+
+
+def in_chromium(page: Path, script: str, folder: Path) -> dict:
+    """Open a copy of ``page`` with WATCH and ``script`` added in headless Chromium, offline
+    (file://, every host unresolvable), and return the JSON the script left in the page."""
+    chromium = find_chromium()
+    html = page.read_text()
+    assert html.count("<head>") == 1 and html.count("</body>") == 1
+    html = html.replace("<head>", "<head>" + WATCH).replace("</body>", script + "</body>")
+    copy = folder / f"check-{page.name}"
+    copy.write_text(html)
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+             "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=30000",
+             "--dump-dom", copy.as_uri()],
+            capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
+        )
+    found = re.search(r'<pre id="mlviz-result">(.*?)</pre>', result.stdout, re.S)
+    assert found and found.group(1) != "pending", \
+        f"chromium gave no result (exit {result.returncode}): {result.stderr[-2000:]}"
+    import html as markup
+
+    return json.loads(markup.unescape(found.group(1)))
+
+
+@pytest.mark.slow
+def test_player_in_headless_chromium(page, kmeans, tmp_path):
+    prepared, frames = kmeans
+    n = prepared.run.n_frames
+    captions = frame_captions(prepared.run)
+    k = 4
+    script = DRIVE.replace("FRAME", str(k)).replace("COUNT", str(n))
+    report = in_chromium(page, script, tmp_path)
+    assert report["problems"] == [] and report["resources"] == []
+
+    def at(i, playing=False):
+        return {"frame": i, "slider": i, "caption": captions[i], "counter": f"{i + 1} / {n}",
+                "playing": playing}
+
+    # Before play: the poster (last frame) and its caption.
+    assert report["poster"] == {**at(n - 1), "width": 384, "title": "kmeans",
+                                "heading": "kmeans"}
+    # The slider shows frame k: its index, caption, and the picture of frame k.
+    shown = report["slider"]
+    assert {key: shown[key] for key in at(k)} == at(k)
+    index, error = nearest(decode(shown["src"]), frames)
+    assert np.array_equal(frames[index], frames[k]) and error < 3
+    # Keys step (and Home/End jump); they stop at the ends.
+    assert report["right"] == at(k + 1) and report["left"] == at(k - 1)
+    assert report["home"] == at(0) and report["end"] == at(n - 1)
+    # Space at the end plays from the start: every frame in order, the last one held
+    # HOLD seconds, then it loops; space again pauses where it is.
+    assert report["started"] == at(0, playing=True)
+    played = report["played"]
+    order = [frame for frame, _ in played]
+    assert order[: n + 2] == [0, *range(1, n), 0, 1], order
+    gaps = np.diff([time for _, time in played[: n + 1]])
+    assert np.allclose(gaps[:-1], 1000 / FPS, atol=30), gaps
+    assert abs(gaps[-1] - 1000 * HOLD) < 60, gaps
+    stopped = report["stopped"]
+    assert not stopped["playing"] and report["still"] == stopped
+    # 4x speed shows about four times as many frames in the same time.
+    assert report["speed1"] in (2, 3) and report["speed4"] >= 3 * report["speed1"], report
+    # Without loop it stops on the last frame.
+    assert report["noLoop"] == at(n - 1)
+    assert report["clicked"]["playing"] is True
+
+
+@pytest.mark.slow
+def test_text_in_the_page_is_escaped(kmeans, tmp_path):
+    """A caption or title holding markup (an old record, a plugin's text) shows as text."""
+    _, frames = kmeans
+    evil = '</script><script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">'
+    page = tmp_path / "evil.html"
+    with HtmlWriter(page, fps=5, captions=[evil, f"ok {evil}"], title=f"<b>{evil}") as writer:
+        writer.write(frames[0])
+        writer.write(frames[1])
+    html = page.read_text()
+    assert "<script>window.pwned" not in html and "<img src=x" not in html
+    check = """<pre id="mlviz-result">pending</pre><script>
+    window.addEventListener("load", () => {
+      const root = document.querySelector(".mlviz-player");
+      const caption = () => root.querySelector(".mlviz-caption").textContent;
+      const poster = caption();
+      document.body.dispatchEvent(new KeyboardEvent("keydown", {key: "Home", bubbles: true}));
+      document.getElementById("mlviz-result").textContent = JSON.stringify({
+        poster, first: caption(), title: document.title, pwned: window.pwned || null,
+        images: document.images.length, problems: window.__problems});
+    });
+    </script>"""
+    report = in_chromium(page, check, tmp_path)
+    assert report == {"poster": f"ok {evil}", "first": evil, "title": f"<b>{evil}",
+                      "pwned": None, "images": 1, "problems": []}
+
+
+# --- Jupyter display ------------------------------------------------------------------------
+
+def test_prepared_displays_as_the_player(kmeans):
+    prepared, _ = kmeans
+    small = prepared.with_frames(3)
+    html = small._repr_html_()
+    assert html.startswith('<div class="mlviz-player"') and "<html" not in html
+    assert 'class="mlviz-slider"' in html and "<script>" in html
+    data = json.loads(re.search(r'class="mlviz-data">(.*?)</script>', html, re.S).group(1))
+    assert data["captions"] == frame_captions(small.run) and len(data["sequence"]) == 3
+
+
+def test_over_the_limit_a_notebook_shows_the_poster_and_a_note(kmeans):
+    prepared, frames = kmeans
+    renderer = prepared.renderer(dpi=40)
+    captions = frame_captions(prepared.run)
+    html = notebook_player(renderer, captions, fps=5, title="kmeans", max_bytes=30_000)
+    assert 'class="mlviz-slider"' not in html and "<script>" not in html
+    note = re.search(r'<div class="mlviz-note">(.*?)</div>', html, re.S).group(1)
+    assert note.startswith("This run&#39;s player would be over the 0.0 MB player size limit")
+    assert "prepared.with_frames(" in note and "\n" not in note
+    poster = re.search(r'<img class="mlviz-frame"[^>]*src="([^"]+)"', html, re.S).group(1)
+    assert nearest(decode(poster), frames)[0] == len(frames) - 1
+    assert f'<div class="mlviz-caption" aria-live="polite">{captions[-1]}</div>' in html
+
+
+# --- progress -------------------------------------------------------------------------------
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_training_total_comes_from_the_config():
+    from mlviz import load_registry
+
+    registry = load_registry()
+    config = lambda name, **values: registry.get(name).config.from_overrides(values)  # noqa: E731
+    assert expected_snapshots(config("linear-regression", epochs=50)) == 51
+    assert expected_snapshots(config("linear-regression", epochs=50), epoch_limit=10) == 10
+    assert expected_snapshots(config("logistic-regression")) is None  # epochs=0: until it converges
+    assert expected_snapshots(config("optimizers", steps=300)) == 301
+    assert expected_snapshots(config("kmeans")) is None
+    assert expected_snapshots(config("kmeans"), epoch_limit=7) == 7
+
+
+def test_prepare_shows_a_training_bar_and_calls_on_epoch(monkeypatch):
+    stream = Terminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    epochs = []
+    prepared = mlviz.prepare("linear-regression", epochs=40, frames=3, progress=True,
+                             on_epoch=lambda snapshot: epochs.append(snapshot.epoch))
+    assert epochs == list(prepared.run.epochs) == list(range(41))
+    text = stream.getvalue()
+    assert "training linear-regression" in text and "0/41 [" in text and "epoch/s" in text
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    mlviz.prepare("linear-regression", epochs=5, frames=2)
+    assert quiet.getvalue() == ""
+
+
+def test_progress_is_for_terminals_unless_quiet():
+    assert wanted(False, Terminal()) and not wanted(True, Terminal())
+    assert not wanted(False, io.StringIO())
+
+
+@pytest.mark.slow
+def test_cli_bars_on_a_terminal_and_silence_otherwise(run_cli, tmp_path):
+    render = ["render", "linear-regression", "-o", "lr.gif", "--set", "epochs=30", "--frames",
+              "3", "--dpi", "30"]
+    train = ["train", "linear-regression", "-o", "lr.npz", "--set", "epochs=30"]
+    # Not a terminal (a pipe): no bar.
+    piped = run_cli(*train)
+    assert piped.returncode == 0 and piped.stderr == "", piped.stderr
+    # On a terminal (a pseudo-terminal 100 columns wide): a training bar, a frame bar.
+    text = _on_a_terminal([sys.executable, "-m", "mlviz.cli", *render], tmp_path)
+    assert "training linear-regression" in text and "/31 [" in text
+    assert "drawing" in text and "3/3" in text and "wrote lr.gif (3 frames" in text
+    # --quiet: nothing at all, even on a terminal.
+    quiet = _on_a_terminal([sys.executable, "-m", "mlviz.cli", *train, "--quiet"], tmp_path)
+    assert quiet == ""
+
+
+def _on_a_terminal(command: list[str], cwd: Path) -> str:
+    """What ``command`` writes when stdout and stderr are a terminal."""
+    import fcntl
+    import struct
+    import termios
+
+    main, side = pty.openpty()
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=side,
+                               stderr=side, env={**os.environ, "MPLBACKEND": "Agg"})
+    os.close(side)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    assert process.wait(timeout=120) == 0, b"".join(chunks).decode(errors="replace")
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_help_list_and_info_import_neither_jinja2_nor_tqdm():
+    code = (
+        "import sys, contextlib, io\n"
+        "from mlviz.cli import main\n"
+        "out, err = io.StringIO(), io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
+        "    main(['list']); main(['info', 'kmeans'])\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in ('jinja2', 'tqdm', 'PIL') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
