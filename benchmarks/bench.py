@@ -1,11 +1,20 @@
-"""Benchmark: mlviz against the notebooks' celluloid pipeline, on the same runs.
+"""Benchmark: mlviz against the notebooks' celluloid pipeline, on the same runs, and mlviz
+with one drawing process against several.
 
-Usage: python benchmarks/bench.py [--only NAME ...] [--out DIR]
+Usage: python benchmarks/bench.py [--only NAME ...] [--jobs 1 2] [--frames N] [--out DIR]
 
 Cases come from ``benchmarks/cases_*.py``: each module defines ``CASES``, a dict of
 name -> (algorithm, hyperparameters, notebook-style renderer(run, path, fps)). For each case
-both pipelines draw the same trained snapshots into a GIF, each in a fresh subprocess; the
-script reports wall time, peak resident memory of the drawing and the GIF's size.
+both pipelines draw the same trained snapshots into a GIF, each in a fresh subprocess, after
+training and after importing matplotlib and Pillow (neither side pays for those). For mlviz
+it runs once per ``--jobs`` value. It reports wall time (and per frame), the CPU time of the
+main process and of the worker processes, the peak memory while drawing (the main process's
+growth, and the largest worker's resident set) and the GIF's size; then, per case, the
+speed-up per frame over the notebook pipeline and of N jobs over one, and what more cores
+would give: drawing splits over the workers, while encoding stays in the main process.
+
+The machine's load average is printed first: numbers from a busy machine are not a
+benchmark.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -41,50 +51,74 @@ def warm_up() -> None:
     from PIL import Image  # noqa: F401
 
 
-def measure(name: str, pipeline: str, path: Path) -> dict:
-    """In this (fresh) process: train, then time one pipeline drawing the run into ``path``."""
+def _cpu() -> tuple[float, float]:
+    me, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
+def measure(name: str, pipeline: str, path: Path, frames: int | None) -> dict:
+    """In this (fresh) process: train, then time one pipeline drawing the run into ``path``.
+
+    ``pipeline`` is ``notebook`` or ``mlviz-N`` (N drawing processes)."""
     from mlviz.api import prepare, write_animation
+    from mlviz.plugins import load_registry
 
     algorithm, overrides, notebook = load_cases()[name]
     warm_up()
-    prepared = prepare(algorithm, **overrides)
+    registry = load_registry()
+    prepared = prepare(algorithm, frames=frames, registry=registry, **overrides)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_before = _cpu()
     start = time.perf_counter()
-    if pipeline == "mlviz":
-        write_animation(prepared, path)
+    if pipeline.startswith("mlviz"):
+        write_animation(prepared, path, registry=registry, hold=0.0,
+                        jobs=int(pipeline.partition("-")[2]))
     else:
         notebook(prepared.run, str(path), fps=prepared.fps)
     elapsed = time.perf_counter() - start
+    cpu_after = _cpu()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"seconds": elapsed, "frames": prepared.run.n_frames,
-            "peak_mb": rss_after / 1024, "growth_mb": (rss_after - rss_before) / 1024,
+            "cpu_main": cpu_after[0] - cpu_before[0],
+            "cpu_workers": cpu_after[1] - cpu_before[1],
+            "growth_mb": (rss_after - rss_before) / 1024, "worker_mb": workers / 1024,
             "bytes": path.stat().st_size}
 
 
-def run_in_subprocess(name: str, pipeline: str, path: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--measure", name, pipeline, str(path)],
-        check=True, capture_output=True, text=True,
-    ).stdout
+def run_in_subprocess(name: str, pipeline: str, path: Path, frames: int | None) -> dict:
+    command = [sys.executable, __file__, "--measure", name, pipeline, str(path)]
+    if frames:
+        command += ["--frames", str(frames)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True,
+                         env={**os.environ, "MPLBACKEND": "Agg"}).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
-def bench_case(name: str, out: Path) -> dict:
-    mine = run_in_subprocess(name, "mlviz", out / f"{name}-mlviz.gif")
-    theirs = run_in_subprocess(name, "notebook", out / f"{name}-notebook.gif")
-    return {"name": name, "mlviz": mine, "notebook": theirs,
-            "speedup": theirs["seconds"] / mine["seconds"]}
+def scaling(one: dict, many: dict, jobs: int, cores: int) -> float:
+    """Seconds ``cores`` drawing processes would take, from a run with ``jobs`` of them:
+    the main process's work (first frame, palette, encoding) stays, the workers' drawing
+    divides (an estimate: it ignores that the main process shares a core with them)."""
+    serial = many["cpu_main"]
+    drawing = many["cpu_workers"]
+    return max(serial, drawing / cores) if jobs > 1 else one["seconds"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="cases to run (default: all)")
+    parser.add_argument("--jobs", nargs="*", type=int, default=[1, 2],
+                        help="mlviz drawing processes to compare (default: 1 2)")
+    parser.add_argument("--frames", type=int, help="frame budget for every case (quick runs)")
+    parser.add_argument("--no-notebook", action="store_true",
+                        help="skip the celluloid pipeline (jobs comparison only)")
     parser.add_argument("--out", type=Path, help="keep the GIFs in this folder")
     parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         name, pipeline, path = args.measure
-        print(json.dumps(measure(name, pipeline, Path(path))))
+        print(json.dumps(measure(name, pipeline, Path(path), args.frames)))
         return
     cases = load_cases()
     unknown = set(args.only or ()) - set(cases)
@@ -92,15 +126,47 @@ def main() -> None:
         parser.error(f"unknown case(s): {', '.join(sorted(unknown))}; known: {', '.join(cases)}")
     out = args.out or Path(tempfile.mkdtemp(prefix="mlviz-bench-"))
     out.mkdir(parents=True, exist_ok=True)
-    print(f"{'case':<24}{'frames':>7}{'mlviz s':>9}{'notebook s':>12}{'speedup':>9}"
-          f"{'mlviz MB':>10}{'nb MB':>8}{'mlviz KB':>10}{'nb KB':>9}")
+    from mlviz.parallel import available_cores
+
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average {load}; {available_cores()} cores; Python {sys.version.split()[0]}")
+    print(f"{'case':<22}{'pipeline':<10}{'frames':>6}{'s':>7}{'ms/fr':>7}{'cpu main':>9}"
+          f"{'cpu wkrs':>9}{'MB':>6}{'wkr MB':>7}{'KB':>7}{'B/fr':>7}")
+    summary = []
     for name in args.only or cases:
-        r = bench_case(name, out)
-        m, n = r["mlviz"], r["notebook"]
-        print(f"{name:<24}{m['frames']:>7}{m['seconds']:>9.2f}{n['seconds']:>12.2f}"
-              f"{r['speedup']:>8.1f}x{m['growth_mb']:>10.0f}{n['growth_mb']:>8.0f}"
-              f"{m['bytes'] / 1024:>10.0f}{n['bytes'] / 1024:>9.0f}", flush=True)
-    print(f"peak memory = growth of the process's resident set while drawing. GIFs in {out}")
+        pipelines = [f"mlviz-{j}" for j in args.jobs] + ([] if args.no_notebook else
+                                                         ["notebook"])
+        results = {}
+        for pipeline in pipelines:
+            r = run_in_subprocess(name, pipeline, out / f"{name}-{pipeline}.gif", args.frames)
+            results[pipeline] = r
+            print(f"{name:<22}{pipeline:<10}{r['frames']:>6}{r['seconds']:>7.2f}"
+                  f"{1000 * r['seconds'] / r['frames']:>7.1f}{r['cpu_main']:>9.2f}"
+                  f"{r['cpu_workers']:>9.2f}{r['growth_mb']:>6.0f}{r['worker_mb']:>7.0f}"
+                  f"{r['bytes'] / 1024:>7.0f}{r['bytes'] / r['frames']:>7.0f}", flush=True)
+        summary.append((name, results))
+    print()
+    one_key = f"mlviz-{args.jobs[0]}"
+    header = f"{'case':<22}" + "".join(f"{'vs nb ' + p[6:] + 'j':>10}" for p in
+                                       (f"mlviz-{j}" for j in args.jobs))
+    header += "".join(f"{'x ' + str(j) + 'j':>8}" for j in args.jobs[1:])
+    header += f"{'est 4c':>8}{'est 8c':>8}"
+    print(header + "   (speed-ups; est: seconds on 4 and 8 cores)")
+    for name, results in summary:
+        line = f"{name:<22}"
+        for j in args.jobs:
+            r = results[f"mlviz-{j}"]
+            nb = results.get("notebook")
+            line += f"{(nb['seconds'] / r['seconds']) if nb else float('nan'):>9.1f}x"
+        for j in args.jobs[1:]:
+            line += f"{results[one_key]['seconds'] / results[f'mlviz-{j}']['seconds']:>7.2f}x"
+        many = max(args.jobs)
+        for cores in (4, 8):
+            line += f"{scaling(results[one_key], results[f'mlviz-{many}'], many, cores):>8.2f}"
+        print(line)
+    print(f"MB: growth of the main process while drawing; wkr MB: largest worker's peak "
+          f"resident set (shared with the main process where unchanged since the fork). "
+          f"GIFs in {out}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ def kmeans_celluloid(run, path: str, fps: float = 5.0, dpi: float = 100) -> None
     from celluloid import Camera
 
     from mlviz.style import CATEGORICAL
+    from mlviz_kmeans.trainer import elbow
 
     colors = np.array([matplotlib.colors.to_rgb(c) for c in CATEGORICAL])
     points = run.dataset.X
@@ -44,7 +45,7 @@ def kmeans_celluloid(run, path: str, fps: float = 5.0, dpi: float = 100) -> None
         ax1.scatter(points[:, 0], points[:, 1], c="black", s=15, alpha=0.3)
         for g, c in enumerate(centroids):
             ax1.scatter([c[0]], [c[1]], color=colors[g], s=80, marker="X")
-        ax0.plot(np.arange(1, snap.k + 1), snap.elbow, color="red")
+        ax0.plot(*elbow(run.trace("k", snap.epoch), run.trace("loss", snap.epoch)), color="red")
         camera.snap()
     animation = camera.animate(interval=1000 / fps)
     animation.save(path, writer="pillow")

@@ -18,7 +18,8 @@ def nudging_celluloid(run, path: str, fps: float = 6.0, dpi: float = 100) -> Non
     import matplotlib.pyplot as plt
     from celluloid import Camera
 
-    from mlviz_nudging.trainer import mse
+    from mlviz_nudging.panels import act_paths
+    from mlviz_nudging.trainer import GRADIENT, NUDGING, mse
 
     config = run.config
     x, y = run.dataset.X[:, 0], run.dataset.y
@@ -30,6 +31,8 @@ def nudging_celluloid(run, path: str, fps: float = 6.0, dpi: float = 100) -> Non
     camera = Camera(fig)
     for snap in run.snapshots:
         color = "tab:orange" if snap.act == 1 else "tab:blue"
+        paths = act_paths(run, snap.epoch)  # each act's weights so far
+        nudge_trace, gd_trace = paths[NUDGING], paths[GRADIENT]
         ax0.plot(xs, config.target * xs, "k--")
         ax0.scatter(x, y, color="black")
         ax0.plot(xs, snap.weight * xs, color=color)
@@ -37,13 +40,13 @@ def nudging_celluloid(run, path: str, fps: float = 6.0, dpi: float = 100) -> Non
             ax0.plot([xi, xi], [yi, snap.weight * xi], color="red", alpha=0.7)
         ax0.text(0.3, 18, f"act {snap.act} step {snap.step} w = {snap.weight:.3f}")
         ax1.plot(ws, mse(ws, x, y), color="gray")
-        trace = snap.nudge_trace if snap.act == 1 else snap.gd_trace
+        trace = nudge_trace if snap.act == 1 else gd_trace
         ax1.scatter(trace, mse(trace, x, y), color=color, s=10)
         ax1.scatter([snap.weight], [snap.loss], color=color, s=60)
         ax2.axhline(config.target, color="k", ls="--")
-        ax2.plot(np.arange(len(snap.nudge_trace)), snap.nudge_trace, "-o", color="tab:orange")
-        ax2.plot(np.arange(len(snap.gd_trace)), snap.gd_trace, "-o", color="tab:blue")
-        for trace, c in ((snap.nudge_trace, "tab:orange"), (snap.gd_trace, "tab:blue")):
+        ax2.plot(np.arange(len(nudge_trace)), nudge_trace, "-o", color="tab:orange")
+        ax2.plot(np.arange(len(gd_trace)), gd_trace, "-o", color="tab:blue")
+        for trace, c in ((nudge_trace, "tab:orange"), (gd_trace, "tab:blue")):
             if len(trace):
                 ax3.semilogy(np.arange(len(trace)), np.abs(trace * x.mean() - y.mean()), "-o",
                              color=c)

@@ -20,7 +20,7 @@ def optimizers_celluloid(run, path: str, fps: float = 10.0, dpi: float = 100) ->
     from mlviz_optimizers.panels import COLORS
 
     spec = run.config.spec
-    race, values = run.snapshots[-1].path, run.snapshots[-1].path_values
+    race, values = run.trace("positions"), run.trace("values")  # every epoch's
     gap = values - spec.f_min
     X, Y = np.meshgrid(np.linspace(*spec.xlim, 240), np.linspace(*spec.ylim, 240))
     G = spec.f(X, Y) - spec.f_min

@@ -24,7 +24,7 @@ def parabola_celluloid(run, path: str, fps: float = 8.0, dpi: float = 100) -> No
     grid = prediction_grid(config)
     inside = np.abs(grid) <= config.train_range
     x, y = run.dataset.X[:, 0], run.dataset.y
-    history = run.snapshots[-1].history
+    history = run.trace("mse")  # every epoch's, one column per network
     labels = net_labels(config)
     fig, axes = plt.subplots(1, 3, figsize=(9.6, 5.4), dpi=dpi, layout="constrained",
                              width_ratios=(1.0, 1.25, 1.0))

@@ -15,6 +15,19 @@ matplotlib.use("Agg")
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_command_cache(tmp_path_factory):
+    """``mlviz list``/``info`` in subprocesses cache their answers: in a folder of the test
+    session's own, never the user's ``~/.cache/mlviz``."""
+    previous = os.environ.get("MLVIZ_CACHE_DIR")
+    os.environ["MLVIZ_CACHE_DIR"] = str(tmp_path_factory.mktemp("mlviz-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("MLVIZ_CACHE_DIR", None)
+    else:
+        os.environ["MLVIZ_CACHE_DIR"] = previous
+
+
 @pytest.fixture
 def run_cli(tmp_path):
     """Run ``python -m mlviz.cli ARGS`` in a subprocess (cwd: a fresh temporary folder)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -92,26 +92,9 @@ class Renderer:
         indices: Sequence[int] | None = None,
     ) -> Iterator[np.ndarray]:
         """Yield each frame (or only those at ``indices``) as an RGB array, in order."""
-        import matplotlib
-
-        with ExitStack() as stack:
-            stack.enter_context(matplotlib.rc_context(STYLE))
-            fig, panels = self._build()
-            canvas = fig.canvas
-            background = None
+        with _Drawer(self) as drawer:
             for index in range(self.run.n_frames) if indices is None else indices:
-                changed, full = self._update(panels, index)
-                for artist in changed:
-                    artist.set_animated(True)
-                if background is None or full:
-                    canvas.draw()  # static content (the layout is settled on the first draw)
-                    fig.set_layout_engine("none")
-                    if not full:
-                        background = canvas.copy_from_bbox(fig.bbox)
-                else:
-                    canvas.restore_region(background)
-                _draw_artists(canvas.get_renderer(), changed)
-                yield _rgb_frame(canvas)
+                yield drawer.draw(index)
                 if on_frame is not None:
                     on_frame(index)
 
@@ -132,17 +115,103 @@ class Renderer:
             fig.set_layout_engine("none")
         return fig
 
-    def render(self, writer: Writer, on_frame: Callable[[int], None] | None = None) -> int:
+    def render(self, writer: Writer, on_frame: Callable[[int], None] | None = None,
+               jobs: int = 1) -> int:
         """Write the frames ``writer`` needs (the caller closes it); return how many.
 
-        A poster writer (``writer.last_frame_only``) gets the last frame alone.
+        A poster writer (``writer.last_frame_only``) gets the last frame alone. A writer
+        that wants some frames ahead (``frames_wanted_first(count)``, then ``prime(frames)``:
+        the GIF's palette samples) gets them first; each frame is still drawn once. With
+        ``jobs`` > 1 and enough frames, worker processes draw them
+        (:mod:`mlviz.parallel`) while this process encodes: the frames, and so the file,
+        are the same as with one.
         """
-        indices = [self.run.n_frames - 1] if writer.last_frame_only else None
+        from . import parallel
+
+        indices = [self.run.n_frames - 1] if writer.last_frame_only else \
+            list(range(self.run.n_frames))
+        wanted = getattr(writer, "frames_wanted_first", None)
+        first = list(dict.fromkeys(wanted(len(indices)))) if wanted and len(indices) > 1 else []
+        if parallel.worth_it(len(indices), jobs):
+            stream = parallel.draw_in_workers(self, indices, first, jobs)
+        else:
+            stream = self.draw_in_order(indices, first)
         count = 0
-        for frame in self.frames(on_frame, indices):
-            writer.write(frame)
-            count += 1
+        with stream as drawn:
+            ahead = {position: frame for position, frame in (next(drawn) for _ in first)}
+            if first:
+                writer.prime([ahead[position] for position in first])
+            for position, index in enumerate(indices):
+                frame = ahead.pop(position) if position in ahead else next(drawn)[1]
+                writer.write(frame)
+                count += 1
+                if on_frame is not None:
+                    on_frame(index)
         return count
+
+    @contextmanager
+    def draw_in_order(self, indices: Sequence[int], first: Sequence[int] = ()
+                      ) -> Iterator[Iterator[tuple[int, np.ndarray]]]:
+        """``(position, frame)`` for every position of ``indices``: those in ``first``
+        first, in that order, then the others in order; one figure, in this process."""
+        with _Drawer(self) as drawer:
+            yield ((position, drawer.draw(indices[position]))
+                   for position in drawing_order(len(indices), first))
+
+
+def drawing_order(count: int, first: Sequence[int] = ()) -> list[int]:
+    """Positions ``0 … count - 1``: those in ``first`` first, then the others in order."""
+    early = set(first)
+    return [*first, *(p for p in range(count) if p not in early)]
+
+
+class _Drawer:
+    """One figure that draws any frame of a run on request, blitting.
+
+    The first frame drawn settles the layout and (unless a panel asked for a full redraw)
+    leaves the static background; every later frame restores it and draws the changed
+    artists. A panel's ``update`` does not depend on earlier frames, so frames can be
+    drawn in any order, and a copy of a drawer (a forked worker's) draws exactly the same
+    pixels. Use it as a context manager: matplotlib's style stays set until it closes.
+    """
+
+    def __init__(self, renderer: Renderer) -> None:
+        import matplotlib
+
+        self._renderer = renderer
+        self._stack = ExitStack()
+        self._stack.enter_context(matplotlib.rc_context(STYLE))
+        try:
+            self.figure, self._panels = renderer._build()
+        except BaseException:
+            self._stack.close()
+            raise
+        self._background = None
+
+    def draw(self, index: int) -> np.ndarray:
+        """Frame ``index`` of the run as a fresh (height, width, 3) uint8 array."""
+        changed, full = self._renderer._update(self._panels, index)
+        for artist in changed:
+            artist.set_animated(True)
+        canvas = self.figure.canvas
+        if self._background is None or full:
+            canvas.draw()  # static content (the layout is settled on the first draw)
+            self.figure.set_layout_engine("none")
+            if not full:
+                self._background = canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            canvas.restore_region(self._background)
+        _draw_artists(canvas.get_renderer(), changed)
+        return _rgb_frame(canvas)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> _Drawer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 _FIGURE_CLASS: type | None = None
