@@ -52,7 +52,7 @@ def test_same_seed_same_animation(run_cli, tmp_path):
         (["render", "kmeans", "--set", "init=best"], "init='best' is not allowed; choose one of: k-means++, random"),
         (["render", "kmeans", "--set", "k_max"], "--set expects KEY=VALUE, got 'k_max'"),
         (["render", "kmeans", "-o", "nowhere/k.gif"], "output folder does not exist: nowhere"),
-        (["render", "kmeans", "-o", "k.avi"], "unknown output type '.avi': use one of .gif, .mp4, .png"),
+        (["render", "kmeans", "-o", "k.avi"], "unknown output type '.avi': use one of .apng, .gif"),
     ],
 )
 def test_errors_are_one_line_without_traceback(run_cli, tmp_path, args, message):
@@ -72,7 +72,8 @@ def test_errors_are_one_line_without_traceback(run_cli, tmp_path, args, message)
         ("x,y\n1,2\n3,oops\n", "line 3: 'oops' is not a number"),
         ("x,y\n1,2\n3,nan\n", "line 3: missing, NaN or infinite value"),
         ("x,y\n1,2\n3,\n", "line 3: '' is not a number"),
-        ("1,2,3\n4,5,6\n", "has 3 columns; expected 2"),
+        ("1,2,3\n4,5,6\n", "has 3 columns (x1, x2, x3); kmeans uses 2 feature columns: "
+                            "choose them with --columns NAME,NAME"),
         ("x,y\n1,2\n3,4\n5,6\n", "has 3 points, fewer than k_max=12 clusters"),
         ("", "is empty"),
     ],
@@ -98,8 +99,10 @@ def test_users_csv_is_clustered(run_cli, tmp_path):
 def test_list_and_info(run_cli):
     listed = run_cli("list")
     assert listed.returncode == 0
-    line = next(l for l in listed.stdout.splitlines() if l.split()[0] == "kmeans")
-    assert "k-means clustering" in line and line.endswith("[kmeans (mlviz 0.2.0)]")
+    lines = listed.stdout.splitlines()
+    line = next(l for l in lines if l.split()[0] == "kmeans")
+    assert "k-means clustering" in line and "[" not in line  # no plugin repeated per line
+    assert lines[-1].startswith("built in: mlviz 0.2.0; others name their plugin")
     info = run_cli("info", "kmeans")
     assert info.returncode == 0
     for text in ("k_max", "int", "12", "clusters are fitted for K", "[1 to 12]",
@@ -131,26 +134,6 @@ def test_help_and_list_do_not_import_matplotlib_or_torch():
     assert out.stdout.strip() == "[]"
 
 
-def test_progress_bar_draws_on_a_terminal():
-    import io
-
-    from mlviz.progress import Progress
-
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
-    stream = Terminal()
-    bar = Progress(4, "frames", stream=stream)
-    for _ in range(4):
-        bar.advance()
-    bar.close()
-    assert "4/4 frames" in stream.getvalue() and "[####" in stream.getvalue()
-    quiet = Terminal()
-    Progress(4, "frames", enabled=False, stream=quiet).advance()
-    assert quiet.getvalue() == ""
-
-
 def test_a_missing_torch_is_a_one_line_error(run_cli, tmp_path):
     """On an install without torch, a torch-based algorithm says what to install."""
     blocker = tmp_path / "block"
@@ -167,4 +150,34 @@ def test_a_missing_torch_is_a_one_line_error(run_cli, tmp_path):
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert "mlviz: error: optimizers needs torch, which is not installed" in result.stderr
+    assert "pip install -c constraints.txt -e '.[torch]'" in result.stderr  # the README's
     assert not (tmp_path / "o.gif").exists()
+
+
+def test_info_and_help_text_is_whole():
+    """info: each panel's first paragraph whole, one --data line; --help names algorithms."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from mlviz.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "    main(['render', '--help'])\n"
+        "for name in sys.argv[1:]:\n"
+        "    with contextlib.redirect_stdout(out):\n"
+        "        print('=== ' + name); main(['info', name])\n"
+        "print(out.getvalue())\n"
+        "print(sorted(m for m in ('matplotlib', 'torch', 'PIL') if m in sys.modules))\n"
+    )
+    from mlviz import load_registry
+
+    names = sorted(load_registry().algorithms)
+    out = subprocess.run([sys.executable, "-c", code, *names], capture_output=True, text=True,
+                         check=True).stdout
+    help_text, *infos = out.split("=== ")
+    assert " ".join(help_text.split("algorithms:")[1].split()).startswith(", ".join(names))
+    for info in infos:
+        assert info.count("\n--data") == 1, info  # once, from data_help or the reason
+    pca = " ".join(infos[names.index("pca")].split())
+    assert ("pca-axes: The data with its principal axes (arrows of 2 standard deviations) and "
+            "the span of the kept components (a line, then a plane).") in pca
+    assert out.strip().splitlines()[-1] == "[]"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import inspect
+import json
 import os
 import re
 import subprocess
@@ -19,14 +20,18 @@ from mlviz.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLIC_MODULES = ("mlviz.panels", "mlviz.style", "mlviz.testing", "mlviz.torchutil",
-                  "mlviz.landscape")
+                  "mlviz.landscape", "mlviz.datasets")
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The documentation built as ``make docs`` builds it: warnings are errors."""
+    """The documentation built as ``make docs`` builds it: warnings are errors. As there, a
+    gallery is rendered into the site first (here a stand-in ``gallery.json``: rendering
+    every algorithm takes minutes)."""
     pytest.importorskip("sphinx", reason="sphinx is a test dependency (pip install -e .[test])")
     out = tmp_path_factory.mktemp("html")
+    (out / "gallery").mkdir()
+    (out / "gallery" / "gallery.json").write_text(json.dumps(GALLERY))
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "-q",
          "-d", str(out / ".doctrees"), "docs", str(out)],
@@ -36,6 +41,16 @@ def site(tmp_path_factory):
     assert result.returncode == 0, f"the docs build failed:\n{result.stderr[-4000:]}"
     assert "WARNING" not in result.stderr and "ERROR" not in result.stderr, result.stderr
     return out
+
+
+GALLERY = {"seconds": 3.0, "warnings": [], "entries": [
+    {"name": "kmeans", "summary": "k-means", "plugin": "kmeans (mlviz 0.2.0)",
+     "command": "mlviz render kmeans -o kmeans.webp", "stem": "kmeans", "seconds": 2.5,
+     "frames": 75, "size": [960, 540], "error": None, "details": "",
+     "bytes": {".webp": 1_000_000, ".gif": 1_400_000, ".mp4": 800_000, ".png": 90_000}},
+    {"name": "broken", "summary": "fails", "plugin": "broken (broken 1.0)",
+     "command": "mlviz render broken -o broken.webp", "stem": "broken", "error": "boom"},
+]}
 
 
 def text_of(page: Path) -> str:
@@ -127,6 +142,17 @@ def test_gallery_page_shows_every_example_script(site):
         assert f"gallery/{script}" in text
     assert "mlviz gallery out/" in text and "kmeans" in text
     assert 'href="gallery/index.html"' in (site / "gallery.html").read_text()
+
+
+def test_gallery_page_embeds_the_rendered_gallery_and_lists_the_formats(site):
+    page = (site / "gallery.html").read_text()
+    assert '<img src="gallery/kmeans.png" width="960" height="540"' in page
+    assert 'data-anim="gallery/kmeans.webp"' in page and 'href="gallery/kmeans.mp4"' in page
+    assert 'class="card failed" id="broken"' in page and "boom" in page
+    text = text_of(site / "gallery.html")
+    for suffix in (".gif", ".mp4", ".webp", ".apng", ".png"):
+        assert f"{suffix} " in text, suffix
+    assert "core-writers (mlviz" in text
 
 
 def test_plugin_guide_walks_through_the_example(site):

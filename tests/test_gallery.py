@@ -20,7 +20,11 @@ import pytest
 from PIL import Image
 
 from mlviz import ConfigError, MlvizError, load_registry
-from mlviz.gallery import Entry, Job, _previous_seconds, plan_jobs, render_index
+from mlviz.gallery import (
+    Entry, Job, _previous_seconds, load_entries, parse_formats, plan_jobs, render_embed,
+    render_index,
+)
+from mlviz.writers import DEFAULT_HOLD
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,14 +97,16 @@ def run_mlviz(*args: str, cwd: Path, pythonpath: Path | None = None, timeout: fl
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """One small gallery: kmeans (3 clusters, 6 frames) and the broken plugin."""
+    """One small gallery: kmeans (3 clusters, 6 frames, GIF, MP4 and WebP) and the broken
+    plugin."""
     root = tmp_path_factory.mktemp("gallery")
     site = root / "site"
     site.mkdir()
     install_broken_plugin(site)
     out = root / "out"
     result = run_mlviz("gallery", str(out), "--only", "kmeans", "broken-demo", "--frames", "6",
-                       "--set", "kmeans:k_max=3", cwd=root, pythonpath=site)
+                       "--set", "kmeans:k_max=3", "--formats", "gif,mp4,WebP", cwd=root,
+                       pythonpath=site)
     return root, out, result
 
 
@@ -128,6 +134,41 @@ def test_plan_covers_every_registered_algorithm_in_registry_order():
 def test_command_is_a_shell_command_line():
     job = Job("my-algo", "my-algo", ("title=two words",), 12)
     assert job.command == "mlviz render my-algo -o my-algo.gif --frames 12 --set 'title=two words'"
+    assert Job("a", "a", formats=(".webp", ".gif")).command == "mlviz render a -o a.webp"
+
+
+def test_formats_are_registered_animation_writers():
+    registry = load_registry()
+    assert parse_formats("webp, GIF,.mp4,png,webp", registry) == (".webp", ".gif", ".mp4")
+    assert parse_formats([".apng"], registry) == (".apng",)
+    with pytest.raises(MlvizError, match=r"unknown gallery format 'avi': use one or more of "
+                                         r"apng, gif, .*mp4, webp"):
+        parse_formats("gif,avi", registry)
+    with pytest.raises(MlvizError, match="at least one animation format"):
+        parse_formats("png", registry)
+    jobs = plan_jobs(registry, only=["pca"], formats="mp4,webp")
+    assert jobs[0].formats == (".mp4", ".webp")
+
+
+def test_cards_play_the_first_format_and_embed_under_a_prefix():
+    entry = Entry("a", "s", "a (dist 1.0)", "mlviz render a -o a.webp", "a", seconds=1,
+                  frames=3, bytes={".webp": 3000, ".mp4": 2000, ".png": 1000})
+    page = render_index([entry], [], 1.0)
+    assert 'data-anim="a.webp"' in page and 'data-poster="a.png"' in page
+    assert '<a href="a.mp4">MP4</a> 2 KB' in page
+
+
+def test_the_gallery_embeds_in_another_page(built, tmp_path):
+    _, out, _ = built
+    assert render_embed(tmp_path, "gallery/") is None  # nothing built there
+    fragment = render_embed(out, "gallery/")
+    assert 'data-anim="gallery/kmeans.gif"' in fragment
+    assert 'src="gallery/kmeans.png"' in fragment and 'href="gallery/kmeans.webp"' in fragment
+    assert "panel exploded at epoch 2" in fragment  # failures are shown there too
+    assert fragment.startswith("<style>") and fragment.rstrip().endswith("</script>")
+    entries = load_entries(out)
+    assert [e.name for e in entries] == ["kmeans", "broken-demo"]
+    assert list(entries[0].bytes) == [".gif", ".mp4", ".webp", ".png"]
 
 
 def test_page_escapes_text_and_shows_failures():
@@ -171,12 +212,13 @@ def test_failure_is_reported_and_the_rest_renders(built):
     _, out, result = built
     assert result.returncode == 1, result.stderr
     assert "rendering 2 algorithms with 2 worker processes" in result.stderr
-    assert re.search(r"\] kmeans: [\d.]+ s, 6 frames \(gif .*, mp4 .*, png .*\)", result.stderr)
+    assert re.search(r"\] kmeans: [\d.]+ s, 6 frames \(gif .*, mp4 .*, webp .*, png .*\)",
+                     result.stderr)
     assert "] broken-demo: FAILED: RuntimeError: panel exploded at epoch 2" in result.stderr
     assert "(1 rendered, 1 failed" in result.stderr
     names = sorted(p.name for p in out.iterdir())
     assert names == ["gallery.json", "index.html", "kmeans.gif", "kmeans.mp4",
-                     "kmeans.png"]  # nothing partial
+                     "kmeans.png", "kmeans.webp"]  # nothing partial
     page = (out / "index.html").read_text()
     assert 'class="card failed" id="broken-demo"' in page
     assert "panel exploded at epoch 2" in page and "traceback" in page
@@ -200,7 +242,12 @@ def test_outputs_are_complete_and_consistent(built):
     gif = Image.open(out / "kmeans.gif")
     assert gif.n_frames == 6 and gif.size == (960, 540)
     gif.seek(5)
+    assert gif.info["duration"] == 1000 * DEFAULT_HOLD  # the last frame is held
     last = np.asarray(gif.convert("RGB"), dtype=int)
+    webp = Image.open(out / "kmeans.webp")
+    assert webp.n_frames == 6
+    webp.seek(5)
+    assert np.array_equal(np.asarray(webp.convert("RGB")), last)  # the GIF's pixels
     poster = np.asarray(Image.open(out / "kmeans.png").convert("RGB"), dtype=int)
     assert np.abs(last - poster).mean() < 2  # the poster is the last frame (GIF: 256 colours)
     umask = os.umask(0o022)
@@ -321,7 +368,7 @@ def test_every_link_of_the_page_is_served(served):
     out, url = served
     page = (out / "index.html").read_text()
     targets = set(re.findall(r'(?:src|href|data-anim|data-poster)="([^"#:]+)"', page))
-    assert targets == {"kmeans.png", "kmeans.gif", "kmeans.mp4"}
+    assert targets == {"kmeans.png", "kmeans.gif", "kmeans.mp4", "kmeans.webp"}
     for target in targets:
         with urllib.request.urlopen(f"{url}/{target}", timeout=10) as response:
             assert response.status == 200

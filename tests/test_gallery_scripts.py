@@ -17,7 +17,8 @@ from mlviz import load_registry
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((REPO / "gallery").glob("*.py"))
 # Keyword arguments of mlviz.render / mlviz.prepare that are not hyperparameters.
-RENDER_OPTIONS = {"fps", "frames", "dpi", "data", "progress", "registry", "settings"}
+RENDER_OPTIONS = {"fps", "frames", "dpi", "data", "progress", "registry", "settings", "sweep",
+                  "overlay"}
 
 
 def builtin_algorithms() -> set[str]:
@@ -60,6 +61,12 @@ def test_script_settings_are_valid(path):
         hyper = {k: v for k, v in kwargs.items() if k not in RENDER_OPTIONS}
         config.from_overrides(hyper)  # raises ConfigError for an unknown or invalid setting
         assert set(kwargs) - set(hyper) <= RENDER_OPTIONS
+        if "sweep" in kwargs:  # every swept value, with the rest, is a valid config too
+            from mlviz.sweep import parse_sweep
+
+            for key, values in parse_sweep(kwargs["sweep"], config):
+                for value in values:
+                    config.from_overrides({**hyper, key: value})
 
 
 def test_custom_scene_script_runs(tmp_path):

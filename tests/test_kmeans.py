@@ -13,7 +13,8 @@ from mlviz.testing import panel_figure, scene_figure
 from mlviz_kmeans.geometry import voronoi_cells
 from mlviz_kmeans.panels import ClusterPanel, ElbowPanel
 from mlviz_kmeans.trainer import (
-    KMeansConfig, KMeansTrainer, default_dataset, elbow, initial_centroids, lloyd,
+    KMeansConfig, KMeansTrainer, best_start, default_dataset, elbow, initial_centroids, knee,
+    lloyd,
 )
 
 
@@ -73,6 +74,64 @@ def test_centroid_params_keep_one_shape_and_can_be_recorded():
         row = recorded[list(run.epochs).index(snap.epoch)]
         assert np.array_equal(row[: snap.k], snap.centroids)
         assert np.isnan(row[snap.k:]).all()
+
+
+def finals_of(config: KMeansConfig, data=None) -> tuple[np.ndarray, list]:
+    """(inertia at the end of each K, the last snapshot of each K) of a whole run."""
+    snaps = list(KMeansTrainer(config).run(data or default_dataset(config)))
+    last = list({s.k: s for s in snaps}.values())
+    return np.array([s.loss for s in last]), last
+
+
+def test_knee_is_the_point_farthest_below_the_chord():
+    assert knee(np.arange(1, 7), [100, 40, 10, 8, 6, 5]) == 3
+    assert knee(np.arange(1, 7), [100, 20, 15, 10, 6, 5]) == 2
+    assert knee(np.arange(1, 5), [10, 10, 10, 10]) == 1  # flat: no elbow
+    assert knee(np.arange(1, 3), [5, 1]) == 1
+
+
+@pytest.mark.slow
+def test_the_elbow_of_the_default_data_is_at_its_number_of_clusters():
+    """The kneedle rule (``knee``) on each seed's elbow curve: K = clusters for all 20 seeds
+    measured (at least 18 required), and every K converged well within max_iter."""
+    hits = 0
+    for seed in range(20):
+        config = KMeansConfig(seed=seed)
+        inertia, last = finals_of(config)
+        assert all(s.converged for s in last) and max(s.iteration for s in last) < 25
+        hits += knee(np.arange(1, config.k_max + 1), inertia) == config.clusters
+    assert hits >= 18, f"the elbow is at K = clusters for {hits} of 20 seeds"
+    uniform = KMeansConfig(dataset="uniform")  # what the old default data gave
+    assert knee(np.arange(1, 13), finals_of(uniform)[0]) != 3
+
+
+def test_every_k_is_the_best_of_n_init_starts():
+    points = default_dataset(KMeansConfig(seed=3, dataset="moons", n_points=120)).X
+    config = KMeansConfig(n_init=6)
+    stuck = False
+    for k in (3, 6):
+        shown = best_start(points, k, config, np.random.default_rng(k))
+        again = np.random.default_rng(k)  # the same six starts, one by one
+        finals = [list(lloyd(points, initial_centroids(points, k, "k-means++", again),
+                             config.max_iter))[-1][3] for _ in range(6)]
+        assert shown[-1][3] == min(finals) and shown[-1][4]  # the best, converged
+        stuck |= max(finals) > 1.001 * min(finals)  # a single start can get stuck
+        if k == 3:
+            sk = KMeans(n_clusters=k, n_init=20, random_state=0).fit(points).inertia_
+            assert shown[-1][3] <= sk * 1.001
+    assert stuck
+
+
+def test_default_datasets_are_clustered_and_in_the_drawing_box():
+    blobs = default_dataset(KMeansConfig(seed=2))
+    assert blobs.X.shape == (150, 2) and sorted(set(blobs.y.tolist())) == [0, 1, 2]
+    centres = np.array([blobs.X[blobs.y == c].mean(axis=0) for c in range(3)])
+    assert np.ptp(centres[:, 0]) > 300 and (centres > 0).all()
+    assert (centres < (1200, 675)).all()
+    for name in ("moons", "circles", "uniform"):
+        data = default_dataset(KMeansConfig(dataset=name, n_points=60))
+        assert data.X.shape == (60, 2) and data.name == name
+        assert data.X.min() > -200 and data.X.max() < 1400
 
 
 def test_stop_early_false_gives_exactly_max_iter_frames_per_k():

@@ -217,3 +217,33 @@ def test_scene(prepared):
 @pytest.mark.mpl_image_compare
 def test_vanishing_scene(deep):
     return scene_figure(deep.scene, deep.run, frame=-1)
+
+
+@pytest.mark.parametrize("name", ["moons", "circles", "spiral"])
+def test_stock_datasets_train_in_the_square(name):
+    run = mlviz.prepare("layer-transformations", dataset=name, noise=0.05, n_points=120,
+                        epochs=2, resolution=5).run
+    assert run.dataset.name == name and run.dataset.X.shape == (120, 2)
+    assert np.abs(run.dataset.X).max() < 1.2 and sorted(set(run.dataset.y.tolist())) == [0, 1]
+    assert np.isfinite(run.losses).all()
+
+
+def test_the_default_xor_data_are_as_before():
+    """The stock XOR generator draws the points the plugin drew before it (same baselines)."""
+    config = LayersConfig(seed=3, n_points=50)
+    data = mlviz.load_registry().get("layer-transformations").dataset(config)
+    points = np.random.default_rng(3).uniform(-1.0, 1.0, (50, 2))
+    assert np.array_equal(data.X, points)
+    assert np.array_equal(data.y, (points[:, 0] * points[:, 1] < 0).astype(int))
+
+
+def test_users_two_classes_are_scaled_into_the_square(tmp_path):
+    path = tmp_path / "two.csv"
+    rng = np.random.default_rng(0)
+    xy = rng.normal(size=(40, 2)) * (100.0, 0.01)
+    rows = [f"{a},{b},{'yes' if a > 0 else 'no'}" for a, b in xy]
+    path.write_text("height,width,tall\n" + "\n".join(rows) + "\n")
+    run = mlviz.prepare("vanishing-gradients", data=path, epochs=2, resolution=5).run
+    data = run.dataset
+    assert data.X.min() == -1 and data.X.max() == 1 and data.feature_names == ("height", "width")
+    assert data.extra["classes"] == ("no", "yes") and data.y.tolist() == (xy[:, 0] > 0).tolist()

@@ -163,12 +163,21 @@ def test_user_csv(tmp_path):
     assert prepared.run.dataset.feature_names == ("hours",)
     (slope, intercept), best = least_squares_mse(np.arange(1.0, 5), np.array([2.1, 3.9, 6.2, 7.8]))
     assert prepared.run.snapshots[-1].loss == pytest.approx(best, rel=1e-3)
-    bad = {"three.csv": "1,2,3\n4,5,6\n", "flat.csv": "1,2\n1,3\n1,4\n", "text.csv": "1,2\n3,x\n"}
-    for name, text in bad.items():
+    bad = {"three.csv": ("1,2,3\n4,5,6\n", "uses 1 feature column and a label column"),
+           "flat.csv": ("1,2\n1,3\n1,4\n", "a line needs at least two distinct x"),
+           "text.csv": ("1,2\n3,x\n", "line 2: 'x' is not a number")}
+    for name, (text, message) in bad.items():
         (tmp_path / name).write_text(text)
         with pytest.raises(DataError) as error:
-            load_xy(tmp_path / name, LinRegConfig())
-        assert "\n" not in str(error.value)
+            load_xy(mlviz.UserData(tmp_path / name), LinRegConfig())
+        assert "\n" not in str(error.value) and message in str(error.value)
+    wide = tmp_path / "wide.csv"
+    wide.write_text("score;name;hours\n2,1;ann;1\n3,9;bo;2\n6,2;cy;3\n7,8;di;4\n")
+    for chosen in (mlviz.UserData(wide, columns="hours,score"),
+                   mlviz.UserData(wide, columns="hours", label="score")):
+        data = load_xy(chosen, LinRegConfig())
+        assert data.feature_names == ("hours",) and data.target_name == "score"
+        assert data.y.tolist() == [2.1, 3.9, 6.2, 7.8]
 
 
 def test_schedule_is_dense_early_sparse_late_and_about_60_to_100_frames():

@@ -21,9 +21,9 @@ from mlviz_logreg.trainer import (
     EPS, LogRegConfig, LogRegTrainer, bce, bce_gradient, log_steps, sigmoid, smoothness,
 )
 
-#: Small runs keep image tests fast; the config's own ``frames`` (not a --frames budget)
-#: draws 22 snapshots, the same whatever the budget's thinning does.
-IMAGE_RUN = {"epochs": 300, "settings": ["frames=20"]}
+#: Small runs keep image tests fast; a budget of 22 frames spreads them on the ladder
+#: 0, 1, …, 6, 8, 10, 15, 20, 25, 30, 40, 50, 60, 80, 100, 150, 200, 250, 300.
+IMAGE_RUN = {"epochs": 300, "frames": 22}
 IMAGE_EPOCH = 80  # the frame the panel images show
 
 
@@ -89,18 +89,48 @@ def test_blobs_overlap_and_are_seeded():
 
 
 def test_user_csv_labels_are_checked(tmp_path):
+    from mlviz import UserData
+
     good = tmp_path / "good.csv"
     good.write_text("a,b,label\n1,2,0\n3,5,1\n2,2,1\n")
-    data = datasets.load_labelled(good, LogRegConfig())
+    data = datasets.load_labelled(UserData(good), LogRegConfig())
     assert data.feature_names == ("a", "b") and data.X.max() == 1.0
+    assert data.target_name == "label" and data.y.tolist() == [0, 1, 1]
+    named = tmp_path / "named.csv"
+    named.write_text("kind;a;b\nbenign;1;2\nmalignant;3;5\nbenign;2;2\n")
+    data = datasets.load_labelled(UserData(named, columns="a,b", label="kind"), LogRegConfig())
+    assert data.extra["classes"] == ("benign", "malignant") and data.y.tolist() == [0, 1, 0]
     bad = tmp_path / "bad.csv"
-    bad.write_text("1,2,0\n3,5,2\n")
-    with pytest.raises(DataError, match="labels 0 or 1"):
-        datasets.load_labelled(bad, LogRegConfig())
+    bad.write_text("1,2,0\n3,5,2\n4,4,1\n")
+    with pytest.raises(DataError, match="holds 3 classes .*needs exactly 2"):
+        datasets.load_labelled(UserData(bad), LogRegConfig())
     single = tmp_path / "single.csv"
     single.write_text("1,2,1\n3,5,1\n")
-    with pytest.raises(DataError, match="both labels"):
-        datasets.load_labelled(single, LogRegConfig())
+    with pytest.raises(DataError, match="holds 1 class .*needs exactly 2"):
+        datasets.load_labelled(UserData(single), LogRegConfig())
+
+
+@pytest.mark.parametrize("name", ["moons", "circles", "xor"])
+def test_stock_datasets_are_two_scaled_classes(name):
+    data = mlviz.prepare("logistic-regression", dataset=name, n_points=60, noise=0.05,
+                         epochs=5).run.dataset
+    assert data.X.shape == (60, 2) and data.X.min() == 0.0 and data.X.max() == 1.0
+    assert sorted(set(data.y.tolist())) == [0, 1] and data.name.lower() == name
+    again = datasets.stock(name, 60, 0.05, seed=0)
+    np.testing.assert_array_equal(data.X, again.X)
+
+
+def test_a_frame_budget_spreads_a_log_ladder_within_it():
+    from mlviz_logreg.plugin import LogSchedule
+
+    default = [s.epoch for s in mlviz.prepare("logistic-regression", epochs=3000).run.snapshots]
+    more = [s.epoch for s in mlviz.prepare("logistic-regression", epochs=3000,
+                                           frames=200).run.snapshots]
+    assert len(default) < 100 < len(more) <= 200 and set(default) < set(range(3001))
+    for budget in (5, 20, 22, 40):
+        drawn = LogSchedule.spread(300, 80).with_budget(budget).select(list(range(301)))
+        assert budget - 5 <= len(drawn) <= budget and drawn[-1] == 300
+        assert np.all(np.diff(np.diff(drawn)) >= 0)  # a ladder: gaps never shrink
 
 
 # --- mathematics ------------------------------------------------------------------------

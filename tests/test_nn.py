@@ -21,7 +21,26 @@ from mlviz_nn.trainer import NNConfig, make_trainer, saddle
 
 @pytest.fixture(scope="module")
 def prepared():
-    return mlviz.prepare("neural-network", epochs=40)
+    # lr 0.1 (the default before 0.2.x): the images show the panels, not the default rate
+    return mlviz.prepare("neural-network", epochs=40, lr=0.1)
+
+
+def _losses(**changes) -> np.ndarray:
+    config = NNConfig(**changes)
+    return np.array([s.loss for s in make_trainer(config).run(saddle(config))])
+
+
+@pytest.mark.slow
+def test_the_default_learning_rate_keeps_the_loss_falling_every_epoch():
+    """lr 0.1 sat at the edge of stability: the Hessian's top eigenvalue reached 2/lr and
+    the loss jumped after about 1000 epochs. The default must fall at every epoch it shows."""
+    for seed in (0, 2):
+        losses = _losses(seed=seed)
+        assert len(losses) == NNConfig().epochs + 1
+        assert np.all(np.diff(losses) <= 0), f"seed {seed}: the loss rises"
+        assert losses[-1] < 0.02
+    old = _losses(lr=0.1, epochs=1100)  # what this test catches
+    assert np.diff(old).max() > 1e-3
 
 
 def _loss(weights, activation, output, inputs, targets):
@@ -91,9 +110,9 @@ def test_backprop_gradient_equals_autograd():
 
 
 def test_training_converges_and_depends_on_the_seed():
-    a = mlviz.prepare("neural-network", epochs=300).run
+    a = mlviz.prepare("neural-network", epochs=600).run
     assert a.losses[-1] < 0.25 * a.losses[0]
-    c = mlviz.prepare("neural-network", epochs=300, seed=1).run
+    c = mlviz.prepare("neural-network", epochs=600, seed=1).run
     assert c.losses[0] != a.losses[0]
 
 

@@ -51,14 +51,26 @@ def test_standardized_pca_matches_scaler_plus_pca_and_is_drawn_scaled():
     assert np.allclose(snap.explained_variance_ratio, sk.explained_variance_ratio_)
 
 
-def test_default_data_is_a_noisy_line_along_the_diagonal():
-    X = default_dataset(PCAConfig()).X
-    assert X.shape == (200, 3)
+def test_default_data_is_a_flat_cloud_whose_components_matter_less_and_less():
+    for seed in range(5):
+        X = default_dataset(PCAConfig(seed=seed)).X
+        assert X.shape == (200, 3)
+        fit = fit_pca(X)
+        ratio = fit.explained_variance_ratio
+        assert 0.75 < ratio[0] < 0.88 and 0.1 < ratio[1] < 0.22 and ratio[2] < 0.04
+        assert abs(fit.components[0] @ np.ones(3) / np.sqrt(3)) > 0.98  # along the diagonal
+    assert np.array_equal(X, default_dataset(PCAConfig(seed=4)).X)
+    assert not np.array_equal(X, default_dataset(PCAConfig(seed=1)).X)
+
+
+def test_the_notebooks_noisy_line_is_still_there():
+    config = PCAConfig(dataset="line", noise=0.25)
+    X = default_dataset(config).X
     fit = fit_pca(X)
     assert abs(fit.components[0] @ np.ones(3) / np.sqrt(3)) > 0.98
-    assert fit.explained_variance_ratio[0] > 0.6
-    assert np.array_equal(X, default_dataset(PCAConfig()).X)
-    assert not np.array_equal(X, default_dataset(PCAConfig(seed=1)).X)
+    assert 0.6 < fit.explained_variance_ratio[0] < 0.8  # noise 0.25: the old default's 70 %
+    assert fit_pca(default_dataset(PCAConfig(dataset="line")).X).explained_variance_ratio[0] \
+        > 0.9
 
 
 def test_frames_step_through_0_to_3_components_with_in_between_frames():
@@ -148,8 +160,15 @@ def test_user_csv(tmp_path):
     flat = tmp_path / "flat.csv"
     flat.write_text("1,2\n3,4\n5,6\n")
     with pytest.raises(DataError) as error:
-        load_points(flat, PCAConfig())
-    assert "\n" not in str(error.value) and "3" in str(error.value)
+        load_points(mlviz.UserData(flat), PCAConfig())
+    assert "\n" not in str(error.value) and "pca uses 3" not in str(error.value)
+    assert "has 2 columns (x1, x2); this algorithm uses 3 feature columns" in str(error.value)
+    wide = tmp_path / "wide.csv"
+    np.savetxt(wide, np.column_stack([points, points[:, :1]]), delimiter=";",
+               header="a;b;c;d", comments="")
+    chosen = mlviz.prepare(PCA_ALGORITHM, data=mlviz.UserData(wide, columns="c,a,b")).run
+    assert chosen.dataset.feature_names == ("c", "a", "b")
+    assert np.allclose(chosen.dataset.X, points[:, [2, 0, 1]])
 
 
 def test_info_documents_every_hyperparameter(run_cli):

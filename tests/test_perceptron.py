@@ -252,3 +252,19 @@ def test_scene(default_prepared):
 def test_scene_converged(default_prepared):
     return scene_figure(default_prepared.scene, default_prepared.run, frame=-1)
 
+
+
+def test_users_labelled_points_are_scaled_into_the_cube_and_learned(tmp_path):
+    rng = np.random.default_rng(4)
+    points = rng.uniform(0, 50, (60, 3))
+    side = np.where(points @ (1.0, -1.0, 0.5) > 12.5, "spam", "ham")
+    path = tmp_path / "mail.csv"
+    rows = [f"{a:.6f}\t{b:.6f}\t{c:.6f}\t{s}" for (a, b, c), s in zip(points, side)]
+    path.write_text("a\tb\tc\tkind\n" + "\n".join(rows) + "\n")
+    prepared = mlviz.prepare("perceptron", data=path, lr=0.05, epochs=300)
+    data = prepared.run.dataset
+    assert data.X.min() == -1 and data.X.max() == 1 and data.target_name == "kind"
+    assert np.array_equal(data.y, np.where(side == "spam", 1, -1))  # sorted second: +1
+    assert prepared.run.snapshots[-1].misclassified == 0  # separable: learned
+    with pytest.raises(mlviz.DataError, match="grid=4 only shapes perceptron's default"):
+        mlviz.prepare("perceptron", data=path, grid=4)

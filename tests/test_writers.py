@@ -1,14 +1,29 @@
-"""GIF, MP4 and PNG writers: decode what was written; nothing half-written on failure."""
+"""Writers: every format decoded (frames, size, durations with the hold); the writer
+registry (plugins, duplicate suffixes, missing optional dependencies); ``--hold``; nothing
+half-written on failure."""
 
 from __future__ import annotations
+
+import errno
+import os
+import types
 
 import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
 
-from mlviz import MlvizError, open_writer
-from mlviz.writers import GifWriter, Mp4Writer, PngWriter, writer_class
+import mlviz
+from mlviz import MlvizError, hookimpl, open_writer
+from mlviz.cli import main
+from mlviz.errors import LimitError
+from mlviz.plugins import build_registry, get_plugin_manager, register_plugin
+from mlviz.writers import (
+    DEFAULT_HOLD, MAX_HOLD, ApngWriter, GifWriter, Mp4Writer, PngWriter, WebpWriter, Writer,
+    check_output_path, writer_class,
+)
+
+ANIMATIONS = [".gif", ".webp", ".apng"]  # formats Pillow decodes with per-frame durations
 
 
 def frames(n: int, width: int = 64, height: int = 48) -> list[np.ndarray]:
@@ -26,12 +41,182 @@ def leftovers(folder) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
+def decode(path) -> tuple[list[np.ndarray], list[float]]:
+    """Every frame of an animated GIF, WebP or APNG as RGB, and its duration (ms)."""
+    frames_, durations = [], []
+    with Image.open(path) as image:
+        for i in range(getattr(image, "n_frames", 1)):
+            image.seek(i)
+            image.load()  # WebP sets the duration when the frame is decoded
+            frames_.append(np.asarray(image.convert("RGB")))
+            durations.append(image.info.get("duration"))
+    return frames_, durations
+
+
+def mp4_frames(path) -> list[np.ndarray]:
+    reader = imageio_ffmpeg.read_frames(str(path))
+    width, height = next(reader)["size"]
+    return [np.frombuffer(f, np.uint8).reshape(height, width, 3) for f in reader]
+
+
 def test_suffix_picks_the_writer():
     assert writer_class("a.gif") is GifWriter
     assert writer_class("a.MP4") is Mp4Writer
     assert writer_class("a.png") is PngWriter
-    with pytest.raises(MlvizError, match="unknown output type '.avi'"):
+    assert writer_class("a.webp") is WebpWriter
+    assert writer_class("a.APNG") is ApngWriter
+    with pytest.raises(MlvizError, match=r"unknown output type '.avi': use one of "
+                                         r"\.apng, \.gif, .*\.mp4, \.png, \.webp"):
         writer_class("a.avi")
+
+
+def test_the_built_in_writers_come_from_the_core_writers_plugin():
+    registry = mlviz.load_registry()
+    for suffix in (".gif", ".mp4", ".webp", ".apng", ".png"):
+        assert registry.writer_plugins[suffix].startswith("core-writers (mlviz ")
+    for kind in registry.writers.values():
+        assert kind.description and kind.suffix.startswith(".")
+
+
+@pytest.mark.parametrize("suffix", ANIMATIONS)
+@pytest.mark.parametrize("hold, last", [(DEFAULT_HOLD, 2000), (0, 250), (0.1, 250), (3.5, 3500)])
+def test_animations_decode_with_every_frame_and_the_hold(tmp_path, suffix, hold, last):
+    """Frame count, size, and durations: every frame 1/fps, the last max(1/fps, hold)."""
+    path = tmp_path / f"out{suffix}"
+    written = frames(6)
+    with open_writer(path, fps=4, hold=hold) as writer:
+        for frame in written:
+            writer.write(frame)
+    assert leftovers(tmp_path) == [path.name]
+    decoded, durations = decode(path)
+    assert len(decoded) == 6 and decoded[0].shape == (48, 64, 3)
+    assert durations == [250] * 5 + [last]
+    with Image.open(path) as image:
+        assert image.info["loop"] == 0  # forever
+    for i, (a, b) in enumerate(zip(decoded, written)):
+        assert np.array_equal(a, b), f"frame {i} differs"  # few colours: exact in all three
+
+
+def changing_frames(width: int = 65, height: int = 47, colours: int = 40) -> list[np.ndarray]:
+    """Rectangles of random colours appearing at odd places, an unchanged frame, and
+    finally everything back to white."""
+    rng = np.random.default_rng(1)
+    base = np.full((height, width, 3), 255, np.uint8)
+    palette = rng.integers(0, 256, (colours, 3))
+    written = [base]
+    for i in range(8):
+        frame = written[-1].copy()
+        if i != 3:  # frame 4 repeats frame 3
+            y, x = rng.integers(0, height - 7), rng.integers(0, width - 7)
+            frame[y: y + 1 + i % 3, x: x + 7] = palette[rng.integers(0, colours)]
+        written.append(frame)
+    written.append(base.copy())
+    return written
+
+
+def test_apng_frame_differences_are_exact_at_odd_sizes_and_offsets(tmp_path):
+    """Thousands of colours, changed rectangles anywhere: APNG decodes exactly."""
+    written = changing_frames(colours=5000)
+    path = tmp_path / "odd.apng"
+    with open_writer(path, fps=10, hold=0) as writer:
+        for frame in written:
+            writer.write(frame)
+    decoded, durations = decode(path)
+    assert durations == [100] * len(written)
+    for i, (a, b) in enumerate(zip(decoded, written)):
+        assert np.array_equal(a, b), f"frame {i} is not exact"
+
+
+def test_webp_shows_exactly_the_gifs_pixels(tmp_path, monkeypatch):
+    """The same palette, coded losslessly: every WebP frame equals the GIF's, at odd sizes
+    and offsets (WebP stores offsets halved), with the spool spilled to disk."""
+    monkeypatch.setattr(WebpWriter, "spool_bytes", 3 * 65 * 47 * 3)
+    written = changing_frames(colours=600)
+    for suffix in (".gif", ".webp"):
+        with open_writer(tmp_path / f"odd{suffix}", fps=10, hold=0) as writer:
+            for frame in written:
+                writer.write(frame)
+            if suffix == ".webp":
+                assert writer._spool._on_disk == len(written) - 3
+    webp, durations = decode(tmp_path / "odd.webp")
+    gif, _ = decode(tmp_path / "odd.gif")
+    assert durations == [100] * len(written)
+    for i, (a, b) in enumerate(zip(webp, gif)):
+        assert np.array_equal(a, b), f"frame {i} differs from the GIF's"
+
+
+def test_a_primed_webp_streams_and_writes_the_same_file(tmp_path):
+    """Given the palette's frames first (as the renderer does), WebP encodes each frame as
+    it arrives, and the file is byte for byte the spooled one."""
+    written = changing_frames(colours=600)
+    with open_writer(tmp_path / "spooled.webp", fps=10) as writer:
+        for frame in written:
+            writer.write(frame)
+    writer = open_writer(tmp_path / "primed.webp", fps=10)
+    writer.prime([written[i] for i in writer.frames_wanted_first(len(written))])
+    sizes = []
+    for frame in written:
+        writer.write(frame)
+        sizes.append(os.path.getsize(writer._tmp))
+    writer.close()
+    assert all(after > before for before, after in zip(sizes, sizes[1:]))
+    assert (tmp_path / "primed.webp").read_bytes() == (tmp_path / "spooled.webp").read_bytes()
+
+
+def test_apng_streams_to_disk_one_frame_behind(tmp_path):
+    """Frames reach the file while the run is drawn: memory does not grow with the run."""
+    writer = open_writer(tmp_path / "s.apng", fps=5)
+    sizes = []
+    for frame in frames(12):
+        writer.write(frame)
+        sizes.append(os.path.getsize(writer._tmp))
+    assert sizes[0] < 100  # the header: the first frame waits for its duration
+    assert all(after > before for before, after in zip(sizes, sizes[1:]))
+    writer.close()
+    assert len(decode(tmp_path / "s.apng")[0]) == 12
+
+
+@pytest.mark.parametrize("hold, expected", [(DEFAULT_HOLD, 12 + 19), (0, 12), (0.05, 12)])
+def test_mp4_holds_the_last_frame_by_repeating_it(tmp_path, hold, expected):
+    """At 10 fps a 2 s hold is 20 frames of the last picture: 19 copies after it."""
+    path = tmp_path / "hold.mp4"
+    written = frames(12)
+    with open_writer(path, fps=10, hold=hold) as writer:
+        for frame in written:
+            writer.write(frame)
+    decoded = mp4_frames(path)
+    assert len(decoded) == expected
+    red = np.array([220, 40, 40])
+    for frame in decoded[11:]:
+        assert np.abs(frame[20, 30].astype(int) - red).max() < 12
+    assert np.abs(decoded[10][15, 44].astype(int) - [30, 120, 200]).max() < 25
+
+
+def test_png_poster_ignores_hold_and_captions(tmp_path):
+    path = tmp_path / "poster.png"
+    with open_writer(path, hold=5, captions=["a", "b", "c"]) as writer:
+        for frame in frames(3):
+            writer.write(frame)
+    with Image.open(path) as png:
+        assert getattr(png, "n_frames", 1) == 1
+        assert np.asarray(png.convert("RGB"))[5, 5].tolist() == [220, 40, 40]
+
+
+@pytest.mark.parametrize("hold", [-1, MAX_HOLD + 1, float("nan"), "soon"])
+def test_a_bad_hold_is_a_one_line_error(tmp_path, hold):
+    with pytest.raises(LimitError, match="hold must be"):
+        open_writer(tmp_path / "a.gif", hold=hold)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix, fps, message", [
+    (".webp", 91, "fps 91 is out of range for WEBP: WebP frames last whole milliseconds"),
+    (".webp", 0.0005, "use 0.001 to 90 fps"),
+    (".apng", 120, "fps 120 is out of range for APNG: browsers slow APNG frames"),
+])
+def test_webp_and_apng_frame_rate_limits(tmp_path, suffix, fps, message):
+    with pytest.raises(LimitError, match=message):
+        open_writer(tmp_path / f"a{suffix}", fps=fps)
 
 
 def test_gif_frames_size_duration_loop_and_exact_colours(tmp_path):
@@ -85,16 +270,7 @@ def test_mp4_is_h264_yuv420p_with_even_size(tmp_path):
     assert leftovers(tmp_path) == ["out.mp4"]
 
 
-def test_png_poster_is_the_last_frame(tmp_path):
-    path = tmp_path / "poster.png"
-    with open_writer(path) as writer:
-        for frame in frames(3):
-            writer.write(frame)
-    with Image.open(path) as png:
-        assert np.asarray(png.convert("RGB"))[5, 5].tolist() == [220, 40, 40]
-
-
-@pytest.mark.parametrize("suffix", [".gif", ".mp4", ".png"])
+@pytest.mark.parametrize("suffix", [".gif", ".mp4", ".png", ".webp", ".apng"])
 def test_failure_leaves_nothing_and_keeps_the_old_file(tmp_path, suffix):
     path = tmp_path / f"out{suffix}"
     path.write_bytes(b"previous")
@@ -159,3 +335,161 @@ def test_every_decoded_gif_frame_matches_the_rendered_frame(tmp_path):
             assert np.array_equal(decoded, colours[_to_palette(frame, palette, white)]), i
             error = np.abs(decoded - frame).max(axis=2)
             assert (error > 40).mean() < 0.005 and error.mean() < 2.0, i
+
+
+@pytest.mark.parametrize("suffix", [".webp", ".apng"])
+def test_a_failed_fsync_keeps_the_old_file(tmp_path, monkeypatch, suffix):
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    target = tmp_path / f"out{suffix}"
+    target.write_bytes(b"previous")
+    writer = open_writer(target, fps=5)
+    for frame in frames(3):
+        writer.write(frame)
+    monkeypatch.setattr(os, "fsync", no_space)
+    with pytest.raises(OSError, match="No space left on device; the existing file is unchanged"):
+        writer.close()
+    assert target.read_bytes() == b"previous" and leftovers(tmp_path) == [target.name]
+
+
+# The registry --------------------------------------------------------------------------------
+
+class TextWriter(Writer):
+    """A throwaway format: one line per frame, its caption and mean colour."""
+
+    suffix = ".txt"
+    description = "captions as text"
+
+    def _open(self, size):
+        self._lines = []
+
+    def _write(self, frame):
+        self._lines.append(f"{self.caption(self.frames_written)}|{frame.mean():.1f}")
+
+    def _finish(self):
+        self._tmp.write_text("\n".join(self._lines + [f"hold {self.hold:g}"]))
+
+
+class OtherGif(TextWriter):
+    suffix = ".GIF"
+
+
+class NeedsFancy(TextWriter):
+    suffix = ".fancy"
+    requires = ("mlviz_no_such_module_for_tests", "fancylib")
+    extra = "fancy"
+
+
+def plugin(name, *items):
+    module = types.ModuleType(name)
+    module.mlviz_writers = hookimpl(lambda: list(items))
+    return module
+
+
+def registry_of(*plugins):
+    pm, warnings = get_plugin_manager(load_entry_points=False)
+    for name, module in plugins:
+        assert register_plugin(pm, name, lambda module=module: module) is None
+    return build_registry(pm, warnings)
+
+
+@pytest.fixture
+def registry():
+    """mlviz's writers, then a third party's: a new format, a taken suffix, junk."""
+    return registry_of(("core-writers (mlviz 0.2.0)", mlviz.writers),
+                       ("extra (mlviz-extra 1.0)",
+                        plugin("extra", TextWriter, OtherGif, NeedsFancy, "junk", Mp4Writer)))
+
+
+def test_a_plugin_adds_a_format_and_cannot_take_a_suffix(registry, tmp_path):
+    assert registry.writers[".txt"] is TextWriter and registry.writers[".gif"] is GifWriter
+    assert registry.writers[".mp4"] is Mp4Writer  # the same class twice: no warning
+    assert registry.writer_plugins[".txt"] == "extra (mlviz-extra 1.0)"
+    assert registry.warnings == [
+        "plugin extra (mlviz-extra 1.0) registers writer '.gif', already taken by "
+        "core-writers (mlviz 0.2.0); ignored",
+        "plugin extra (mlviz-extra 1.0) returned 'junk' from mlviz_writers, not a Writer "
+        "subclass; ignored",
+    ]
+    path = tmp_path / "run.txt"
+    with open_writer(path, fps=2, hold=1.5, captions=["a", "b"], registry=registry) as writer:
+        for frame in frames(2):
+            writer.write(frame)
+    assert path.read_text().splitlines()[0].startswith("a|")
+    assert path.read_text().splitlines()[-1] == "hold 1.5"
+    with pytest.raises(MlvizError, match=r"unknown output type '.txt': use one of \.apng, "):
+        writer_class(path)  # not installed: the default registry does not have it
+
+
+def test_a_missing_optional_dependency_names_the_extra_before_training(registry, tmp_path,
+                                                                        monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before checking the output")
+
+    monkeypatch.setattr("mlviz.api.prepare", no_training)
+    with pytest.raises(MlvizError) as missing:
+        mlviz.render("kmeans", tmp_path / "k.fancy", registry=registry)
+    assert str(missing.value) == "writing .fancy needs fancylib: pip install 'mlviz[fancy]'"
+    monkeypatch.setitem(__import__("sys").modules, "imageio_ffmpeg", None)  # not installed
+    with pytest.raises(MlvizError, match="^writing .mp4 needs imageio-ffmpeg: pip install "
+                                         "imageio-ffmpeg$"):
+        check_output_path(tmp_path / "k.mp4")
+    with pytest.raises(MlvizError, match="writing .mp4 needs"):
+        Mp4Writer(tmp_path / "k.mp4")
+    assert leftovers(tmp_path) == []
+
+
+def test_write_animation_gives_each_writer_its_captions_and_hold(registry, tmp_path):
+    from mlviz.api import frame_captions, write_animation
+
+    prepared = mlviz.prepare("kmeans", k_max=2, max_iter=2, frames=3)
+    assert write_animation(prepared, tmp_path / "k.txt", dpi=20, registry=registry) == 3
+    lines = (tmp_path / "k.txt").read_text().splitlines()
+    captions = frame_captions(prepared.run)
+    assert [line.split("|")[0] for line in lines[:-1]] == captions
+    assert captions[-1].startswith(f"epoch {prepared.run.snapshots[-1].epoch} · loss ")
+    assert lines[-1] == f"hold {DEFAULT_HOLD:g}"
+    write_animation(prepared, tmp_path / "k.txt", dpi=20, registry=registry, hold=0,
+                    captions=["x", "y", "z"])
+    again = (tmp_path / "k.txt").read_text().splitlines()
+    assert [line.split("|")[0] for line in again] == ["x", "y", "z", "hold 0"]
+    with pytest.raises(MlvizError, match="captions must be 3 texts, one per frame, got 2"):
+        write_animation(prepared, tmp_path / "k.txt", registry=registry, captions=["x", "y"])
+
+
+# The command line --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, message", [
+    ("-1", "argument --hold: must be at least 0, got -1"),
+    ("61", "argument --hold: must be at most 60 seconds, got 61"),
+    ("1e9", "must be at most 60 seconds"),
+    ("nan", "expected a finite number"),
+    ("soon", "expected a number, got 'soon'"),
+])
+def test_bad_hold_on_the_command_line(tmp_path, monkeypatch, capsys, value, message):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["render", "kmeans", "--hold", value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert leftovers(tmp_path) == []
+
+
+def test_the_hold_help_gives_the_real_default_and_limit(capsys):
+    with pytest.raises(SystemExit):
+        main(["render", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"(default: {DEFAULT_HOLD:g})" in text and f"at most {MAX_HOLD:g}" in text
+    for suffix in (".gif", ".mp4", ".webp", ".apng", ".png"):
+        assert suffix in text
+
+
+def test_render_holds_by_default_and_hold_0_turns_it_off(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    quick = ["--set", "k_max=2", "--set", "max_iter=2", "--frames", "3", "--dpi", "20", "-q"]
+    assert main(["render", "kmeans", *quick, "-o", "a.webp"]) == 0
+    assert main(["render", "kmeans", *quick, "-o", "b.apng", "--hold", "0", "--fps", "8"]) == 0
+    assert decode(tmp_path / "a.webp")[1] == [200, 200, 2000]
+    assert decode(tmp_path / "b.apng")[1] == [125, 125, 125]

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from mlviz import Algorithm, Dataset, DataError, Scene, hookimpl, read_csv
+from mlviz import Algorithm, Dataset, DataError, Scene, UserData, hookimpl
+from mlviz.panels import MetricCurvePanel
+from mlviz.sweep import declare_sweep
 
 from .panels import ClusterPanel, ElbowPanel
 from .trainer import KMeansConfig, KMeansTrainer, default_dataset
 
 
-def load_points(path: Path, config: KMeansConfig) -> Dataset:
-    """A user's CSV file of 2D points (two numeric columns, optional header)."""
-    points, names = read_csv(path, columns=2)
-    if len(points) < config.k_max:
+def load_points(data: UserData, config: KMeansConfig) -> Dataset:
+    """A user's 2D points: two numeric columns (``--columns`` picks them from more)."""
+    chosen = data.select(2)
+    if len(chosen.X) < config.k_max:
         raise DataError(
-            f"{path} has {len(points)} points, fewer than k_max={config.k_max} clusters; "
-            f"add points or pass --set k_max={max(1, len(points))}"
+            f"{data} has {len(chosen.X)} points, fewer than k_max={config.k_max} clusters; "
+            f"add points or pass --set k_max={max(1, len(chosen.X))}"
         )
-    return Dataset(points, feature_names=names, name=path.name,
-                   description=f"{len(points)} points from {path}")
+    return Dataset(chosen.X, feature_names=chosen.feature_names, name=data.name,
+                   description=f"{len(chosen.X)} points from {data.describe()}")
 
 
 def kmeans_scene(config: KMeansConfig) -> Scene:
@@ -34,10 +34,29 @@ KMEANS = Algorithm(
     trainer=KMeansTrainer,
     dataset=default_dataset,
     scene=kmeans_scene,
-    dataset_help="100 random points in a 1200 × 675 box (n_points, seed)",
+    dataset_help="blobs: n_points points in `clusters` round Gaussian blobs of spread "
+                 "`noise` (seed), so the elbow is at K = clusters; or --set dataset=moons, "
+                 "circles or uniform",
     load_data=load_points,
+    data_help="two numeric columns, the point's coordinates (a header row is optional; "
+              "choose two of more with --columns A,B)",
+    dataset_params=("dataset", "clusters", "noise", "n_points"),
     fps=5.0,
 )
+
+
+def kmeans_sweep_scene(config: KMeansConfig) -> Scene:
+    """For a sweep: every run's inertia on one axis, and each run's clusters."""
+    return Scene([MetricCurvePanel("loss", label="inertia", title="Inertia, step by step",
+                                   log=True),
+                  ClusterPanel()], title="k-means clustering", width_ratios=(1.0, 1.2))
+
+
+# A sweep over seeds shows how k-means depends on its start: K = 1 … 3 on the three blobs,
+# each from one random start (not the best of ten), on the same data (a seed sweep keeps
+# the data of the base seed). Some of these seeds get stuck in a poor clustering.
+declare_sweep(KMEANS, values={"seed": (0, 1, 2, 3)},
+              settings={"n_init": 1, "init": "random", "k_max": 3}, scene=kmeans_sweep_scene)
 
 
 @hookimpl

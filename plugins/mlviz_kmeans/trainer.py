@@ -3,27 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Literal
 
 import numpy as np
 
-from mlviz import Config, Dataset, Snapshot, param
+from mlviz import Config, Dataset, Snapshot, datasets, param
 
-BOX = (1200.0, 675.0)  # width and height of the default point cloud
+#: The default data are made in the stock datasets' units, then scaled by SCALE and moved
+#: to CENTRE: into a 1200 × 675 box (like pixels). The blobs' centres lie in ±BOX, far
+#: enough inside that the blobs stay in the box; uniform points fill it (±FRAME).
+SCALE, CENTRE = 400.0, np.array([600.0, 337.5])
+BOX = (1.2, 0.55)
+FRAME = (1.5, 0.84375)
 
 
 @dataclass(frozen=True)
 class KMeansConfig(Config):
     k_max: int = param(12, "clusters are fitted for K = 1 … k_max", min=1, max=12)
-    max_iter: int = param(10, "most Lloyd iterations (frames) per K", min=1, max=100)
+    n_init: int = param(
+        10, "k-means++ starts per K: each runs to convergence and the one with the lowest "
+        "inertia is shown (scikit-learn's n_init); 1 shows how a single start can get stuck",
+        min=1, max=100)
+    max_iter: int = param(50, "most Lloyd iterations (frames) per K; the default data converge "
+                              "well within it", min=1, max=300)
     stop_early: bool = param(
         True, "move on to the next K once assignments stop changing (false: always max_iter)"
     )
     init: Literal["k-means++", "random"] = param(
         "k-means++", "initial centroids: k-means++ seeding, or uniform in the data's box"
     )
-    n_points: int = param(100, "number of points in the default dataset", min=2, max=5_000)
+    dataset: Literal["blobs", "moons", "circles", "uniform"] = param(
+        "blobs", "default data: round Gaussian blobs (an elbow at K = clusters), two "
+        "half-moons, a disc in a ring, or uniform noise (no elbow to find)")
+    clusters: int = param(3, "how many blobs the 'blobs' data has", min=1, max=12)
+    noise: float = param(0.12, "spread (standard deviation) of each blob, or the noise of "
+                               "moons and circles, in units of the [−1, 1] square (the data are "
+                               "then drawn in a 1200 × 675 box)", min=0.0,
+                         max=1.0)
+    n_points: int = param(150, "number of points in the default dataset", min=2, max=5_000)
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,21 @@ def elbow(k: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return k[last], loss[last]
 
 
+def knee(ks: np.ndarray, inertia: np.ndarray) -> int:
+    """The elbow of an inertia curve by the kneedle rule (Satopää et al., 2011).
+
+    Both axes are scaled to [0, 1] between the first and the last K; the elbow is the K
+    farthest below the straight line from the first point to the last. Fewer than three
+    Ks, or a flat curve, give the first K.
+    """
+    ks, y = np.asarray(ks, dtype=float), np.asarray(inertia, dtype=float)
+    if len(ks) < 3 or y[0] == y[-1]:
+        return int(ks[0]) if len(ks) else 0
+    x = (ks - ks[0]) / (ks[-1] - ks[0])
+    height = (y - y[-1]) / (y[0] - y[-1])
+    return int(ks[np.argmax((1.0 - x) - height)])
+
+
 def squared_distances(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """(n, k) matrix of squared Euclidean distances."""
     diff = points[:, None, :] - centroids[None, :, :]
@@ -71,8 +104,8 @@ def assign(points: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, float
 def update_centroids(points: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Mean of each cluster's points (float); an empty cluster keeps its centroid."""
     k, dim = centroids.shape
-    sums = np.zeros((k, dim))
-    np.add.at(sums, labels, points)
+    sums = np.column_stack([np.bincount(labels, weights=points[:, j], minlength=k)
+                            for j in range(dim)])
     counts = np.bincount(labels, minlength=k).astype(float)
     new = centroids.astype(float).copy()
     filled = counts > 0
@@ -89,7 +122,12 @@ def initial_centroids(points: np.ndarray, k: int, method: str, rng: np.random.Ge
     closest = squared_distances(points, np.array(centroids))[:, 0]
     for _ in range(1, k):
         total = closest.sum()
-        index = rng.choice(len(points), p=closest / total) if total > 0 else rng.integers(len(points))
+        if total > 0:  # D² sampling, as rng.choice(p=closest / total) draws it
+            cdf = np.cumsum(closest)
+            index = min(int(np.searchsorted(cdf / cdf[-1], rng.random(), side="right")),
+                        len(points) - 1)
+        else:
+            index = rng.integers(len(points))
         centroids.append(points[index])
         closest = np.minimum(closest, squared_distances(points, points[index][None])[:, 0])
     return np.array(centroids, dtype=float)
@@ -112,8 +150,24 @@ def lloyd(points: np.ndarray, centroids: np.ndarray, max_iter: int, stop_early: 
         centroids = update_centroids(points, labels, centroids)
 
 
+def best_start(points: np.ndarray, k: int, config: KMeansConfig,
+               rng: np.random.Generator) -> list[tuple]:
+    """The Lloyd steps (as :func:`lloyd` yields them) of the best of ``n_init`` starts.
+
+    Every start runs to convergence (or ``max_iter``); the one with the lowest final
+    inertia wins, the first of equals.
+    """
+    best: list[tuple] | None = None
+    for _ in range(config.n_init):
+        start = initial_centroids(points, k, config.init, rng)
+        steps = list(lloyd(points, start, config.max_iter, config.stop_early))
+        if best is None or steps[-1][3] < best[-1][3]:
+            best = steps
+    return best
+
+
 class KMeansTrainer:
-    """k-means for K = 1 … k_max; every K starts from fresh, seeded centroids."""
+    """k-means for K = 1 … k_max; every K is the best of ``n_init`` fresh, seeded starts."""
 
     def __init__(self, config: KMeansConfig) -> None:
         self.config = config
@@ -124,9 +178,8 @@ class KMeansTrainer:
         rng = np.random.default_rng(config.seed)
         epoch = 0
         for k in range(1, config.k_max + 1):
-            start = initial_centroids(points, k, config.init, rng)
-            for iteration, centroids, labels, inertia, converged in lloyd(
-                points, start, config.max_iter, config.stop_early
+            for iteration, centroids, labels, inertia, converged in best_start(
+                points, k, config, rng
             ):
                 padded = np.full((config.k_max, points.shape[1]), np.nan)
                 padded[:k] = centroids
@@ -139,8 +192,14 @@ class KMeansTrainer:
 
 
 def default_dataset(config: KMeansConfig) -> Dataset:
-    """``n_points`` points uniform in a 1200 × 675 box (seeded)."""
-    rng = np.random.default_rng(config.seed)
-    points = rng.uniform((0.0, 0.0), BOX, size=(config.n_points, 2))
-    return Dataset(points, feature_names=("x", "y"), name="uniform box",
-                   description=f"{config.n_points} random points in a 1200 × 675 box")
+    """The stock dataset ``config.dataset`` (blobs: ``clusters`` of them, centred in ±BOX),
+    scaled from the stock units (``noise``) into a 1200 × 675 box."""
+    if config.dataset == "blobs":
+        base = datasets.blobs(config.n_points, config.clusters, noise=config.noise,
+                              seed=config.seed, box=BOX)
+    elif config.dataset == "uniform":
+        base = datasets.uniform(config.n_points, seed=config.seed, box=FRAME)
+    else:
+        base = datasets.make(config.dataset, config.n_points, noise=config.noise,
+                             seed=config.seed)
+    return replace(base, X=base.X * SCALE + CENTRE, feature_names=("x", "y"))

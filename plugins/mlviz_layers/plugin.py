@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from string import ascii_letters
 
-from mlviz import Algorithm, Scene, hookimpl, param
+from mlviz import Algorithm, Dataset, Scene, UserData, hookimpl, param
+from mlviz.datasets import scaled
 from mlviz.panels import LossCurvePanel, LossLandscapePanel
 
 from .panels import GradientNormPanel, LayerPointsPanel, OutputPanel, PredictionPanel
-from .trainer import LayersConfig, LayersTrainer, landscape_loss, layers_schedule, n_linear, xor_dataset
+from .trainer import (
+    LayersConfig, LayersTrainer, landscape_loss, layers_dataset, layers_schedule, n_linear,
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def layers_scene(config: LayersConfig, gradients: bool = False) -> Scene:
                     cells += ascii_letters[len(panels)]
                     panels.append(panel)
             rows.append(cells.ljust(cols, "."))
-    title = (f"{count}-layer network with 2-unit layers learning XOR "
+    title = (f"{count}-layer network with 2-unit layers separating two classes "
              f"({config.activation}, SGD with momentum)")
     return Scene(panels, title=title, mosaic=";".join(rows),
                  figsize=(12.8, 7.2) if bands == 1 else (16.0, 9.0))
@@ -71,14 +74,33 @@ def vanishing_scene(config: LayersConfig) -> Scene:
     return layers_scene(config, gradients=True)
 
 
+def load_labelled(data: UserData, config: LayersConfig) -> Dataset:
+    """A user's 2D points with a label of two classes, scaled into the square [−1, 1]²."""
+    chosen = data.select(2, label="class", classes=2, min_rows=2)
+    return Dataset(scaled(chosen.X), chosen.y, feature_names=chosen.feature_names,
+                   target_name=chosen.label_name, name=data.name,
+                   description=f"{len(chosen.X)} labelled points from {data.describe()}, "
+                               "scaled into [−1, 1]²",
+                   extra={"classes": chosen.classes})
+
+
+DATA_HELP = ("two numeric feature columns and a label column of two classes (0/1 or any two "
+             "values; the one sorted second is class 1), by default the last column; "
+             "--columns A,B --label C choose them; features are scaled into [−1, 1]²")
+
+
 LAYER_TRANSFORMATIONS = Algorithm(
     name="layer-transformations",
     summary="how each 2-unit layer of a small PyTorch network bends XOR into separable data",
     config=LayersConfig,
     trainer=LayersTrainer,
-    dataset=xor_dataset,
+    dataset=layers_dataset,
     scene=layers_scene,
-    dataset_help="XOR: n_points uniform in [−1, 1]², class 1 where x₁·x₂ < 0 (n_points, seed)",
+    dataset_help="XOR: n_points uniform in [−1, 1]², class 1 where x₁·x₂ < 0 (n_points, "
+                 "noise, seed); or --set dataset=moons, circles or spiral",
+    load_data=load_labelled,
+    data_help=DATA_HELP,
+    dataset_params=("dataset", "n_points", "noise"),
     schedule=layers_schedule,
     fps=5.0,
 )
@@ -88,9 +110,12 @@ VANISHING_GRADIENTS = Algorithm(
     summary="a 12-layer narrow tanh network on XOR: the early layers barely learn",
     config=VanishingConfig,
     trainer=LayersTrainer,
-    dataset=xor_dataset,
+    dataset=layers_dataset,
     scene=vanishing_scene,
     dataset_help=LAYER_TRANSFORMATIONS.dataset_help,
+    load_data=load_labelled,
+    data_help=DATA_HELP,
+    dataset_params=("dataset", "n_points", "noise"),
     schedule=layers_schedule,
     fps=5.0,
 )

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from mlviz import Config, Dataset, FrameSchedule, Snapshot, param
+from mlviz import Config, Dataset, FrameSchedule, Snapshot, datasets, param
 
 GRID = 60  # resolution of the predicted-probability image over the input square
 
@@ -26,7 +26,12 @@ class LayersConfig(Config):
     epochs: int = param(150, "passes over the data", min=1, max=10_000)
     init_scale: float = param(
         2.0, "initial weights are PyTorch's default (uniform ±1/√fan_in) times this", min=0.0, max=10.0)
-    n_points: int = param(500, "points in the XOR dataset", min=8, max=100_000)
+    dataset: Literal["xor", "moons", "circles", "spiral"] = param(
+        "xor", "default data (two classes in [−1, 1]²): XOR of the signs, two half-moons, a "
+        "disc in a ring, or two spiral arms")
+    n_points: int = param(500, "points in the default dataset", min=8, max=100_000)
+    noise: float = param(0.0, "standard deviation of the Gaussian noise added to every point "
+                              "of the default dataset", min=0.0, max=1.0)
     neuron: int = param(0, "the landscape panels vary weights 1 and 2 of this neuron of each "
                            "layer (0 or 1; the output layer has only neuron 0)", min=0, max=1)
     span: float = param(2.0, "landscape half-width: each weight varies by δ ∈ [−span, span]",
@@ -51,13 +56,10 @@ class LayersSnapshot(Snapshot):
     accuracy: float = 0.0
 
 
-def xor_dataset(config: LayersConfig) -> Dataset:
-    """``n_points`` uniform in [−1, 1]²; class 1 where exactly one coordinate is positive."""
-    rng = np.random.default_rng(config.seed)
-    points = rng.uniform(-1.0, 1.0, (config.n_points, 2))
-    labels = ((points[:, 0] > 0) != (points[:, 1] > 0)).astype(int)
-    return Dataset(points, labels, feature_names=("x₁", "x₂"), target_name="class", name="XOR",
-                   description=f"{config.n_points} points, XOR of the signs of x₁ and x₂")
+def layers_dataset(config: LayersConfig) -> Dataset:
+    """The stock dataset ``config.dataset`` (:mod:`mlviz.datasets`): ``n_points`` in
+    [−1, 1]², two classes; XOR (class 1 where exactly one coordinate is positive) by default."""
+    return datasets.make(config.dataset, config.n_points, noise=config.noise, seed=config.seed)
 
 
 def layers_schedule(config: LayersConfig) -> FrameSchedule:
@@ -93,16 +95,101 @@ def build_model(config: LayersConfig):
     return NarrowNet()
 
 
+#: Grid points × data points evaluated at once by :func:`landscape_loss` (bounds memory).
+LANDSCAPE_CHUNK = 1 << 20
+
+
 def landscape_loss(run):
-    """Batched mean BCE of the run's network for a grid of parameter sets (functional + vmap)."""
-    import torch
+    """Batched mean BCE of the run's network for a grid of parameter sets, in numpy.
 
-    from mlviz.landscape import torch_batched_loss
+    Float32, like the network. Written out unit by unit: the layers before the first
+    parameter that varies over the grid are computed once for all grid points, and so is
+    every unit whose weights and bias are the same at every grid point (a landscape varies
+    two weights of one neuron), so a grid costs little more than the layers after it.
+    """
+    x = np.asarray(run.dataset.X, dtype=np.float32)
+    y = np.asarray(run.dataset.y, dtype=np.float32)
+    count = n_linear(run.config)
+    activation = _NUMPY_ACTIVATIONS[run.config.activation]
 
-    model = build_model(run.config)
-    targets = np.asarray(run.dataset.y, dtype=float)
-    return torch_batched_loss(model, torch.nn.functional.binary_cross_entropy_with_logits,
-                              np.asarray(run.dataset.X), targets, dtype=torch.float32)
+    def loss(params) -> np.ndarray:
+        layers = [(np.asarray(params[f"layers.{k}.weight"]), np.asarray(params[f"layers.{k}.bias"]))
+                  for k in range(count)]
+        size = len(layers[0][0])
+        step = max(1, LANDSCAPE_CHUNK // max(len(x), 1))
+        return np.concatenate([_grid_bce(layers, slice(start, start + step), x, y, activation)
+                               for start in range(0, size, step)])
+
+    return loss
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.reciprocal(np.exp(np.negative(z, out=z), out=z) + np.float32(1.0), out=z)
+
+
+_NUMPY_ACTIVATIONS = {
+    "tanh": lambda z: np.tanh(z, out=z),
+    "sigmoid": _sigmoid,
+    "relu": lambda z: np.maximum(z, np.float32(0.0), out=z),
+}
+
+
+def _grid_bce(layers: list, part: slice, x: np.ndarray, y: np.ndarray, activation) -> np.ndarray:
+    """Mean BCE at grid points ``part``: each unit is an (n,) array while it is the same at
+    every grid point, a (g, n) array once it is not (computed in place, in reused buffers)."""
+    units = [x[:, i] for i in range(x.shape[1])]
+    g = len(range(*part.indices(len(layers[0][0]))))
+    spare: list[np.ndarray] = []  # (g, n) buffers no longer in use
+
+    def buffer() -> np.ndarray:
+        return spare.pop() if spare else np.empty((g, len(x)), dtype=np.float32)
+
+    scratch = None
+    for k, (weight, bias) in enumerate(layers):
+        weight = weight[part].astype(np.float32, copy=False)
+        bias = bias[part].astype(np.float32, copy=False)
+        outputs = []
+        for j in range(weight.shape[1]):
+            w, b = weight[:, j], bias[:, j]
+            if (w == w[0]).all() and (b == b[0]).all():  # this unit's parameters are fixed
+                w, b = w[0], b[0]
+            else:
+                w, b = w[:, :, None], b[:, None]  # one column per grid point
+            if w.ndim == 1 and all(u.ndim == 1 for u in units):  # still one row for all
+                z = units[0] * w[0]
+                for i in range(1, len(units)):
+                    z += units[i] * w[i]
+                z += b
+            else:
+                z = buffer()
+                scratch = scratch if scratch is not None else np.empty_like(z)
+                np.multiply(units[0], w[:, 0] if w.ndim == 3 else w[0], out=z)
+                for i in range(1, len(units)):
+                    z += np.multiply(units[i], w[:, i] if w.ndim == 3 else w[i], out=scratch)
+                z += b
+            outputs.append(activation(z) if k < len(layers) - 1 else z)
+        spare.extend(u for u in units if u.ndim == 2)
+        units = outputs
+    logits = np.broadcast_to(units[0], (g, len(x)))
+    # BCE = softplus(l) − y·l = max(l, 0) − y·l + log1p(e), e = exp(−|l|) ∈ (0, 1]
+    e = np.abs(logits, out=buffer())
+    np.exp(np.negative(e, out=e), out=e)
+    terms = _log1p(e, buffer())
+    terms += np.maximum(logits, 0)
+    terms -= logits * y
+    return terms.mean(axis=1, dtype=np.float64)
+
+
+def _log1p(e: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """log(1 + e), accurate for tiny e (Goldberg: log(u)·e / (u − 1), u = 1 + e): numpy's
+    own float32 log1p is about six times slower than its log."""
+    u = np.add(e, 1, out=out)
+    d = u - 1
+    np.log(u, out=out)
+    out *= e
+    np.divide(out, d, out=out, where=d != 0)
+    np.copyto(out, e, where=d == 0)
+    return out
 
 
 class LayersTrainer:
@@ -120,14 +207,18 @@ class LayersTrainer:
     def _run(self, dataset: Dataset) -> Iterator[LayersSnapshot]:
         import torch
 
+        from mlviz.torchutil import LinearStack, PlainOptimizer
+
         c = self.config
         torch.manual_seed(c.seed)
         model = build_model(c)
         with torch.no_grad():
             for layer in model.layers:
                 layer.weight.mul_(c.init_scale)
-        optimizer = torch.optim.SGD(model.parameters(), lr=c.lr, momentum=c.momentum)
-        loss_fn = torch.nn.functional.binary_cross_entropy_with_logits
+        net = LinearStack(model, c.activation)  # autograd's arithmetic, without its overhead
+        # torch.optim.SGD's update, op for op, on all parameters at once (one flat tensor),
+        # without torch.optim's import and per-tensor overhead
+        optimizer = PlainOptimizer("sgd", [net.theta], lr=c.lr, momentum=c.momentum)
         x = torch.as_tensor(np.array(dataset.X), dtype=torch.float32)
         y = torch.as_tensor(np.array(dataset.y), dtype=torch.float32)
         axis = np.linspace(-1.0, 1.0, GRID)
@@ -135,29 +226,37 @@ class LayersTrainer:
         grid = torch.as_tensor(np.column_stack([gx.ravel(), gy.ravel()]), dtype=torch.float32)
         shuffle = torch.Generator().manual_seed(c.seed)
         n = len(y)
+        labels = y.numpy() > 0.5
         for epoch in range(c.epochs + 1):
-            keep: list = []
-            logits = model(x, keep)
-            loss = loss_fn(logits, y)
-            model.zero_grad()
-            loss.backward()
-            with torch.no_grad():
-                hidden = torch.stack([x] + keep).numpy()
-                proba = torch.sigmoid(logits).numpy()
-                yield LayersSnapshot(
-                    epoch=epoch, loss=loss.item(),
-                    params={k: v.detach().numpy().copy() for k, v in model.named_parameters()},
-                    hidden=hidden, proba=proba,
-                    hidden_range=np.stack([hidden.min(axis=1), hidden.max(axis=1)], axis=1),
-                    grid_proba=torch.sigmoid(model(grid)).numpy().reshape(GRID, GRID),
-                    grad_norms=np.array([float(layer.weight.grad.norm()) for layer in model.layers]),
-                    accuracy=float(np.mean((proba > 0.5) == (y.numpy() > 0.5))),
-                )
+            outputs = net.forward(x)
+            loss, grads = _bce_gradients(net, outputs, y)
+            hidden = torch.stack(outputs[:-1]).numpy()
+            proba = torch.sigmoid(outputs[-1].squeeze(-1)).numpy()
+            yield LayersSnapshot(
+                epoch=epoch, loss=loss.item(),
+                params=net.named_params(),
+                hidden=hidden, proba=proba,
+                hidden_range=np.stack([hidden.min(axis=1), hidden.max(axis=1)], axis=1),
+                grid_proba=torch.sigmoid(net.forward(grid)[-1].squeeze(-1)).numpy()
+                .reshape(GRID, GRID),
+                grad_norms=np.array([float(grad.norm()) for grad in grads[0::2]]),
+                accuracy=float(np.mean((proba > 0.5) == labels)),
+            )
             if epoch == c.epochs:
                 break
             order = torch.randperm(n, generator=shuffle)
             for start in range(0, n, c.batch_size):
                 batch = order[start:start + c.batch_size]
-                optimizer.zero_grad()
-                loss_fn(model(x[batch]), y[batch]).backward()
-                optimizer.step()
+                _, grads = _bce_gradients(net, net.forward(x[batch]), y[batch])
+                optimizer.step([net.flat(grads)])
+
+
+def _bce_gradients(net, outputs: list, targets) -> tuple:
+    """(mean BCE, gradients of every parameter) for :class:`LinearStack` outputs: the BCE's
+    gradient as autograd computes it, then back through the layers."""
+    import torch
+
+    logits = outputs[-1].squeeze(-1)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets)
+    grad = (torch.sigmoid(logits) - targets).div_(logits.numel()).unsqueeze(-1)
+    return loss, net.backward(outputs, grad)

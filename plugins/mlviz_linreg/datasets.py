@@ -1,15 +1,14 @@
-"""The built-in data sets (shipped inside the package) and a user's two-column CSV."""
+"""The built-in data sets (shipped inside the package) and a user's (x, y) data."""
 
 from __future__ import annotations
 
 import csv
 import io
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
-from mlviz import Dataset, DataError, read_csv
+from mlviz import Dataset, DataError, UserData
 
 from .trainer import LinRegConfig
 
@@ -47,11 +46,14 @@ def default_dataset(config: LinRegConfig) -> Dataset:
     return advertising() if config.dataset == "advertising" else slides()
 
 
-def load_xy(path: Path, config: LinRegConfig) -> Dataset:
-    """A user's CSV file with two numeric columns, x then y (optional header)."""
-    values, names = read_csv(path, columns=2, min_rows=2)
-    x, y = values[:, 0], values[:, 1]
+def load_xy(data: UserData, config: LinRegConfig) -> Dataset:
+    """A user's data: a numeric x column and a numeric y column (by default the last), as
+    ``--columns X,Y`` or ``--columns X --label Y`` choose them."""
+    chosen = data.select(1, label="number", min_rows=2)
+    x, y = chosen.X[:, 0], chosen.y
     if np.ptp(x) == 0:
-        raise DataError(f"{path}: every x is {x[0]:g}; a line needs at least two distinct x values")
-    return Dataset(x[:, None], y, feature_names=(names[0],), target_name=names[1],
-                   name=path.name, description=f"{len(x)} (x, y) pairs from {path}")
+        raise DataError(f"{data}: every x is {x[0]:g}; a line needs at least two distinct x "
+                        "values")
+    return Dataset(x[:, None], y, feature_names=chosen.feature_names,
+                   target_name=chosen.label_name, name=data.name,
+                   description=f"{len(x)} (x, y) pairs from {data.describe()}")

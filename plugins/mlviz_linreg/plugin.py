@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from mlviz import Algorithm, FrameSchedule, Scene, hookimpl
+from mlviz.sweep import declare_sweep
 
 from .datasets import DATASET_HELP, default_dataset, load_xy
 from .panels import FitPanel, LossPanel, SurfacePanel
@@ -35,9 +37,17 @@ LINEAR_REGRESSION = Algorithm(
     scene=linreg_scene,
     dataset_help=DATASET_HELP,
     load_data=load_xy,
+    data_help="two numeric columns, x then y (a header row is optional); --columns X,Y "
+              "(or --columns X --label Y) choose them from more",
+    dataset_params=("dataset",),
     schedule=linreg_schedule,
     fps=8.0,
 )
+
+# A sweep over lr: too small (crawls), good, too large (diverges: shown, not refused). On a
+# quadratic, gradient descent's loss only rises when it diverges: ten times is plenty.
+declare_sweep(LINEAR_REGRESSION, values={"lr": (0.003, 0.1, 1.05)},
+              trainer=partial(LinRegTrainer, allow_divergence=True), divergence=10.0)
 
 
 @hookimpl

@@ -33,7 +33,7 @@ class LinRegConfig(Config):
     dataset: Literal["advertising", "slides"] = param(
         "advertising",
         "built-in data: advertising (radio spending -> sales, 200 markets) or slides "
-        "(the 25 observations of the 'Modeling with NN' slides); ignored with --data",
+        "(the 25 observations of the 'Modeling with NN' slides); not with --data",
     )
     lr: float = param(
         0.0,
@@ -140,12 +140,14 @@ def autograd_gradient(u: np.ndarray, y: np.ndarray, w: float, b: float) -> np.nd
     return np.array([float(dw), float(db)])
 
 
-def learning_rate(config: LinRegConfig, problem: Problem) -> float:
-    """The configured rate, or the automatic one; refuses rates that diverge."""
+def learning_rate(config: LinRegConfig, problem: Problem, allow_divergence: bool = False
+                  ) -> float:
+    """The configured rate, or the automatic one; refuses rates that diverge (unless
+    ``allow_divergence``: a sweep shows them diverging)."""
     _, high = problem.curvatures()
     if config.lr == 0:
         return AUTO_LR_FRACTION / high
-    if config.lr >= 2.0 / high:
+    if config.lr >= 2.0 / high and not allow_divergence:
         raise ConfigError(
             f"lr={config.lr:g} diverges on this data: gradient descent is stable only for "
             f"lr < 2/λmax = {2.0 / high:.3g} (standardize={str(config.standardize).lower()}); "
@@ -155,15 +157,21 @@ def learning_rate(config: LinRegConfig, problem: Problem) -> float:
 
 
 class LinRegTrainer:
-    """Full-batch gradient descent; snapshot k holds (w, b) after k simultaneous updates."""
+    """Full-batch gradient descent; snapshot k holds (w, b) after k simultaneous updates.
 
-    def __init__(self, config: LinRegConfig) -> None:
+    ``allow_divergence`` trains a rate that diverges instead of refusing it, and stops
+    when (w, b) overflows: what a sweep's comparison of rates wants (see
+    ``mlviz.sweep``); a single render keeps the refusal.
+    """
+
+    def __init__(self, config: LinRegConfig, allow_divergence: bool = False) -> None:
         self.config = config
+        self.allow_divergence = allow_divergence
 
     def run(self, dataset: Dataset) -> Iterator[LinRegSnapshot]:
         config = self.config
         problem = Problem.from_dataset(dataset, config.standardize)
-        lr = learning_rate(config, problem)
+        lr = learning_rate(config, problem, self.allow_divergence)
         gradient = autograd_gradient if config.gradient == "autograd" else manual_gradient
         u, y = problem.u, problem.y
         w, b = config.w0, config.b0
@@ -176,4 +184,6 @@ class LinRegTrainer:
             )
             w, b = w - lr * float(grad[0]), b - lr * float(grad[1])  # simultaneous update
             if not (math.isfinite(w) and math.isfinite(b)):  # cannot happen below 2/λmax
+                if self.allow_divergence:
+                    return
                 raise ConfigError(f"gradient descent overflowed at epoch {epoch}; lower lr")

@@ -1,4 +1,5 @@
-"""The logistic-regression datasets: the shipped breast-cancer features, blobs, a user's CSV.
+"""The logistic-regression datasets: the shipped breast-cancer features, stock 2D data
+(blobs, moons, circles, xor), and a user's data.
 
 ``data/breast_cancer.csv`` holds two features of the Breast Cancer Wisconsin (Diagnostic)
 data set (W. Wolberg, O. Mangasarian, N. Street, W. Street; UCI Machine Learning Repository,
@@ -9,11 +10,9 @@ read with ``importlib.resources``, so scikit-learn is not needed at run time.
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
-
 import numpy as np
 
-from mlviz import Dataset, DataError, read_csv
+from mlviz import Dataset, UserData, datasets
 
 from .trainer import LogRegConfig
 
@@ -43,32 +42,42 @@ def breast_cancer() -> Dataset:
     )
 
 
-def blobs(n_points: int, seed: int) -> Dataset:
+#: The two blobs' centres, before scaling: class 1 nearer the origin, as benign.
+BLOB_CENTRES = np.array([[0.65, 0.6], [0.35, 0.4]])
+
+
+def blobs(n_points: int, seed: int, noise: float = 0.13) -> Dataset:
     """Two overlapping Gaussian blobs (so the optimum is finite), min-max scaled."""
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n_points) % 2
-    centres = np.array([[0.65, 0.6], [0.35, 0.4]])  # class 1 nearer the origin, as benign
-    points = centres[labels] + rng.normal(0.0, 0.13, size=(n_points, 2))
-    return Dataset(min_max(points), labels, feature_names=("x1", "x2"), name="blobs",
-                   description=f"{n_points} points in two overlapping blobs",
+    return _scaled(datasets.blobs(n_points, BLOB_CENTRES, noise=noise, seed=seed),
+                   f"{n_points} points in two overlapping blobs")
+
+
+def stock(name: str, n_points: int, noise: float, seed: int) -> Dataset:
+    """A stock 2D dataset of :mod:`mlviz.datasets` (two classes), min-max scaled."""
+    if name == "blobs":
+        return blobs(n_points, seed, noise)
+    base = datasets.make(name, n_points, noise=noise, seed=seed)
+    return _scaled(base, base.description)
+
+
+def _scaled(base: Dataset, description: str) -> Dataset:
+    return Dataset(min_max(base.X), base.y, feature_names=("x1", "x2"), name=base.name,
+                   description=f"{description}, min-max scaled",
                    extra={"classes": ("class 0", "class 1")})
 
 
 def default_dataset(config: LogRegConfig) -> Dataset:
-    if config.dataset == "blobs":
-        return blobs(config.n_points, config.seed)
-    return breast_cancer()
+    if config.dataset == "breast-cancer":
+        return breast_cancer()
+    return stock(config.dataset, config.n_points, config.noise, config.seed)
 
 
-def load_labelled(path: Path, config: LogRegConfig) -> Dataset:
-    """A user's CSV: two feature columns and a 0/1 label column (optional header)."""
-    values, names = read_csv(path, columns=3, min_rows=2)
-    labels = values[:, 2]
-    if not np.all(np.isin(labels, (0.0, 1.0))):
-        raise DataError(f"{path}: the third column must hold labels 0 or 1")
-    if len(np.unique(labels)) < 2:
-        raise DataError(f"{path}: both labels 0 and 1 must occur")
-    return Dataset(min_max(values[:, :2]), labels.astype(int), feature_names=names[:2],
-                   target_name=names[2], name=path.name,
-                   description=f"{len(values)} labelled points from {path}, min-max scaled",
-                   extra={"classes": ("0", "1")})
+def load_labelled(data: UserData, config: LogRegConfig) -> Dataset:
+    """A user's data: two numeric feature columns and a label of two classes (0/1, or
+    any two values: the one sorted second is class 1), min-max scaled."""
+    chosen = data.select(2, label="class", classes=2, min_rows=2)
+    return Dataset(min_max(chosen.X), chosen.y, feature_names=chosen.feature_names,
+                   target_name=chosen.label_name, name=data.name,
+                   description=f"{len(chosen.X)} labelled points from {data.describe()}, "
+                               "min-max scaled",
+                   extra={"classes": chosen.classes})

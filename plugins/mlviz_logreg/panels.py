@@ -13,6 +13,7 @@ from .trainer import sigmoid
 LIMITS = (-0.03, 1.03)  # features are min-max scaled to [0, 1]
 TINT = 0.35  # share of the probability colour in the 2D background (the rest is white)
 BANDS = 10  # the 2D background shows p in bands of 0.1 (contour-like; small GIFs)
+SURFACE_EDGE, SURFACE_ALPHA = "#555555", 0.55  # the probability surface's grid lines, opacity
 
 
 def probability_colors(p: np.ndarray) -> np.ndarray:
@@ -81,7 +82,9 @@ class ProbabilitySurfacePanel(Panel):
     fields = ("params.w", "params.b")
 
     def setup(self, ax, run) -> None:
-        from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+        from matplotlib.colors import to_rgba_array
+
+        from mlviz.panels.landscape import quad_surface_class
 
         X, y = run.dataset.X, run.dataset.y
         self.X = X
@@ -100,8 +103,13 @@ class ProbabilitySurfacePanel(Panel):
         ax.set_ylabel(names[1], labelpad=2)
         ax.set_title(f"Predicted probability p({positive})")
         ax.tick_params(labelsize=7, pad=0)
-        self.surface = Poly3DCollection(np.zeros(((n - 1) ** 2, 4, 3)), edgecolors="#555555",
-                                        linewidths=0.25, alpha=0.55, zorder=1)
+        # A Poly3DCollection whose depth sort is vectorized (mplot3d sorts polygon by polygon)
+        self.surface = quad_surface_class()(np.zeros(((n - 1) ** 2, 4, 3)),
+                                            edgecolors=SURFACE_EDGE, linewidths=0.25,
+                                            alpha=SURFACE_ALPHA, zorder=1)
+        # opaque grid lines: alpha applies to the faces (mplot3d's set_alpha never reached
+        # the edges of a Poly3DCollection, and the pictures were made that way)
+        self.edges = to_rgba_array([SURFACE_EDGE] * (n - 1) ** 2)
         ax.add_collection3d(self.surface)
         colors = np.where(y == 1, POSITIVE, NEGATIVE)
         self.truth = ax.scatter(X[:, 0], X[:, 1], y.astype(float), c=colors, s=9, alpha=0.6,
@@ -120,13 +128,15 @@ class ProbabilitySurfacePanel(Panel):
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.08, 0.97), fontsize=7.5)
 
     def update(self, snapshot):
+        from matplotlib.colors import to_rgba_array
+
         w, b = snapshot.params["w"], float(snapshot.params["b"])
         z = sigmoid(w[0] * self.gx + w[1] * self.gy + b)
         grid = np.stack([self.gx, self.gy, z], axis=-1)
         quads = np.stack([grid[:-1, :-1], grid[:-1, 1:], grid[1:, 1:], grid[1:, :-1]], axis=2)
-        self.surface.set_verts(quads.reshape(-1, 4, 3))
         centres = 0.25 * (z[:-1, :-1] + z[:-1, 1:] + z[1:, 1:] + z[1:, :-1])
-        self.surface.set_facecolor(probability_colors(centres.ravel()))
+        faces = to_rgba_array(probability_colors(centres.ravel()), SURFACE_ALPHA)
+        self.surface.set_quads(quads.reshape(-1, 4, 3), faces, self.edges)
         p = sigmoid(self.X @ w + b)
         self.predicted._offsets3d = (self.X[:, 0], self.X[:, 1], p)
         return [self.surface, self.truth, self.predicted]

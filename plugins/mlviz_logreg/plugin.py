@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+
 from mlviz import Algorithm, FrameSchedule, Scene, hookimpl
 
 from .datasets import default_dataset, load_labelled
@@ -14,9 +18,44 @@ def logreg_scene(config: LogRegConfig) -> Scene:
                  title="Logistic regression", width_ratios=(0.95, 1.45, 1.0))
 
 
+#: About this many frames unless --frames says otherwise.
+FRAMES = 80
+
+
+@dataclass(frozen=True)
+class LogSchedule(FrameSchedule):
+    """Epochs spread evenly over log(epoch). A frame budget spreads them anew, as many as
+    fit in it, so ``--frames 300`` draws more of them, and ``--frames 20`` a coarser ladder
+    rather than a thinned one."""
+
+    epochs: int = 1
+
+    @classmethod
+    def spread(cls, epochs: int, frames: int, budget: int | None = None) -> LogSchedule:
+        """About ``frames`` frames; with a ``budget``, the largest ladder within it."""
+        for wanted in range(max(frames, 2), 1, -1):
+            steps = log_steps(epochs, wanted)
+            if budget is None or _count(steps, epochs) <= budget:
+                break
+        return cls(steps, late_step=steps[-1][1], budget=budget, epochs=epochs)
+
+    def with_budget(self, budget: int | None) -> FrameSchedule:
+        if budget is None:
+            return self
+        return LogSchedule.spread(self.epochs, budget, budget)
+
+
+def _count(steps: tuple[tuple[int, int], ...], epochs: int) -> int:
+    """How many of the epochs 0 … ``epochs`` a ladder draws (the last one always)."""
+    every = np.full(epochs + 1, steps[-1][1])
+    for upper, step in reversed(steps):
+        every[: upper + 1] = step
+    drawn = np.arange(epochs + 1) % every == 0
+    return int(drawn.sum() + (not drawn[-1]))
+
+
 def logreg_schedule(config: LogRegConfig) -> FrameSchedule:
-    steps = log_steps(config.resolved_epochs, config.frames)
-    return FrameSchedule(steps, late_step=steps[-1][1])
+    return LogSchedule.spread(config.resolved_epochs, FRAMES)
 
 
 LOGISTIC_REGRESSION = Algorithm(
@@ -28,10 +67,14 @@ LOGISTIC_REGRESSION = Algorithm(
     scene=logreg_scene,
     dataset_help=(
         "breast cancer (Wisconsin Diagnostic, UCI, CC BY 4.0): worst concave points and worst "
-        "perimeter, min-max scaled, 1 = benign; or dataset=blobs (n_points, seed). "
-        "--data: CSV with two feature columns and a 0/1 label"
+        "perimeter, min-max scaled, 1 = benign; or --set dataset=blobs, moons, circles or "
+        "xor (n_points, noise, seed)"
     ),
     load_data=load_labelled,
+    data_help="two numeric feature columns and a label column of two classes (0/1, or any "
+              "two values; the one sorted second is class 1), by default the last column; "
+              "--columns A,B --label C choose them; features are min-max scaled",
+    dataset_params=("dataset", "n_points", "noise"),
     schedule=logreg_schedule,
     fps=5.0,
 )

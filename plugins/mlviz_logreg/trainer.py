@@ -23,9 +23,13 @@ AUTO_EPOCHS = {"batch": 15_000, "sgd": 300}
 
 @dataclass(frozen=True)
 class LogRegConfig(Config):
-    dataset: Literal["breast-cancer", "blobs"] = param(
+    moved = frozenset({"frames"})  # now the frame budget, --frames
+
+    dataset: Literal["breast-cancer", "blobs", "moons", "circles", "xor"] = param(
         "breast-cancer",
-        "default data: two breast-cancer features (min-max scaled) or two overlapping blobs",
+        "default data: two breast-cancer features, two overlapping blobs, or moons, circles "
+        "and xor (no line separates those: see where a linear boundary fails); min-max "
+        "scaled",
     )
     optimizer: Literal["batch", "sgd"] = param(
         "batch", "batch: full-batch gradient descent; sgd: one update per sample, shuffled"
@@ -35,9 +39,11 @@ class LogRegConfig(Config):
                            "and 0.1 for sgd", min=0.0, max=100.0)
     epochs: int = param(0, "passes over the data; 0 picks enough to converge (batch 15000, "
                            "sgd 300)", min=0, max=1_000_000)
-    frames: int = param(80, "about how many frames: epochs are drawn densely early, "
-                            "sparsely late", min=2, max=1000)
-    n_points: int = param(200, "number of points of the 'blobs' dataset", min=10, max=100_000)
+    n_points: int = param(200, "number of points of the blobs, moons, circles and xor data",
+                          min=10, max=100_000)
+    noise: float = param(0.13, "standard deviation of the Gaussian noise of those data (the "
+                               "blobs' centres are 0.28 apart; the others span [−1, 1])",
+                         min=0.0, max=1.0)
     grid: int = param(15, "resolution of the probability surface (grid points per axis)",
                       min=5, max=100)
 

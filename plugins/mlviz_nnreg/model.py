@@ -1,8 +1,8 @@
 """The 1-3-1 tanh network as a plain function of its ten parameters, and a least-squares fit.
 
 The parameter vector ``theta`` is laid out as ``[w0 (3), b0 (3), w1 (3), b1]``:
-``f(x) = b1 + sum_j w1[j] * tanh(w0[j] * x + b0[j])``. Everything here is numpy; the Adam
-training in :mod:`.trainer` uses PyTorch with the same layout.
+``f(x) = b1 + sum_j w1[j] * tanh(w0[j] * x + b0[j])``. Everything here is numpy, the Adam
+training in :mod:`.trainer` too.
 """
 
 from __future__ import annotations
@@ -52,6 +52,17 @@ def mse_gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """d MSE / d theta."""
     residual = predict(theta, x) - y
     return 2.0 / len(x) * jacobian(theta, x).T @ residual
+
+
+def mse_and_gradient(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The MSE and d MSE / d theta from one forward pass (what a training step needs)."""
+    h = HIDDEN
+    hidden = np.tanh(np.outer(x, theta[:h]) + theta[h:2 * h])
+    residual = hidden @ theta[2 * h:3 * h] + theta[3 * h] - y
+    scaled = (2.0 / len(x)) * residual  # d MSE / d output
+    slope = (1.0 - hidden**2) * (theta[2 * h:3 * h] * scaled[:, None])  # d MSE / d pre-activation
+    gradient = np.concatenate([x @ slope, slope.sum(axis=0), scaled @ hidden, [scaled.sum()]])
+    return float(residual @ residual) / len(x), gradient
 
 
 @dataclass(frozen=True)

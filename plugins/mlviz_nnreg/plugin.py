@@ -22,6 +22,9 @@ NN_REGRESSION = Algorithm(
     dataset=default_dataset,
     scene=nnreg_scene,
     dataset_help="n_points points of y = x^(1/3), evenly spaced on [0, fit_max]",
+    no_data_reason="it is about one known function, y = x^(1/3): its panels draw the true "
+                   "curve beside the fits and how each extrapolates beyond fit_max; change "
+                   "the data with --set n_points=…, fit_max=…",
     schedule=nnreg_schedule,
     fps=8.0,
 )

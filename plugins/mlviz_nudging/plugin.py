@@ -21,6 +21,8 @@ WEIGHT_NUDGING = Algorithm(
     dataset=default_dataset,
     scene=nudging_scene,
     dataset_help="f(x) = target·x at x = 1 … n_points",
+    no_data_reason="it measures the learned weight against the known target slope (the data "
+                   "are y = target·x): change them with --set target=…, n_points=…",
     fps=6.0,
 )
 

@@ -134,11 +134,14 @@ class NudgingTrainer:
         """Yield (weight, next weight, autograd gradient, last step?) of SGD on the MSE."""
         import torch
 
+        from mlviz.torchutil import PlainOptimizer
+
         config = self.config
         xt = torch.tensor(x, dtype=torch.float64)
         yt = torch.tensor(y, dtype=torch.float64)
         weight = torch.tensor(w, dtype=torch.float64, requires_grad=True)
-        optimizer = torch.optim.SGD([weight], lr=config.lr, momentum=config.momentum)
+        # torch.optim.SGD's update, op for op, without torch.optim's seconds-long first import
+        optimizer = PlainOptimizer("sgd", [weight], lr=config.lr, momentum=config.momentum)
         limit = DIVERGED * max(1.0, abs(float(mean_error(w, x, y))))
         for step in range(config.max_steps + 1):
             optimizer.zero_grad()

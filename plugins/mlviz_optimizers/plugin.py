@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mlviz import Algorithm, FrameSchedule, Scene, hookimpl
+from mlviz.sweep import declare_sweep
 
 from .panels import RaceContourPanel, RaceLossPanel, RaceSurfacePanel
 from .trainer import OptimizersConfig, RaceTrainer, race_dataset
@@ -37,9 +38,24 @@ OPTIMIZERS_ALGORITHM = Algorithm(
     scene=race_scene,
     dataset_help="no data: the surface (--set surface=…) is the objective, "
                  "and the start point (--set start=…) is shared by all",
+    no_data_reason="the optimizers race on a mathematical surface, not on data: choose it "
+                   "with --set surface=rosenbrock, saddle or himmelblau",
     schedule=race_schedule,
     fps=10.0,
 )
+
+# A sweep over SGD's learning rate on Rosenbrock: too small (it crawls down the wall), one
+# that reaches the minimum in time, and one that diverges (the racer drops out); the other
+# three racers, the same in every run, are the yardstick.
+def race_sweep_scene(config: OptimizersConfig) -> Scene:
+    """For a sweep: each run's paths on the contours, and its loss curves."""
+    return Scene([RaceContourPanel(), RaceLossPanel()],
+                 title=f"Optimizers on the {config.surface.capitalize()} function",
+                 width_ratios=(1.0, 1.0))
+
+
+declare_sweep(OPTIMIZERS_ALGORITHM, values={"lr_sgd": (0.0005, 0.002, 0.003)},
+              scene=race_sweep_scene)
 
 
 @hookimpl

@@ -29,6 +29,9 @@ PARABOLA = Algorithm(
     dataset=default_dataset,
     scene=parabola_scene,
     dataset_help="n_points evenly spaced x on [−train_range, train_range], y = x² (+ noise)",
+    no_data_reason="it is about one known function, y = x²: its panels draw the true "
+                   "parabola inside and outside the data to show how each network "
+                   "extrapolates; change the data with --set n_points=…, noise=…, train_range=…",
     schedule=lambda config: SCHEDULE,
     fps=8.0,
 )

@@ -109,11 +109,23 @@ def build_networks(config: ParabolaConfig):
 
 
 def make_optimizer(config: ParabolaConfig, parameters):
-    import torch
+    """``torch.optim.Adam`` or ``SGD`` (momentum 0.9), update for update (PlainOptimizer:
+    without torch.optim's seconds-long first import and its per-step overhead)."""
+    from mlviz.torchutil import PlainOptimizer
 
     if config.optimizer == "adam":
-        return torch.optim.Adam(parameters, lr=config.lr)
-    return torch.optim.SGD(parameters, lr=config.lr, momentum=0.9)
+        return PlainOptimizer("adam", parameters, lr=config.lr)
+    return PlainOptimizer("sgd", parameters, lr=config.lr, momentum=0.9)
+
+
+def mse_output_grad(error, inputs):
+    """∂ mean(error²) / ∂ output for the output column over all ``inputs``, as autograd
+    computes it: (2·error)·(1/n) on the training rows (the first n), zero on the grid rows."""
+    import torch
+
+    grad = torch.zeros((len(inputs), 1), dtype=error.dtype)
+    grad[:len(error), 0] = (2.0 * error) * torch.full_like(error, 1.0 / len(error))
+    return grad
 
 
 class ParabolaTrainer:
@@ -133,37 +145,34 @@ class ParabolaTrainer:
     def _steps(self, dataset: Dataset) -> Iterator[ParabolaSnapshot]:
         import torch
 
+        from mlviz.torchutil import LinearStack
+
         config = self.config
         x = torch.tensor(dataset.X[:, :1], dtype=torch.float64)
         y = torch.tensor(np.asarray(dataset.y, dtype=float).reshape(-1, 1))
         n = len(x)
         grid = prediction_grid(config)
         inputs = torch.cat([x, torch.as_tensor(grid[:, None])])
-        nets = build_networks(config)
-        optimizers = [make_optimizer(config, net.parameters()) for net in nets]
+        # Each network run forward and backward by hand on one flat parameter tensor: the
+        # arithmetic of autograd and torch.optim, without their per-step overhead.
+        nets = [LinearStack(net, act) for net, act in zip(build_networks(config), NETS)]
+        optimizers = [make_optimizer(config, [net.theta]) for net in nets]
         for epoch in range(config.epochs + 1):
-            losses, outputs = [], []
-            for net, optimizer in zip(nets, optimizers):
-                optimizer.zero_grad()
-                out = net(inputs)[:, 0]  # training inputs first, then the drawing grid
-                losses.append(torch.mean((out[:n] - y[:, 0]) ** 2))
-                outputs.append(out.detach().numpy())
-            mse = np.array([loss.item() for loss in losses])
-            outputs = np.stack(outputs)
-            params = {
-                f"{name}.{key}": value.numpy()
-                for name, net in zip(NETS, nets)
-                for key, value in net.state_dict().items()
-            }
+            passes = [net.forward(inputs) for net in nets]
+            # the output column: training inputs first, then the drawing grid
+            errors = [layers[-1][:n, 0] - y[:, 0] for layers in passes]
+            mse = np.array([torch.mean(error**2).item() for error in errors])
+            outputs = np.stack([layers[-1][:, 0].numpy() for layers in passes])
+            params = {f"{name}.{key}": value
+                      for name, net in zip(NETS, nets) for key, value in net.named_params().items()}
             yield ParabolaSnapshot(
                 epoch=epoch, loss=float(mse.sum()), params=params, mse=mse,
                 fitted=outputs[:, :n], curves=outputs[:, n:],
                 extent=curve_extent(outputs[:, n:], grid, config.train_range),
             )
             if epoch < config.epochs:
-                for loss, optimizer in zip(losses, optimizers):
-                    loss.backward()
-                    optimizer.step()
+                for net, layers, error, optimizer in zip(nets, passes, errors, optimizers):
+                    optimizer.step([net.flat(net.backward(layers, mse_output_grad(error, inputs)))])
 
 
 def default_dataset(config: ParabolaConfig) -> Dataset:

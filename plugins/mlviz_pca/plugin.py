@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from mlviz import Algorithm, Dataset, Scene, hookimpl, read_csv
+from mlviz import Algorithm, Dataset, Scene, UserData, hookimpl
 
 from .panels import AxesPanel, ReconstructionPanel, VariancePanel
 from .trainer import PCAConfig, PCATrainer, default_dataset
 
 
-def load_points(path: Path, config: PCAConfig) -> Dataset:
-    """A user's CSV file of 3D points (three numeric columns, optional header)."""
-    points, names = read_csv(path, columns=3, min_rows=3)
-    return Dataset(points, feature_names=names, name=path.name,
-                   description=f"{len(points)} points from {path}")
+def load_points(data: UserData, config: PCAConfig) -> Dataset:
+    """A user's 3D points: three numeric columns (``--columns`` picks them from more)."""
+    chosen = data.select(3, min_rows=3)
+    return Dataset(chosen.X, feature_names=chosen.feature_names, name=data.name,
+                   description=f"{len(chosen.X)} points from {data.describe()}")
 
 
 def pca_scene(config: PCAConfig) -> Scene:
@@ -30,9 +28,13 @@ PCA = Algorithm(
     trainer=PCATrainer,
     dataset=default_dataset,
     scene=pca_scene,
-    dataset_help="n_points noisy points along a line through the 3D cube's diagonal "
-                 "(n_points, noise, seed); --data: a CSV file of 3 numeric columns",
+    dataset_help="a tilted, flattened cloud of n_points points, spread 0.5 along the cube's "
+                 "diagonal and 0.22 across it, plus Gaussian noise (noise, seed); or "
+                 "--set dataset=line, the notebook's noisy line",
     load_data=load_points,
+    data_help="three numeric columns (a header row is optional; choose three of more with "
+              "--columns A,B,C); standardize=true for columns in different units",
+    dataset_params=("dataset", "n_points", "noise"),
     fps=5.0,
 )
 

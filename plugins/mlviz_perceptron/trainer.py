@@ -20,6 +20,8 @@ from mlviz import Config, ConfigError, Dataset, Snapshot, param
 
 @dataclass(frozen=True)
 class PerceptronConfig(Config):
+    moved = frozenset({"frames"})  # now the frame budget, --frames
+
     grid: int = param(5, "points per axis of the 3D grid in [-1, 1]³ (grid³ points)",
                       min=2, max=12)
     margin: float = param(0.05, "smallest distance of any grid point to the target plane "
@@ -31,8 +33,6 @@ class PerceptronConfig(Config):
                                 "(false: grid order)")
     stop_early: bool = param(True, "stop after the first epoch that ends with no "
                                    "misclassified point")
-    frames: int = param(100, "most frames: epochs are thinned evenly beyond this", min=2,
-                        max=1000)
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,29 @@
 
 The public API is the names in ``__all__`` plus the modules ``mlviz.panels`` (reusable
 panels), ``mlviz.style`` (colours and rc style), ``mlviz.testing`` (pytest-mpl helpers),
-``mlviz.torchutil`` (PyTorch helpers) and ``mlviz.landscape`` (loss landscapes).
-A plugin may import those and nothing else; every other module is private. matplotlib is
-imported only when something is drawn.
+``mlviz.torchutil`` (PyTorch helpers), ``mlviz.landscape`` (loss landscapes) and
+``mlviz.datasets`` (stock datasets: blobs, moons, circles, XOR, spiral).
+A plugin may import those and nothing else; every other module is private. Names are
+imported on first use (``import mlviz`` imports neither numpy nor pluggy), and
+matplotlib only when something is drawn.
 """
 
 from __future__ import annotations
 
-from .algorithm import Algorithm
-from .config import Config, ParamInfo, param
-from .dataset import Dataset, read_csv
-from .errors import ConfigError, DataError, MlvizError
-from .hookspecs import hookimpl
-from .panel import Panel, RedrawPanel
-from .scene import Scene
-from .schedule import FrameSchedule
-from .snapshot import Snapshot
-from .trainer import Run, Trainer, train
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # every name is imported on first use: `mlviz --help` stays quick
+    from .algorithm import Algorithm
+    from .config import Config, ParamInfo, param
+    from .dataset import Dataset, UserData, read_csv
+    from .errors import ConfigError, DataError, MlvizError
+    from .hookspecs import hookimpl
+    from .panel import Panel, RedrawPanel
+    from .scene import Scene
+    from .schedule import FrameSchedule
+    from .snapshot import Snapshot
+    from .trainer import Run, Trainer, train
+    from .writers import Writer, open_writer
 
 __all__ = [
     "Algorithm",
@@ -38,6 +44,8 @@ __all__ = [
     "Scene",
     "Snapshot",
     "Trainer",
+    "UserData",
+    "Writer",
     "hookimpl",
     "load_registry",
     "load_run",
@@ -51,11 +59,21 @@ __all__ = [
 ]
 
 _LAZY = {
+    "Algorithm": "algorithm",
+    "Config": "config", "ParamInfo": "config", "param": "config",
+    "Dataset": "dataset", "UserData": "dataset", "read_csv": "dataset",
+    "ConfigError": "errors", "DataError": "errors", "MlvizError": "errors",
+    "hookimpl": "hookspecs",
+    "Panel": "panel", "RedrawPanel": "panel",
+    "Scene": "scene",
+    "FrameSchedule": "schedule",
+    "Snapshot": "snapshot",
+    "Run": "trainer", "Trainer": "trainer", "train": "trainer",
     "Prepared": "api", "prepare": "api", "render": "api",
     "Registry": "plugins", "load_registry": "plugins",
     "Renderer": "renderer",
     "save_run": "record", "load_run": "record",
-    "open_writer": "writers",
+    "open_writer": "writers", "Writer": "writers",
 }
 
 
@@ -63,5 +81,7 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # once: later lookups skip this function
+        return value
     raise AttributeError(f"module 'mlviz' has no attribute {name!r}")

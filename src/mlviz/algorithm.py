@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .config import Config
-from .dataset import Dataset
-from .errors import DataError, MlvizError, MlvizWarning
+from .dataset import Dataset, UserData
+from .errors import DataError, MlvizWarning
 from .limits import MAX_POINTS, check_magnitude
 from .schedule import FrameSchedule
 from .scene import Scene
@@ -46,11 +47,19 @@ class Algorithm:
         dataset: builds the default dataset from a config.
         scene: builds the default :class:`~mlviz.Scene` (its panels) from a config.
         dataset_help: describes the default dataset for ``mlviz info``.
-        load_data: reads a user's CSV file for ``--data`` (``None``: not supported). It
-            gets the path and the validated config; checks that involve the data (enough
-            rows for the config, say) belong here, since ``Config.validate`` never sees it.
+        load_data: builds the dataset from a user's data (``--data``, or ``data=`` in
+            Python), given as a :class:`~mlviz.UserData` (a CSV file, an array or
+            a DataFrame, with the columns the user chose: ``UserData.select``) and the
+            validated config (``None``: not supported). Checks that involve the data
+            (enough rows for the config, say) belong here, since ``Config.validate``
+            never sees it. A loader of mlviz 0.1 that reads the path with
+            :func:`mlviz.read_csv` works unchanged.
         data_help: the columns ``load_data`` expects, for ``mlviz info`` (e.g. "two
             numeric columns x, y; optional header").
+        no_data_reason: why the algorithm takes no user data (when ``load_data`` is
+            ``None``), for ``mlviz info`` and the error ``--data`` gets.
+        dataset_params: hyperparameters that only shape the default dataset (n_points,
+            noise, …): setting one together with user data is an error, not ignored.
         schedule: chooses which epochs become frames (default: every epoch).
         fps: default frames per second of the animation.
         max_points: most data points drawn; a larger ``--data`` file is evenly sampled.
@@ -64,8 +73,10 @@ class Algorithm:
     dataset: Callable[[Config], Dataset]
     scene: Callable[[Config], Scene]
     dataset_help: str = ""
-    load_data: Callable[[Path, Config], Dataset] | None = None
+    load_data: Callable[[UserData, Config], Dataset] | None = None
     data_help: str = ""
+    no_data_reason: str = ""
+    dataset_params: tuple[str, ...] = ()
     schedule: Callable[[Config], FrameSchedule] = _every_epoch
     fps: float = 5.0
     max_points: int = MAX_POINTS
@@ -77,20 +88,26 @@ class Algorithm:
                              f"{self.name!r}")
         if not (isinstance(self.config, type) and issubclass(self.config, Config)):
             raise TypeError(f"{self.name}: config must be a Config subclass")
+        unknown = set(self.dataset_params) - {f.name for f in dataclasses.fields(self.config)}
+        if unknown:
+            raise ValueError(f"{self.name}: dataset_params names no hyperparameter: "
+                             f"{', '.join(sorted(unknown))}")
 
-    def make_dataset(self, config: Config, data: str | Path | None = None) -> Dataset:
-        """The default dataset, or the user's file when ``data`` is given.
+    def make_dataset(self, config: Config, data: Any = None) -> Dataset:
+        """The default dataset, or the user's data when ``data`` is given: a path to a CSV
+        file, a numpy array, a pandas DataFrame or a :class:`~mlviz.UserData`.
 
         Values must be finite and of a size the algorithms can square (:mod:`mlviz.limits`);
-        a user's file of more than ``max_points`` rows is evenly sampled, with a warning.
+        user data of more than ``max_points`` rows is evenly sampled, with a warning.
         """
         if data is None:
             dataset = self.dataset(config)
-        elif self.load_data is None:
-            raise MlvizError(f"{self.name} does not accept --data files")
+            where = f"{self.name}'s dataset"
         else:
-            dataset = self.load_data(Path(data), config)
-        where = Path(data).name if data is not None else f"{self.name}'s dataset"
+            user = UserData(data, algorithm=self.name)
+            self.check_user_data(config)
+            dataset = self.load_data(user, config)
+            where = user.name
         for values in (dataset.X, dataset.y):
             if values is not None and values.dtype.kind in "fiu":
                 if not np.all(np.isfinite(values)):
@@ -103,3 +120,24 @@ class Algorithm:
             ), stacklevel=2)
             dataset = dataset.sample(self.max_points)
         return dataset
+
+    def check_user_data(self, config: Config) -> None:
+        """:class:`DataError` if this algorithm takes no user data, or if ``config`` sets a
+        hyperparameter that only shapes the default dataset (``dataset_params``)."""
+        if self.load_data is None:
+            reason = self.no_data_reason or "its plugin reads no data"
+            raise DataError(f"{self.name} does not accept --data: {reason}")
+        defaults = {f.name: f.default for f in dataclasses.fields(config)}
+        changed = [name for name in self.dataset_params
+                   if getattr(config, name) != defaults[name]]
+        if changed:
+            settings = ", ".join(f"{name}={_show(getattr(config, name))}" for name in changed)
+            raise DataError(f"{settings} only {'shapes' if len(changed) == 1 else 'shape'} "
+                            f"{self.name}'s default dataset, which --data replaces; leave "
+                            f"{'it' if len(changed) == 1 else 'them'} out")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -16,10 +16,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import typing
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from .errors import ConfigError
+from .errors import ConfigError, MlvizWarning
 from .limits import MAX_SEED
 from .terminal import one_line
 
@@ -68,6 +69,11 @@ class Config:
     seed: int = param(0, "random seed: the same seed gives the same animation", min=0,
                       max=MAX_SEED)
 
+    #: Former hyperparameters that are now options (``frames``: the frame budget,
+    #: ``--frames``); ``--set NAME=…`` still works for them, with a deprecation warning.
+    #: (A plain class attribute, not annotated: no dataclass field of any kind.)
+    moved = frozenset()
+
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
         for field in dataclasses.fields(self):
@@ -112,6 +118,14 @@ class Config:
                 )
         return cls(**overrides)
 
+    @classmethod
+    def value_of(cls, key: str, value: Any) -> Any:
+        """``value`` (a Python value or a ``--set`` string) as hyperparameter ``key`` holds it."""
+        hints = typing.get_type_hints(cls)
+        if key not in hints or key not in {f.name for f in dataclasses.fields(cls)}:
+            cls.from_overrides({key: value})  # the unknown-key error, with its hint
+        return _coerce(key, value, hints[key])
+
     def replace(self: C, **changes: Any) -> C:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
@@ -129,6 +143,50 @@ def parse_settings(pairs: typing.Iterable[str]) -> dict[str, str]:
             raise ConfigError(f"--set expects KEY=VALUE, got '{pair}'")
         values[key.strip()] = value.strip()
     return values
+
+
+class DeprecatedSetting(MlvizWarning, FutureWarning):
+    """A setting that still works but will go: the message says what replaces it."""
+
+
+def merge_settings(config: type[Config], overrides: typing.Mapping[str, Any],
+                   settings: typing.Mapping[str, str]) -> dict[str, Any]:
+    """``overrides`` and ``--set`` ``settings`` together; :class:`ConfigError` if both give
+    one hyperparameter different values (``--seed 3`` with ``--set seed=4``)."""
+    for key in settings.keys() & overrides.keys():
+        if config.value_of(key, settings[key]) != config.value_of(key, overrides[key]):
+            given = (f"--seed {overrides[key]}" if key == "seed"
+                     else f"{key}={_shown(overrides[key])}")
+            raise ConfigError(f"{given} and --set {key}={settings[key]} disagree; give {key} "
+                              "once")
+    return {**overrides, **settings}
+
+
+def moved_frame_budget(config: type[Config], algorithm: str, values: dict[str, Any],
+                       frames: int | None) -> int | None:
+    """The frame budget, taking a former ``frames`` hyperparameter out of ``values``.
+
+    For a config whose ``moved`` holds ``frames``, ``--set frames=N`` is the frame budget
+    ``--frames N``, with a :class:`DeprecatedSetting` warning; both with different
+    values are a :class:`ConfigError`.
+    """
+    if "frames" not in config.moved or "frames" not in values:
+        return frames
+    raw = values.pop("frames")
+    budget = _coerce("frames", raw, int)
+    if budget < 1:
+        raise ConfigError(f"frames={raw!r} is out of range: must be ≥ 1")
+    if frames is not None and frames != budget:
+        raise ConfigError(f"--frames {frames} and --set frames={raw} disagree; give --frames "
+                          "only")
+    warnings.warn(DeprecatedSetting(
+        f"--set frames={budget} is deprecated for {algorithm}: use --frames {budget} (the "
+        "same frame budget; frames= in Python)"), stacklevel=3)
+    return budget
+
+
+def _shown(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def _type_name(tp: Any) -> str:
