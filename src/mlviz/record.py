@@ -29,68 +29,134 @@ from .trainer import Run
 if TYPE_CHECKING:
     from .api import Prepared
     from .plugins import Registry
+    from .sweep import PreparedSweep
 
 FORMAT = "mlviz-run"
 FORMAT_VERSION = 1
+#: A sweep's record (several runs in one file, :mod:`mlviz.sweep`): its own format.
+SWEEP_FORMAT = "mlviz-sweep"
+SWEEP_FORMAT_VERSION = 1
+_VERSIONS = {FORMAT: FORMAT_VERSION, SWEEP_FORMAT: SWEEP_FORMAT_VERSION}
 META = "record.json"
 SUFFIX = ".npz"
 
 
-def save_run(prepared: Prepared, path: str | Path) -> Path:
-    """Write ``prepared``'s run to ``path`` (an ``.npz`` run record), atomically."""
+def save_run(prepared: Prepared | PreparedSweep, path: str | Path) -> Path:
+    """Write ``prepared``'s run to ``path`` (an ``.npz`` run record), atomically.
+
+    A sweep (:class:`mlviz.sweep.PreparedSweep`) is saved as a sweep record: every run
+    in one file (``format`` ``"mlviz-sweep"``, see ``docs/sweeps.rst``).
+    """
     from .writers import atomic_output
 
     path = Path(path)
     check_record_path(path)
     arrays: dict[str, np.ndarray] = {}
-    run = prepared.run
-    data = run.dataset
-    schedule = prepared.schedule
-    snapshot_type = type(run.snapshots[0])
-    meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "algorithm": prepared.algorithm.name,
-        "plugin": prepared.algorithm.plugin,
-        "versions": _versions(),
-        "config": _encode(prepared.config.as_dict(), arrays, "config"),
-        "seed": prepared.config.seed,
-        "fps": prepared.fps,
-        "dataset": {
-            "name": data.name, "description": data.description, "source": prepared.source,
-            "feature_names": list(data.feature_names), "target_name": data.target_name,
-            "X": _encode(data.X, arrays, "dataset/X"),
-            "y": _encode(data.y, arrays, "dataset/y"),
-            "extra": _encode(data.extra, arrays, "dataset/extra"),
-        },
-        "schedule": None if schedule is None else {
-            "steps": [list(step) for step in schedule.steps],
-            "late_step": schedule.late_step, "budget": schedule.budget,
-        },
-        "run": {
-            "epochs": _encode(run.epochs, arrays, "run/epochs"),
-            "losses": _encode(run.losses, arrays, "run/losses"),
-            "traces": {name: _encode(values, arrays, f"trace/{name}")
-                       for name, values in run.traces.items()},
-            "stopped": run.stopped,
-        },
-        "snapshot_class": [snapshot_type.__module__, snapshot_type.__qualname__],
-        "snapshots": [
-            {f.name: _encode(getattr(s, f.name), arrays, f"snapshot/{i}/{f.name}")
-             for f in dataclasses.fields(s) if f.init}
-            for i, s in enumerate(run.snapshots)
-        ],
-    }
+    if hasattr(prepared, "sweep"):
+        meta = _sweep_meta(prepared, arrays)
+    else:
+        meta = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "algorithm": prepared.algorithm.name,
+            "plugin": prepared.algorithm.plugin,
+            "versions": _versions(),
+            "fps": prepared.fps,
+            **_run_meta(prepared.config, prepared.run, prepared.schedule, prepared.source,
+                        arrays),
+        }
     arrays[META] = np.array(json.dumps(meta, allow_nan=True))
     with atomic_output(path) as tmp, open(tmp, "wb") as out:
         np.savez_compressed(out, **arrays)
     return path
 
 
-def load_run(path: str | Path, registry: Registry | None = None) -> Prepared:
+def _run_meta(config, run: Run, schedule: FrameSchedule | None, source: str,
+              arrays: dict[str, np.ndarray], prefix: str = "",
+              datasets: dict | None = None) -> dict[str, Any]:
+    """The record of one run: its config, dataset, schedule, traces and snapshots; arrays
+    go to ``arrays`` under keys starting with ``prefix``. ``datasets`` (a sweep's) maps
+    datasets already written to their entry, so runs on the same data share it."""
+    data = run.dataset
+    snapshot_type = type(run.snapshots[0])
+    key = _dataset_key(data)
+    if datasets is not None and key in datasets:
+        dataset = datasets[key]
+    else:
+        dataset = {
+            "name": data.name, "description": data.description, "source": source,
+            "feature_names": list(data.feature_names), "target_name": data.target_name,
+            "X": _encode(data.X, arrays, f"{prefix}dataset/X"),
+            "y": _encode(data.y, arrays, f"{prefix}dataset/y"),
+            "extra": _encode(data.extra, arrays, f"{prefix}dataset/extra"),
+        }
+        if datasets is not None:
+            datasets[key] = dataset
+    return {
+        "config": _encode(config.as_dict(), arrays, f"{prefix}config"),
+        "seed": config.seed,
+        "dataset": dataset,
+        "schedule": None if schedule is None else {
+            "steps": [list(step) for step in schedule.steps],
+            "late_step": schedule.late_step, "budget": schedule.budget,
+        },
+        "run": {
+            "epochs": _encode(run.epochs, arrays, f"{prefix}run/epochs"),
+            "losses": _encode(run.losses, arrays, f"{prefix}run/losses"),
+            "traces": {name: _encode(values, arrays, f"{prefix}trace/{name}")
+                       for name, values in run.traces.items()},
+            "stopped": run.stopped,
+        },
+        "snapshot_class": [snapshot_type.__module__, snapshot_type.__qualname__],
+        "snapshots": [
+            {f.name: _encode(getattr(s, f.name), arrays, f"{prefix}snapshot/{i}/{f.name}")
+             for f in dataclasses.fields(s) if f.init}
+            for i, s in enumerate(run.snapshots)
+        ],
+    }
+
+
+def _dataset_key(data) -> tuple:
+    """What makes two datasets the same, for writing shared data once."""
+    def content(values):
+        return None if values is None else (np.shape(values), str(np.asarray(values).dtype),
+                                            np.asarray(values).tobytes())
+
+    return (data.name, data.description, tuple(data.feature_names), data.target_name,
+            content(data.X), content(data.y), repr(sorted(data.extra)) if data.extra else "")
+
+
+def _sweep_meta(prepared: PreparedSweep, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The record of a sweep: its keys and values, how it is drawn, and every run."""
+    sweep = prepared.sweep
+    names = prepared.scenes[0].panel_names
+    datasets: dict = {}
+    return {
+        "format": SWEEP_FORMAT,
+        "format_version": SWEEP_FORMAT_VERSION,
+        "algorithm": prepared.algorithm.name,
+        "plugin": prepared.algorithm.plugin,
+        "versions": _versions(),
+        "fps": prepared.fps,
+        "sweep": {
+            "keys": list(sweep.keys),
+            "values": [_encode(list(values), arrays, f"sweep/values/{k}")
+                       for k, values in enumerate(sweep.values)],
+            "overlay": [names[i] for i in prepared.overlay],
+            "epochs": _encode(sweep.epochs, arrays, "sweep/epochs"),
+        },
+        "runs": [_run_meta(run.config, run, prepared.schedule, prepared.source, arrays,
+                           f"runs/{r}/", datasets)
+                 for r, run in enumerate(sweep.runs)],
+    }
+
+
+def load_run(path: str | Path, registry: Registry | None = None
+             ) -> Prepared | PreparedSweep:
     """Read a run record written by :func:`save_run`; ready to render, no training.
 
-    Raises :class:`~mlviz.errors.RecordError` (one line) for a missing, truncated or foreign
+    A sweep record gives a :class:`mlviz.sweep.PreparedSweep`. Raises
+    :class:`~mlviz.errors.RecordError` (one line) for a missing, truncated or foreign
     file, a pickled array inside, a newer format, or an algorithm that is not installed.
     """
     from .api import Prepared
@@ -110,41 +176,69 @@ def load_run(path: str | Path, registry: Registry | None = None) -> Prepared:
         algorithm = registry.algorithms[name]
         arrays = _Arrays(path, archive)
         try:
-            config = algorithm.config.from_overrides(_decode(meta["config"], arrays))
-            data = meta["dataset"]
-            from .dataset import Dataset
-
-            dataset = Dataset(
-                _decode(data["X"], arrays), _decode(data["y"], arrays),
-                feature_names=tuple(data["feature_names"]), target_name=data["target_name"],
-                name=data["name"], description=data["description"],
-                extra=_decode(data["extra"], arrays),
-            )
-            snapshot_type = _snapshot_class(meta["snapshot_class"], algorithm)
-            snapshots = tuple(
-                snapshot_type(**{k: _decode(v, arrays) for k, v in fields.items()})
-                for fields in meta["snapshots"]
-            )
-            run_meta = meta["run"]
-            run = Run(
-                config=config, dataset=dataset, snapshots=snapshots,
-                epochs=_decode(run_meta["epochs"], arrays),
-                losses=_decode(run_meta["losses"], arrays),
-                traces={k: _decode(v, arrays) for k, v in run_meta["traces"].items()},
-                stopped=run_meta.get("stopped", ""),
-            )
-            schedule = meta.get("schedule")
-            if schedule is not None:
-                schedule = FrameSchedule(tuple(tuple(s) for s in schedule["steps"]),
-                                         schedule["late_step"], schedule["budget"])
+            if meta["format"] == SWEEP_FORMAT:
+                return _load_sweep(path, meta, arrays, algorithm)
+            config, run, schedule, source = _load_one(path, meta, arrays, algorithm)
         except RecordError:
             raise
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise RecordError(f"{path} is damaged: {type(exc).__name__}: {exc}") from None
+    return Prepared(algorithm, config, run, algorithm.scene(config), float(meta["fps"]),
+                    schedule=schedule, source=source)
+
+
+def _load_one(path: Path, meta: dict, arrays: _Arrays, algorithm) -> tuple:
+    """(config, run, schedule, source) of one run's record."""
+    from .dataset import Dataset
+
+    config = algorithm.config.from_overrides(_decode(meta["config"], arrays))
+    data = meta["dataset"]
+    dataset = Dataset(
+        _decode(data["X"], arrays), _decode(data["y"], arrays),
+        feature_names=tuple(data["feature_names"]), target_name=data["target_name"],
+        name=data["name"], description=data["description"],
+        extra=_decode(data["extra"], arrays),
+    )
+    snapshot_type = _snapshot_class(meta["snapshot_class"], algorithm)
+    snapshots = tuple(
+        snapshot_type(**{k: _decode(v, arrays) for k, v in fields.items()})
+        for fields in meta["snapshots"]
+    )
     if not snapshots:
         raise RecordError(f"{path} holds no snapshot to draw")
-    return Prepared(algorithm, config, run, algorithm.scene(config), float(meta["fps"]),
-                    schedule=schedule, source=str(data.get("source", "")))
+    run_meta = meta["run"]
+    run = Run(
+        config=config, dataset=dataset, snapshots=snapshots,
+        epochs=_decode(run_meta["epochs"], arrays),
+        losses=_decode(run_meta["losses"], arrays),
+        traces={k: _decode(v, arrays) for k, v in run_meta["traces"].items()},
+        stopped=run_meta.get("stopped", ""),
+    )
+    schedule = meta.get("schedule")
+    if schedule is not None:
+        schedule = FrameSchedule(tuple(tuple(s) for s in schedule["steps"]),
+                                 schedule["late_step"], schedule["budget"])
+    return config, run, schedule, str(data.get("source", ""))
+
+
+def _load_sweep(path: Path, meta: dict, arrays: _Arrays, algorithm) -> PreparedSweep:
+    """A sweep record as a :class:`~mlviz.sweep.PreparedSweep`, checked."""
+    from .sweep import PreparedSweep, Sweep, choose_overlay, sweep_scene
+
+    spec = meta["sweep"]
+    keys = tuple(spec["keys"])
+    values = tuple(tuple(algorithm.config.value_of(key, v) for v in _decode(raw, arrays))
+                   for key, raw in zip(keys, spec["values"]))
+    parts = [_load_one(path, run_meta, arrays, algorithm) for run_meta in meta["runs"]]
+    try:
+        sweep = Sweep(keys, values, tuple(run for _, run, _, _ in parts),
+                      _decode(spec["epochs"], arrays))
+    except ValueError as exc:
+        raise RecordError(f"{path} is damaged: {exc}") from None
+    scenes = tuple(sweep_scene(algorithm, run.config) for run in sweep.runs)
+    overlay = choose_overlay(scenes[0], list(spec.get("overlay", [])))
+    return PreparedSweep(algorithm, sweep, scenes, overlay, float(meta["fps"]),
+                         schedule=parts[0][2], source=parts[0][3])
 
 
 def is_record(path: str | Path) -> bool:
@@ -249,13 +343,15 @@ def _meta(path: Path, archive) -> dict:
         meta = json.loads(str(_Arrays(path, archive)[META][()]))
     except json.JSONDecodeError as exc:
         raise RecordError(f"{path} is damaged: {META} is not JSON ({exc.msg})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") not in _VERSIONS:
         raise RecordError(f"{path} is not an mlviz run record")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    newest = _VERSIONS[meta["format"]]
+    if not isinstance(version, int) or version > newest:
+        kind = "sweep record format" if meta["format"] == SWEEP_FORMAT else "record format"
         raise RecordError(
-            f"{path} was written by a newer mlviz (record format {version}; this mlviz reads "
-            f"format {FORMAT_VERSION} and older): upgrade mlviz to render it"
+            f"{path} was written by a newer mlviz ({kind} {version}; this mlviz reads "
+            f"format {newest} and older): upgrade mlviz to render it"
         )
     return meta
 

@@ -37,6 +37,10 @@ class MetricCurvePanel(Panel):
     as the highest, not the lowest; ``references`` draws labelled horizontal lines (e.g.
     the least-squares loss) and keeps them in view. The readout (epoch, value, best) goes
     in the first corner the whole curve never enters, or above the panel if none is free.
+
+    In a sweep (:mod:`mlviz.sweep`) it can draw several runs on one axis
+    (:meth:`setup_overlay`, :meth:`update_overlay`): one coloured curve per run, with a
+    legend of the runs' labels instead of the readout.
     """
 
     name = "metric-curve"
@@ -107,6 +111,77 @@ class MetricCurvePanel(Panel):
         self.readout.set_text("\n".join(lines))
         return [self.line, self.marker, self.readout]
 
+    def setup_overlay(self, ax: Axes, runs: Sequence[Run], labels: Sequence[str],
+                      colors: Sequence[str]) -> None:
+        """Set up one curve per run of a sweep, labelled and coloured, on one axis.
+
+        The axis limits hold every run but those that diverged (``Run.stopped ==
+        "diverged"``), which are clipped to them: their marker waits on the edge it left
+        by (a triangle pointing the way). The legend goes in the first corner no curve
+        enters.
+        """
+        self.runs = list(runs)
+        curves = [(run.trace("epoch").astype(float), self._shown(run.trace(self.trace)))
+                  for run in self.runs]
+        kept = [curve for run, curve in zip(self.runs, curves) if run.stopped != "diverged"]
+        ax.set_title(self.title)
+        ax.set_xlabel(self.xlabel)
+        ax.set_ylabel(self.label)
+        ax.grid(True)
+        last = max(max(float(run.epochs[-1]) for run in self.runs), 1.0)
+        ax.set_xlim(-0.02 * last, last * 1.02)
+        if self.log:
+            ax.set_yscale("log")
+        ax.set_ylim(*self._limits(np.concatenate([values for _, values in kept or curves])))
+        for name, value in self.references:
+            ax.axhline(value, color="#777777", linestyle="--", linewidth=1.0, zorder=1)
+            ax.annotate(name, (0.01, value), xycoords=("axes fraction", "data"),
+                        xytext=(0, 2), textcoords="offset points", fontsize=8, color="#555555")
+        self.lines, self.markers = [], []
+        for run, label, color in zip(self.runs, labels, colors):
+            (line,) = ax.plot([], [], color=color, label=label, zorder=3)
+            (marker,) = ax.plot([], [], "o", color=color, markersize=5, zorder=4)
+            self.lines.append(line)
+            self.markers.append(marker)
+        # The legend's size in axes fractions, from its text (8 pt) and the axes' size.
+        box = ax.get_position()
+        width_pt = box.width * ax.figure.get_figwidth() * 72
+        height_pt = box.height * ax.figure.get_figheight() * 72
+        chars = max(len(label) for label in labels)
+        width = min(0.9, (4.8 * chars + 40) / max(width_pt, 1.0))
+        height = min(0.6, (12 * len(self.runs) + 12) / max(height_pt, 1.0))
+        x, y, ha, va = self._free_place(ax, curves, (width, height))
+        if va == "bottom" and y > 1:  # no corner is free: raise the top to make one
+            lo, hi = ax.get_ylim()
+            share = 1.0 - height - 0.06  # of the height, what the curves keep
+            if self.log:
+                hi = lo * (hi / lo) ** (1.0 / share)
+            else:
+                hi = lo + (hi - lo) / share
+            ax.set_ylim(lo, hi)
+            ha, va = "right", "top"
+        place = {"center": "center"}.get(va, "upper" if va == "top" else "lower")
+        ax.legend(handles=self.lines, loc=f"{place} {ha}", fontsize=8,
+                  frameon=True, framealpha=0.85, edgecolor="none")
+
+    def update_overlay(self, snapshots: Sequence[Snapshot]):
+        """Each run's curve up to its snapshot's epoch (one snapshot per run, in order)."""
+        lo, hi = self.markers[0].axes.get_ylim()
+        for run, snapshot, line, marker in zip(self.runs, snapshots, self.lines, self.markers):
+            epochs, values = run.history(self.trace, until=snapshot.epoch)
+            shown = self._shown(values)
+            line.set_data(epochs, shown)
+            current = float(shown[-1]) if len(shown) else float("nan")
+            style = "o"
+            if current > hi or (run.stopped == "diverged" and not np.isfinite(current)
+                                and len(values)):
+                current, style = hi, "^"  # left the axis upwards (or overflowed): on its edge
+            elif current < lo:
+                current, style = lo, "v"
+            marker.set_marker(style)
+            marker.set_data([snapshot.epoch], [current])
+        return [*self.lines, *self.markers]
+
     def _shown(self, values: np.ndarray) -> np.ndarray:
         """The values as drawn: floats, NaN where they cannot be (non-positive on a log scale)."""
         values = np.asarray(values, dtype=float).reshape(len(values), -1)[:, 0]
@@ -128,27 +203,38 @@ class MetricCurvePanel(Panel):
 
     def _readout_place(self, ax: Axes, epochs: np.ndarray, values: np.ndarray):
         """The first readout place whose box the whole curve and the reference lines never enter."""
+        return self._free_place(ax, [(epochs, values)], READOUT_BOX)
+
+    def _free_place(self, ax: Axes, curves: Sequence[tuple[np.ndarray, np.ndarray]],
+                    box: tuple[float, float]):
+        """The first of :data:`READOUT_PLACES` whose ``box`` (axes fractions) no curve
+        ``(epochs, values)`` and no reference line enters; above the panel if none."""
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
-        ok = np.isfinite(values)
-        if not ok.any():
-            return READOUT_PLACES[0]
-        fx = (epochs[ok] - x0) / (x1 - x0)
-        if self.log:
-            fy = (np.log(values[ok]) - np.log(y0)) / (np.log(y1) - np.log(y0))
-        else:
-            fy = (values[ok] - y0) / (y1 - y0)
-        # The line between points counts too: sample it densely along x.
         grid = np.linspace(0.0, 1.0, 801)
-        inside = (grid >= fx.min()) & (grid <= fx.max())
-        points = np.column_stack([grid[inside], np.interp(grid[inside], fx, fy)])
-        points = np.concatenate([points, np.column_stack([fx, fy])])
+        parts = []
+        for epochs, values in curves:
+            ok = np.isfinite(values)
+            if not ok.any():
+                continue
+            fx = (epochs[ok] - x0) / (x1 - x0)
+            if self.log:
+                fy = (np.log(values[ok]) - np.log(y0)) / (np.log(y1) - np.log(y0))
+            else:
+                fy = (values[ok] - y0) / (y1 - y0)
+            # The line between points counts too: sample it densely along x.
+            inside = (grid >= fx.min()) & (grid <= fx.max())
+            parts += [np.column_stack([grid[inside], np.interp(grid[inside], fx, fy)]),
+                      np.column_stack([fx, fy])]
+        if not parts:
+            return READOUT_PLACES[0]
+        points = np.concatenate(parts)
         for _, value in self.references:  # reference lines run across the whole panel
             if np.isfinite(value) and (value > 0 or not self.log):
                 level = (np.log(value) - np.log(y0)) / (np.log(y1) - np.log(y0)) if self.log \
                     else (value - y0) / (y1 - y0)
                 points = np.concatenate([points, np.column_stack([grid, np.full_like(grid, level)])])
-        width, height = READOUT_BOX
+        width, height = box
         for x, y, ha, va in READOUT_PLACES:
             left = {"right": x - width, "left": x}[ha]
             bottom = {"top": y - height, "bottom": y, "center": y - height / 2}[va]
