@@ -37,8 +37,9 @@ clean:
 	rm -rf $(VENV) .mpl-results .mpl-new .pytest_cache
 
 .PHONY: docs
-## docs: build the documentation into docs/_build/html (warnings are errors), then render
-## every algorithm into docs/_build/html/gallery (the gallery page links to it)
+## docs: render every algorithm into docs/_build/html/gallery (WebP, GIF, MP4 and posters),
+## then build the documentation into docs/_build/html (warnings are errors); the gallery
+## page embeds the rendered animations
 docs: $(VENV)/.dev
+	$(VENV)/bin/mlviz gallery docs/_build/html/gallery --formats webp,gif,mp4
 	$(PY) -m sphinx -W -b html docs docs/_build/html
-	$(VENV)/bin/mlviz gallery docs/_build/html/gallery

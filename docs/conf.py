@@ -37,7 +37,9 @@ def _release() -> str:
 release = _release()
 version = release
 
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "mlviz_docs"]
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "mlviz_docs", "myst_nb"]
+# Notebooks (jupyter.ipynb) are shown as written, not run: tests/test_jupyter.py runs them.
+nb_execution_mode = "off"
 exclude_patterns = ["_build"]
 root_doc = "index"
 smartquotes = False  # keep "--set" and quotes as typed

@@ -20,7 +20,7 @@ from mlviz.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLIC_MODULES = ("mlviz.panels", "mlviz.style", "mlviz.testing", "mlviz.torchutil",
-                  "mlviz.landscape", "mlviz.datasets")
+                  "mlviz.landscape", "mlviz.datasets", "mlviz.sweep")
 
 
 @pytest.fixture(scope="module")

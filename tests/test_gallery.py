@@ -395,3 +395,198 @@ def test_page_in_headless_chromium(served):
     gif = {"src": "kmeans.gif", "width": 960, "playing": True}
     poster = {"src": "kmeans.png", "width": 960, "playing": False}
     assert report["animations"] == [{"hover": gif, "left": poster, "click": gif}]
+
+
+def test_the_readme_gif_is_small_held_and_made_by_the_command_beside_it():
+    readme = (REPO / "README.md").read_text()
+    image = re.search(r"!\[[^\]]+\]\((docs/_static/[\w.-]+\.gif)\)", readme).group(1)
+    command = re.search(r"Made with `(mlviz render [^`]+)`", readme).group(1)
+    assert f"-o {image}" in command
+    path = REPO / image
+    assert path.stat().st_size < 300 * 1024
+    with Image.open(path) as gif:
+        assert gif.n_frames > 10 and gif.info["loop"] == 0
+        gif.seek(gif.n_frames - 1)
+        assert gif.info["duration"] == 1000 * DEFAULT_HOLD
+
+
+# --- batches: the render cache and a Dask cluster (issue 11) ---------------------------
+
+def _key_inputs(name="kmeans", **overrides):
+    from mlviz import batch
+
+    algorithm = load_registry().get(name)
+    config = algorithm.config.from_overrides(overrides)
+    return batch, algorithm, config, algorithm.make_dataset(config)
+
+
+def test_render_key_covers_algorithm_config_seed_data_settings_versions_and_code():
+    batch, algorithm, config, data = _key_inputs()
+    versions = {"numpy": "2.0", "torch": None}
+
+    def key(algorithm=algorithm, config=config, data=data, settings=None, versions=versions,
+            code="abc"):
+        return batch.render_key(algorithm, config, data, settings=settings or {"frames": 4},
+                                versions=versions, code=code)
+
+    base = key()
+    assert base == key() and len(base) == 64
+    moved = data.X.copy()
+    moved[0, 0] += 1e-9
+    changed = {
+        "algorithm": key(*_key_inputs("pca")[1:]),
+        "hyperparameter": key(config=config.replace(k_max=5)),
+        "seed": key(config=config.replace(seed=config.seed + 1)),
+        "data": key(data=type(data)(moved, data.y, feature_names=data.feature_names)),
+        "frames": key(settings={"frames": 5}),
+        "versions": key(versions={"numpy": "2.1", "torch": None}),
+        "code": key(code="abd"),
+    }
+    assert base not in changed.values() and len(set(changed.values())) == len(changed)
+    # the same in a fresh interpreter (no hash randomisation, no object addresses)
+    code = ("from mlviz import batch, load_registry\n"
+            "a = load_registry().get('kmeans'); c = a.config()\n"
+            "print(batch.render_key(a, c, a.make_dataset(c), settings={'frames': 4}, "
+            "versions={'numpy': '2.0', 'torch': None}, code='abc'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.split()[-1]
+    assert out == base
+
+
+def test_code_digest_follows_the_source_of_a_plugin(tmp_path, monkeypatch):
+    from mlviz import batch
+
+    package = tmp_path / "my_plugin_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = batch.code_digest(["my_plugin_pkg"])
+    assert batch.code_digest(["my_plugin_pkg"]) == first
+    (package / "panels.py").write_text("Y = 2\n")
+    second = batch.code_digest(["my_plugin_pkg"])
+    (package / "panels.py").write_text("Y = 3\n")
+    assert len({first, second, batch.code_digest(["my_plugin_pkg"])}) == 3
+    assert batch.plugin_modules(load_registry().get("kmeans")) == ["mlviz", "mlviz_kmeans"]
+
+
+def test_an_earlier_render_is_kept_only_while_key_and_files_match(tmp_path):
+    from mlviz.gallery import _reuse
+
+    registry = load_registry()
+    job = Job("kmeans", "kmeans", (), 3, (".gif",))
+    sizes = {".gif": 5, ".png": 7}
+    for suffix, size in sizes.items():
+        (tmp_path / f"kmeans{suffix}").write_bytes(b"x" * size)
+    old = Entry("kmeans", "s", "p", "c", "kmeans", seconds=2.5, frames=3, bytes=sizes, key="K",
+                worker="host:1")
+    kept = _reuse(job, "K", [old], tmp_path, registry)
+    assert kept.cached and kept.key == "K" and kept.seconds == 2.5 and kept.bytes == sizes
+    assert kept.summary == registry.get("kmeans").summary
+    assert _reuse(job, "other", [old], tmp_path, registry) is None  # anything changed
+    assert _reuse(job, "", [old], tmp_path, registry) is None  # no key could be made
+    failed = Entry("kmeans", "s", "p", "c", "kmeans", key="K", error="boom")
+    assert _reuse(job, "K", [failed], tmp_path, registry) is None
+    more = Job("kmeans", "kmeans", (), 3, (".gif", ".mp4"))
+    assert _reuse(more, "K", [old], tmp_path, registry) is None  # a format it lacks
+    (tmp_path / "kmeans.png").write_bytes(b"y" * 8)  # not the file it wrote
+    assert _reuse(job, "K", [old], tmp_path, registry) is None
+    (tmp_path / "kmeans.png").unlink()
+    assert _reuse(job, "K", [old], tmp_path, registry) is None
+
+
+@pytest.mark.slow
+def test_a_rebuild_renders_only_what_changed(tmp_path):
+    from mlviz.gallery import build_gallery
+
+    out = tmp_path / "out"
+
+    def build(*settings, cache=True):
+        log = tmp_path / "log.txt"
+        with open(log, "w") as stream:
+            result = build_gallery(out, only=["kmeans", "pca"], frames=3, workers=2,
+                                   settings=["kmeans:k_max=3", *settings], formats="gif",
+                                   stream=stream, cache=cache)
+        return {e.name: e for e in result.entries}, log.read_text()
+
+    def stamps():
+        return {p.name: p.stat().st_mtime_ns for p in out.iterdir()
+                if p.suffix in (".gif", ".png")}
+
+    first, _ = build()
+    assert not any(e.cached for e in first.values()) and all(e.key for e in first.values())
+    before = stamps()
+    again, log = build()
+    assert all(e.cached for e in again.values()) and stamps() == before
+    assert "2 of 2 algorithms unchanged since the last build" in log
+    assert "] kmeans: unchanged (cached), 3 frames" in log and "rendering" not in log
+    assert {n: e.key for n, e in again.items()} == {n: e.key for n, e in first.items()}
+    seeded, log = build("pca:seed=4")  # one algorithm's seed changed: only it renders
+    assert seeded["kmeans"].cached and not seeded["pca"].cached
+    assert seeded["pca"].key != first["pca"].key
+    assert "rendering 1 algorithm with 1 worker process" in log
+    assert stamps()["kmeans.gif"] == before["kmeans.gif"] != stamps()["pca.gif"]
+    forced, log = build("pca:seed=4", cache=False)
+    assert not any(e.cached for e in forced.values()) and "rendering 2 algorithms" in log
+    assert json.loads((out / "gallery.json").read_text())["entries"][0]["key"] == \
+        forced["kmeans"].key
+
+
+def test_a_scheduler_needs_the_dask_extra_and_leaves_nothing(tmp_path, monkeypatch):
+    from mlviz.gallery import build_gallery
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    with pytest.raises(MlvizError, match=r"pip install 'mlviz\[dask\]'") as caught:
+        build_gallery(tmp_path / "out", only=["kmeans"], scheduler="tcp://127.0.0.1:1")
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unreachable_scheduler_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    from mlviz import batch
+    from mlviz.gallery import build_gallery
+
+    monkeypatch.setattr(batch, "CONNECT_TIMEOUT_S", 0.5)
+    with pytest.raises(MlvizError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:1"):
+        build_gallery(tmp_path / "out", only=["kmeans"], scheduler="tcp://127.0.0.1:1")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_the_gallery_renders_on_a_local_dask_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from mlviz.gallery import build_gallery
+
+    out = tmp_path / "out"
+    log = tmp_path / "log.txt"
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        with open(log, "w") as stream:
+            result = build_gallery(out, only=["kmeans", "pca"], frames=3, formats="gif",
+                                   settings=["kmeans:k_max=3"], stream=stream,
+                                   scheduler=cluster.scheduler_address)
+        worker_pids = set(client.run(os.getpid).values())
+    text = log.read_text()
+    assert f"with the Dask cluster at {cluster.scheduler_address} (2 workers)" in text
+    assert not result.failed
+    for entry in result.entries:  # rendered in the cluster's worker processes, not here
+        host, pid = entry.worker.rsplit(":", 1)
+        assert int(pid) in worker_pids and int(pid) != os.getpid()
+    # the workers sent their files back; they were written here, complete, as a web page's
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "gallery.json", "index.html", "kmeans.gif", "kmeans.png", "pca.gif", "pca.png"]
+    for entry in result.entries:
+        for suffix, size in entry.bytes.items():
+            path = out / f"{entry.stem}{suffix}"
+            assert path.stat().st_size == size and path.stat().st_mode & 0o777 == 0o666 & ~umask
+        with Image.open(out / f"{entry.stem}.gif") as gif:
+            assert gif.n_frames == 3
+    # what the cluster made is what this machine makes: the cache takes it as its own
+    local = tmp_path / "local"
+    again = build_gallery(local, only=["kmeans"], frames=3, formats="gif",
+                          settings=["kmeans:k_max=3"], stream=open(os.devnull, "w"))
+    assert again.entries[0].key == result.entries[0].key
+    assert (local / "kmeans.gif").read_bytes() == (out / "kmeans.gif").read_bytes()

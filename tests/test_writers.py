@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import types
 
 import imageio_ffmpeg
@@ -431,7 +432,7 @@ def test_a_missing_optional_dependency_names_the_extra_before_training(registry,
     with pytest.raises(MlvizError) as missing:
         mlviz.render("kmeans", tmp_path / "k.fancy", registry=registry)
     assert str(missing.value) == "writing .fancy needs fancylib: pip install 'mlviz[fancy]'"
-    monkeypatch.setitem(__import__("sys").modules, "imageio_ffmpeg", None)  # not installed
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if not installed
     with pytest.raises(MlvizError, match="^writing .mp4 needs imageio-ffmpeg: pip install "
                                          "imageio-ffmpeg$"):
         check_output_path(tmp_path / "k.mp4")

@@ -5,6 +5,10 @@
 * ``.. mlviz-hooks::``: autodoc of every hook specification in ``mlviz.hookspecs``.
 * ``.. mlviz-algorithms::``: a table of the algorithms installed when the docs are built.
 * ``.. mlviz-gallery-scripts::``: each script of ``gallery/``, its docstring and its code.
+* ``.. mlviz-formats::``: a table of the output formats (writers) installed.
+* ``.. mlviz-gallery-embed::``: the gallery ``make docs`` rendered into the site's
+  ``gallery/`` folder (before Sphinx runs), embedded as cards: each poster plays its
+  animation on hover or click. Without a rendered gallery, a note says how to get one.
 
 Nothing here touches the network; the docs build only imports mlviz and its plugins.
 """
@@ -43,7 +47,7 @@ def hook_names() -> list[str]:
 #: Modules a plugin may import from besides ``mlviz`` itself (documented on the API page;
 #: the same list as the docstring of ``mlviz/__init__.py`` and ``tests/test_docs.py``).
 PUBLIC_MODULES = ("mlviz.panels", "mlviz.style", "mlviz.testing", "mlviz.torchutil",
-                  "mlviz.landscape")
+                  "mlviz.landscape", "mlviz.datasets", "mlviz.sweep")
 
 
 class _Generated(SphinxDirective):
@@ -165,10 +169,48 @@ class GalleryScriptsDirective(_Generated):
         return out
 
 
+class FormatsDirective(_Generated):
+    def lines(self) -> list[str]:
+        from mlviz import load_registry
+
+        registry = load_registry()
+        out = [".. list-table::", "   :header-rows: 1", "   :widths: 10 50 18 22", "",
+               "   * - suffix", "     - what it is", "     - frame rates", "     - plugin"]
+        for suffix, writer in registry.writers.items():
+            if writer.last_frame_only:
+                rates = "(a still image)"
+            else:
+                top = "any" if writer.max_fps == float("inf") else f"{writer.max_fps:g}"
+                rates = f"{writer.min_fps:g} to {top} fps"
+            out += [f"   * - ``{suffix}``", f"     - {escape(writer.description)}",
+                    f"     - {rates}", f"     - {escape(registry.writer_plugins[suffix])}"]
+        return out + [""]
+
+
+class GalleryEmbedDirective(SphinxDirective):
+    """The rendered gallery's cards, read from ``OUTDIR/gallery/gallery.json``."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        from mlviz.gallery import render_embed
+
+        folder = Path(self.env.app.outdir) / "gallery"
+        self.env.note_dependency(str(folder / "gallery.json"))  # re-read when re-rendered
+        fragment = render_embed(folder, "gallery/")
+        if fragment is None:
+            return self.parse_text_to_nodes(
+                ".. note::\n\n   The pictures appear here when the site is built with "
+                "``make docs``, which renders the gallery into the site first.")
+        return [nodes.raw("", fragment, format="html")]
+
+
 def setup(app):
     app.add_directive("mlviz-cli", CliDirective)
     app.add_directive("mlviz-api", ApiDirective)
     app.add_directive("mlviz-hooks", HooksDirective)
     app.add_directive("mlviz-algorithms", AlgorithmsDirective)
     app.add_directive("mlviz-gallery-scripts", GalleryScriptsDirective)
+    app.add_directive("mlviz-gallery-embed", GalleryEmbedDirective)
+    app.add_directive("mlviz-formats", FormatsDirective)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

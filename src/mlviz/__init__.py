@@ -2,8 +2,9 @@
 
 The public API is the names in ``__all__`` plus the modules ``mlviz.panels`` (reusable
 panels), ``mlviz.style`` (colours and rc style), ``mlviz.testing`` (pytest-mpl helpers),
-``mlviz.torchutil`` (PyTorch helpers), ``mlviz.landscape`` (loss landscapes) and
-``mlviz.datasets`` (stock datasets: blobs, moons, circles, XOR, spiral).
+``mlviz.torchutil`` (PyTorch helpers), ``mlviz.landscape`` (loss landscapes),
+``mlviz.datasets`` (stock datasets: blobs, moons, circles, XOR, spiral) and
+``mlviz.sweep`` (comparing runs: what a plugin declares with ``declare_sweep``).
 A plugin may import those and nothing else; every other module is private. Names are
 imported on first use (``import mlviz`` imports neither numpy nor pluggy), and
 matplotlib only when something is drawn.

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .algorithm import Algorithm
-from .config import Config, parse_settings
+from .config import Config, merge_settings, moved_frame_budget, parse_settings
+from .dataset import DataSource, UserData
 from .errors import MlvizError
 from .plugins import Registry, load_registry
-from .progress import Progress, status
+from .progress import bar as progress_bar, training as training_progress
+from .parallel import check_jobs, default_jobs
 from .renderer import DEFAULT_DPI, Renderer
 from .scene import Scene
 from .schedule import FrameSchedule
+from .snapshot import Snapshot
 from .trainer import Run, train
 from .limits import check_dpi, check_frame_size
-from .writers import check_fps, check_output_path, open_writer
+from .writers import DEFAULT_HOLD, check_fps, check_hold, check_output_path, writer_class
+
+if TYPE_CHECKING:
+    from .sweep import PreparedSweep
 
 
 @dataclass
@@ -52,12 +60,26 @@ class Prepared:
         run = replace(self.run, snapshots=tuple(snapshots[i] for i in picks))
         return replace(self, run=run)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows a prepared run as the interactive player (every frame, with
+        captions); one over the player's size limit shows its last frame and a note."""
+        from .player import notebook_player
+
+        return notebook_player(self.renderer(), frame_captions(self.run), fps=self.fps,
+                               hold=DEFAULT_HOLD, title=self.algorithm.name)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        """IPython's text form: one short line, not the whole run."""
+        run = self.run
+        printer.text(f"<Prepared {self.algorithm.name}: {len(run.epochs)} epochs, "
+                     f"{run.n_frames} frames at {self.fps:g} fps>")
+
 
 def prepare(
     algorithm: str | Algorithm,
     *,
     frames: int | None = None,
-    data: str | Path | None = None,
+    data: DataSource | None = None,
     fps: float | None = None,
     registry: Registry | None = None,
     settings: list[str] | None = None,
@@ -65,23 +87,47 @@ def prepare(
     epoch_limit: int | None = None,
     time_limit: float | None = None,
     keep_on_interrupt: bool = False,
+    progress: bool = False,
+    on_epoch: Callable[[Snapshot], None] | None = None,
+    sweep: Mapping[str, Any] | Sequence[str] | None = None,
+    overlay: str | Sequence[str] | None = None,
     **overrides: Any,
-) -> Prepared:
+) -> Prepared | PreparedSweep:
     """Validate the config, load the data, train, and pick the frames.
 
     ``overrides`` are hyperparameters as Python values; ``settings`` are ``KEY=VALUE``
-    strings as given to ``--set`` (they win over ``overrides``). Every trace the
+    strings as given to ``--set`` (one key in both with different values is an error).
+    ``data`` replaces the default dataset: a CSV file's path, a numpy array, a pandas
+    DataFrame, or a :class:`~mlviz.UserData` that also chooses its columns. Every trace the
     algorithm's snapshots declare and its panels read is recorded at every epoch;
     ``record_params`` records every parameter too (memory: one row of all parameters per
     epoch). ``epoch_limit`` and ``time_limit`` (seconds) stop training early, and with
     ``keep_on_interrupt`` Ctrl-C does: see :func:`mlviz.train` (``max_epochs``,
     ``max_seconds``). They are named so as not to shadow a hyperparameter.
+    ``progress`` shows a training bar (epochs, rate, and the ETA when the config says
+    how many epochs); ``on_epoch`` is called with every snapshot as it is trained.
+
+    ``sweep`` (``{"lr": [0.01, 0.1, 1.0]}``, one or two keys) trains one run per value
+    and returns a :class:`~mlviz.sweep.PreparedSweep` that draws them in one animation;
+    ``overlay`` names its panels drawn overlaid (see :func:`mlviz.sweep.prepare_sweep`).
     """
     if isinstance(algorithm, str):
         algorithm = (registry or load_registry()).get(algorithm)
-    values: dict[str, Any] = dict(overrides)
-    if settings:
-        values.update(parse_settings(settings))
+    if sweep is not None:
+        from .sweep import prepare_sweep
+
+        if on_epoch is not None:
+            raise MlvizError("on_epoch is not available for a sweep (its runs train in "
+                             "other processes)")
+        return prepare_sweep(algorithm, sweep, overlay=overlay, frames=frames, data=data,
+                             fps=fps, registry=registry, settings=settings,
+                             record_params=record_params, epoch_limit=epoch_limit,
+                             time_limit=time_limit, progress=progress, **overrides)
+    if overlay is not None:
+        raise MlvizError("--overlay (overlay=) chooses how a sweep's runs are drawn; give "
+                         "--sweep (sweep=) too")
+    values = merge_settings(algorithm.config, overrides, parse_settings(settings or ()))
+    frames = moved_frame_budget(algorithm.config, algorithm.name, values, frames)
     config = algorithm.config.from_overrides(values)
     if frames is not None and frames < 1:
         raise MlvizError(f"--frames must be at least 1, got {frames}")
@@ -92,10 +138,12 @@ def prepare(
         schedule = algorithm.schedule(config).with_budget(frames)
         scene = algorithm.scene(config)
         traces = (*scene.required_traces(), *(("params",) if record_params else ()))
-        run = train(algorithm.trainer(config), dataset, config, schedule, traces=traces,
-                    max_epochs=epoch_limit, max_seconds=time_limit,
-                    keep_on_interrupt=keep_on_interrupt)
-    source = "" if data is None else str(data)
+        with training_progress(algorithm.name, config, epoch_limit=epoch_limit,
+                               enabled=progress, on_epoch=on_epoch) as callback:
+            run = train(algorithm.trainer(config), dataset, config, schedule, callback,
+                        traces=traces, max_epochs=epoch_limit, max_seconds=time_limit,
+                        keep_on_interrupt=keep_on_interrupt)
+    source = "" if data is None else UserData(data).describe()
     return Prepared(algorithm, config, run, scene, fps or algorithm.fps, schedule, source)
 
 
@@ -106,52 +154,111 @@ def render(
     fps: float | None = None,
     frames: int | None = None,
     dpi: float = DEFAULT_DPI,
-    data: str | Path | None = None,
+    data: DataSource | None = None,
     progress: bool = False,
     registry: Registry | None = None,
     settings: list[str] | None = None,
+    hold: float = DEFAULT_HOLD,
+    jobs: int | None = None,
+    sweep: Mapping[str, Any] | Sequence[str] | None = None,
+    overlay: str | Sequence[str] | None = None,
     **overrides: Any,
 ) -> Path:
     """Train ``algorithm`` and write its animation; return the path written.
 
     ``output`` defaults to ``NAME.gif`` in the current folder; its suffix (``.gif``,
-    ``.mp4``, ``.png``) picks the writer. Hyperparameters are keyword arguments, e.g.
-    ``mlviz.render("kmeans", "out.gif", k_max=8)``.
+    ``.mp4``, ``.webp``, ``.apng``, ``.png`` or a plugin's) picks the writer. ``hold`` is
+    how long the last frame stays on screen, in seconds (0: one frame's time). ``jobs``:
+    processes drawing frames (default: one per core; see :func:`write_animation`).
+    Hyperparameters are keyword arguments, e.g. ``mlviz.render("kmeans", "out.gif", k_max=8)``.
+    ``sweep`` and ``overlay`` compare runs in one animation (see :func:`prepare`).
     """
     name = algorithm if isinstance(algorithm, str) else algorithm.name
     output = Path(output) if output is not None else Path(f"{name}.gif")
-    check_output_path(output)
+    registry = registry or load_registry()
+    check_output_path(output, registry)
     check_dpi(dpi)
+    check_hold(hold)
     if fps is not None:
-        check_fps(output, fps)
-    status(f"training {name}…", enabled=progress)
+        check_fps(output, fps, registry)
     prepared = prepare(algorithm, frames=frames, data=data, fps=fps, registry=registry,
-                       settings=settings, **overrides)
-    write_animation(prepared, output, dpi=dpi, progress=progress)
+                       settings=settings, progress=progress, sweep=sweep, overlay=overlay,
+                       **overrides)
+    write_animation(prepared, output, dpi=dpi, progress=progress, hold=hold, registry=registry,
+                    jobs=jobs)
     return output
 
 
 def write_animation(
-    prepared: Prepared, output: str | Path, *, dpi: float = DEFAULT_DPI, progress: bool = False
+    prepared: Prepared, output: str | Path, *, dpi: float = DEFAULT_DPI, progress: bool = False,
+    hold: float = DEFAULT_HOLD, captions: Sequence[str] | None = None,
+    registry: Registry | None = None, jobs: int | None = None,
 ) -> int:
-    """Render a prepared run into ``output`` (atomically); return the number of frames."""
+    """Render a prepared run into ``output`` (atomically); return the number of frames.
+
+    ``jobs``: processes drawing frames while this one encodes them (default: one per
+    available core; 1 draws here). Short runs are drawn here whatever ``jobs`` says, and
+    the file is the same either way (see :mod:`mlviz.parallel`).
+
+    ``hold``: seconds the last frame stays on screen. ``captions``: one text per drawn
+    snapshot, for writers that show text (default: :func:`frame_captions`). ``registry``
+    supplies the writers (default: the installed plugins').
+    """
     check_frame_size(prepared.scene.figsize, dpi)
+    run = prepared.run
+    if captions is None:
+        captions = frame_captions(run)
+    elif isinstance(captions, str) or len(captions) != run.n_frames:
+        raise MlvizError(f"captions must be {run.n_frames} texts, one per frame, got "
+                         f"{1 if isinstance(captions, str) else len(captions)}")
+    kind = writer_class(output, registry or load_registry())
+    if kind.last_frame_only:
+        captions = captions[-1:]
     renderer = prepared.renderer(dpi)
     with optional_dependencies(prepared.algorithm.name), \
-            open_writer(output, fps=prepared.fps) as writer:
-        total = 1 if writer.last_frame_only else prepared.run.n_frames
-        bar = Progress(total, "frames", enabled=progress)
-        try:
-            count = renderer.render(writer, on_frame=lambda _: bar.advance())
-        finally:
-            bar.close()
-        status(f"encoding {Path(output).name}…", enabled=progress)
-    status("", enabled=progress)
+            kind(output, fps=prepared.fps, hold=hold, captions=captions) as writer:
+        total = 1 if writer.last_frame_only else run.n_frames
+        with progress_bar(total, desc="drawing", unit="frame", enabled=progress) as bar:
+            count = renderer.render(writer, on_frame=lambda _: bar.update(),
+                                    jobs=default_jobs() if jobs is None else check_jobs(jobs))
+            bar.set_description(f"encoding {Path(output).name}")
+            writer.close()
     return count
 
 
-#: Optional packages an algorithm may need, and the extra that installs each.
-OPTIONAL_PACKAGES = {"torch": "mlviz[torch]"}
+def frame_captions(run: Run) -> list[str]:
+    """One caption per drawn snapshot, from the run's record at that epoch: the epoch, the
+    loss (left out when NaN) and every scalar trace the algorithm records (its metrics,
+    e.g. ``"epoch 12 · loss 0.0345 · accuracy 0.95"``); parameters are left out.
+    A sweep's (:class:`mlviz.sweep.Sweep`) name every run: :meth:`~mlviz.sweep.Sweep.captions`."""
+    if not isinstance(run, Run):
+        return run.captions()
+    scalars = {name: values for name, values in run.traces.items()
+               if values.ndim == 1 and not name.startswith("params.")}
+    rows = np.searchsorted(run.epochs, [s.epoch for s in run.snapshots])
+    out = []
+    for snapshot, row in zip(run.snapshots, rows):
+        loss = float(snapshot.loss)
+        parts = [f"epoch {snapshot.epoch}", *([f"loss {loss:.4g}"] if loss == loss else [])]
+        if row < len(run.epochs) and run.epochs[row] == snapshot.epoch:
+            parts += [f"{name} {_number(values[row])}" for name, values in scalars.items()]
+        out.append(" · ".join(parts))
+    return out
+
+
+def _number(value: Any) -> str:
+    """A trace value for a caption: whole numbers as such, others to 4 significant digits."""
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, (bool, int)):
+        return str(int(value))
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+#: Optional packages an algorithm may need, and the command that installs each: the
+#: README's, whose pin (constraints.txt) keeps pip on torch's CPU build.
+OPTIONAL_PACKAGES = {"torch": "pip install -c constraints.txt -e '.[torch]'"}
 
 
 @contextmanager
@@ -165,5 +272,5 @@ def optional_dependencies(algorithm: str) -> Iterator[None]:
             raise
         raise MlvizError(
             f"{algorithm} needs {package}, which is not installed; "
-            f"install it with: pip install '{OPTIONAL_PACKAGES[package]}'"
+            f"install it from the mlviz folder with: {OPTIONAL_PACKAGES[package]}"
         ) from None

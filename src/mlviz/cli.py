@@ -38,6 +38,16 @@ _positive_int = _number(int, 1)
 _positive_float = _number(float, 0, inclusive=False)
 
 
+def _hold(text: str) -> float:
+    """An argparse type: seconds the last frame is held, 0 to ``MAX_HOLD``."""
+    from .writers import MAX_HOLD
+
+    value = _number(float, 0)(text)
+    if value > MAX_HOLD:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_HOLD:g} seconds, got {text}")
+    return value
+
+
 def _seed(text: str) -> int:
     """An argparse type: a seed numpy and torch both accept (0 … 2**32 - 1)."""
     from .limits import MAX_SEED
@@ -48,6 +58,19 @@ def _seed(text: str) -> int:
     return value
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, looked up only when asked (the package
+    metadata costs more to import than the rest of ``mlviz --help``)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show program's version number and exit"):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0,
+                         help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.exit(message=f"{parser.prog} {_version()}\n")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line like every other mlviz error."""
 
@@ -56,6 +79,27 @@ class _Parser(argparse.ArgumentParser):
 
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
 
+    def format_help(self) -> str:
+        """The help, and for ``render`` and ``train`` the installed algorithms' names."""
+        text = super().format_help()
+        if getattr(self, "lists_algorithms", False):
+            text += "\n" + _algorithms_help()
+        return text
+
+
+def _algorithms_help() -> str:
+    """One paragraph naming every installed algorithm (plugins load; no matplotlib)."""
+    import textwrap
+
+    from .plugins import load_registry
+
+    try:
+        names = sorted(load_registry().algorithms)
+    except Exception:  # a broken installation must not break --help
+        return ""
+    text = f"algorithms: {', '.join(names)} ('mlviz list' says what each does)"
+    return textwrap.fill(text, width=80, break_on_hyphens=False) + "\n"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
@@ -63,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train classic machine-learning algorithms and animate how they learn.",
         epilog="Example: mlviz render kmeans -o kmeans.mp4 --set k_max=6",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--traceback", action="store_true",
                         help="on an error, print the whole traceback before the one-line "
                              "message (or set MLVIZ_TRACEBACK=1): for plugin authors")
@@ -78,31 +122,61 @@ def build_parser() -> argparse.ArgumentParser:
                           metavar="KEY=VALUE",
                           help="set a hyperparameter (repeatable); see 'mlviz info ALGORITHM'")
     training.add_argument("--data", type=Path, metavar="FILE.csv",
-                          help="train on your own numeric CSV file instead of the default data")
+                          help="train on your own CSV file instead of the default data ("
+                               "separator , ; tab | or spaces, header row optional); 'mlviz "
+                               "info ALGORITHM' says which columns it takes")
+    training.add_argument("--columns", metavar="A,B",
+                          help="the --data columns to use as features, by header name (x1, "
+                               "x2, … without a header), in order")
+    training.add_argument("--label", metavar="C",
+                          help="the --data column holding the label or target (default: the "
+                               "last chosen column), for algorithms that take one")
     training.add_argument("--max-epochs", type=_positive_int, metavar="N",
                           help="stop training after N epochs and draw what was trained")
     training.add_argument("--max-seconds", type=_positive_float, metavar="S",
                           help="stop training after S seconds and draw what was trained")
+    training.add_argument("--sweep", action="append", default=[], metavar="KEY=V1,V2,...",
+                          help="compare runs: train one per value of hyperparameter KEY and "
+                               "draw them in one animation, synchronised by epoch (values of a "
+                               "list hyperparameter are separated by ';'; KEY alone: the "
+                               "algorithm's default values); twice for a grid")
     training.add_argument("-q", "--quiet", action="store_true",
                           help="print nothing but errors (no progress bar)")
 
     render = commands.add_parser(
         "render", parents=[training], help="train an algorithm and write its animation",
-        description="Train an algorithm and write its animation (GIF, MP4, or a PNG poster), "
+        description="Train an algorithm and write its animation (GIF, MP4, WebP, APNG, or a "
+                    "PNG poster), "
                     "or render a run record saved by 'mlviz train' without training again. "
                     "Ctrl-C during training stops it and draws what was trained so far.",
     )
+    render.lists_algorithms = True
     render.add_argument("algorithm", metavar="ALGORITHM|RECORD.npz",
                         help="algorithm name (see 'mlviz list'), or a run record")
     render.add_argument("-o", "--output", type=Path, metavar="PATH",
-                        help="output file; .gif, .mp4 or .png (last frame) "
-                             "(default: ALGORITHM.gif in the current folder)")
+                        help="output file; its suffix picks the format: .gif (256 colours, plays "
+                             "everywhere), .mp4 (H.264, smallest), .webp (the GIF's pixels, 20 "
+                             "to 40 percent smaller), .apng (exact colours, largest), .png (the last "
+                             "frame), or a plugin's (default: ALGORITHM.gif in the current "
+                             "folder)")
     render.add_argument("--fps", type=_positive_float, help="frames per second "
-                        "(default: the algorithm's, usually 5); GIF 0.002 to 50, MP4 0.01 to "
-                        "240")
+                        "(default: the algorithm's, usually 5); GIF 0.002 to 50, WebP and APNG "
+                        "0.001 to 90, MP4 0.01 to 240")
+    render.add_argument("--hold", type=_hold, metavar="SECONDS", default=None,
+                        help="how long the last frame stays on screen before the animation "
+                             "loops (default: 2); 0 gives it one frame's time; at most 60")
     render.add_argument("--dpi", type=_positive_float, default=100.0,
                         help="pixels per inch; 100 gives 960x540 frames (default: 100); 10 to "
                              "800, at most 8192 pixels a side and 40 Mpx a frame")
+    render.add_argument("--overlay", metavar="PANELS",
+                        help="with --sweep: the panels drawn once with every run on them "
+                             "(names from 'mlviz info', comma-separated; 'all': every panel "
+                             "that can; 'none': all side by side; default: the algorithm's "
+                             "choice); the others are drawn side by side, one per run")
+    render.add_argument("-j", "--jobs", type=_positive_int, default=None, metavar="N",
+                        help="processes drawing frames while this one encodes them (default: "
+                             "one per available core; 1: draw here); runs of fewer than 16 "
+                             "frames are drawn here; the output is the same either way")
 
     train = commands.add_parser(
         "train", parents=[training], help="train an algorithm and save the run record (.npz)",
@@ -110,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "every epoch's traces, the snapshots to draw) as a run record, so that "
                     "'mlviz render RECORD.npz' can draw it to any format without training.",
     )
+    train.lists_algorithms = True
     train.add_argument("algorithm", help="algorithm name (see 'mlviz list')")
     train.add_argument("-o", "--output", type=Path, metavar="FILE.npz",
                        help="the run record to write (default: ALGORITHM.npz)")
@@ -125,9 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     gallery = commands.add_parser(
         "gallery", help="render every algorithm and write a browsable index.html",
         description="Render every installed algorithm (built-in and third-party) to a GIF, an "
-                    "MP4 and a PNG poster, two at a time, and write OUTDIR/index.html: a grid "
-                    "of posters that play on hover or click. An algorithm that fails is "
-                    "reported on stderr and in the page; the others still render.",
+                    "MP4 (or the formats of --formats) and a PNG poster, two at a time, and "
+                    "write OUTDIR/index.html: a grid of posters that play on hover or click. "
+                    "An algorithm that fails is reported on stderr and in the page; the "
+                    "others still render.",
     )
     gallery.add_argument("outdir", type=Path, metavar="OUTDIR",
                          help="folder for the page and the animations (created if missing)")
@@ -139,8 +215,19 @@ def build_parser() -> argparse.ArgumentParser:
                          metavar="NAME:KEY=VALUE",
                          help="set a hyperparameter of one algorithm (repeatable), "
                               "e.g. kmeans:k_max=4")
+    gallery.add_argument("--formats", metavar="LIST", default="gif,mp4",
+                         help="animation formats to write besides the PNG poster, "
+                              "comma-separated, e.g. webp,gif,mp4 (any format 'mlviz render -o' "
+                              "takes); the page plays the first (default: gif,mp4)")
     gallery.add_argument("-j", "--jobs", type=_positive_int, default=2, metavar="N",
                          help="worker processes, one algorithm each (default: 2)")
+    gallery.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                         help="run the renders on the Dask cluster of this scheduler "
+                              "(e.g. tcp://10.0.0.5:8786; needs pip install 'mlviz[dask]') "
+                              "instead of local worker processes")
+    gallery.add_argument("--no-cache", dest="cache", action="store_false",
+                         help="render every algorithm, even those whose settings, data, "
+                              "versions and code have not changed since the last build")
     gallery.add_argument("-q", "--quiet", action="store_true",
                          help="print nothing but failures")
     return parser
@@ -151,6 +238,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .failure import run_command
 
+    if argv is None and args.command in ("list", "info"):
+        # The real command line: answered from the cache when no plugin changed since
+        # (see mlviz.cache); a call from Python always runs in full.
+        from .cache import cached_command
+
+        return cached_command(args, lambda: run_command(_dispatch, args))
     return run_command(_dispatch, args)
 
 
@@ -170,12 +263,29 @@ def _list(registry) -> int:
     if not registry.algorithms:
         print("no algorithms are installed", file=sys.stderr)
         return 1
+    from .plugins import OWN_DISTRIBUTION
+
     names = sorted(registry.algorithms)
     width = max(map(len, names))
+    own = ""
     for name in names:
         algorithm = registry.algorithms[name]
-        print(f"{name:<{width}}  {algorithm.summary}  [{algorithm.plugin}]")
+        dist = _distribution(algorithm.plugin)
+        if dist and dist.split()[0] == OWN_DISTRIBUTION:
+            own = dist
+            print(f"{name:<{width}}  {algorithm.summary}")
+        else:
+            print(f"{name:<{width}}  {algorithm.summary}  [{algorithm.plugin}]")
+    if own:
+        print(f"\nbuilt in: {own}; others name their plugin in [brackets]. "
+              "'mlviz info NAME' for more")
     return 0
+
+
+def _distribution(plugin: str) -> str:
+    """The distribution and version of a plugin label ``"kmeans (mlviz 0.2.0)"``."""
+    head, sep, tail = plugin.rpartition(" (")
+    return tail[:-1] if sep and tail.endswith(")") else ""
 
 
 def _info(registry, name: str) -> int:
@@ -192,25 +302,55 @@ def _info(registry, name: str) -> int:
         allowed = _allowed(p)
         print(f"  {p.name:<{name_w}}  {p.type_name:<{type_w}}  {_show(p.default):<{default_w}}"
               f"  {p.help}{allowed}")
-    print(f"\ndefault dataset: {algorithm.dataset_help or 'built in'}")
+    print()
+    print(_wrapped(f"default dataset: {algorithm.dataset_help or 'built in'}", "    "))
     if algorithm.load_data is None:
-        print("--data: not supported")
+        reason = algorithm.no_data_reason or "its plugin reads no data"
+        print(_wrapped(f"--data: not accepted: {reason}", "    "))
     else:
-        print(f"--data: {algorithm.data_help or 'a numeric CSV file'}")
+        print(_wrapped(f"--data: {algorithm.data_help or 'a CSV file of numbers'}", "    "))
+        print(_wrapped("--columns A,B chooses columns by header name (x1, x2, … without a "
+                       "header); the separator (, ; tab | or spaces) is detected", "    "))
+        if algorithm.dataset_params:
+            names = algorithm.dataset_params
+            they = "they shape" if len(names) > 1 else "it shapes"
+            print(_wrapped(f"with --data, leave out {', '.join(names)}: {they} the default "
+                           "dataset only", "    "))
     print("\npanels:")
     panels = algorithm.scene(config).panels
     kinds = Counter(type(panel) for panel in panels)
     first = {kind: next(p for p in panels if type(p) is kind) for kind in kinds}
     for kind, count in kinds.items():
-        doc = (kind.__doc__ or "").strip().splitlines()
         times = f" (×{count})" if count > 1 else ""
-        print(f"  {kind.name or kind.__name__}{times}: {doc[0] if doc else ''}")
+        print(_wrapped(f"  {kind.name or kind.__name__}{times}: {_first_paragraph(kind)}",
+                       "      "))
         fields, traces = first[kind].requires()
         needs = [*(f"field {f}" for f in fields), *(f"trace {t}" for t in traces)]
         if needs:
             print(f"      needs: {', '.join(needs)}")
     print(f"\nframes: {algorithm.fps:g} per second by default")
+    from .sweep import show_value, sweep_defaults
+
+    for key, values in sweep_defaults(algorithm).values.items():
+        shown = (";" if isinstance(values[0], tuple) else ",").join(map(show_value, values))
+        print(_wrapped(f"sweep: --sweep {key} compares {key}={shown} (see docs: Sweeps)",
+                       "    "))
     return 0
+
+
+def _first_paragraph(kind: type) -> str:
+    """A class docstring's first paragraph, on one line."""
+    text = (kind.__doc__ or "").strip().split("\n\n")[0]
+    return " ".join(text.split())
+
+
+def _wrapped(text: str, indent: str) -> str:
+    """``text`` wrapped to the terminal (at most 100 columns), later lines indented."""
+    import shutil
+    import textwrap
+
+    width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
+    return textwrap.fill(text, width=width, subsequent_indent=indent, break_on_hyphens=False)
 
 
 def _show(value) -> str:
@@ -243,19 +383,37 @@ def _prepare(registry, args, then: str = "drawing", **options):
 
     algorithm = registry.get(args.algorithm)
     overrides = {} if args.seed is None else {"seed": args.seed}
-    progress = not args.quiet
-    if progress and sys.stderr.isatty():
-        print(f"training {algorithm.name}…", end="", file=sys.stderr, flush=True)
-    prepared = prepare(algorithm, frames=args.frames, data=args.data, settings=args.settings,
+    if args.sweep:
+        options["sweep"] = args.sweep
+    prepared = prepare(algorithm, frames=args.frames, data=_user_data(args),
+                       settings=args.settings,
                        epoch_limit=args.max_epochs, time_limit=args.max_seconds,
-                       keep_on_interrupt=True, **options, **overrides)
-    if progress and sys.stderr.isatty():
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
+                       keep_on_interrupt=True, progress=_progress_wanted(args),
+                       **options, **overrides)
     run = prepared.run
-    if run.stopped and not args.quiet:
+    if getattr(run, "stopped", "") and not args.quiet:  # a sweep marks each run instead
         print(f"mlviz: training stopped ({run.stopped}) after {len(run.epochs)} epochs; "
               f"{then} what was trained", file=sys.stderr)
     return prepared
+
+
+def _user_data(args):
+    """``--data`` with the columns ``--columns`` and ``--label`` choose (``None``: none)."""
+    if args.data is None:
+        if args.columns is not None or args.label is not None:
+            flag = "--columns" if args.columns is not None else "--label"
+            raise MlvizError(f"{flag} chooses columns of a --data file; give --data FILE too")
+        return None
+    from .dataset import UserData
+
+    return UserData(args.data, columns=args.columns, label=args.label)
+
+
+def _progress_wanted(args) -> bool:
+    """Progress bars on stderr: only on a terminal, never with --quiet."""
+    from .progress import wanted
+
+    return wanted(args.quiet)
 
 
 def _render(registry, args) -> int:
@@ -269,23 +427,37 @@ def _render(registry, args) -> int:
     if is_record(args.algorithm):
         changed = [flag for flag, value in (("--seed", args.seed), ("--set", args.settings),
                                             ("--data", args.data),
+                                            ("--columns", args.columns),
+                                            ("--label", args.label),
                                             ("--max-epochs", args.max_epochs),
-                                            ("--max-seconds", args.max_seconds)) if value]
+                                            ("--max-seconds", args.max_seconds),
+                                            ("--sweep", args.sweep))
+                   if value not in (None, [])]
         if changed:
             raise MlvizError(f"{' and '.join(changed)} cannot change a recorded run; "
                              "train it again with 'mlviz train'")
         output: Path = args.output or Path(f"{Path(args.algorithm).stem}.gif")
-        check_output_path(output)
+        check_output_path(output, registry)
         prepared = load_run(args.algorithm, registry).with_frames(args.frames)
+        if args.overlay is not None:
+            if not hasattr(prepared, "with_overlay"):
+                raise MlvizError("--overlay chooses how a sweep's runs are drawn; "
+                                 f"{args.algorithm} holds one run")
+            prepared = prepared.with_overlay(args.overlay)
     else:
         algorithm = registry.get(args.algorithm)
         output = args.output or Path(f"{algorithm.name}.gif")
-        check_output_path(output)
-        check_fps(output, args.fps or algorithm.fps)
-        prepared = _prepare(registry, args)
+        check_output_path(output, registry)
+        check_fps(output, args.fps or algorithm.fps, registry)
+        prepared = _prepare(registry, args, **({} if args.overlay is None
+                                               else {"overlay": args.overlay}))
     if args.fps is not None:
         prepared.fps = args.fps
-    count = write_animation(prepared, output, dpi=args.dpi, progress=not args.quiet)
+    from .writers import DEFAULT_HOLD
+
+    hold = DEFAULT_HOLD if args.hold is None else args.hold
+    count = write_animation(prepared, output, dpi=args.dpi, progress=_progress_wanted(args),
+                            hold=hold, registry=registry, jobs=args.jobs)
     if not args.quiet:
         size = output.stat().st_size
         print(f"wrote {output} ({count} frame{'' if count == 1 else 's'}, {_bytes(size)}, "
@@ -304,8 +476,10 @@ def _train(registry, args) -> int:
     save_run(prepared, output)
     if not args.quiet:
         run = prepared.run
-        print(f"wrote {output} ({len(run.epochs)} epochs, {run.n_frames} frames to draw, "
-              f"{_bytes(output.stat().st_size)}, {time.perf_counter() - start:.1f} s)")
+        size = _bytes(output.stat().st_size)
+        trained = f"{len(run.runs)} runs" if args.sweep else f"{len(run.epochs)} epochs"
+        print(f"wrote {output} ({trained}, {run.n_frames} frames to draw, {size}, "
+              f"{time.perf_counter() - start:.1f} s)")
     return 0
 
 
@@ -315,7 +489,8 @@ def _gallery(registry, args) -> int:
     try:
         result = build_gallery(args.outdir, only=args.only, settings=args.settings,
                                frames=args.frames, workers=args.jobs, quiet=args.quiet,
-                               registry=registry)
+                               registry=registry, formats=args.formats,
+                               scheduler=args.scheduler, cache=args.cache)
     except (KeyboardInterrupt, Terminated) as exc:
         from .failure import interrupted_reason, interrupted_status
 

@@ -19,6 +19,7 @@ import pluggy
 if TYPE_CHECKING:
     from .algorithm import Algorithm
     from .panel import Panel
+    from .writers import Writer
 
 PROJECT = "mlviz"
 
@@ -48,4 +49,21 @@ def mlviz_panels() -> list[type[Panel]]:
     Each item is a subclass of :class:`mlviz.Panel` with a unique ``name`` class attribute.
     Registered panels are listed by ``mlviz info`` and can be looked up by name with
     ``Registry.panels`` to build custom scenes.
+    """
+
+
+@hookspec
+def mlviz_writers() -> list[type[Writer]]:
+    """Return the writer classes this plugin adds: one output format each, picked by suffix.
+
+    Each item is a subclass of :class:`mlviz.Writer` with a lowercase ``suffix``
+    (``".webm"``), a one-line ``description``, the frame rates it can store (``min_fps``,
+    ``max_fps``, ``fps_limit``), ``last_frame_only`` for a poster format, and, for an
+    optional dependency, ``requires`` (module, package) and the pip ``extra`` that installs
+    it: ``check_available()`` then fails in one line naming the extra. A suffix already
+    taken is refused with a warning naming both plugins; the first one registered keeps it
+    (mlviz's own GIF, MP4, WebP, APNG and PNG writers load first).
+
+    Called once when the registry is built; the module defining this hook should import
+    no encoder at the top level (import it in the writer's ``_open`` or ``_finish``).
     """

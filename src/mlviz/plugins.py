@@ -1,4 +1,4 @@
-"""Loading plugins: the plugin manager and the registry of algorithms and panels.
+"""Loading plugins: the plugin manager and the registry of algorithms, panels and writers.
 
 Nothing is loaded at import time. Each entry point of the ``mlviz`` group is loaded on
 its own: one that fails to import (whatever it raises, ``SystemExit`` included), has a
@@ -11,6 +11,7 @@ names, messages) is made printable: no escape sequences, no line breaks.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -23,6 +24,7 @@ from .algorithm import Algorithm, valid_name
 from .errors import MlvizError, Terminated
 from .panel import Panel
 from .terminal import one_line
+from .writers import Writer
 
 ENTRY_POINT_GROUP = "mlviz"
 OWN_DISTRIBUTION = "mlviz"
@@ -70,10 +72,15 @@ def register_plugin(pm: pluggy.PluginManager, name: str, load: Any) -> str | Non
 
 @dataclass
 class Registry:
-    """Algorithms and panels by name, with the warnings gathered while loading them."""
+    """Algorithms and panels by name, writers by file suffix, with the warnings gathered
+    while loading them."""
 
     algorithms: dict[str, Algorithm] = field(default_factory=dict)
     panels: dict[str, type[Panel]] = field(default_factory=dict)
+    #: Writer classes by lowercase suffix with its dot (".gif"); see ``mlviz_writers``.
+    writers: dict[str, type[Writer]] = field(default_factory=dict)
+    #: The plugin that registered each writer suffix.
+    writer_plugins: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: Python package (dotted prefix) of each plugin's code -> the plugin's label.
     packages: dict[str, str] = field(default_factory=dict)
@@ -144,7 +151,36 @@ def build_registry(pm: pluggy.PluginManager, warnings: list[str] | None = None) 
                              "taken; ignored"))
             else:
                 registry.panels[item.name] = item
+    for plugin_name, items in _call_each(pm, "mlviz_writers", registry.warnings):
+        for item in items:
+            _add_writer(registry, plugin_name, item)
     return registry
+
+
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")
+
+
+def _add_writer(registry: Registry, plugin_name: str, item: Any) -> None:
+    """Register one writer class under its lowercase suffix, or warn why not."""
+    say = registry.warnings.append
+    if not (isinstance(item, type) and issubclass(item, Writer)):
+        say(one_line(f"plugin {plugin_name} returned {item!r} from mlviz_writers, not a "
+                     "Writer subclass; ignored"))
+        return
+    suffix = item.suffix if isinstance(item.suffix, str) else ""
+    if not _SUFFIX.fullmatch(suffix):
+        say(one_line(f"plugin {plugin_name} registers writer {item.__name__} with the invalid "
+                     f"suffix {_quoted(item.suffix)} (a dot, then 1 to 16 letters or digits); "
+                     "ignored"))
+        return
+    suffix = suffix.lower()
+    if suffix in registry.writers:
+        if registry.writers[suffix] is not item:
+            say(one_line(f"plugin {plugin_name} registers writer '{suffix}', already taken by "
+                         f"{registry.writer_plugins[suffix]}; ignored"))
+        return
+    registry.writers[suffix] = item
+    registry.writer_plugins[suffix] = plugin_name
 
 
 def load_registry() -> Registry:
