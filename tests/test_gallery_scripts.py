@@ -25,7 +25,7 @@ def builtin_algorithms() -> set[str]:
     """The algorithm names mlviz declares as entry points (the built-in plugins)."""
     with open(REPO / "pyproject.toml", "rb") as handle:
         points = tomllib.load(handle)["project"]["entry-points"]["mlviz"]
-    return {name for name, target in points.items() if target != "mlviz.panels"}
+    return {name for name, target in points.items() if not target.startswith("mlviz.")}
 
 
 def api_calls(path: Path) -> list[tuple[str, dict]]:

@@ -390,7 +390,7 @@ def test_broken_plugins_cost_one_warning_line_each(site, tmp_path):
         "mlviz: warning: plugin escapes (mlviz-escapes 0.1) registers the invalid algorithm "
         "name '../x' (lowercase letters, digits and '-' only); ignored",
     ]
-    names = [line.split()[0] for line in out.splitlines()]
+    names = [line.split()[0] for line in out.splitlines() if line.strip()]
     assert "kmeans" in names and "escapes" in names and "flaky-raise" in names
     assert not any(".." in name or "/" in name for name in names)
     line = next(line for line in out.splitlines() if line.startswith("escapes "))
