@@ -247,3 +247,89 @@ def test_users_two_classes_are_scaled_into_the_square(tmp_path):
     data = run.dataset
     assert data.X.min() == -1 and data.X.max() == 1 and data.feature_names == ("height", "width")
     assert data.extra["classes"] == ("no", "yes") and data.y.tolist() == (xy[:, 0] > 0).tolist()
+
+
+# --- speed without new numbers (issue 11): the oracles of the faster training and landscapes
+
+def _autograd_run(config, dataset):
+    """The textbook way, as the trainer was written before: nn.Module forward, autograd and
+    torch.optim.SGD; the parameters and gradient norms of every epoch."""
+    torch = pytest.importorskip("torch")
+    from mlviz_layers.trainer import build_model
+
+    torch.manual_seed(config.seed)
+    model = build_model(config)
+    with torch.no_grad():
+        for layer in model.layers:
+            layer.weight.mul_(config.init_scale)
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
+    loss_fn = torch.nn.functional.binary_cross_entropy_with_logits
+    x = torch.as_tensor(np.array(dataset.X), dtype=torch.float32)
+    y = torch.as_tensor(np.array(dataset.y), dtype=torch.float32)
+    shuffle = torch.Generator().manual_seed(config.seed)
+    history = []
+    for epoch in range(config.epochs + 1):
+        model.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        history.append(({k: v.detach().numpy().copy() for k, v in model.named_parameters()},
+                        [float(layer.weight.grad.norm()) for layer in model.layers],
+                        loss.item()))
+        if epoch == config.epochs:
+            break
+        order = torch.randperm(len(y), generator=shuffle)
+        for start in range(0, len(y), config.batch_size):
+            batch = order[start:start + config.batch_size]
+            optimizer.zero_grad()
+            loss_fn(model(x[batch]), y[batch]).backward()
+            optimizer.step()
+    return history
+
+
+@pytest.mark.parametrize("overrides", [
+    {"epochs": 4},
+    {"epochs": 4, "hidden_layers": 10, "init_scale": 1.0},
+    {"epochs": 3, "activation": "relu", "batch_size": 7},
+    {"epochs": 3, "activation": "sigmoid"},
+])
+def test_training_by_hand_is_autograd_and_torch_optim(overrides):
+    from mlviz_layers.trainer import LayersTrainer, layers_dataset
+
+    config = LayersConfig(**overrides)
+    dataset = layers_dataset(config)
+    snaps = list(LayersTrainer(config).run(dataset))
+    reference = _autograd_run(config, dataset)
+    assert len(snaps) == len(reference) == config.epochs + 1
+    for snap, (params, norms, loss) in zip(snaps, reference):
+        for name, value in params.items():  # float32: equal to the last bit on our CPUs
+            np.testing.assert_allclose(snap.params[name], value, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(snap.grad_norms, norms, rtol=1e-4, atol=1e-9)
+        assert snap.loss == pytest.approx(loss, rel=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_numpy_landscape_is_the_torch_functional_one(activation, monkeypatch):
+    """The per-unit numpy loss against torch.func.functional_call + vmap of the model, on
+    planes that move two weights of one neuron (most units fixed) or every parameter."""
+    torch = pytest.importorskip("torch")
+    from mlviz import landscape as ls
+    from mlviz_layers import trainer
+
+    run = mlviz.prepare("layer-transformations", epochs=3, activation=activation).run
+    reference = ls.torch_batched_loss(
+        trainer.build_model(run.config), torch.nn.functional.binary_cross_entropy_with_logits,
+        np.asarray(run.dataset.X), np.asarray(run.dataset.y, dtype=float), dtype=torch.float32)
+    monkeypatch.setattr(trainer, "LANDSCAPE_CHUNK", 4000)  # 8 grid points a chunk: several
+    loss = trainer.landscape_loss(run)
+    snap = run.snapshots[-1]
+    grid = ls.centered_grid(2.0, 7)
+    planes = [ls.weight_directions(snap.params, ("layers.1.weight", (0, 0)),
+                                   ("layers.1.weight", (0, 1))),
+              ls.weight_directions(snap.params, ("layers.3.weight", (0, 0)),
+                                   ("layers.0.bias", (1,))),
+              ls.random_directions(snap.params, seed=2, ignore_biases=False)]
+    for plane in planes:
+        points = ls.plane_params(snap.params, plane, grid, grid)
+        np.testing.assert_allclose(loss(points), reference(points), rtol=2e-6)
+    centre = ls.plane_params(snap.params, planes[0], np.zeros(1), np.zeros(1))
+    assert loss(centre)[0] == pytest.approx(snap.loss, rel=1e-6)

@@ -170,3 +170,34 @@ def test_nnreg_params_panel(short_run):
 @pytest.mark.mpl_image_compare
 def test_nnreg_scene(short_run):
     return scene_figure(short_run.scene, short_run.run, frame=18)
+
+
+def test_one_pass_gives_the_mse_and_the_gradient_of_autograd():
+    from mlviz_nnreg.model import mse_and_gradient
+
+    for seed in range(3):
+        theta = np.random.default_rng(seed).normal(size=10)
+        t = torch.tensor(theta, requires_grad=True)
+        loss = torch_mse(t)
+        loss.backward()
+        value, grad = mse_and_gradient(theta, X, Y)
+        assert value == pytest.approx(loss.item(), rel=1e-13)
+        np.testing.assert_allclose(grad, t.grad.numpy(), rtol=1e-11, atol=1e-14)
+        np.testing.assert_allclose(grad, mse_gradient(theta, X, Y), rtol=1e-11, atol=1e-14)
+
+
+def test_numpy_adam_follows_torch_optim_adam():
+    """The trainer writes Adam out in numpy (speed); the oracle is torch.optim.Adam with
+    autograd on the torch.nn network, step for step (float64: equal to rounding)."""
+    config = NNRegConfig(epochs=300, lsq_iters=0)
+    snaps = list(NNRegTrainer(config).run(default_dataset(config)))
+    theta = torch.tensor(initial_theta(config), requires_grad=True)
+    optimizer = torch.optim.Adam([theta], lr=config.lr)
+    for snap in snaps:
+        np.testing.assert_allclose(snap.theta, theta.detach().numpy(), rtol=1e-9, atol=1e-12)
+        optimizer.zero_grad()
+        loss = torch_mse(theta)
+        assert snap.loss == pytest.approx(loss.item(), rel=1e-9)
+        loss.backward()
+        optimizer.step()
+    assert len(snaps) == 301

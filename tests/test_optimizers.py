@@ -172,3 +172,41 @@ def test_scene(short_race):
 def test_saddle_scene():
     run = mlviz.prepare("optimizers", surface="saddle", steps=150).run
     return scene_figure(race_scene(run.config), run, frame=-1)
+
+
+@pytest.mark.parametrize("overrides", [{"steps": 60}, {"steps": 40, "lr_sgd": 0.01},
+                                       {"surface": "himmelblau", "steps": 40}])
+def test_the_race_is_torch_optim_step_for_step(overrides):
+    """All racers share one graph and one backward pass, and the updates are PlainOptimizer's
+    (speed); the oracle is torch.optim's classes, one autograd pass per racer."""
+    torch = pytest.importorskip("torch")
+
+    config, snaps = race(**overrides)
+    spec = SURFACES[config.surface]
+    rates = config.learning_rates()
+    points = [torch.tensor(config.start_point(), dtype=torch.float64, requires_grad=True)
+              for _ in ORDER]
+    kinds = {"sgd": lambda p: torch.optim.SGD([p], lr=rates["sgd"]),
+             "momentum": lambda p: torch.optim.SGD([p], lr=rates["momentum"],
+                                                   momentum=config.momentum),
+             "rmsprop": lambda p: torch.optim.RMSprop([p], lr=rates["rmsprop"]),
+             "adam": lambda p: torch.optim.Adam([p], lr=rates["adam"])}
+    optimizers = [kinds[key](p) for key, p in zip(ORDER, points)]
+    active = [True] * len(ORDER)
+    for snap in snaps:
+        for k, (point, opt) in enumerate(zip(points, optimizers)):
+            if not active[k]:
+                assert np.isnan(snap.positions[k]).all()
+                continue
+            opt.zero_grad()
+            value = spec.f(point[0], point[1])
+            xy = point.detach().numpy()
+            if not (torch.isfinite(value) and np.all(np.abs(xy) < 1e6)):
+                active[k] = False
+                assert np.isnan(snap.positions[k]).all()
+                continue
+            np.testing.assert_allclose(snap.positions[k], xy, rtol=1e-14, atol=0)
+            assert snap.values[k] == pytest.approx(value.item(), rel=1e-14)
+            value.backward()
+            opt.step()
+    assert ("lr_sgd" in overrides) == (not active[ORDER.index("sgd")])

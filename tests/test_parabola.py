@@ -169,3 +169,28 @@ def test_loss_panel(short_run):
 @pytest.mark.mpl_image_compare
 def test_scene(short_run):
     return scene_figure(parabola_scene(short_run.config), short_run, frame=-1)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_training_by_hand_is_autograd_and_torch_optim(optimizer):
+    """The trainer runs both networks forward and backward by hand on flat parameter
+    vectors (speed); the oracle is the textbook loop: nn.Module, autograd, torch.optim."""
+    torch = pytest.importorskip("torch")
+    from mlviz_parabola.trainer import build_networks
+
+    config, dataset, snaps = train(epochs=25, optimizer=optimizer, noise=1.0)
+    x = torch.tensor(dataset.X[:, :1], dtype=torch.float64)
+    y = torch.tensor(np.asarray(dataset.y, dtype=float))
+    nets = build_networks(config)
+    optimizers = [torch.optim.Adam(net.parameters(), lr=config.lr) if optimizer == "adam" else
+                  torch.optim.SGD(net.parameters(), lr=config.lr, momentum=0.9) for net in nets]
+    for snap in snaps:
+        for name, net, opt in zip(NETS, nets, optimizers):
+            for key, value in net.state_dict().items():
+                np.testing.assert_allclose(snap.params[f"{name}.{key}"], value.numpy(),
+                                           rtol=1e-13, atol=1e-15)
+            opt.zero_grad()
+            loss = torch.mean((net(x)[:, 0] - y) ** 2)
+            assert snap.mse[NETS.index(name)] == pytest.approx(loss.item(), rel=1e-13)
+            loss.backward()
+            opt.step()

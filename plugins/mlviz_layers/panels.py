@@ -57,6 +57,8 @@ class LayerPointsPanel(Panel):
                                linewidths=0)
 
     def update(self, snapshot):
+        if self.index == 0:  # the input never moves: drawn once, with the static content
+            return []
         self.dots.set_offsets(snapshot.hidden[self.index])
         return [self.dots]
 

@@ -1,38 +1,51 @@
 """``mlviz gallery``: render every registered algorithm and write a browsable ``index.html``.
 
 Each algorithm is trained and drawn once, in its own worker process (two at a time by
-default, one per core); its frames go to a GIF, an MP4 and a PNG poster together, through
-the same atomic writers as ``mlviz render``. One algorithm failing is reported on stderr and
-in the page; the others still render. ``OUTDIR/gallery.json`` keeps every entry (times,
-sizes, errors); the next build starts the slowest algorithms first.
+default, one per core); its frames go to every requested animation format (GIF and MP4 by
+default; any registered writer, e.g. ``--formats webp,gif,mp4``) and a PNG poster
+together, through the same atomic writers as ``mlviz render``. One algorithm failing is
+reported on stderr and in the page; the others still render. ``OUTDIR/gallery.json`` keeps
+every entry (times, sizes, errors); the next build starts the slowest algorithms first,
+and :func:`render_embed` turns it into cards for another page (the Sphinx gallery page).
+
+The jobs run in local worker processes, or on a Dask cluster given its scheduler's address
+(``--scheduler``; :mod:`mlviz.batch`). Each entry keeps the cache key of its render
+(:func:`mlviz.batch.render_key`: algorithm, settings, seed, data, versions, code); a
+rebuild keeps the files of every algorithm whose key has not changed instead of rendering
+it again (``--no-cache`` renders everything).
 """
 
 from __future__ import annotations
 
 import html
 import json
-import multiprocessing
 import os
 import re
 import shlex
+import socket
 import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import ExitStack
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from . import batch
 from .config import parse_settings
 from .errors import MlvizError
 from .plugins import Registry, load_registry
 from .terminal import one_line, printable
 from .writers import move_into_place
 
-#: The formats written for every algorithm, in this order.
-FORMATS = (".gif", ".mp4", ".png")
+#: The animation formats written for every algorithm unless told otherwise; the page plays
+#: the first.
+DEFAULT_FORMATS = (".gif", ".mp4")
+#: Always written too: the still image each card shows until it plays.
+POSTER = ".png"
 DEFAULT_WORKERS = 2
 HEARTBEAT_S = 30.0  # seconds without a finished algorithm before a progress line
 
@@ -45,11 +58,13 @@ class Job:
     stem: str
     settings: tuple[str, ...] = ()
     frames: int | None = None
+    #: Animation suffixes to write (the poster is always written too).
+    formats: tuple[str, ...] = DEFAULT_FORMATS
 
     @property
     def command(self) -> str:
-        """The ``mlviz render`` command line that reproduces the GIF."""
-        words = ["mlviz", "render", self.name, "-o", f"{self.stem}.gif"]
+        """The ``mlviz render`` command line that reproduces the first animation."""
+        words = ["mlviz", "render", self.name, "-o", f"{self.stem}{self.formats[0]}"]
         if self.frames is not None:
             words += ["--frames", str(self.frames)]
         for setting in self.settings:
@@ -72,6 +87,12 @@ class Entry:
     bytes: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     details: str = ""
+    #: The render's cache key (:func:`mlviz.batch.render_key`; empty: none could be made).
+    key: str = ""
+    #: Whether this build kept the files of an earlier one instead of rendering.
+    cached: bool = False
+    #: Where it was rendered: ``host:pid`` of the worker process.
+    worker: str = ""
 
     @property
     def ok(self) -> bool:
@@ -102,63 +123,73 @@ def build_gallery(
     quiet: bool = False,
     stream: TextIO | None = None,
     registry: Registry | None = None,
+    formats: str | Sequence[str] = DEFAULT_FORMATS,
+    scheduler: str | None = None,
+    cache: bool = True,
 ) -> GalleryResult:
     """Render every registered algorithm (or those in ``only``) into ``outdir``.
 
     ``settings`` are ``NAME:KEY=VALUE`` strings, each applied to algorithm ``NAME`` as
     ``--set KEY=VALUE`` would be; ``frames`` is a frame budget for every algorithm.
+    ``formats``: the animation formats, as suffixes or one comma-separated text
+    (``"webp,gif,mp4"``); each must be a registered writer, and the page plays the first.
     Progress goes to ``stream`` (stderr) unless ``quiet``; failures are always reported.
     Returns the entries; ``OUTDIR/index.html`` is written even when some failed.
     ``registry`` only plans the jobs: each worker process loads the installed plugins itself.
+    ``scheduler``: a Dask scheduler's address (``tcp://host:8786``) to run the jobs on its
+    cluster instead of ``workers`` local processes (needs the ``dask`` extra). ``cache``:
+    keep the files of an algorithm whose render key matches the last build's.
     """
-    stream = stream or sys.stderr
     outdir = Path(outdir)
     if frames is not None and frames < 1:
         raise MlvizError(f"--frames must be at least 1, got {frames}")
     registry = registry or load_registry()
-    jobs = plan_jobs(registry, only=only, settings=settings, frames=frames)
+    jobs = plan_jobs(registry, only=only, settings=settings, frames=frames, formats=formats)
     if outdir.exists() and not outdir.is_dir():
         raise MlvizError(f"gallery output is not a folder: {outdir}")
-    outdir.mkdir(parents=True, exist_ok=True)
-    if not os.access(outdir, os.W_OK | os.X_OK):
-        raise MlvizError(f"gallery folder is not writable: {outdir}")
+    with ExitStack() as stack:
+        # a cluster is reached before anything is written: an unreachable one leaves nothing
+        cluster = stack.enter_context(batch.open_backend(scheduler)) if scheduler else None
+        outdir.mkdir(parents=True, exist_ok=True)
+        if not os.access(outdir, os.W_OK | os.X_OK):
+            raise MlvizError(f"gallery folder is not writable: {outdir}")
+        return _build(outdir, jobs, registry, workers, cluster, cache, quiet,
+                      stream or sys.stderr)
+
+
+def _build(outdir: Path, jobs: list[Job], registry: Registry, workers: int,
+           cluster: batch.Backend | None, cache: bool, quiet: bool,
+           stream: TextIO) -> GalleryResult:
+    """Render the jobs the last build cannot lend (``cluster``, or ``workers`` local
+    processes); write the page and ``gallery.json``."""
 
     def say(message: str, always: bool = False) -> None:
         if always or not quiet:
             print(message, file=stream, flush=True)
 
-    workers = max(1, min(workers, len(jobs)))
-    say(f"gallery: rendering {len(jobs)} algorithm{'s' * (len(jobs) != 1)} with {workers} "
-        f"worker process{'es' * (workers != 1)} into {outdir}")
     start = time.perf_counter()
     results: dict[str, Entry] = {}
-    # spawn: a fresh interpreter per worker, never a fork of a process that may hold threads.
-    # Workers are reused (no max_tasks_per_child: it can deadlock on Python 3.11-3.13,
-    # cpython#115634).
-    context = multiprocessing.get_context("spawn")
-    # Longest first (by the last build's times, if any), so no slow job starts last.
-    previous = _previous_seconds(outdir)
-    order = sorted(jobs, key=lambda job: -previous.get(job.name, 0.0))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_init_worker) as pool:
-        pending: dict[Future, Job] = {
-            pool.submit(render_job, job, str(outdir)): job for job in order
-        }
-        try:
-            while pending:
-                done, _ = wait(pending, timeout=HEARTBEAT_S, return_when=FIRST_COMPLETED)
-                if not done:  # a long render: say that the gallery is still working
-                    say(f"gallery: {len(results)}/{len(jobs)} done, "
-                        f"{time.perf_counter() - start:.0f} s")
-                for future in done:
-                    job = pending.pop(future)
-                    entry = _outcome(future, job, registry)
-                    results[job.name] = entry
-                    _report(entry, len(results), len(jobs), say)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    digests: dict[tuple[str, ...], str] = {}  # the code of mlviz and each plugin, read once
+    keys = {job.name: _job_key(job, registry, digests) for job in jobs}
+    previous = load_entries(outdir) or []
+    if cache:
+        for job in jobs:
+            entry = _reuse(job, keys[job.name], previous, outdir, registry)
+            if entry is not None:
+                results[job.name] = entry
+    todo = [job for job in jobs if job.name not in results]
+    if results:
+        say(f"gallery: {len(results)} of {len(jobs)} algorithm{'s' * (len(jobs) != 1)} "
+            f"unchanged since the last build (cached); --no-cache renders them again")
+        for done, entry in enumerate(results.values(), start=1):
+            _report(entry, done, len(jobs), say)
+    if todo:
+        if cluster is not None:
+            _run_jobs(todo, cluster, outdir, registry, keys, results, len(jobs), say)
+        else:
+            workers = max(1, min(workers, len(todo)))
+            with batch.open_backend(None, workers, initializer=_init_worker) as local:
+                _run_jobs(todo, local, outdir, registry, keys, results, len(jobs), say)
     entries = [results[job.name] for job in jobs]
     seconds = time.perf_counter() - start
     index = write_index(outdir, entries, registry.warnings, seconds)
@@ -166,9 +197,89 @@ def build_gallery(
         {"seconds": seconds, "warnings": list(registry.warnings),
          "entries": [asdict(e) for e in entries]}, indent=1))
     failed = sum(not e.ok for e in entries)
-    say(f"gallery: wrote {index} ({len(entries) - failed} rendered, {failed} failed, "
-        f"{seconds:.1f} s)", always=bool(failed))
+    kept = sum(e.cached for e in entries)
+    say(f"gallery: wrote {index} ({len(entries) - failed - kept} rendered, "
+        + (f"{kept} unchanged, " if kept else "")
+        + f"{failed} failed, {seconds:.1f} s)", always=bool(failed))
     return GalleryResult(entries, list(registry.warnings), index, seconds)
+
+
+def _run_jobs(todo: list[Job], backend: batch.Backend, outdir: Path, registry: Registry,
+              keys: dict[str, str], results: dict[str, Entry], total: int, say) -> None:
+    """Render ``todo`` on ``backend``, adding an entry per job to ``results``."""
+    # Longest first (by the last build's times, if any), so no slow job starts last.
+    seconds = _previous_seconds(outdir)
+    order = sorted(todo, key=lambda job: -seconds.get(job.name, 0.0))
+    start = time.perf_counter()
+    say(f"gallery: rendering {len(todo)} algorithm{'s' * (len(todo) != 1)} with "
+        f"{backend.description} into {outdir}")
+    where = None if backend.remote else str(outdir)  # remote workers send the files back
+    pending: dict[Future, Job] = {
+        backend.executor.submit(render_job, job, where): job for job in order
+    }
+    try:
+        while pending:
+            done, _ = wait(pending, timeout=HEARTBEAT_S, return_when=FIRST_COMPLETED)
+            if not done:  # a long render: say that the gallery is still working
+                say(f"gallery: {len(results)}/{total} done, "
+                    f"{time.perf_counter() - start:.0f} s")
+            for future in done:
+                job = pending.pop(future)
+                entry = _outcome(future, job, registry, outdir)
+                entry.key = keys.get(job.name, "") if entry.ok else ""
+                results[job.name] = entry
+                _report(entry, len(results), total, say)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
+
+
+def _job_key(job: Job, registry: Registry, digests: dict[tuple[str, ...], str]) -> str:
+    """The cache key of a job's render (empty when the plugin cannot make its data here:
+    the job then reports why, and is never taken from the cache). ``digests`` keeps the
+    code digest of each set of modules for the next job."""
+    from .renderer import DEFAULT_DPI
+    from .writers import DEFAULT_HOLD
+
+    try:
+        algorithm = registry.get(job.name)
+        config = algorithm.config.from_overrides(parse_settings(job.settings))
+        dataset = algorithm.make_dataset(config)
+        modules = tuple(batch.plugin_modules(algorithm))
+        if modules not in digests:
+            digests[modules] = batch.code_digest(modules)
+        return batch.render_key(algorithm, config, dataset, code=digests[modules], settings={
+            "frames": job.frames, "formats": list(job.formats), "poster": POSTER,
+            "fps": algorithm.fps, "dpi": DEFAULT_DPI, "hold": DEFAULT_HOLD,
+        })
+    except Exception:  # noqa: BLE001 - a broken plugin fails in its own job, with its error
+        return ""
+
+
+def _reuse(job: Job, key: str, previous: Sequence[Entry], outdir: Path,
+           registry: Registry) -> Entry | None:
+    """The last build's entry for ``job``, marked cached, if its key is ``key`` and all its
+    files are still there, as large as they were; else None."""
+    if not key:
+        return None
+    for old in previous:
+        if old.name != job.name or old.key != key or not old.ok or old.stem != job.stem:
+            continue
+        wanted = {*job.formats, POSTER}
+        if set(old.bytes) != wanted:
+            return None
+        for suffix, size in old.bytes.items():
+            try:
+                if (outdir / f"{job.stem}{suffix}").stat().st_size != size:
+                    return None
+            except OSError:
+                return None
+        algorithm = registry.algorithms[job.name]
+        return Entry(job.name, algorithm.summary, algorithm.plugin, job.command, job.stem,
+                     seconds=old.seconds, frames=old.frames, size=tuple(old.size),
+                     bytes=dict(old.bytes), key=key, cached=True, worker=old.worker)
+    return None
 
 
 def plan_jobs(
@@ -177,8 +288,11 @@ def plan_jobs(
     only: Sequence[str] | None = None,
     settings: Iterable[str] = (),
     frames: int | None = None,
+    formats: str | Sequence[str] = DEFAULT_FORMATS,
 ) -> list[Job]:
-    """The jobs to run, in registry order; bad names and settings fail here, before rendering."""
+    """The jobs to run, in registry order; bad names, settings and formats fail here,
+    before rendering."""
+    suffixes = parse_formats(formats, registry)
     names = list(registry.algorithms)
     if only:
         wanted = list(dict.fromkeys(only))
@@ -197,7 +311,31 @@ def plan_jobs(
     for name, values in per_algorithm.items():
         registry.get(name).config.from_overrides(parse_settings(values))  # validate early
     stems = _stems(names)
-    return [Job(n, stems[n], tuple(per_algorithm.get(n, ())), frames) for n in names]
+    return [Job(n, stems[n], tuple(per_algorithm.get(n, ())), frames, suffixes) for n in names]
+
+
+def parse_formats(formats: str | Sequence[str], registry: Registry) -> tuple[str, ...]:
+    """Animation suffixes from ``"webp,gif"`` or ``[".webp", "gif"]``: lowercase, with their
+    dot, in order, once each. Each must be a registered writer whose optional dependency
+    is installed; the poster (``png``) is always written, so naming it changes nothing."""
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    suffixes: list[str] = []
+    for item in items:
+        name = str(item).strip().lower().lstrip(".")
+        suffix = f".{name}"
+        if not name or suffix == POSTER:
+            continue
+        kind = registry.writers.get(suffix)
+        if kind is None or kind.last_frame_only:
+            known = ", ".join(s[1:] for s, w in sorted(registry.writers.items())
+                              if not w.last_frame_only)
+            raise MlvizError(f"unknown gallery format '{name}': use one or more of {known}")
+        kind.check_available()
+        if suffix not in suffixes:
+            suffixes.append(suffix)
+    if not suffixes:
+        raise MlvizError("the gallery needs at least one animation format, e.g. --formats gif")
+    return tuple(suffixes)
 
 
 def _stems(names: Sequence[str]) -> dict[str, str]:
@@ -223,12 +361,29 @@ def _init_worker() -> None:
 _REGISTRY: Registry | None = None
 
 
-def render_job(job: Job, outdir: str) -> dict:
-    """In a worker: train once, write GIF, MP4 and PNG poster together; a plain dict back."""
+def render_job(job: Job, outdir: str | None) -> dict:
+    """In a worker: train once, write every format and the poster together; a plain dict
+    back. Animations hold their last frame as ``mlviz render`` does.
+
+    ``outdir`` None (a worker that may be on another machine): the files are made in a
+    temporary folder there and their bytes come back under ``"files"``, for the caller to
+    write. One render at a time per process (:func:`mlviz.batch.render_lock`).
+    """
+    if outdir is None:
+        with tempfile.TemporaryDirectory(prefix="mlviz-gallery-") as folder:
+            result = render_job(job, folder)
+            result["files"] = {suffix: (Path(folder) / f"{job.stem}{suffix}").read_bytes()
+                               for suffix in result["bytes"]}
+            return result
+    with batch.render_lock():
+        return _render(job, outdir)
+
+
+def _render(job: Job, outdir: str) -> dict:
     from contextlib import ExitStack
 
-    from .api import prepare
-    from .writers import open_writer
+    from .api import frame_captions, prepare
+    from .writers import DEFAULT_HOLD, open_writer
 
     global _REGISTRY
     if _REGISTRY is None:
@@ -237,22 +392,39 @@ def render_job(job: Job, outdir: str) -> dict:
     prepared = prepare(job.name, frames=job.frames, settings=list(job.settings),
                        registry=_REGISTRY)
     renderer = prepared.renderer()
-    paths = [Path(outdir) / f"{job.stem}{suffix}" for suffix in FORMATS]
+    captions = frame_captions(prepared.run)
+    paths = [Path(outdir) / f"{job.stem}{suffix}" for suffix in (*job.formats, POSTER)]
     with ExitStack() as stack:  # any error aborts every writer: no partial file is left
-        writers = [stack.enter_context(open_writer(p, fps=prepared.fps)) for p in paths]
+        writers = [stack.enter_context(open_writer(
+            p, fps=prepared.fps, hold=DEFAULT_HOLD, registry=_REGISTRY,
+            captions=captions[-1:] if p.suffix == POSTER else captions)) for p in paths]
         count = renderer.render(_Tee(writers))
     return {
         "seconds": time.perf_counter() - start,
         "frames": count,
         "size": renderer.frame_size,
         "bytes": {p.suffix: p.stat().st_size for p in paths},
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
+
+
+def _write_files(outdir: Path, stem: str, files: dict[str, bytes]) -> None:
+    """Write the files a remote worker sent: every one to a temporary file first, then
+    each moved into place (a failure leaves none of them half-written)."""
+    from contextlib import ExitStack
+
+    from .writers import atomic_output
+
+    with ExitStack() as stack:
+        for suffix, content in files.items():
+            tmp = stack.enter_context(atomic_output(outdir / f"{stem}{suffix}"))
+            Path(tmp).write_bytes(content)
 
 
 class _Tee:
     """Hands each frame to several writers, so a run is drawn once for all formats."""
 
-    last_frame_only = False  # the GIF and MP4 need every frame; the poster keeps the last
+    last_frame_only = False  # the animations need every frame; the poster keeps the last
 
     def __init__(self, writers) -> None:
         self.writers = writers
@@ -262,11 +434,13 @@ class _Tee:
             writer.write(frame)
 
 
-def _outcome(future: Future, job: Job, registry: Registry) -> Entry:
+def _outcome(future: Future, job: Job, registry: Registry, outdir: Path) -> Entry:
     algorithm = registry.algorithms[job.name]
     entry = Entry(job.name, algorithm.summary, algorithm.plugin, job.command, job.stem)
     try:
         result = future.result()
+        if "files" in result:  # from a worker that may not share our files
+            _write_files(outdir, job.stem, result["files"])
     except Exception as exc:  # one failing algorithm must not stop the gallery
         entry.error = one_line(f"{type(exc).__name__}: {exc}")
         entry.details = printable("".join(traceback.format_exception(exc)).strip())
@@ -275,14 +449,16 @@ def _outcome(future: Future, job: Job, registry: Registry) -> Entry:
     entry.frames = result["frames"]
     entry.size = tuple(result["size"])
     entry.bytes = result["bytes"]
+    entry.worker = result.get("worker", "")
     return entry
 
 
 def _report(entry: Entry, done: int, total: int, say) -> None:
     prefix = f"[{done:>{len(str(total))}}/{total}] {entry.name}"
     if entry.ok:
-        sizes = ", ".join(f"{s[1:]} {_size(entry.bytes[s])}" for s in FORMATS)
-        say(f"{prefix}: {entry.seconds:.1f} s, {entry.frames} frames ({sizes})")
+        sizes = ", ".join(f"{s[1:]} {_size(n)}" for s, n in entry.bytes.items())
+        took = "unchanged (cached)" if entry.cached else f"{entry.seconds:.1f} s"
+        say(f"{prefix}: {took}, {entry.frames} frames ({sizes})")
     else:
         say(f"{prefix}: FAILED: {entry.error}", always=True)
 
@@ -324,21 +500,39 @@ def _previous_seconds(outdir: Path) -> dict[str, float]:
 def render_index(entries: Sequence[Entry], warnings: Sequence[str], seconds: float) -> str:
     """The gallery page: one card per algorithm; hover or click a poster to play it."""
     esc = html.escape
+    notes = ""
+    if warnings:
+        items = "\n".join(f"<li>{esc(w)}</li>" for w in warnings)
+        notes = f'<section class="warnings"><h2>Plugin warnings</h2><ul>\n{items}\n</ul></section>'
+    failed = sum(not e.ok for e in entries)
+    summary = (f"{len(entries) - failed} algorithms rendered"
+               + (f", {failed} failed" if failed else "") + f" in {seconds:.0f} s")
+    return _PAGE.format(cards=render_cards(entries), notes=notes, summary=esc(summary),
+                        style=PLAYER_STYLE, script=PLAYER_SCRIPT)
+
+
+def render_cards(entries: Sequence[Entry], prefix: str = "", heading: str = "h2") -> str:
+    """The cards of the page, one per entry, their files' URLs prefixed with ``prefix``
+    (``"gallery/"`` from a page one folder up). Each poster plays the entry's first
+    animation format on hover or click; every format is linked with its size."""
+    esc = html.escape
     cards = []
     for e in entries:
-        head = (f'<h2>{esc(e.name)}</h2>\n<p class="summary">{esc(e.summary)}</p>\n'
+        head = (f'<{heading}>{esc(e.name)}</{heading}>\n<p class="summary">{esc(e.summary)}</p>\n'
                 f'<pre class="command"><code>{esc(e.command)}</code></pre>')
         if e.ok:
             width, height = e.size
+            url = esc(prefix + e.stem)
+            animations = [s for s in e.bytes if s != POSTER] or [POSTER]
             links = " · ".join(
-                f'<a href="{esc(e.stem + s)}">{s[1:].upper()}</a> {_size(e.bytes[s])}'
-                for s in FORMATS
+                f'<a href="{url}{esc(s)}">{esc(s[1:].upper())}</a> {_size(e.bytes[s])}'
+                for s in e.bytes
             )
             cards.append(
                 f'<article class="card" id="{esc(e.stem)}">\n'
-                f'<button class="player" type="button" data-poster="{esc(e.stem)}.png" '
-                f'data-anim="{esc(e.stem)}.gif" aria-label="play {esc(e.name)}">'
-                f'<img src="{esc(e.stem)}.png" width="{width}" height="{height}" '
+                f'<button class="player" type="button" data-poster="{url}{POSTER}" '
+                f'data-anim="{url}{esc(animations[0])}" aria-label="play {esc(e.name)}">'
+                f'<img src="{url}{POSTER}" width="{width}" height="{height}" loading="lazy" '
                 f'alt="{esc(e.name)}: last frame (hover or click to play)"></button>\n'
                 f'{head}\n<p class="meta">rendered in {e.seconds:.1f} s · {e.frames} frames'
                 f' · {links} · plugin {esc(e.plugin)}</p>\n</article>'
@@ -351,15 +545,66 @@ def render_index(entries: Sequence[Entry], warnings: Sequence[str], seconds: flo
                 f'<details><summary>traceback</summary><pre>{esc(e.details)}</pre></details>'
                 f'</div>\n{head}\n<p class="meta">plugin {esc(e.plugin)}</p>\n</article>'
             )
-    notes = ""
-    if warnings:
-        items = "\n".join(f"<li>{esc(w)}</li>" for w in warnings)
-        notes = f'<section class="warnings"><h2>Plugin warnings</h2><ul>\n{items}\n</ul></section>'
-    failed = sum(not e.ok for e in entries)
-    summary = (f"{len(entries) - failed} algorithms rendered"
-               + (f", {failed} failed" if failed else "") + f" in {seconds:.0f} s")
-    return _PAGE.format(cards="\n".join(cards), notes=notes, summary=esc(summary))
+    return "\n".join(cards)
 
+
+def load_entries(outdir: str | Path) -> list[Entry] | None:
+    """The entries of the gallery built in ``outdir`` (its ``gallery.json``); None if none
+    was built there or it cannot be read."""
+    try:
+        data = json.loads((Path(outdir) / "gallery.json").read_text(encoding="utf-8"))
+        return [Entry(**{**e, **({"size": tuple(e["size"])} if "size" in e else {})})
+                for e in data["entries"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def render_embed(outdir: str | Path, prefix: str) -> str | None:
+    """The gallery in ``outdir`` as an HTML fragment for another page (style, cards,
+    script), its files reached through ``prefix``; None if no gallery was built there."""
+    entries = load_entries(outdir)
+    if entries is None:
+        return None
+    return (f"<style>{PLAYER_STYLE}</style>\n<div class=\"mlviz-gallery\">\n"
+            f"{render_cards(entries, prefix, heading='h3')}\n</div>\n"
+            f"<script>{PLAYER_SCRIPT}</script>")
+
+
+#: The cards' look; every rule is scoped to ``.mlviz-gallery``, so another page can embed it.
+PLAYER_STYLE = """
+.mlviz-gallery { display: grid; gap: 1.5rem;
+                 grid-template-columns: repeat(auto-fill, minmax(min(100%, 440px), 1fr)); }
+.mlviz-gallery .card { background: white; border: 1px solid #ddd; border-radius: 8px;
+                       padding: 0.8rem; }
+.mlviz-gallery .card h2, .mlviz-gallery .card h3 { font-size: 1.15rem; margin: 0.6rem 0 0.2rem; }
+.mlviz-gallery .summary { margin: 0.2rem 0 0.5rem; }
+.mlviz-gallery .player { display: block; width: 100%; padding: 0; border: 0; background: none;
+                         cursor: pointer; position: relative; }
+.mlviz-gallery .player img { display: block; width: 100%; height: auto; border-radius: 4px; }
+.mlviz-gallery .player::after { content: "▶"; position: absolute; right: 0.6rem;
+    bottom: 0.5rem; color: white; background: rgba(0,0,0,0.45); border-radius: 50%;
+    width: 2rem; line-height: 2rem; text-align: center; }
+.mlviz-gallery .player.playing::after { content: "❚❚"; font-size: 0.8rem; }
+.mlviz-gallery .command { background: #f3f3f3; padding: 0.4rem 0.6rem; border-radius: 4px;
+                          white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.3rem 0; }
+.mlviz-gallery .meta { color: #666; font-size: 0.85rem; margin: 0.3rem 0 0; }
+.mlviz-gallery .failed { border-color: #d62728; }
+.mlviz-gallery .error { background: #fdecea; color: #8b1a1a; padding: 0.6rem;
+                        border-radius: 4px; }
+.mlviz-gallery .error pre { white-space: pre-wrap; margin: 0.3rem 0; }
+"""
+
+#: Hover (with a mouse) or click a poster to play its animation; leave or click to stop.
+PLAYER_SCRIPT = """
+for (const button of document.querySelectorAll(".mlviz-gallery button.player")) {
+  const img = button.querySelector("img");
+  const play = () => { img.src = button.dataset.anim; button.classList.add("playing"); };
+  const stop = () => { img.src = button.dataset.poster; button.classList.remove("playing"); };
+  button.addEventListener("pointerenter", (e) => { if (e.pointerType === "mouse") play(); });
+  button.addEventListener("pointerleave", (e) => { if (e.pointerType === "mouse") stop(); });
+  button.addEventListener("click", () => button.classList.contains("playing") ? stop() : play());
+}
+"""
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -371,25 +616,8 @@ _PAGE = """<!DOCTYPE html>
 body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1500px;
        padding: 0 1rem; color: #222; background: #fafafa; }}
 header p {{ color: #555; }}
-.grid {{ display: grid; gap: 1.5rem;
-        grid-template-columns: repeat(auto-fill, minmax(min(100%, 440px), 1fr)); }}
-.card {{ background: white; border: 1px solid #ddd; border-radius: 8px; padding: 0.8rem; }}
-.card h2 {{ font-size: 1.15rem; margin: 0.6rem 0 0.2rem; }}
-.summary {{ margin: 0.2rem 0 0.5rem; }}
-.player {{ display: block; width: 100%; padding: 0; border: 0; background: none;
-          cursor: pointer; position: relative; }}
-.player img {{ display: block; width: 100%; height: auto; border-radius: 4px; }}
-.player::after {{ content: "▶"; position: absolute; right: 0.6rem; bottom: 0.5rem;
-                 color: white; background: rgba(0,0,0,0.45); border-radius: 50%;
-                 width: 2rem; line-height: 2rem; text-align: center; }}
-.player.playing::after {{ content: "❚❚"; font-size: 0.8rem; }}
-.command {{ background: #f3f3f3; padding: 0.4rem 0.6rem; border-radius: 4px;
-           white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.3rem 0; }}
-.meta {{ color: #666; font-size: 0.85rem; margin: 0.3rem 0 0; }}
-.failed {{ border-color: #d62728; }}
-.error {{ background: #fdecea; color: #8b1a1a; padding: 0.6rem; border-radius: 4px; }}
-.error pre {{ white-space: pre-wrap; margin: 0.3rem 0; }}
 .warnings {{ margin-top: 2rem; color: #8a5300; }}
+{style}
 </style>
 </head>
 <body>
@@ -398,20 +626,11 @@ header p {{ color: #555; }}
 <p>{summary}. Hover over a poster (or click it) to play the animation;
 each card gives the command that reproduces it.</p>
 </header>
-<main class="grid">
+<main class="grid mlviz-gallery">
 {cards}
 </main>
 {notes}
-<script>
-for (const button of document.querySelectorAll("button.player")) {{
-  const img = button.querySelector("img");
-  const play = () => {{ img.src = button.dataset.anim; button.classList.add("playing"); }};
-  const stop = () => {{ img.src = button.dataset.poster; button.classList.remove("playing"); }};
-  button.addEventListener("pointerenter", (e) => {{ if (e.pointerType === "mouse") play(); }});
-  button.addEventListener("pointerleave", (e) => {{ if (e.pointerType === "mouse") stop(); }});
-  button.addEventListener("click", () => button.classList.contains("playing") ? stop() : play());
-}}
-</script>
+<script>{script}</script>
 </body>
 </html>
 """

@@ -39,7 +39,7 @@ def quad_surface_class():
     global _QUAD_SURFACE
     if _QUAD_SURFACE is not None:
         return _QUAD_SURFACE
-    from matplotlib.collections import PolyCollection
+    from matplotlib.path import Path
     from mpl_toolkits.mplot3d import proj3d
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
@@ -58,10 +58,25 @@ def quad_surface_class():
                                                quads[..., 2].ravel(), self.axes.M)
             order = np.argsort(-zs.reshape(count, 4).mean(axis=1), kind="stable")
             corners = np.stack([xs, ys], axis=-1).reshape(count, 4, 2)[order]
-            PolyCollection.set_verts(self, list(corners), True)
+            self._set_closed(corners)
             self._facecolors2d = self._faces[order]
             self._edgecolors2d = self._edges[order]
             return float(zs.min()) if zs.size else np.nan
+
+        def _set_closed(self, corners: np.ndarray) -> None:
+            """The closed 2D paths of ``corners`` (P, 4, 2), as ``set_verts(…, closed=True)``
+            makes them, but written into paths made once: their vertices are rows of one
+            array (a new Path per quad per frame cost more than drawing it)."""
+            if getattr(self, "_closed_buffer", None) is None or \
+                    len(self._closed_buffer) != len(corners):
+                self._closed_buffer = np.empty((len(corners), 5, 2))
+                codes = np.full(5, Path.LINETO, dtype=Path.code_type)
+                codes[0], codes[-1] = Path.MOVETO, Path.CLOSEPOLY
+                self._closed_paths = [Path(row, codes) for row in self._closed_buffer]
+            self._closed_buffer[:, :4] = corners
+            self._closed_buffer[:, 4] = corners[:, 0]
+            self._paths = self._closed_paths
+            self.stale = True
 
     _QUAD_SURFACE = QuadSurface
     return QuadSurface
@@ -331,8 +346,10 @@ class LossLandscapePanel(Panel):
             import matplotlib
 
             quads = surface_quads(gx, gy, zs)
-            cmap = matplotlib.colormaps[self.cmap]
-            faces = cmap((quads[..., 2].mean(axis=1) - self.zmin) / (self.zmax - self.zmin))
+            if getattr(self, "_colormap", None) is None:  # the registry hands out copies,
+                self._colormap = matplotlib.colormaps[self.cmap]  # each building its table
+            faces = self._colormap(
+                (quads[..., 2].mean(axis=1) - self.zmin) / (self.zmax - self.zmin))
             faces[:, 3] = 0.92
             edges = np.tile([1.0, 1.0, 1.0, 0.3], (len(quads), 1))
             if self.surface is None:

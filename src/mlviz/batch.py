@@ -1,0 +1,244 @@
+"""Batches of renders: where their jobs run, and which of them need not run again.
+
+**Where.** :func:`open_backend` hands out a :class:`concurrent.futures.Executor` for the
+jobs of a batch (``mlviz gallery``): local worker processes by default (spawned, like the
+gallery always used), or a Dask distributed cluster given its scheduler's address, for
+batches larger than one machine. Dask is an optional extra (``pip install 'mlviz[dask]'``)
+and is imported only then. A cluster's workers may not share this machine's files, so a
+job sent there returns the bytes of the files it made and this process writes them.
+
+Each render runs alone in its process: matplotlib's style and torch's thread count are
+process-wide, so :func:`render_lock` serialises renders that a multi-threaded Dask worker
+would otherwise run side by side (start workers with ``--nthreads 1`` to use every core).
+
+**Which.** :func:`render_key` is a digest of everything a render depends on: the
+algorithm and its plugin, every hyperparameter (the seed included), the data (the arrays
+themselves), the frame budget and output formats, the versions of Python and of the
+libraries that train, draw and encode, and the source code of mlviz and of the plugin's
+package (an editable install changes without a version bump). A batch that finds an
+output with the same key from an earlier build keeps it instead of rendering again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from .errors import MlvizError
+
+#: The extra that installs the Dask scheduler client.
+DASK_EXTRA = "mlviz[dask]"
+#: Seconds to wait for a Dask scheduler before giving up.
+CONNECT_TIMEOUT_S = 10.0
+#: Libraries whose version can change a render (training, drawing, encoding).
+LIBRARIES = ("mlviz", "numpy", "matplotlib", "pillow", "imageio", "imageio-ffmpeg", "torch")
+
+_RENDER_LOCK = threading.Lock()
+
+
+@dataclass
+class Backend:
+    """Where a batch runs: an executor, a phrase for progress lines, and whether its
+    workers may be on other machines (then jobs return their files' bytes)."""
+
+    executor: Executor
+    description: str
+    remote: bool = False
+
+
+@contextmanager
+def open_backend(
+    scheduler: str | None = None,
+    workers: int = 2,
+    *,
+    initializer: Callable[[], None] | None = None,
+    timeout: float | None = None,
+) -> Iterator[Backend]:
+    """Local worker processes (``workers`` of them, spawned; ``initializer`` runs in each),
+    or, given a ``scheduler`` address (``tcp://host:8786``), the Dask cluster behind it
+    (waiting at most ``timeout`` seconds for it; default :data:`CONNECT_TIMEOUT_S`).
+
+    A missing ``distributed`` package or an unreachable scheduler is a one-line
+    :class:`MlvizError`. Leaving the block shuts the pool down or closes the client.
+    """
+    if not scheduler:
+        workers = max(1, workers)
+        context = multiprocessing.get_context("spawn")  # never a fork of a threaded process
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                 initializer=initializer) as pool:
+            yield Backend(pool, f"{workers} worker process{'es' * (workers != 1)}")
+        return
+    client = connect(scheduler, timeout=timeout)
+    try:
+        count = len(client.scheduler_info().get("workers", {}))
+        yield Backend(client.get_executor(pure=False),
+                      f"the Dask cluster at {scheduler} ({count} worker"
+                      f"{'s' * (count != 1)})", remote=True)
+    finally:
+        client.close()
+
+
+def require_dask() -> None:
+    """Fail in one line, naming the extra to install, when ``distributed`` is missing."""
+    try:
+        import distributed  # noqa: F401
+    except ModuleNotFoundError:
+        raise MlvizError(
+            "a Dask scheduler needs the distributed package, which is not installed; "
+            f"install it with: pip install '{DASK_EXTRA}'"
+        ) from None
+
+
+def connect(scheduler: str, timeout: float | None = None):
+    """A ``distributed.Client`` of the scheduler at ``scheduler`` (one-line errors)."""
+    require_dask()
+    from distributed import Client
+
+    timeout = CONNECT_TIMEOUT_S if timeout is None else timeout
+
+    try:
+        return Client(scheduler, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise MlvizError(f"cannot reach the Dask scheduler at {scheduler}: {reason}") from None
+
+
+@contextmanager
+def render_lock() -> Iterator[None]:
+    """Hold while rendering: one render at a time in this process."""
+    with _RENDER_LOCK:
+        yield
+
+
+# --- the cache key --------------------------------------------------------------------
+
+def render_key(
+    algorithm,
+    config,
+    dataset,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    versions: Mapping[str, str | None] | None = None,
+    code: str | None = None,
+) -> str:
+    """A hex digest of what one render of ``algorithm`` with ``config`` on ``dataset`` depends
+    on. ``settings``: how it is drawn and written (frame budget, formats, fps, dpi, …).
+    ``versions`` and ``code`` default to :func:`library_versions` and the digest of the
+    source of mlviz and of the algorithm's plugin (:func:`code_digest`)."""
+    record = {
+        "algorithm": algorithm.name,
+        "plugin": algorithm.plugin,
+        "config": {key: _plain(value) for key, value in sorted(config.as_dict().items())},
+        "data": dataset_digest(dataset),
+        "settings": {key: _plain(value) for key, value in sorted((settings or {}).items())},
+        "versions": dict(sorted((versions or library_versions()).items())),
+        "code": code if code is not None else code_digest(plugin_modules(algorithm)),
+    }
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def dataset_digest(dataset) -> str:
+    """A digest of a dataset's arrays (shape, type and bytes) and names."""
+    digest = hashlib.sha256()
+    for values in (dataset.X, dataset.y):
+        if values is None:
+            digest.update(b"none")
+            continue
+        array = np.ascontiguousarray(values)
+        if array.dtype == object:
+            digest.update(repr(array.tolist()).encode("utf-8"))
+        else:
+            digest.update(f"{array.shape}{array.dtype.str}".encode())
+            digest.update(array.tobytes())
+    names = [list(dataset.feature_names), dataset.target_name, dataset.name,
+             dataset.description, sorted(getattr(dataset, "extra", None) or ())]
+    digest.update(json.dumps(names, default=repr).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str | None]:
+    """The installed version of Python and of each of :data:`LIBRARIES` (None: missing)."""
+    return {"python": sys.version.split()[0], **{name: _version(name) for name in LIBRARIES}}
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def plugin_modules(algorithm) -> list[str]:
+    """The top-level modules whose code an algorithm runs: mlviz and its plugin's."""
+    roots = {"mlviz"}
+    for part in (algorithm.config, algorithm.trainer, algorithm.dataset, algorithm.scene,
+                 getattr(algorithm, "schedule", None), getattr(algorithm, "load_data", None)):
+        module = getattr(part, "__module__", None)
+        if module:
+            roots.add(module.partition(".")[0])
+    return sorted(roots)
+
+
+def code_digest(modules: Iterable[str]) -> str:
+    """A digest of the Python source of every file of the top-level ``modules``."""
+    digest = hashlib.sha256()
+    for module in sorted(modules):
+        digest.update(module.encode())
+        digest.update(_module_digest(module).encode())
+    return digest.hexdigest()
+
+
+def _module_digest(module: str) -> str:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        return "missing"
+    if spec.submodule_search_locations:
+        files = []
+        for folder in spec.submodule_search_locations:
+            for path, dirs, names in os.walk(folder):
+                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+                files += [os.path.join(path, n) for n in sorted(names) if n.endswith(".py")]
+        base = list(spec.submodule_search_locations)[0]
+    else:
+        files = [spec.origin] if spec.origin else []
+        base = os.path.dirname(spec.origin or "")
+    digest = hashlib.sha256()
+    for file in files:
+        try:
+            with open(file, "rb") as handle:
+                content = handle.read()
+        except OSError:
+            continue
+        digest.update(os.path.relpath(file, base).encode("utf-8", "surrogateescape"))
+        digest.update(hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able form of a hyperparameter or setting value."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    return repr(value)
