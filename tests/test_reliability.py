@@ -424,7 +424,7 @@ def test_plugin_text_in_the_gallery_page_is_sanitized(with_site):
     assert registry.algorithms["escapes"].summary == "red summary forged: line"
     failed = Future()
     failed.set_exception(RuntimeError("\x1b[2Jwiped\nforged line"))
-    entry = _outcome(failed, Job("escapes", "escapes"), registry)
+    entry = _outcome(failed, Job("escapes", "escapes"), registry, with_site)
     assert entry.error == "RuntimeError: wiped forged line"
     page = render_index([entry], registry.warnings, 1.0)
     assert "wiped forged line" in page and "\x1b" not in page and "\x07" not in page
