@@ -22,7 +22,6 @@ output with the same key from an earlier build keeps it instead of rendering aga
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -37,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from .cache import python_files
 from .errors import MlvizError
 
 #: The extra that installs the Dask scheduler client.
@@ -203,22 +203,9 @@ def code_digest(modules: Iterable[str]) -> str:
 
 
 def _module_digest(module: str) -> str:
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
+    files, base = python_files(module)
+    if not base:
         return "missing"
-    if spec.submodule_search_locations:
-        files = []
-        for folder in spec.submodule_search_locations:
-            for path, dirs, names in os.walk(folder):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-                files += [os.path.join(path, n) for n in sorted(names) if n.endswith(".py")]
-        base = list(spec.submodule_search_locations)[0]
-    else:
-        files = [spec.origin] if spec.origin else []
-        base = os.path.dirname(spec.origin or "")
     digest = hashlib.sha256()
     for file in files:
         try:

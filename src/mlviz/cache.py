@@ -98,9 +98,9 @@ def _top_level(value: str) -> str:
     return value.partition(":")[0].partition("[")[0].strip().partition(".")[0]
 
 
-def _source_files(root: str) -> list[tuple[str, int, int]]:
-    """(path, mtime in ns, size) of every Python file of top-level module ``root``,
-    found without importing it."""
+def python_files(root: str) -> tuple[list[str], str]:
+    """Every Python file of the top-level module ``root``, found without importing it, and
+    the folder they are relative to; ``([], "")`` when it is not installed."""
     import importlib.util
 
     try:
@@ -108,17 +108,21 @@ def _source_files(root: str) -> list[tuple[str, int, int]]:
     except (ImportError, ValueError):
         spec = None
     if spec is None:
-        return []
-    if spec.submodule_search_locations:
-        files = []
-        for folder in spec.submodule_search_locations:
-            for path, dirs, names in os.walk(folder):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-                files += [os.path.join(path, n) for n in sorted(names) if n.endswith(".py")]
-    else:
-        files = [spec.origin] if spec.origin else []
+        return [], ""
+    if not spec.submodule_search_locations:
+        return ([spec.origin] if spec.origin else []), os.path.dirname(spec.origin or "")
+    files = []
+    for folder in spec.submodule_search_locations:
+        for path, dirs, names in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            files += [os.path.join(path, n) for n in sorted(names) if n.endswith(".py")]
+    return files, list(spec.submodule_search_locations)[0]
+
+
+def _source_files(root: str) -> list[tuple[str, int, int]]:
+    """(path, mtime in ns, size) of every Python file of top-level module ``root``."""
     out = []
-    for file in files:
+    for file in python_files(root)[0]:
         try:
             info = os.stat(file)
         except OSError:
