@@ -266,7 +266,30 @@ class Writer:
         pass
 
 
-class GifWriter(Writer):
+class _SharedPalette:
+    """One 256-colour palette for a whole run, from :attr:`palette_samples` frames spread
+    evenly through it. A renderer that can draw frames out of order hands them over first
+    (:meth:`frames_wanted_first`, then :meth:`prime`); otherwise frames are spooled (in
+    memory up to ``spool_bytes``, on disk beyond) until the palette can be built."""
+
+    palette_samples = 8
+    spool_bytes = 32 * 2**20
+    frames_written: int
+
+    def frames_wanted_first(self, count: int) -> list[int]:
+        """Positions, among the ``count`` frames to be written, of the frames that
+        :meth:`prime` takes before the first ``write`` (the palette's samples)."""
+        return _palette_picks(count, self.palette_samples)
+
+    def prime(self, frames: Sequence[np.ndarray]) -> None:
+        """Build the palette from the frames at :meth:`frames_wanted_first`, in that order,
+        so that every frame written from now on is encoded at once (call before ``write``)."""
+        if self.frames_written or getattr(self, "_encoder", None) is not None:
+            raise RuntimeError("prime() comes before the first frame is written")
+        self._primed = _palette_of([np.asarray(frame) for frame in frames])
+
+
+class GifWriter(_SharedPalette, Writer):
     """Animated GIF through Pillow: one palette for the whole run, looping forever.
 
     One 256-colour palette is built from :attr:`palette_samples` frames spread evenly
@@ -288,20 +311,6 @@ class GifWriter(Writer):
     max_fps = 50.0
     fps_limit = ("GIF frames last whole hundredths of a second, so use 0.002 to 50 fps "
                  "(or .mp4 for faster)")
-    palette_samples = 8
-    spool_bytes = 32 * 2**20
-
-    def frames_wanted_first(self, count: int) -> list[int]:
-        """Positions, among the ``count`` frames to be written, of the frames that
-        :meth:`prime` takes before the first :meth:`write` (the palette's samples)."""
-        return _palette_picks(count, self.palette_samples)
-
-    def prime(self, frames: Sequence[np.ndarray]) -> None:
-        """Build the palette from the frames at :meth:`frames_wanted_first`, in that order,
-        so that every frame written from now on is encoded at once (call before ``write``)."""
-        if self.frames_written or getattr(self, "_encoder", None) is not None:
-            raise RuntimeError("prime() comes before the first frame is written")
-        self._primed = _palette_of([np.asarray(frame) for frame in frames])
 
     def _open(self, size: tuple[int, int]) -> None:
         primed = getattr(self, "_primed", None)
@@ -799,7 +808,7 @@ def _riff_chunk(fourcc: bytes, payload: bytes) -> bytes:
     return fourcc + len(payload).to_bytes(4, "little") + payload + b"\0" * (len(payload) % 2)
 
 
-class WebpWriter(_DeltaAnimation):
+class WebpWriter(_SharedPalette, _DeltaAnimation):
     """Animated WebP through Pillow's libwebp: the GIF's 256-colour palette for the run,
     coded losslessly: the GIF's pixels in 60 to 80 % of its bytes.
 
@@ -828,20 +837,6 @@ class WebpWriter(_DeltaAnimation):
     #: smaller and slower); 50 and 2 are within 3 % of the smallest, at a fraction of its time.
     quality = 50
     method = 2
-    palette_samples = GifWriter.palette_samples
-    spool_bytes = GifWriter.spool_bytes
-
-    def frames_wanted_first(self, count: int) -> list[int]:
-        """Positions, among the ``count`` frames to be written, of the palette's samples,
-        which :meth:`prime` takes before the first :meth:`write` (as the GIF's)."""
-        return _palette_picks(count, self.palette_samples)
-
-    def prime(self, frames: Sequence[np.ndarray]) -> None:
-        """Build the palette from the frames at :meth:`frames_wanted_first`, so that every
-        frame written from now on is encoded at once (call before ``write``)."""
-        if self.frames_written:
-            raise RuntimeError("prime() comes before the first frame is written")
-        self._primed = _palette_of([np.asarray(frame) for frame in frames])
 
     def _open(self, size: tuple[int, int]) -> None:
         primed = getattr(self, "_primed", None)
