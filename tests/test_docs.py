@@ -19,7 +19,8 @@ from mlviz import hookspecs
 from mlviz.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[1]
-PUBLIC_MODULES = ("mlviz.panels", "mlviz.style", "mlviz.testing", "mlviz.torchutil",
+PUBLIC_MODULES = ("mlviz.panels", "mlviz.theme", "mlviz.colorvision", "mlviz.style",
+                  "mlviz.testing", "mlviz.torchutil",
                   "mlviz.landscape", "mlviz.datasets", "mlviz.sweep")
 
 

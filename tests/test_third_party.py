@@ -21,7 +21,7 @@ from mlviz import load_registry
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "mlviz-knn"
-PUBLIC_MODULES = {"mlviz", "mlviz.panels", "mlviz.style", "mlviz.testing"}
+PUBLIC_MODULES = {"mlviz", "mlviz.panels", "mlviz.theme", "mlviz.style", "mlviz.testing"}
 
 
 @pytest.fixture(scope="module")

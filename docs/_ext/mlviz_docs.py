@@ -46,7 +46,8 @@ def hook_names() -> list[str]:
 
 #: Modules a plugin may import from besides ``mlviz`` itself (documented on the API page;
 #: the same list as the docstring of ``mlviz/__init__.py`` and ``tests/test_docs.py``).
-PUBLIC_MODULES = ("mlviz.panels", "mlviz.style", "mlviz.testing", "mlviz.torchutil",
+PUBLIC_MODULES = ("mlviz.panels", "mlviz.theme", "mlviz.colorvision", "mlviz.style",
+                  "mlviz.testing", "mlviz.torchutil",
                   "mlviz.landscape", "mlviz.datasets", "mlviz.sweep")
 
 

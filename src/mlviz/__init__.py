@@ -1,7 +1,9 @@
 """mlviz: train classic machine-learning algorithms and animate how they learn.
 
 The public API is the names in ``__all__`` plus the modules ``mlviz.panels`` (reusable
-panels), ``mlviz.style`` (colours and rc style), ``mlviz.testing`` (pytest-mpl helpers),
+panels), ``mlviz.theme`` (themes: the colours panels draw with), ``mlviz.colorvision``
+(colour-blind checks of a palette), ``mlviz.style`` (0.1's colour constants),
+``mlviz.testing`` (pytest-mpl helpers),
 ``mlviz.torchutil`` (PyTorch helpers), ``mlviz.landscape`` (loss landscapes),
 ``mlviz.datasets`` (stock datasets: blobs, moons, circles, XOR, spiral) and
 ``mlviz.sweep`` (comparing runs: what a plugin declares with ``declare_sweep``).

@@ -21,6 +21,7 @@ from .renderer import DEFAULT_DPI, Renderer
 from .scene import Scene
 from .schedule import FrameSchedule
 from .snapshot import Snapshot
+from .theme import Theme, resolve_theme
 from .trainer import Run, train
 from .limits import check_dpi, check_frame_size
 from .writers import DEFAULT_HOLD, check_fps, check_hold, check_output_path, writer_class
@@ -45,9 +46,27 @@ class Prepared:
     fps: float
     schedule: FrameSchedule | None = None
     source: str = ""
+    #: How it is drawn (see :meth:`styled`): ``None`` is the light theme at 100 dpi.
+    theme: Theme | None = None
+    dpi: float | None = None
 
-    def renderer(self, dpi: float = DEFAULT_DPI) -> Renderer:
-        return Renderer(self.scene, self.run, dpi=dpi, algorithm=self.algorithm.name)
+    def renderer(self, dpi: float | None = None) -> Renderer:
+        return Renderer(self.scene, self.run, dpi=dpi or self.dpi or DEFAULT_DPI,
+                        algorithm=self.algorithm.name, theme=self.theme)
+
+    def styled(self, *, theme: Theme | str | None = None, font_scale: float | None = None,
+               size: tuple[int, int] | str | None = None, panel: str | None = None,
+               registry: Registry | None = None) -> Prepared:
+        """The same run drawn differently: ``theme`` (a name such as ``"dark"``, or a
+        :class:`~mlviz.theme.Theme`), fonts ``font_scale`` times larger, frames ``size``
+        pixels (``(1920, 1080)`` or ``"1920x1080"``: the layout is kept, the resolution
+        follows), or only the scene's panel ``panel`` (a name from ``mlviz info``)."""
+        scene = self.scene if panel is None else self.scene.only(panel)
+        dpi = self.dpi
+        if size is not None:
+            scene, dpi = scene.sized(*parse_size(size))
+        chosen = resolve_theme(theme or self.theme, registry, font_scale)
+        return replace(self, scene=scene, theme=chosen, dpi=dpi)
 
     def with_frames(self, frames: int | None) -> Prepared:
         """The same run drawn with at most ``frames`` of its snapshots, spread evenly."""
@@ -162,6 +181,10 @@ def render(
     jobs: int | None = None,
     sweep: Mapping[str, Any] | Sequence[str] | None = None,
     overlay: str | Sequence[str] | None = None,
+    theme: Theme | str | None = None,
+    font_scale: float | None = None,
+    size: tuple[int, int] | str | None = None,
+    panel: str | None = None,
     **overrides: Any,
 ) -> Path:
     """Train ``algorithm`` and write its animation; return the path written.
@@ -172,6 +195,8 @@ def render(
     processes drawing frames (default: one per core; see :func:`write_animation`).
     Hyperparameters are keyword arguments, e.g. ``mlviz.render("kmeans", "out.gif", k_max=8)``.
     ``sweep`` and ``overlay`` compare runs in one animation (see :func:`prepare`).
+    ``theme``, ``font_scale``, ``size`` and ``panel`` change the look (see
+    :meth:`Prepared.styled`); ``size`` sets the resolution, so it replaces ``dpi``.
     """
     name = algorithm if isinstance(algorithm, str) else algorithm.name
     output = Path(output) if output is not None else Path(f"{name}.gif")
@@ -181,16 +206,24 @@ def render(
     check_hold(hold)
     if fps is not None:
         check_fps(output, fps, registry)
+    if size is not None:
+        parse_size(size)
+        if dpi != DEFAULT_DPI:
+            raise MlvizError("give a size or a dpi, not both: the size sets the resolution")
+    check_theme_output(resolve_theme(theme, registry, font_scale), output, registry)
     prepared = prepare(algorithm, frames=frames, data=data, fps=fps, registry=registry,
                        settings=settings, progress=progress, sweep=sweep, overlay=overlay,
                        **overrides)
-    write_animation(prepared, output, dpi=dpi, progress=progress, hold=hold, registry=registry,
-                    jobs=jobs)
+    if (theme, font_scale, size, panel) != (None, None, None, None):
+        prepared = prepared.styled(theme=theme, font_scale=font_scale, size=size, panel=panel,
+                                   registry=registry)
+    write_animation(prepared, output, dpi=None if size is not None else dpi,
+                    progress=progress, hold=hold, registry=registry, jobs=jobs)
     return output
 
 
 def write_animation(
-    prepared: Prepared, output: str | Path, *, dpi: float = DEFAULT_DPI, progress: bool = False,
+    prepared: Prepared, output: str | Path, *, dpi: float | None = None, progress: bool = False,
     hold: float = DEFAULT_HOLD, captions: Sequence[str] | None = None,
     registry: Registry | None = None, jobs: int | None = None,
 ) -> int:
@@ -202,8 +235,10 @@ def write_animation(
 
     ``hold``: seconds the last frame stays on screen. ``captions``: one text per drawn
     snapshot, for writers that show text (default: :func:`frame_captions`). ``registry``
-    supplies the writers (default: the installed plugins').
+    supplies the writers (default: the installed plugins'). ``dpi`` defaults to the
+    prepared run's (see :meth:`Prepared.styled`), else 100.
     """
+    dpi = dpi or getattr(prepared, "dpi", None) or DEFAULT_DPI
     check_frame_size(prepared.scene.figsize, dpi)
     run = prepared.run
     if captions is None:
@@ -212,6 +247,7 @@ def write_animation(
         raise MlvizError(f"captions must be {run.n_frames} texts, one per frame, got "
                          f"{1 if isinstance(captions, str) else len(captions)}")
     kind = writer_class(output, registry or load_registry())
+    check_theme_output(getattr(prepared, "theme", None), output, registry)
     if kind.last_frame_only:
         captions = captions[-1:]
     renderer = prepared.renderer(dpi)
@@ -224,6 +260,34 @@ def write_animation(
             bar.set_description(f"encoding {Path(output).name}")
             writer.close()
     return count
+
+
+def check_theme_output(theme: Theme | None, output: str | Path,
+                       registry: Registry | None = None) -> None:
+    """A one-line :class:`MlvizError` if ``output``'s format cannot keep ``theme``'s
+    transparent background."""
+    if theme is None or not theme.transparent:
+        return
+    kind = writer_class(output, registry or load_registry())
+    if not kind.keeps_alpha:
+        raise MlvizError(f"the theme '{theme.name}' has a transparent background, which "
+                         f"{kind.suffix} cannot store; write a .png, or use another theme")
+
+
+def parse_size(size: tuple[int, int] | str) -> tuple[int, int]:
+    """``"1920x1080"`` or ``(1920, 1080)`` as (width, height) pixels, checked."""
+    try:
+        if isinstance(size, str):
+            width, height = (int(part) for part in size.lower().split("x"))
+        else:
+            width, height = (int(part) for part in size)
+    except (TypeError, ValueError):
+        raise MlvizError(f"a size is WIDTHxHEIGHT in pixels, like 1920x1080; got {size!r}") \
+            from None
+    if min(width, height) < 16:
+        raise MlvizError(f"a size needs at least 16 pixels a side, got {width}x{height}")
+    check_frame_size((width / 100, height / 100), 100)
+    return width, height
 
 
 def frame_captions(run: Run) -> list[str]:

@@ -165,9 +165,23 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--hold", type=_hold, metavar="SECONDS", default=None,
                         help="how long the last frame stays on screen before the animation "
                              "loops (default: 2); 0 gives it one frame's time; at most 60")
-    render.add_argument("--dpi", type=_positive_float, default=100.0,
+    render.add_argument("--dpi", type=_positive_float, default=None,
                         help="pixels per inch; 100 gives 960x540 frames (default: 100); 10 to "
                              "800, at most 8192 pixels a side and 40 Mpx a frame")
+    look = render.add_argument_group("look")
+    look.add_argument("--theme", metavar="NAME", default=None,
+                      help="colours and background: light (default), dark, transparent (PNG "
+                           "posters only: no background, for slides), or a plugin's theme; "
+                           "every palette is colour-blind safe")
+    look.add_argument("--size", metavar="WxH", default=None,
+                      help="frame size in pixels, e.g. 1920x1080: the layout stays, the "
+                           "resolution follows (instead of --dpi)")
+    look.add_argument("--font-scale", type=_positive_float, default=None, metavar="X",
+                      help="text X times larger, for a projector or a small embed (0.25 to 4; "
+                           "default: 1)")
+    look.add_argument("--panel", metavar="NAME", default=None,
+                      help="draw only this panel of the scene (names: 'mlviz info ALGORITHM'); "
+                           "NAME:N picks the N-th of several with one name")
     render.add_argument("--overlay", metavar="PANELS",
                         help="with --sweep: the panels drawn once with every run on them "
                              "(names from 'mlviz info', comma-separated; 'all': every panel "
@@ -422,8 +436,17 @@ def _render(registry, args) -> int:
     from .record import is_record, load_run
     from .writers import check_fps, check_output_path
 
+    from .api import check_theme_output, parse_size
+    from .theme import resolve_theme
+
     start = time.perf_counter()
-    check_dpi(args.dpi)
+    if args.dpi is not None:
+        check_dpi(args.dpi)
+    if args.size is not None:
+        parse_size(args.size)
+        if args.dpi is not None:
+            raise MlvizError("give --size or --dpi, not both: the size sets the resolution")
+    theme = resolve_theme(args.theme, registry, args.font_scale)  # fails before training
     if is_record(args.algorithm):
         changed = [flag for flag, value in (("--seed", args.seed), ("--set", args.settings),
                                             ("--data", args.data),
@@ -438,6 +461,7 @@ def _render(registry, args) -> int:
                              "train it again with 'mlviz train'")
         output: Path = args.output or Path(f"{Path(args.algorithm).stem}.gif")
         check_output_path(output, registry)
+        check_theme_output(theme, output, registry)
         prepared = load_run(args.algorithm, registry).with_frames(args.frames)
         if args.overlay is not None:
             if not hasattr(prepared, "with_overlay"):
@@ -448,6 +472,7 @@ def _render(registry, args) -> int:
         algorithm = registry.get(args.algorithm)
         output = args.output or Path(f"{algorithm.name}.gif")
         check_output_path(output, registry)
+        check_theme_output(theme, output, registry)
         check_fps(output, args.fps or algorithm.fps, registry)
         prepared = _prepare(registry, args, **({} if args.overlay is None
                                                else {"overlay": args.overlay}))
@@ -456,6 +481,9 @@ def _render(registry, args) -> int:
     from .writers import DEFAULT_HOLD
 
     hold = DEFAULT_HOLD if args.hold is None else args.hold
+    if (args.theme, args.font_scale, args.size, args.panel) != (None, None, None, None):
+        prepared = prepared.styled(theme=args.theme, font_scale=args.font_scale,
+                                   size=args.size, panel=args.panel, registry=registry)
     count = write_animation(prepared, output, dpi=args.dpi, progress=_progress_wanted(args),
                             hold=hold, registry=registry, jobs=args.jobs)
     if not args.quiet:

@@ -19,6 +19,7 @@ import pluggy
 if TYPE_CHECKING:
     from .algorithm import Algorithm
     from .panel import Panel
+    from .theme import Theme
     from .writers import Writer
 
 PROJECT = "mlviz"
@@ -66,4 +67,16 @@ def mlviz_writers() -> list[type[Writer]]:
 
     Called once when the registry is built; the module defining this hook should import
     no encoder at the top level (import it in the writer's ``_open`` or ``_finish``).
+    """
+
+
+@hookspec
+def mlviz_themes() -> list[Theme]:
+    """Return the themes this plugin adds, for ``--theme NAME``.
+
+    Each item is an :class:`mlviz.theme.Theme` with a unique ``name`` (lowercase letters,
+    digits and '-'); build one with :func:`mlviz.theme.make_theme`, which derives the
+    matplotlib rc from its colours. A name already taken is refused with a warning (mlviz's
+    own ``light``, ``dark`` and ``transparent`` load first). Check a palette with
+    :func:`mlviz.colorvision.check_palette`.
     """

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from .theme import Theme, current_theme
+
 if TYPE_CHECKING:  # matplotlib is imported lazily, when a panel is drawn
     from matplotlib.artist import Artist
     from matplotlib.axes import Axes
@@ -39,12 +41,25 @@ class Panel:
 
     Each figure the renderer builds gets its own copy of the panel, so ``setup`` may keep
     state on ``self`` freely.
+
+    Colours come from ``self.theme`` (a :class:`mlviz.theme.Theme`: ``theme.color(i)``,
+    ``theme.marker(i)``, ``theme.loss``, ``theme.ink``, ...), never from literals, so the
+    panel follows ``--theme``; the renderer sets it before ``setup``.
     """
 
     name: ClassVar[str] = ""
     projection: ClassVar[str | None] = None
     fields: ClassVar[tuple[str, ...]] = ()
     traces: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def theme(self) -> Theme:
+        """The theme this panel is drawn with (the current one until the renderer sets it)."""
+        return self.__dict__.get("_theme") or current_theme()
+
+    @theme.setter
+    def theme(self, theme: Theme) -> None:
+        self.__dict__["_theme"] = theme
 
     def requires(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """``(fields, traces)`` this panel reads: by default its class attributes."""

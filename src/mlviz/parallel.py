@@ -172,7 +172,8 @@ class _Worker:
             warnings.simplefilter("ignore", DeprecationWarning)
             self.process.start()
         sender.close()
-        self._shape = (*drawer.figure.canvas.get_width_height(physical=True)[::-1], 3)
+        self._shape = (*drawer.figure.canvas.get_width_height(physical=True)[::-1],
+                       renderer.channels)
 
     def receive(self, position: int) -> tuple[np.ndarray | None, str | None]:
         """The frame at ``position`` (the next this worker sends), or why it failed."""

@@ -24,6 +24,7 @@ from .algorithm import Algorithm, valid_name
 from .errors import MlvizError, Terminated
 from .panel import Panel
 from .terminal import one_line
+from .theme import Theme
 from .writers import Writer
 
 ENTRY_POINT_GROUP = "mlviz"
@@ -81,6 +82,8 @@ class Registry:
     writers: dict[str, type[Writer]] = field(default_factory=dict)
     #: The plugin that registered each writer suffix.
     writer_plugins: dict[str, str] = field(default_factory=dict)
+    #: Themes by name; see ``mlviz_themes``.
+    themes: dict[str, Theme] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: Python package (dotted prefix) of each plugin's code -> the plugin's label.
     packages: dict[str, str] = field(default_factory=dict)
@@ -154,7 +157,27 @@ def build_registry(pm: pluggy.PluginManager, warnings: list[str] | None = None) 
     for plugin_name, items in _call_each(pm, "mlviz_writers", registry.warnings):
         for item in items:
             _add_writer(registry, plugin_name, item)
+    for plugin_name, items in _call_each(pm, "mlviz_themes", registry.warnings):
+        for item in items:
+            _add_theme(registry, plugin_name, item)
     return registry
+
+
+def _add_theme(registry: Registry, plugin_name: str, item: Any) -> None:
+    """Register one theme under its name, or warn why not."""
+    say = registry.warnings.append
+    if not isinstance(item, Theme):
+        say(one_line(f"plugin {plugin_name} returned {item!r} from mlviz_themes, not a "
+                     "Theme; ignored"))
+    elif not valid_name(item.name):
+        say(one_line(f"plugin {plugin_name} registers the invalid theme name "
+                     f"{_quoted(item.name)} (lowercase letters, digits and '-' only); ignored"))
+    elif item.name in registry.themes:
+        if registry.themes[item.name] is not item:
+            say(one_line(f"plugin {plugin_name} registers theme '{item.name}', already taken; "
+                         "ignored"))
+    else:
+        registry.themes[item.name] = item
 
 
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")

@@ -11,7 +11,7 @@ import numpy as np
 
 from .panel import Panel
 from .scene import Scene
-from .style import STYLE
+from .theme import Theme, resolve_theme
 from .trainer import Run
 
 if TYPE_CHECKING:
@@ -37,13 +37,19 @@ class Renderer:
     """
 
     def __init__(self, scene: Scene, run: Run, dpi: float = DEFAULT_DPI,
-                 algorithm: str = "") -> None:
+                 algorithm: str = "", theme: Theme | str | None = None) -> None:
         if run.n_frames == 0:
             raise ValueError("the run has no snapshot to draw")
         scene.check(run, algorithm)
         self.scene = scene
         self.run = run
         self.dpi = dpi
+        self.theme = resolve_theme(theme)
+
+    @property
+    def channels(self) -> int:
+        """3 (RGB frames), or 4 (RGBA) for a transparent theme."""
+        return 4 if self.theme.transparent else 3
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -63,6 +69,8 @@ class Renderer:
             width_ratios=scene.width_ratios, height_ratios=scene.height_ratios,
         )
         panels = [copy.deepcopy(panel) for panel in scene.panels]
+        for panel in panels:
+            panel.theme = self.theme
         for panel, cell in zip(panels, scene.cells):
             ax = fig.add_subplot(grid[cell.top:cell.bottom, cell.left:cell.right],
                                  projection=panel.projection)
@@ -103,10 +111,8 @@ class Renderer:
 
         In Jupyter it displays as a PNG image by itself, without pyplot or ``%matplotlib``.
         """
-        import matplotlib
-
         index = range(self.run.n_frames)[index]
-        with matplotlib.rc_context(STYLE):
+        with self.theme.context():
             fig, panels = self._build()
             changed, _ = self._update(panels, index)
             for artist in changed:
@@ -176,11 +182,9 @@ class _Drawer:
     """
 
     def __init__(self, renderer: Renderer) -> None:
-        import matplotlib
-
         self._renderer = renderer
         self._stack = ExitStack()
-        self._stack.enter_context(matplotlib.rc_context(STYLE))
+        self._stack.enter_context(renderer.theme.context())
         try:
             self.figure, self._panels = renderer._build()
         except BaseException:
@@ -202,7 +206,7 @@ class _Drawer:
         else:
             canvas.restore_region(self._background)
         _draw_artists(canvas.get_renderer(), changed)
-        return _rgb_frame(canvas)
+        return _rgb_frame(canvas, self._renderer.channels)
 
     def close(self) -> None:
         self._stack.close()
@@ -257,10 +261,14 @@ def _draw_artists(renderer, artists: list[Artist]) -> None:
         artist.draw(renderer)
 
 
-def _rgb_frame(canvas) -> np.ndarray:
-    """A fresh (height, width, 3) uint8 copy of the canvas (Pillow drops alpha fastest)."""
+def _rgb_frame(canvas, channels: int = 3) -> np.ndarray:
+    """A fresh (height, width, 3) uint8 copy of the canvas (Pillow drops alpha fastest),
+    or (height, width, 4) with its alpha for ``channels=4``."""
     from PIL import Image
 
     width, height = canvas.get_width_height(physical=True)
+    if channels == 4:
+        return np.array(canvas.buffer_rgba(), dtype=np.uint8, copy=True)
     rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     return np.asarray(rgba.convert("RGB"))
+

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .panel import Panel
 
@@ -81,6 +82,35 @@ class Scene:
         self.panel_names = [type(p).name or type(p).__name__ for p in self.panels]
 
 
+    def only(self, name: str) -> Scene:
+        """This scene's panel ``name`` alone, at the default size (``--panel``). Where
+        several panels share a name, ``NAME:N`` picks the N-th (from 1)."""
+        from .errors import MlvizError
+
+        base, _, number = name.partition(":")
+        matches = [i for i, n in enumerate(self.panel_names) if n == base]
+        choices = ", ".join(dict.fromkeys(self.panel_names))
+        if not matches:
+            raise MlvizError(f"no panel '{base}' in this scene; its panels: {choices}")
+        if number:
+            if not number.isdigit() or not 1 <= int(number) <= len(matches):
+                raise MlvizError(f"panel '{name}': the scene has {len(matches)} panel(s) "
+                                 f"'{base}'; give {base}:1 to {base}:{len(matches)}")
+            index = matches[int(number) - 1]
+        elif len(matches) > 1:
+            raise MlvizError(f"the scene has {len(matches)} panels '{base}'; choose one with "
+                             f"{base}:1 to {base}:{len(matches)}")
+        else:
+            index = matches[0]
+        return Scene([self.panels[index]], title=self.title, legend=self.legend)
+
+    def sized(self, width: int, height: int) -> tuple[Scene, float]:
+        """This scene drawn ``width`` x ``height`` pixels: (scene, dpi). The figure keeps
+        its area in inches, so text and lines keep their size relative to the panels
+        (a bigger frame is sharper, not busier); only the aspect ratio follows the size."""
+        figsize, dpi = fit_figsize(self.figsize, width, height)
+        return replace(self, figsize=figsize), dpi
+
     def required_traces(self) -> tuple[str, ...]:
         """Every trace some panel of this scene reads (for :func:`mlviz.train`)."""
         names: list[str] = []
@@ -111,6 +141,14 @@ class Scene:
                         f"panel {name}{where} needs the trace '{wanted}', which the run did "
                         f"not record (recorded: {', '.join(run.trace_names)})"
                     )
+
+
+def fit_figsize(figsize: tuple[float, float], width: int, height: int
+                ) -> tuple[tuple[float, float], float]:
+    """(figsize, dpi) giving ``width`` x ``height`` pixels from a figure of the same area as
+    ``figsize`` (see :meth:`Scene.sized`)."""
+    new_width = math.sqrt(figsize[0] * figsize[1] * width / height)
+    return (new_width, new_width * height / width), width / new_width
 
 
 def parse_mosaic(mosaic: str, count: int) -> tuple[list[Cell], int, int]:

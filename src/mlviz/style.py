@@ -1,35 +1,15 @@
-"""The look shared by every mlviz animation (a matplotlib rc dictionary)."""
+"""mlviz 0.1's colour constants, kept for plugins written against it.
 
-STYLE: dict[str, object] = {
-    "figure.facecolor": "white",
-    "axes.facecolor": "white",
-    "axes.edgecolor": "#444444",
-    "axes.titlesize": 11,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 9.5,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": False,
-    "grid.color": "#dddddd",
-    "grid.linewidth": 0.6,
-    "xtick.labelsize": 8.5,
-    "ytick.labelsize": 8.5,
-    "legend.fontsize": 8.5,
-    "legend.frameon": False,
-    "figure.titlesize": 13,
-    "figure.titleweight": "bold",
-    "font.family": "DejaVu Sans",
-    "lines.linewidth": 1.8,
-    "image.interpolation": "nearest",
-    "savefig.facecolor": "white",
-}
+They are the ``light`` theme's and do not follow ``--theme``: a panel should read its
+colours from ``self.theme`` instead (see :mod:`mlviz.theme`).
+"""
 
-#: Twelve clearly distinct colours (tab10 without its grey, then navy, maroon, magenta).
-CATEGORICAL = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-    "#e377c2", "#bcbd22", "#17becf", "#000075", "#800000", "#f032e6",
-)
+from .theme import LIGHT
 
-#: Colours of the two classes of a binary problem, and of a loss curve.
-NEGATIVE, POSITIVE = "#2166ac", "#d6604d"
-LOSS = "#c0392b"
+#: The light theme's matplotlib rc settings.
+STYLE: dict[str, object] = dict(LIGHT.rc)
+#: The light theme's categorical colours (Okabe & Ito's colour-blind-safe palette).
+CATEGORICAL = LIGHT.palette
+#: Colours of the two classes of a binary problem, and of a loss curve (light theme).
+NEGATIVE, POSITIVE = LIGHT.negative, LIGHT.positive
+LOSS = LIGHT.loss

@@ -39,10 +39,10 @@ from .algorithm import Algorithm
 from .config import Config, merge_settings, moved_frame_budget, parse_settings
 from .errors import ConfigError, MlvizError
 from .renderer import DEFAULT_DPI, Renderer, _figure_class, _figure_legend
-from .scene import DEFAULT_FIGSIZE, GROWTH_PER_CELL, Scene
+from .scene import DEFAULT_FIGSIZE, GROWTH_PER_CELL, Scene, fit_figsize
 from .schedule import FrameSchedule
 from .snapshot import Snapshot
-from .style import CATEGORICAL
+from .theme import Theme, resolve_theme
 from .trainer import Run, Trainer, train
 
 if TYPE_CHECKING:
@@ -633,12 +633,31 @@ class PreparedSweep:
     fps: float
     schedule: FrameSchedule | None = None
     source: str = ""
+    theme: Theme | None = None
+    dpi: float | None = None
+    size: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if len(self.scenes) != self.sweep.n_runs:
             raise ValueError("a prepared sweep needs one scene per run")
         self.layout = SweepScene(self.scenes, self.overlay, self.sweep.shape,
                                  self.sweep.keys)
+        if self.size is not None:
+            self.layout.figsize, self.dpi = fit_figsize(self.layout.figsize, *self.size)
+
+    def styled(self, *, theme: Theme | str | None = None, font_scale: float | None = None,
+               size: tuple[int, int] | str | None = None, panel: str | None = None,
+               registry: Any = None) -> PreparedSweep:
+        """The same runs drawn with another theme, font scale or size (see
+        :meth:`mlviz.Prepared.styled`); a sweep draws all its panels (no ``panel``)."""
+        from .api import parse_size
+
+        if panel is not None:
+            raise MlvizError("--panel draws one panel of one run; a sweep draws them all "
+                             "(use --overlay to choose which are shared)")
+        chosen = resolve_theme(theme or self.theme, registry, font_scale)
+        return replace(self, theme=chosen,
+                       size=self.size if size is None else parse_size(size))
 
     @property
     def run(self) -> Sweep:
@@ -658,8 +677,8 @@ class PreparedSweep:
     def labels(self) -> tuple[str, ...]:
         return self.sweep.labels
 
-    def renderer(self, dpi: float = DEFAULT_DPI) -> SweepRenderer:
-        return SweepRenderer(self, dpi=dpi)
+    def renderer(self, dpi: float | None = None) -> SweepRenderer:
+        return SweepRenderer(self, dpi=dpi or self.dpi or DEFAULT_DPI, theme=self.theme)
 
     def with_frames(self, frames: int | None) -> PreparedSweep:
         """The same runs drawn on at most ``frames`` frames, spread evenly."""
@@ -842,7 +861,8 @@ class SweepRenderer(Renderer):
     with all runs; each frame updates every run to its snapshot for the frame's epoch.
     """
 
-    def __init__(self, prepared: PreparedSweep, dpi: float = DEFAULT_DPI) -> None:
+    def __init__(self, prepared: PreparedSweep, dpi: float = DEFAULT_DPI,
+                 theme: Theme | str | None = None) -> None:
         sweep = prepared.sweep
         for scene, run in zip(prepared.scenes, sweep.runs):
             scene.check(run, prepared.algorithm.name)
@@ -850,6 +870,7 @@ class SweepRenderer(Renderer):
         self.scene = prepared.layout
         self.run = sweep
         self.dpi = dpi
+        self.theme = resolve_theme(theme)
 
     def _build(self) -> tuple[Figure, _Figure]:
         """A new figure with fresh copies of every panel set up on it."""
@@ -862,7 +883,8 @@ class SweepRenderer(Renderer):
         grid = fig.add_gridspec(max(len(layout.height_ratios), 1), len(layout.width_ratios),
                                 width_ratios=layout.width_ratios,
                                 height_ratios=layout.height_ratios or None)
-        colors = [CATEGORICAL[r % len(CATEGORICAL)] for r in range(sweep.n_runs)]
+        theme = self.theme
+        colors = theme.colors(sweep.n_runs)
         labels = sweep.labels
         side: list[list[Panel]] = []
         titles = []
@@ -876,14 +898,15 @@ class SweepRenderer(Renderer):
                     block.add_gridspec(1, len(layout.side), width_ratios=layout.side_ratios)
                 for j, p in enumerate(layout.side):
                     panel = copy.deepcopy(scene.panels[p])
+                    panel.theme = theme
                     ax = block.add_subplot(inner[j, 0] if layout.vertical else inner[0, j],
                                            projection=panel.projection)
                     panel.setup(ax, run)
                     copies.append(panel)
                     axes[p].append(ax)
                 longest = f"{labels[r]} — diverged at epoch {int(run.epochs[-1])}"
-                titles.append(block.suptitle(longest, color=colors[r], fontsize=11.5,
-                                             fontweight="bold"))
+                titles.append(block.suptitle(longest, color=colors[r],
+                                             fontsize=theme.fontsize(11.5), fontweight="bold"))
             else:
                 titles.append(None)
             side.append(copies)
@@ -898,15 +921,17 @@ class SweepRenderer(Renderer):
             else:
                 where = grid[:, k if k < len(layout.left) else k + cols]
             panel = copy.deepcopy(prepared.scenes[0].panels[p])
+            panel.theme = theme
             ax = fig.add_subplot(where, projection=panel.projection)
             panel.setup_overlay(ax, sweep.runs, labels, colors)
             overlays.append(panel)
         if layout.title:
             fig.suptitle(layout.title)
         epoch = fig.text(0.995, 0.995, f"epoch {int(sweep.epochs[-1])}", ha="right",
-                         va="top", fontsize=10, family="DejaVu Sans Mono", color="#333333")
+                         va="top", fontsize=theme.fontsize(10), family="DejaVu Sans Mono",
+                         color=theme.text)
         footer = None if layout.side else fig.text(0.5, 0.005, "", ha="center",
-                                                   va="bottom", fontsize=9)
+                                                   va="bottom", fontsize=theme.fontsize(9))
         if layout.legend:
             _figure_legend(fig, layout.legend)  # fig.axes holds the blocks' axes too
         return fig, _Figure(side, overlays, titles, epoch, footer)

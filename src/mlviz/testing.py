@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
 import subprocess
@@ -29,6 +30,7 @@ from .algorithm import Algorithm
 from .panel import Panel
 from .renderer import Renderer
 from .scene import Scene
+from .theme import Theme
 from .trainer import Run
 
 if TYPE_CHECKING:
@@ -39,17 +41,89 @@ if TYPE_CHECKING:
     from .plugins import Registry
 
 
-def scene_figure(scene: Scene, run: Run, frame: int = -1, dpi: float = 100) -> Figure:
-    """The figure of a whole scene at one frame (negative counts from the end)."""
-    return Renderer(scene, run, dpi=dpi).figure_at(frame)
+def scene_figure(scene: Scene, run: Run, frame: int = -1, dpi: float = 100,
+                 theme: Theme | str | None = None) -> Figure:
+    """The figure of a whole scene at one frame (negative counts from the end), in
+    ``theme`` (default: light)."""
+    return Renderer(scene, run, dpi=dpi, theme=theme).figure_at(frame)
 
 
 def panel_figure(
     panel: Panel, run: Run, frame: int = -1, figsize: tuple[float, float] = (4.8, 4.0),
-    dpi: float = 100,
+    dpi: float = 100, theme: Theme | str | None = None,
 ) -> Figure:
     """The figure of a single panel at one frame."""
-    return scene_figure(Scene([panel], figsize=figsize), run, frame, dpi)
+    return scene_figure(Scene([panel], figsize=figsize), run, frame, dpi, theme)
+
+
+#: Keyword arguments of matplotlib calls that take a colour or a colormap.
+COLOUR_KEYWORDS = frozenset({
+    "c", "color", "colors", "facecolor", "facecolors", "edgecolor", "edgecolors", "fc", "ec",
+    "mfc", "mec", "markerfacecolor", "markeredgecolor", "markerfacecoloralt", "foreground",
+    "cmap", "labelcolor", "backgroundcolor", "textcolor", "ecolor", "hatchcolor",
+})
+_NOT_A_COLOUR = frozenset({"none", "face", "auto", "inherit"})
+
+
+def colour_literals(source: str | Path) -> list[str]:
+    """Every colour written into a panel module's code, as ``"LINE: TEXT"``: hex strings,
+    a named colour or colormap given to a colour keyword, a colour in a ``plot`` format
+    string (``"k--"``), a tuple of numbers given as a colour. A panel that passes this
+    takes all its colours from ``self.theme`` and so follows ``--theme``. ``source`` is a
+    file's path or its text."""
+    import re
+
+    import matplotlib
+    from matplotlib.colors import is_color_like
+
+    text = Path(source).read_text() if isinstance(source, Path) else source
+    tree = ast.parse(text)
+    found: list[str] = []
+    hex_colour = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+
+    def named(value: object) -> bool:
+        if not isinstance(value, str) or value.lower() in _NOT_A_COLOUR:
+            return False
+        return is_color_like(value) or value in matplotlib.colormaps
+
+    def report(node: ast.AST, what: str) -> None:
+        found.append(f"{node.lineno}: {what}")
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and hex_colour.fullmatch(node.value.strip()):
+            report(node, repr(node.value))
+        elif isinstance(node, ast.keyword) and node.arg in COLOUR_KEYWORDS:
+            values = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) and \
+                not _number_tuple(node.value) else [node.value]
+            for value in values:
+                if isinstance(value, ast.Constant) and named(value.value) \
+                        and not hex_colour.fullmatch(value.value.strip()):
+                    report(value, f"{node.arg}={value.value!r}")
+                elif _number_tuple(value):
+                    report(value, f"{node.arg}={ast.unparse(value)}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("plot", "plot3D", "semilogy", "semilogx", "loglog"):
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) \
+                        and _format_colour(arg.value):
+                    report(arg, f"format {arg.value!r}")
+    return sorted(set(found), key=lambda item: int(item.split(":")[0]))
+
+
+def _number_tuple(node: ast.AST) -> bool:
+    return isinstance(node, (ast.Tuple, ast.List)) and 3 <= len(node.elts) <= 4 and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, (int, float)) for e in node.elts)
+
+
+def _format_colour(fmt: str) -> bool:
+    """Whether a ``plot`` format string like ``"ko"`` or ``"C1--"`` names a colour."""
+    from matplotlib.axes._base import _process_plot_format
+
+    try:
+        return _process_plot_format(fmt)[2] is not None
+    except ValueError:
+        return False
 
 
 #: What :func:`check_algorithm` checks, in order (the names its failures start with).

@@ -107,6 +107,8 @@ class Writer:
     description: ClassVar[str] = ""
     #: True for a poster format that keeps only the last frame.
     last_frame_only: ClassVar[bool] = False
+    #: Takes (h, w, 4) RGBA frames too, keeping their transparency (a transparent theme).
+    keeps_alpha: ClassVar[bool] = False
     #: Frame rates the format can store (``min_fps`` exclusive when 0).
     min_fps: ClassVar[float] = 0.0
     max_fps: ClassVar[float] = math.inf
@@ -182,7 +184,8 @@ class Writer:
         if self._closed:
             raise RuntimeError("writer is closed")
         frame = np.asarray(frame)
-        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+        channels = (3, 4) if self.keeps_alpha else (3,)
+        if frame.ndim != 3 or frame.shape[2] not in channels or frame.dtype != np.uint8:
             raise ValueError(f"expected an (h, w, 3) uint8 frame, got {frame.shape} {frame.dtype}")
         size = (frame.shape[1], frame.shape[0])
         if self.size is not None and size != self.size:
@@ -1024,6 +1027,7 @@ class PngWriter(Writer):
     suffix = ".png"
     description = "the last frame only, as a PNG poster"
     last_frame_only = True
+    keeps_alpha = True
 
     def _write(self, frame: np.ndarray) -> None:
         self._last = frame
