@@ -77,6 +77,32 @@ class PathFromDrawnFrames(Panel):
         return []
 
 
+class OwnWhiteBackground(Panel):
+    """A panel that paints the figure with the light theme's white whatever the theme."""
+
+    name = "white-walk"
+
+    def setup(self, ax, run):
+        from mlviz.theme import LIGHT
+
+        ax.figure.patch.set_facecolor(LIGHT.background)
+        ax.set_facecolor(LIGHT.background)
+        (self.dot,) = ax.plot([], [], "o", color=self.theme.ink)
+
+    def update(self, snapshot):
+        self.dot.set_data([snapshot.epoch], [snapshot.position])
+        return [self.dot]
+
+
+class NamedColours(OwnWhiteBackground):
+    """A panel that names its colour instead of asking the theme."""
+
+    name = "red-walk"
+
+    def setup(self, ax, run):
+        (self.dot,) = ax.plot([], [], "o", color="#ff0000")
+
+
 def walk(scene=lambda c: Scene([MetricCurvePanel("position")], figsize=(3, 2)), **changes):
     fields = dict(name="walk", summary="a random walk", config=WalkConfig, trainer=Walk,
                   dataset=lambda c: Dataset(np.zeros((1, 1))), scene=scene)
@@ -94,6 +120,10 @@ def test_a_well_behaved_algorithm_passes():
      "determinism: two runs with the same seed differ: losses"),
     ({"scene": lambda c: Scene([MetricCurvePanel("speed")], figsize=(3, 2))},
      "needs the trace 'speed'"),
+    ({"scene": lambda c: Scene([OwnWhiteBackground()], figsize=(3, 2))},
+     "themes: with --theme dark the poster is mostly light"),
+    ({"scene": lambda c: Scene([NamedColours()], figsize=(3, 2))},
+     "colours: test_conformance names colours"),
 ])
 def test_the_check_catches_a_broken_algorithm(changes, failure):
     with pytest.raises(Exception, match=None) as info:

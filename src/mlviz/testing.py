@@ -111,6 +111,18 @@ def colour_literals(source: str | Path) -> list[str]:
     return sorted(set(found), key=lambda item: int(item.split(":")[0]))
 
 
+def _module_colour_literals(module: str) -> list[str]:
+    """:func:`colour_literals` of an imported module's source file (none if it has none)."""
+    import importlib
+    import inspect
+
+    try:
+        path = inspect.getsourcefile(importlib.import_module(module))
+    except (TypeError, ImportError):
+        return []
+    return colour_literals(Path(path)) if path else []
+
+
 def _number_tuple(node: ast.AST) -> bool:
     return isinstance(node, (ast.Tuple, ast.List)) and 3 <= len(node.elts) <= 4 and all(
         isinstance(e, ast.Constant) and isinstance(e.value, (int, float)) for e in node.elts)
@@ -129,7 +141,7 @@ def _format_colour(fmt: str) -> bool:
 #: What :func:`check_algorithm` checks, in order (the names its failures start with).
 CHECKS = (
     "imports", "help", "frames-1", "frames-2", "determinism", "formats",
-    "poster-independent-of-frames", "requirements", "record-round-trip",
+    "poster-independent-of-frames", "themes", "colours", "requirements", "record-round-trip",
 )
 
 
@@ -147,9 +159,10 @@ def check_algorithm(
     registering it imports neither matplotlib nor torch; every hyperparameter has help
     text; ``--frames 1`` and ``--frames 2`` render; the same seed gives the same run
     (losses, traces, snapshots); GIF, MP4 and a PNG poster are written and decode with the
-    right frame counts; the poster does not depend on ``--frames``; the scene's panels
-    find the fields and traces they need; and a run record saved and loaded back renders
-    the same frames.
+    right frame counts; the poster does not depend on ``--frames``; it draws in the dark
+    theme, on a dark background; the panels' modules name no colour (they take them from
+    ``self.theme``, see :func:`colour_literals`); the scene's panels find the fields and
+    traces they need; and a run record saved and loaded back renders the same frames.
     """
     from .api import prepare
     from .plugins import load_registry
@@ -210,6 +223,20 @@ def check_algorithm(
              f"the last frame with --frames 2 differs from the default one in {differ:.2%} of "
              "its pixels: draw curves, paths and limits from run traces, not from the drawn "
              "snapshots")
+    try:
+        dark = next(iter(two.styled(theme="dark").renderer().frames(
+            indices=[two.run.n_frames - 1])))
+    except Exception as exc:
+        fail("themes", f"drawing with --theme dark failed: {type(exc).__name__}: {exc}")
+    if np.median(dark @ np.array([0.2126, 0.7152, 0.0722])) > 96:
+        fail("themes", "with --theme dark the poster is mostly light: a panel paints its own "
+                       "background; take its colours from self.theme")
+    for module in sorted({type(panel).__module__ for panel in full.scene.panels}):
+        found = _module_colour_literals(module)
+        if found:
+            fail("colours", f"{module} names colours ({'; '.join(found[:3])}"
+                            f"{'; …' if len(found) > 3 else ''}): take them from self.theme "
+                            "so the panels follow --theme")
     try:
         full.scene.check(full.run, name)
     except Exception as exc:
