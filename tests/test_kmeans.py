@@ -209,3 +209,114 @@ def test_cluster_panel_image(small_run):
 def test_kmeans_scene_image():
     prepared = mlviz.prepare("kmeans")
     return scene_figure(prepared.scene, prepared.run, frame_of(prepared.run, 8, 2))
+
+
+# ---- the look: elbow limits, the iteration cap, the clustering's room, the theme ----------
+
+def elbow_axes(prepared, frame):
+    """The elbow panel's axes at ``frame`` (drawn, light theme)."""
+    fig = panel_figure(ElbowPanel(), prepared.run, frame)
+    return fig.axes[0]
+
+
+def lines_labelled(ax, start):
+    return [line for line in ax.get_lines() if line.get_label().startswith(start)]
+
+
+def test_the_elbow_is_scaled_to_the_converged_inertias_not_k1s_first_iteration():
+    prepared = mlviz.prepare("kmeans", k_max=6)
+    run = prepared.run
+    ks, finals = elbow(run.trace("k"), run.trace("loss"))
+    first = float(run.trace("loss")[0])  # K = 1 from one point: far above its final inertia
+    assert first > 1.5 * finals.max()
+    for frame in (0, run.n_frames // 2, run.n_frames - 1):
+        ax = elbow_axes(prepared, frame)
+        low, top = ax.get_ylim()
+        assert low == 0 and finals.max() < top <= 1.25 * finals.max(), (frame, top)
+        drawn = np.concatenate([line.get_ydata() for line in ax.get_lines()
+                                if len(line.get_ydata()) and line.get_label() != "current K"
+                                and line.get_marker() != "^"])
+        assert (drawn <= top).all() or frame == 0  # frame 0: K = 1's line starts off-scale
+    # frame 0: the current inertia is above the axis: an arrow at the top and its value
+    ax = elbow_axes(prepared, 0)
+    arrow = [line for line in ax.get_lines() if line.get_marker() == "^"][0]
+    assert list(arrow.get_xdata()) == [1] and arrow.get_ydata()[0] == ax.get_ylim()[1]
+    assert any("10^{7}" in t.get_text() for t in ax.texts)
+    assert first >= 1e7
+    # the last frame: every K's final inertia is drawn, filled, and within the axis
+    ax = elbow_axes(prepared, -1)
+    (done,) = lines_labelled(ax, "converged")
+    assert list(done.get_xdata()) == ks.tolist()
+    assert np.allclose(done.get_ydata(), finals)
+    assert not lines_labelled(ax, "stopped")[0].get_xdata().size
+    assert "max_iter" not in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_a_k_stopped_at_max_iter_is_hollow_and_named():
+    prepared = mlviz.prepare("kmeans", k_max=6, max_iter=2)
+    config = prepared.config
+    last = list({s.k: s for s in KMeansTrainer(config).run(default_dataset(config))}.values())
+    capped = [s.k for s in last if not s.converged]
+    converged = [s.k for s in last if s.converged]
+    assert capped and converged  # K = 1 converges in 2 iterations, the larger Ks do not
+    ax = elbow_axes(prepared, -1)
+    (stopped,) = lines_labelled(ax, "stopped")
+    (done,) = lines_labelled(ax, "converged")
+    assert list(stopped.get_xdata()) == capped and list(done.get_xdata()) == converged
+    assert stopped.get_markerfacecolor() != done.get_markerfacecolor()  # hollow vs filled
+    from matplotlib.colors import same_color
+
+    assert same_color(stopped.get_markerfacecolor(), "white")  # the light background
+    legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    assert "max_iter = 2" in legend and "not converged" in legend
+    # the clustering's caption says so on a capped K's last frame
+    run = prepared.run
+    index = next(i for i, s in enumerate(run.snapshots) if s.k == capped[-1] and s.iteration == 1)
+    fig = panel_figure(ClusterPanel(), run, index)
+    assert "not converged" in fig.axes[0].get_title()
+
+
+def test_the_clustering_fills_its_panel_with_an_equal_aspect():
+    prepared = mlviz.prepare("kmeans", k_max=4)
+    fig = scene_figure(prepared.scene, prepared.run, -1)
+    elbow_ax, ax = fig.axes
+    renderer = fig.canvas.get_renderer()
+    for each in fig.axes:  # nothing unseen (an empty moving marker) pushes the layout in
+        tight = each.get_tightbbox(renderer)
+        assert tight.y0 >= 0 and tight.x0 >= 0 and tight.y0 < 0.05 * fig.bbox.height
+    box = ax.get_window_extent()
+    # as tall as the elbow panel beside it: no bands above and below
+    assert box.height >= 0.97 * elbow_ax.get_window_extent().height
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    assert (y1 - y0) / (x1 - x0) == pytest.approx(box.height / box.width, rel=0.01)
+    points = prepared.run.dataset.X
+    assert x0 < points[:, 0].min() and points[:, 0].max() < x1
+    assert y0 < points[:, 1].min() and points[:, 1].max() < y1
+    # the Voronoi regions reach the panel's edges
+    cells = ax.collections[0].get_paths()
+    corners = np.concatenate([cell.vertices for cell in cells])
+    assert corners[:, 0].min() <= x0 and corners[:, 0].max() >= x1
+    assert corners[:, 1].min() <= y0 and corners[:, 1].max() >= y1
+
+
+def test_twelve_clusters_have_twelve_different_colour_and_marker_pairs():
+    run = mlviz.prepare("kmeans", frames=1).run
+    assert run.snapshots[-1].k == 12
+    fig = panel_figure(ClusterPanel(), run, -1, figsize=(6.4, 4.0))
+    ax = fig.axes[0]
+    from matplotlib.collections import PathCollection
+
+    centres = [c for c in ax.collections if isinstance(c, PathCollection)
+               and len(c.get_offsets()) == 1 and c.get_sizes()[0] > 100]
+    assert len(centres) == 12
+    pairs = {(tuple(np.round(c.get_facecolor()[0], 3)),
+              c.get_paths()[0].vertices.round(3).tobytes()) for c in centres}
+    assert len(pairs) == 12
+    colours = {pair[0] for pair in pairs}
+    assert len(colours) == 8  # the palette cycles: the marker tells 1 and 9 apart
+
+
+def test_a_dark_poster_is_dark_with_light_text():
+    from theme_look import assert_dark_poster
+
+    assert_dark_poster(mlviz.prepare("kmeans", k_max=5, max_iter=2))

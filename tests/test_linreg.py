@@ -273,3 +273,20 @@ def test_linreg_scene_image(short_run):
 def test_linreg_slides_scene_image():
     run = prepare(dataset="slides", epochs=40).run
     return scene_figure(linreg_scene(run.config), run, frame=-1)
+
+
+def test_a_dark_poster_is_dark_with_light_text():
+    from theme_look import assert_dark_poster
+
+    prepared = prepare(epochs=40)
+    assert_dark_poster(prepared)
+    assert_dark_poster(prepared, frame=0)  # the line y = 0 under the equation's label
+
+
+def test_the_equation_stays_readable_over_the_line():
+    """At epoch 0 the line is y = 0, right where the equation sits: the label has a box."""
+    run = prepare(epochs=40).run
+    fig = panel_figure(FitPanel(), run, frame=0)
+    (equation,) = [t for t in fig.axes[0].texts if t.get_text().startswith("ŷ")]
+    box = equation.get_bbox_patch()
+    assert box is not None and box.get_alpha() >= 0.8

@@ -194,3 +194,38 @@ def test_training_by_hand_is_autograd_and_torch_optim(optimizer):
             assert snap.mse[NETS.index(name)] == pytest.approx(loss.item(), rel=1e-13)
             loss.backward()
             opt.step()
+
+
+# ---- the look ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("panel", [ParabolaFitPanel, ParabolaExtrapolationPanel])
+def test_the_data_points_are_drawn_whole_inside_the_axes(short_run, panel):
+    """The points at x = ±train_range (±5) and y = 0 and 25 lie inside the axis limits with
+    room for their markers: none is cut by the axis edge."""
+    fig = panel_figure(panel(), short_run, frame=-1)
+    ax = fig.axes[0]
+    x0, x1 = ax.get_xlim()
+    assert x0 < -5 and x1 > 5
+    dots = next(c for c in ax.collections if len(c.get_offsets()) == len(short_run.dataset.X))
+    radius = np.sqrt(dots.get_sizes()[0]) / 2 * fig.dpi / 72  # in pixels
+    box = ax.get_window_extent()
+    for x, y in ax.transData.transform(dots.get_offsets()):
+        assert box.x0 + radius < x < box.x1 - radius and box.y0 + radius < y < box.y1 - radius
+    if panel is ParabolaFitPanel:  # the edge points: at least one marker diameter of room
+        right = ax.transData.transform((5, 25))[0]
+        assert box.x1 - right > 2 * radius
+
+
+def test_the_two_networks_differ_in_line_style_as_well_as_colour(short_run):
+    fig = panel_figure(ParabolaFitPanel(), short_run, frame=-1)
+    nets = [line for line in fig.axes[0].get_lines()
+            if line.get_label().startswith(("sig", "ReLU"))]
+    assert len(nets) == 2
+    assert nets[0].get_color() != nets[1].get_color()
+    assert nets[0].get_linestyle() != nets[1].get_linestyle()
+
+
+def test_a_dark_poster_is_dark_with_light_text():
+    from theme_look import assert_dark_poster
+
+    assert_dark_poster(mlviz.prepare("parabola", epochs=60))

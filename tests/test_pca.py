@@ -210,3 +210,56 @@ def test_variance_panel_image(run):
 @pytest.mark.mpl_image_compare
 def test_pca_scene_image(run):
     return scene_figure(pca_scene(run.config), run, frame=18)
+
+
+# ---- the texts of the three panels agree in every frame -------------------------------------
+
+def captions(run):
+    """Each snapshot's (axes caption, reconstruction caption, variance label), as drawn."""
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    panels = [AxesPanel(), ReconstructionPanel(), VariancePanel()]
+    for i, panel in enumerate(panels):
+        panel.setup(fig.add_subplot(1, 3, i + 1, projection=panel.projection), run)
+    texts = []
+    for snap in run.snapshots:
+        for panel in panels:
+            panel.update(snap)
+        texts.append((panels[0].caption.get_text(), panels[1].caption.get_text(),
+                      panels[2].label.get_text()))
+    return texts
+
+
+def test_the_panels_texts_agree_in_every_frame():
+    import re
+
+    run = prepare(slide_frames=5, hold_frames=2).run
+    cumulative = np.r_[0.0, np.cumsum(run.snapshots[0].explained_variance_ratio)]
+    sliding_frames = 0
+    for snap, (axes, recon, variance) in zip(run.snapshots, captions(run)):
+        kept = int(re.search(r"kept (\d+) of", variance).group(1))
+        share = float(re.search(r"keeps ([\d.]+)%", variance).group(1)) / 100
+        adding = re.search(r"adding PC(\d+)", variance)
+        k = re.search(r"k = (\d+)(?: → (\d+))?", recon)
+        if adding:  # the points slide onto the next span: k - 1 kept, PCk coming in
+            sliding_frames += 1
+            assert 0 < snap.progress < 1
+            assert int(adding.group(1)) == snap.k == kept + 1
+            assert cumulative[kept] - 5e-4 <= share <= cumulative[kept + 1] + 5e-4
+            assert k.group(2) is not None and (int(k.group(1)), int(k.group(2))) == (kept, snap.k)
+            assert f"adding PC{snap.k}" in axes
+        else:  # held: k kept, and the share is exactly theirs
+            assert snap.progress == 1.0 and kept == snap.k
+            assert share == pytest.approx(cumulative[kept], abs=5e-4)
+            assert k.group(2) is None and int(k.group(1)) == kept
+            assert f"(k = {kept})" in axes
+    assert sliding_frames == 3 * 4
+
+
+def test_a_dark_poster_is_dark_with_light_text():
+    from theme_look import assert_dark_poster
+
+    prepared = prepare(n_points=60)
+    assert_dark_poster(prepared)
+    assert_dark_poster(prepared, frame=18)  # half-way to two components

@@ -153,6 +153,9 @@ def test_a_transparent_poster_lets_the_slide_show_through(linreg, tmp_path):
 def test_size_sets_the_pixels_and_keeps_the_layout(linreg):
     big = linreg.styled(size="1920x1080")
     assert big.renderer().frame_size == (1920, 1080)
+    for size in ("1920x1080", "1919x1079", "1000x333", "640x360"):
+        w, h = parse_size(size)
+        assert _poster(linreg.styled(size=size)).shape[:2] == (h, w), size
     assert big.scene.figsize == pytest.approx(linreg.scene.figsize)  # same 16:9 layout
     square = linreg.styled(size=(800, 800))
     assert square.renderer().frame_size == (800, 800)

@@ -1,16 +1,24 @@
-"""The k-means panels: the elbow plot and the clustering with its Voronoi regions."""
+"""The k-means panels: the elbow plot and the clustering with its Voronoi regions.
+
+Colours come from ``self.theme``: cluster ``i`` is ``theme.color(i)`` with
+``theme.marker(i)`` as a second channel (the palette has 8 colours and cycles; the markers
+keep K up to 12 apart, in grey too).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from mlviz import Panel
-from mlviz.style import CATEGORICAL
 
 from .geometry import voronoi_cells
 from .trainer import elbow
 
-REGION_TINT = 0.28  # how much of a cluster's colour shows in its region (the rest is white)
+REGION_TINT = 0.28  # how much of a cluster's colour shows in its region (the rest: background)
+HEADROOM = 1.12  # the elbow's y axis reaches this far above the largest converged inertia
+#: How far (in spans of the data) the Voronoi regions reach beyond the data: the panel
+#: keeps an equal aspect by widening its limits to fill its box, and the regions fill it.
+REGION_REACH = 6.0
 
 
 def _rgb(colors) -> np.ndarray:
@@ -19,42 +27,149 @@ def _rgb(colors) -> np.ndarray:
     return np.array([to_rgb(c) for c in colors])
 
 
+def _sci(value: float) -> str:
+    """``value`` as mathtext, like 5.1×10⁷ (for the elbow's off-scale note)."""
+    if not np.isfinite(value) or value == 0:
+        return f"{value:g}"
+    exponent = int(np.floor(np.log10(abs(value))))
+    return rf"${value / 10**exponent:.2g}\times10^{{{exponent}}}$"
+
+
+def final_epochs(k: np.ndarray) -> np.ndarray:
+    """Indices of the last epoch of each K in a whole run's trace of ``k``."""
+    k = np.asarray(k)
+    return np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if len(k) else np.array([], dtype=int)
+
+
+def fill_box_equally(ax) -> None:
+    """Give ``ax`` an equal aspect by widening its x or y limits (about their centre) until
+    the data fill the whole panel, as ``adjustable="datalim"`` would, but from the limits
+    the axis has when it is first drawn (a sweep may have shared them since ``setup``)
+    and without matplotlib's warning about fixed limits. Idempotent: the same box always
+    gives the same limits."""
+    plain = type(ax).apply_aspect  # the class's own, which this one wraps
+
+    base: list[tuple[tuple[float, float], tuple[float, float]]] = []
+
+    def apply_aspect(position=None) -> None:
+        plain(ax, position)
+        if not base:
+            base.append((ax.get_xlim(), ax.get_ylim()))
+        (x0, x1), (y0, y1) = base[0]
+        width, height = ax.bbox.width, ax.bbox.height
+        if width <= 0 or height <= 0:
+            return
+        want = height / width  # y units per x unit that make one unit as long on both
+        dx, dy = x1 - x0, y1 - y0
+        if dy / dx < want:
+            grow = (want * dx - dy) / 2
+            y0, y1 = y0 - grow, y1 + grow
+        else:
+            grow = (dy / want - dx) / 2
+            x0, x1 = x0 - grow, x1 + grow
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+
+    ax.set_aspect("auto")
+    ax.apply_aspect = apply_aspect
+
+
 class ElbowPanel(Panel):
     """Inertia (sum of squared distances) for every K so far: look for the elbow.
 
-    The finished Ks' final inertias come from the run's traces of ``k`` and the loss; the
-    y axis holds the largest inertia of the whole run.
+    Each finished K is its final inertia, from the run's traces of ``k``, ``converged`` and
+    the loss: filled if k-means converged, hollow if it stopped at ``max_iter`` without
+    converging (a legend says so). The ring is the current K at its current iteration. The y
+    axis holds the final inertias (the elbow), not the first iterations of a K, which start
+    far higher: a current value above it is shown as an arrow at the top, with its value.
     """
 
     name = "kmeans-elbow"
     fields = ("k", "loss")
+    #: ``converged`` is read when the run has it (records saved by mlviz 0.2.0 do not: there
+    #: every K is drawn as converged).
     traces = ("k", "loss")
 
     def setup(self, ax, run) -> None:
+        from matplotlib.colors import to_rgba
+        from matplotlib.ticker import FuncFormatter
+
+        theme = self.theme
         self.run = run
         k_max = run.config.k_max
-        top = float(np.nanmax(run.trace("loss")))
+        ks = run.trace("k")
+        last = final_epochs(ks)
+        finals = np.asarray(run.trace("loss"), dtype=float)[last]
+        self.last_epoch = {int(ks[i]): int(run.trace("epoch")[i]) for i in last}
+        converged = run.trace("converged") if run.has_trace("converged") else np.ones(len(ks))
+        self.capped = {int(ks[i]): not bool(converged[i]) for i in last}
+        finite = finals[np.isfinite(finals)]
+        top = float(finite.max()) if finite.size else 0.0
+        self.top = top * HEADROOM if top > 0 else 1.0
         ax.set_title("Elbow method")
         ax.set_xlabel("K (number of clusters)")
-        ax.set_ylabel("inertia: sum of squared distances")
         ax.set_xlim(0.5, k_max + 0.5)
-        ax.set_ylim(0, top * 1.08 if top > 0 else 1.0)
+        ax.set_ylim(0, self.top)
         ax.set_xticks(range(1, k_max + 1))
-        ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+        # the power of ten goes in the label, not above the axis (where the arrow goes)
+        exponent = int(np.floor(np.log10(self.top))) if self.top > 0 else 0
+        unit = f" (×10$^{{{exponent}}}$)" if abs(exponent) >= 3 else ""
+        scale = 10.0 ** exponent if unit else 1.0
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / scale:g}"))
+        ax.set_ylabel(f"inertia: sum of squared distances{unit}")
         ax.grid(True)
-        (self.line,) = ax.plot([], [], "-o", color="#555555", markersize=4.5, zorder=2)
-        (self.current,) = ax.plot([], [], "o", color="#d62728", markersize=9, zorder=3,
-                                  markeredgecolor="black")
+        (self.line,) = ax.plot([], [], "-", color=theme.ink, lw=1.5, zorder=2)
+        (self.done,) = ax.plot([], [], "o", color=theme.ink, ms=6, mec=theme.ink, zorder=3,
+                               label="converged")
+        max_iter = run.config.max_iter
+        (self.stopped,) = ax.plot([], [], "o", ms=6.5, mfc=theme.background,
+                                  mec=theme.ink, mew=1.6, zorder=3,
+                                  label=f"stopped at max_iter = {max_iter},\nnot converged")
+        (self.current,) = ax.plot([], [], "o", ms=14, mfc=to_rgba(theme.accent, 0.0),
+                                  mec=theme.accent, mew=2.2,
+                                  zorder=4, label="current K")
+        (self.above,) = ax.plot([], [], "^", ms=9, color=theme.accent, mec=theme.edge,
+                                mew=0.6, zorder=5, clip_on=False)
+        self.above_text = ax.text(0, 0, "", color=theme.accent, ha="left", va="top",
+                                  fontsize=theme.fontsize(8), zorder=5)
+        for artist in (self.above, self.above_text):  # moving: no say in the layout
+            artist.set_in_layout(False)
+        handles = [self.done, self.current]
+        if any(self.capped.values()):
+            handles.insert(1, self.stopped)
+        ax.legend(handles=handles, loc="upper right", fontsize="small", handlelength=1.2,
+                  borderaxespad=0.2, labelspacing=0.8)
 
     def update(self, snapshot):
         until = snapshot.epoch
-        self.line.set_data(*elbow(self.run.trace("k", until), self.run.trace("loss", until)))
-        self.current.set_data([snapshot.k], [snapshot.loss])
-        return [self.line, self.current]
+        ks, inertia = elbow(self.run.trace("k", until), self.run.trace("loss", until))
+        finished = ks < snapshot.k
+        if until >= self.last_epoch.get(int(snapshot.k), until + 1):
+            finished = np.ones(len(ks), dtype=bool)  # the current K's last iteration
+        capped = np.array([self.capped.get(int(k), False) for k in ks], dtype=bool)
+        self.line.set_data(ks, inertia)
+        self.done.set_data(ks[finished & ~capped], inertia[finished & ~capped])
+        self.stopped.set_data(ks[finished & capped], inertia[finished & capped])
+        loss = float(snapshot.loss)
+        if loss > self.top:  # K's first iterations: far above the elbow
+            self.current.set_data([], [])
+            self.above.set_data([snapshot.k], [self.top])
+            self.above_text.set_position((snapshot.k + 0.3, 0.985 * self.top))
+            self.above_text.set_text(f"{_sci(loss)} ↑")
+        else:
+            self.current.set_data([snapshot.k], [loss])
+            self.above.set_data([], [])
+            self.above_text.set_text("")
+        return [self.line, self.done, self.stopped, self.current, self.above, self.above_text]
 
 
 class ClusterPanel(Panel):
-    """Points, their nearest centroid, and the Voronoi region of every centroid."""
+    """Points, their nearest centroid, and the Voronoi region of every centroid.
+
+    Cluster ``i`` has the theme's colour ``i`` and marker ``i``: its points, its link lines
+    and its centroid (large, outlined). With an equal aspect the panel widens its limits to
+    fill its box, and the regions reach the edges.
+    """
 
     name = "kmeans-clusters"
     fields = ("k", "iteration", "centroids", "labels", "converged", "loss")
@@ -62,42 +177,59 @@ class ClusterPanel(Panel):
     def setup(self, ax, run) -> None:
         from matplotlib.collections import LineCollection, PolyCollection
 
+        theme = self.theme
         points = run.dataset.X
         self.points = points
+        self.max_iter = run.config.max_iter
+        k_max = run.config.k_max
         lo, hi = points.min(axis=0), points.max(axis=0)
         span = np.where(hi > lo, hi - lo, 1.0)
         lo, hi = lo - 0.04 * span, hi + 0.04 * span
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
         ratio = (hi[1] - lo[1]) / (hi[0] - lo[0])
+        reach = 0.0
         if 0.25 <= ratio <= 4:
-            ax.set_aspect("equal", adjustable="box")
+            fill_box_equally(ax)
+            reach = REGION_REACH * float(span.max())
         names = run.dataset.feature_names
         ax.set_xlabel(names[0])
         ax.set_ylabel(names[1])
 
-        self.box = (lo[0], hi[0], lo[1], hi[1])
-        colors = _rgb(CATEGORICAL)
+        self.box = (lo[0] - reach, hi[0] + reach, lo[1] - reach, hi[1] + reach)
+        colors = _rgb(theme.colors(k_max))
+        background = _rgb([theme.background])[0]
         self.colors = colors
-        self.tints = 1.0 - REGION_TINT * (1.0 - colors)
-        self.regions = PolyCollection([], edgecolors="white", linewidths=1.2, zorder=0)
-        ax.add_collection(self.regions)
-        self.links = LineCollection([], linewidths=1.1, alpha=0.6, zorder=1)
-        ax.add_collection(self.links)
-        self.dots = ax.scatter(points[:, 0], points[:, 1], s=14, c="#222222", alpha=0.8,
-                               linewidths=0, zorder=2)
-        self.centers = ax.scatter([], [], s=200, marker="X", edgecolors="black",
-                                  linewidths=1.4, zorder=3)
+        self.tints = background + REGION_TINT * (colors - background)
+        self.regions = PolyCollection([], edgecolors=theme.halo, linewidths=1.2, zorder=0)
+        ax.add_collection(self.regions, autolim=False)
+        self.links = LineCollection([], linewidths=1.0, alpha=0.55, zorder=1)
+        ax.add_collection(self.links, autolim=False)
+        # one scatter per cluster: its colour and its marker
+        self.dots = [ax.scatter(points[:0, 0], points[:0, 1], s=18, marker=theme.marker(i),
+                                color=colors[i], edgecolors=theme.edge, linewidths=0.3,
+                                alpha=0.9, zorder=2)
+                     for i in range(k_max)]
+        self.centers = [ax.scatter([], [], s=230, marker=theme.marker(i), color=colors[i],
+                                   edgecolors=theme.edge, linewidths=1.6, zorder=3)
+                        for i in range(k_max)]
         self.caption = ax.set_title(" ")
 
     def update(self, snapshot):
         centroids, labels = snapshot.centroids, snapshot.labels
+        k = len(centroids)
         self.regions.set_verts(voronoi_cells(centroids, self.box))
-        self.regions.set_facecolor(self.tints[: len(centroids)])
+        self.regions.set_facecolor(self.tints[:k])
         self.links.set_segments(np.stack([self.points, centroids[labels]], axis=1))
         self.links.set_color(self.colors[labels])
-        self.centers.set_offsets(centroids)
-        self.centers.set_facecolor(self.colors[: len(centroids)])
-        state = "converged" if snapshot.converged else f"iteration {snapshot.iteration}"
+        for i, (dots, center) in enumerate(zip(self.dots, self.centers)):
+            dots.set_offsets(self.points[labels == i] if i < k else np.empty((0, 2)))
+            center.set_offsets(centroids[i: i + 1] if i < k else np.empty((0, 2)))
+        if snapshot.converged:
+            state = "converged"
+        elif snapshot.iteration + 1 >= self.max_iter:
+            state = "not converged (max_iter)"
+        else:
+            state = f"iteration {snapshot.iteration}"
         self.caption.set_text(f"K = {snapshot.k}  ·  {state}  ·  inertia {snapshot.loss:,.0f}")
-        return [self.regions, self.links, self.dots, self.centers, self.caption]
+        return [self.regions, self.links, *self.dots, *self.centers, self.caption]

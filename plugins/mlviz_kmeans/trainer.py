@@ -48,12 +48,13 @@ class KMeansConfig(Config):
 class KMeansSnapshot(Snapshot):
     """One Lloyd iteration: ``loss`` is the inertia of ``centroids`` with ``labels``.
 
-    ``k`` is traced at every epoch: with the loss it gives the elbow (:func:`elbow`).
+    ``k`` is traced at every epoch: with the loss it gives the elbow (:func:`elbow`);
+    ``converged`` too, so the elbow can tell a K that stopped at ``max_iter`` unconverged.
     ``params["centroids"]`` holds the centroids padded with NaN rows to ``k_max``, so that
     it keeps one shape and can be recorded at every epoch (``mlviz train --record-params``).
     """
 
-    traces: ClassVar[tuple[str, ...]] = ("k",)
+    traces: ClassVar[tuple[str, ...]] = ("k", "converged")
 
     k: int = 1
     iteration: int = 0

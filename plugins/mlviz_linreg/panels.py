@@ -6,14 +6,10 @@ import numpy as np
 
 from mlviz import Panel
 from mlviz.panels import LossCurvePanel
-from mlviz.style import CATEGORICAL, LOSS
 
 from .trainer import Problem
 
 GRID = 60  # surface resolution per axis
-FIT_COLOR = "#111111"
-REFERENCE = "#7f7f7f"
-SURFACE_CMAP = "Blues_r"
 
 
 def _problem(run) -> Problem:
@@ -32,6 +28,7 @@ class FitPanel(Panel):
     traces = ("w", "b")
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         x, y = run.dataset.X[:, 0], np.asarray(run.dataset.y, dtype=float)
         problem = _problem(run)
         slope_ls, intercept_ls = problem.to_original(*problem.least_squares())
@@ -54,15 +51,20 @@ class FitPanel(Panel):
         ax.set_title("Linear regression")
         ax.grid(True)
         few = len(x) < 60  # small data sets: larger, bolder points
-        ax.scatter(x, y, s=36 if few else 16, color=CATEGORICAL[0], alpha=0.8 if few else 0.4,
+        ax.scatter(x, y, s=36 if few else 16, color=theme.color(0), alpha=0.8 if few else 0.55,
                    linewidths=0, label="data", zorder=1)
-        ax.plot(self.xs, slope_ls * self.xs + intercept_ls, "--", color=REFERENCE, lw=1.3,
+        ax.plot(self.xs, slope_ls * self.xs + intercept_ls, "--", color=theme.muted, lw=1.3,
                 label="least squares", zorder=2)
-        (self.line,) = ax.plot([], [], color=FIT_COLOR, lw=2.0, label="gradient descent",
+        (self.line,) = ax.plot([], [], color=theme.ink, lw=2.0, label="gradient descent",
                                zorder=3)
-        ax.legend(loc="upper left", frameon=True, framealpha=0.85, edgecolor="none")
+        legend = ax.legend(loc="upper left", frameon=True, framealpha=0.85,
+                           facecolor=theme.halo)
+        legend.get_frame().set_linewidth(0)
         self.equation = ax.text(0.97, 0.03, "", transform=ax.transAxes, ha="right",
-                                va="bottom", fontsize=9, family="DejaVu Sans Mono")
+                                va="bottom", fontsize=theme.fontsize(9),
+                                family="DejaVu Sans Mono", zorder=4,
+                                bbox={"boxstyle": "round,pad=0.25", "facecolor": theme.halo,
+                                      "alpha": 0.85, "linewidth": 0})
 
     def update(self, snapshot):
         self.line.set_data(self.xs, snapshot.slope * self.xs + snapshot.intercept)
@@ -86,6 +88,8 @@ class SurfacePanel(Panel):
         from matplotlib.patheffects import withStroke
         from matplotlib.ticker import MaxNLocator
 
+        theme = self.theme
+        surface = theme.cmap("surface")
         problem = _problem(run)
         w_ls, b_ls = problem.least_squares()
         path = np.column_stack([run.trace("w"), run.trace("b"), run.trace("loss")])
@@ -102,18 +106,18 @@ class SurfacePanel(Panel):
         L = problem.surface(W, B)
         top = float(L.max())
         self.floor = 0.0
-        ax.plot_surface(W, B, L, cmap=SURFACE_CMAP, alpha=0.55, linewidth=0,
+        ax.plot_surface(W, B, L, cmap=surface, alpha=0.55, linewidth=0,
                         antialiased=False, rcount=GRID, ccount=GRID, zorder=1)
         levels = float(L.min()) + (top - float(L.min())) * np.linspace(0.03, 0.9, 9) ** 2
-        ax.contour(W, B, L, levels=levels, zdir="z", offset=self.floor, cmap=SURFACE_CMAP,
+        ax.contour(W, B, L, levels=levels, zdir="z", offset=self.floor, cmap=surface,
                    linewidths=0.8)
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
         ax.set_zlim(self.floor, top)
         scaled = " (z-scored x)" if run.config.standardize else ""
-        ax.set_xlabel(f"slope w{scaled}", fontsize=8.5, labelpad=2)
-        ax.set_ylabel("intercept b", fontsize=8.5, labelpad=2)
-        ax.tick_params(labelsize=7, pad=0)
+        ax.set_xlabel(f"slope w{scaled}", fontsize=theme.fontsize(8.5), labelpad=2)
+        ax.set_ylabel("intercept b", fontsize=theme.fontsize(8.5), labelpad=2)
+        ax.tick_params(labelsize=theme.fontsize(7), pad=0)
         for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
             axis.set_major_locator(MaxNLocator(5))
         ax.set_title("MSE surface over (w, b)")
@@ -123,15 +127,15 @@ class SurfacePanel(Panel):
         shape = ("a round bowl" if ratio < 10
                  else "a narrow valley: steep across, nearly flat along")
         ax.text2D(0.0, 1.0, f"curvatures λmax/λmin = {ratio:.3g}:\n{shape}",
-                  transform=ax.transAxes, fontsize=8, va="top")
+                  transform=ax.transAxes, fontsize=theme.fontsize(8), va="top")
         loss_ls = float(problem.surface(np.array(w_ls), np.array(b_ls)))
-        (self.minimum,) = ax.plot([w_ls], [b_ls], [loss_ls], "*", color="white", ms=12,
-                                  mec="black", mew=0.8, zorder=4)
-        (self.shadow,) = ax.plot([], [], [], color=LOSS, lw=1.0, alpha=0.6, zorder=3)
-        (self.trail,) = ax.plot([], [], [], color=LOSS, lw=2.2, zorder=5,
-                                path_effects=[withStroke(linewidth=4.0, foreground="white")])
-        (self.point,) = ax.plot([], [], [], "o", color=LOSS, ms=8, mec="black", mew=0.8,
-                                zorder=6)
+        (self.minimum,) = ax.plot([w_ls], [b_ls], [loss_ls], "*", color=theme.halo, ms=12,
+                                  mec=theme.ink, mew=0.8, zorder=4)
+        (self.shadow,) = ax.plot([], [], [], color=theme.loss, lw=1.0, alpha=0.6, zorder=3)
+        (self.trail,) = ax.plot([], [], [], color=theme.loss, lw=2.2, zorder=5,
+                                path_effects=[withStroke(linewidth=4.0, foreground=theme.halo)])
+        (self.point,) = ax.plot([], [], [], "o", color=theme.loss, ms=8, mec=theme.edge,
+                                mew=0.8, zorder=6)
 
     def update(self, snapshot):
         upto = self.path[: int(np.searchsorted(self.epochs, snapshot.epoch, side="right"))]
@@ -154,7 +158,8 @@ class LossPanel(LossCurvePanel):
         ax.set_ylabel("")  # the title says it; the 3D panel's ticks need the room
         problem = _problem(run)
         best = float(problem.surface(*map(np.array, problem.least_squares())))
-        ax.axhline(best, ls="--", color=REFERENCE, lw=1.2, label=f"least squares {best:.4g}")
+        ax.axhline(best, ls="--", color=self.theme.muted, lw=1.2,
+                   label=f"least squares {best:.4g}")
         lo, hi = ax.get_ylim()
         if best < lo:
             ax.set_ylim(best - 0.06 * (hi - best), hi)

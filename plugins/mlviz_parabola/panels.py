@@ -5,14 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from mlviz import Panel
-from mlviz.style import CATEGORICAL
 
 from .trainer import NETS, prediction_grid
 
-#: Colour and legend label of each network, in the order of :data:`NETS`.
-COLORS = {"sigmoid": CATEGORICAL[1], "relu": CATEGORICAL[0]}
-TRUTH = "#555555"
-TRAIN_SHADE = "#e8e8e8"
+#: Each network's categorical colour (and line style) in the theme, in the order of
+#: :data:`NETS`: the sigmoid net orange and dashed, the ReLU net blue and solid.
+STYLE_INDEX = {"sigmoid": 1, "relu": 0}
+TRUTH_STYLE = (0, (1, 1.6))  # the true parabola: dotted (the networks are solid, dashed)
+#: Room beside the data, as a fraction of the x range on each side: the points at
+#: ±train_range must be drawn whole, not cut in half by the axis edge.
+X_MARGIN = 0.06
+
+
+def net_style(theme, name: str) -> dict:
+    """The colour and line style of network ``name``."""
+    index = STYLE_INDEX[name]
+    return {"color": theme.color(index), "linestyle": theme.linestyle(index)}
 
 
 def net_labels(config) -> dict[str, str]:
@@ -38,6 +46,7 @@ class _CurvesPanel(Panel):
         raise NotImplementedError
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         config = run.config
         half = self._half_width(config)
         grid = prediction_grid(config)
@@ -51,23 +60,25 @@ class _CurvesPanel(Panel):
         lo = max(float(values.min()), -0.35 * float(truth.max()))
         hi = min(float(values.max()), 1.35 * float(truth.max()))
         pad = 0.05 * (hi - lo)
-        ax.set_xlim(-half * 1.03, half * 1.03)
+        ax.set_xlim(-half * (1 + 2 * X_MARGIN), half * (1 + 2 * X_MARGIN))
         ax.set_ylim(lo - pad, hi + pad)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
         ax.grid(True)
         if self.shade_training_range:
-            ax.axvspan(-config.train_range, config.train_range, color=TRAIN_SHADE, zorder=0,
-                       label="training range")
-        ax.plot(self.x, truth, "--", color=TRUTH, linewidth=1.3, zorder=1, label="y = x²")
-        self.dots = ax.scatter(x_data, y_data, s=22, color="black", zorder=4,
+            ax.axvspan(-config.train_range, config.train_range, color=theme.faint, alpha=0.5,
+                       linewidth=0, zorder=0, label="training range")
+        ax.plot(self.x, truth, linestyle=TRUTH_STYLE, color=theme.muted, linewidth=1.6,
+                zorder=1, label="y = x²")
+        self.dots = ax.scatter(x_data, y_data, s=22, color=theme.ink, zorder=4,
                                label="training data")
         labels = net_labels(config)
         self.lines = [
-            ax.plot([], [], color=COLORS[name], linewidth=2.2, zorder=3, label=labels[name])[0]
+            ax.plot([], [], linewidth=2.2, zorder=3, label=labels[name],
+                    **net_style(theme, name))[0]
             for name in NETS
         ]
-        ax.legend(loc="upper center", ncol=2, fontsize=7.5, handlelength=1.6,
+        ax.legend(loc="upper center", ncol=2, fontsize=theme.fontsize(7.5), handlelength=2.2,
                   columnspacing=1.0)
         self.ax = ax
 
@@ -113,6 +124,7 @@ class ParabolaLossPanel(Panel):
     traces = ("mse",)
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         self.run = run
         history = run.trace("mse")
         finite = history[np.isfinite(history) & (history > 0)]
@@ -128,11 +140,12 @@ class ParabolaLossPanel(Panel):
         labels = net_labels(run.config)
         self.lines, self.markers = [], []
         for name in NETS:
-            self.lines.append(ax.plot([], [], color=COLORS[name], label=labels[name])[0])
-            self.markers.append(ax.plot([], [], "o", color=COLORS[name], markersize=5)[0])
-        ax.legend(loc="lower left", fontsize=7.5)
+            style = net_style(theme, name)
+            self.lines.append(ax.plot([], [], label=labels[name], **style)[0])
+            self.markers.append(ax.plot([], [], "o", color=style["color"], markersize=5)[0])
+        ax.legend(loc="lower left", fontsize=theme.fontsize(7.5), handlelength=2.2)
         self.label = ax.text(0.97, 0.97, "", transform=ax.transAxes, ha="right", va="top",
-                             fontsize=8, family="DejaVu Sans Mono")
+                             fontsize=theme.fontsize(8), family="DejaVu Sans Mono")
 
     def update(self, snapshot):
         epochs, history = self.run.history("mse", until=snapshot.epoch)

@@ -5,19 +5,30 @@ from __future__ import annotations
 import numpy as np
 
 from mlviz import Panel
-from mlviz.style import CATEGORICAL
 
 from .trainer import drawn_data, fit_pca
 
-PC_COLORS = (CATEGORICAL[3], CATEGORICAL[2], CATEGORICAL[0])  # PC1 red, PC2 green, PC3 blue
-DATA_COLOR = "#4a6fa5"
-RECON_COLOR = CATEGORICAL[1]
-DROPPED = "#d9d9d9"
+#: The theme's categorical colour of each principal component: PC1 vermillion, PC2 green,
+#: PC3 blue (in the Okabe–Ito order of the default themes); the reconstruction is colour 1.
+PC_COLOR_INDEX = (3, 2, 0)
+RECON_COLOR_INDEX = 1
 ARROW_SIGMAS = 2.0  # arrows are this many standard deviations long
 VIEW = {"elev": 18, "azim": -62}
 
 
-def _setup_cube(ax, run):
+def pc_colors(theme, d: int) -> list[str]:
+    """The colour of each of ``d`` principal components."""
+    return [theme.color(PC_COLOR_INDEX[j % len(PC_COLOR_INDEX)]) for j in range(d)]
+
+
+def stage(k: int, progress: float) -> tuple[int, bool]:
+    """(components fully kept, whether PC``k`` is sliding in) at one frame: between two
+    held values of k the frames keep k − 1 components and add the k-th."""
+    sliding = k > 0 and progress < 1.0
+    return (k - 1 if sliding else k), sliding
+
+
+def _setup_cube(ax, run, theme):
     """Common 3D set-up: equal, fixed limits around the drawn data; returns (X, fit)."""
     from matplotlib.ticker import MaxNLocator
 
@@ -34,7 +45,7 @@ def _setup_cube(ax, run):
     ax.set_xlabel(names[0], labelpad=-4)
     ax.set_ylabel(names[1], labelpad=-4)
     ax.set_zlabel(names[2], labelpad=-4)
-    ax.tick_params(labelsize=7, pad=-2)
+    ax.tick_params(labelsize=theme.fontsize(7), pad=-2)
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
         axis.set_major_locator(MaxNLocator(4))
     ax.view_init(**VIEW)
@@ -54,10 +65,16 @@ def _span_shapes(fit, extent: np.ndarray, k: int):
     return None, None
 
 
-def _describe(k: int, d: int) -> str:
-    shape = {0: "the mean alone", 1: "a line", 2: "a plane"}.get(
+def _shape(k: int, d: int) -> str:
+    return {0: "the mean alone", 1: "a line", 2: "a plane"}.get(
         k, "all of the space" if k == d else f"a {k}-dimensional subspace")
-    return f"span of the kept components (k = {k}): {shape}"
+
+
+def _describe(k: int, progress: float, d: int) -> str:
+    kept, sliding = stage(k, progress)
+    if sliding:
+        return f"adding PC{k}: from {_shape(kept, d)} to {_shape(k, d)}"
+    return f"span of the kept components (k = {k}): {_shape(k, d)}"
 
 
 class AxesPanel(Panel):
@@ -66,34 +83,38 @@ class AxesPanel(Panel):
 
     name = "pca-axes"
     projection = "3d"
-    fields = ("k",)
+    fields = ("k", "progress")
 
     def setup(self, ax, run) -> None:
         from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
-        X, fit = _setup_cube(ax, run)
+        theme = self.theme
+        X, fit = _setup_cube(ax, run, theme)
+        colors = pc_colors(theme, X.shape[1])
         ax.computed_zorder = False  # draw by zorder, as the blitting renderer does
         self.fit = fit
         self.d = X.shape[1]
         scores = (X - fit.mean) @ fit.components.T
         self.extent = np.percentile(scores, [2, 98], axis=0).T
         ax.set_title("Data and principal axes")
-        ax.scatter(*X.T, s=7, color=DATA_COLOR, alpha=0.45, depthshade=False, linewidths=0)
+        ax.scatter(*X.T, s=7, color=theme.ink, alpha=0.4, depthshade=False, linewidths=0)
         self.arrows = []  # static, but returned every frame: they stay above the moving span
         for j in range(min(3, self.d)):
             tip = ARROW_SIGMAS * fit.std[j] * fit.components[j]
-            self.arrows.append(ax.quiver(*fit.mean, *tip, color=PC_COLORS[j], linewidth=2.2,
+            self.arrows.append(ax.quiver(*fit.mean, *tip, color=colors[j], linewidth=2.2,
                                          arrow_length_ratio=0.18, zorder=4))
             end = fit.mean + tip * 1.2
-            self.arrows.append(ax.text(*end, f"PC{j + 1}", color=PC_COLORS[j], fontsize=8,
-                                       fontweight="bold", zorder=5))
-        self.plane = Poly3DCollection([np.zeros((4, 3))], facecolor=PC_COLORS[1], alpha=0.22,
-                                      edgecolor=PC_COLORS[1], linewidths=0.8, zorder=2)
+            self.arrows.append(ax.text(*end, f"PC{j + 1}", color=colors[j],
+                                       fontsize=theme.fontsize(8), fontweight="bold",
+                                       zorder=5))
+        self.plane = Poly3DCollection([np.zeros((4, 3))], facecolor=colors[1 % len(colors)],
+                                      alpha=0.22, edgecolor=colors[1 % len(colors)],
+                                      linewidths=0.8, zorder=2)
         ax.add_collection3d(self.plane, autolim=False)
-        (self.line,) = ax.plot([], [], [], color=PC_COLORS[0], lw=1.4, alpha=0.8)
-        (self.center,) = ax.plot([], [], [], "o", color="black", ms=6)
+        (self.line,) = ax.plot([], [], [], color=colors[0], lw=1.4, alpha=0.8)
+        (self.center,) = ax.plot([], [], [], "o", color=theme.ink, ms=6)
         self.caption = ax.text2D(0.5, 1.0, "", transform=ax.transAxes, ha="center",
-                                 va="top", fontsize=8.5)
+                                 va="top", fontsize=theme.fontsize(8.5))
 
     def update(self, snapshot):
         line, plane = _span_shapes(self.fit, self.extent, snapshot.k)
@@ -103,36 +124,41 @@ class AxesPanel(Panel):
             self.plane.set_verts([plane])
         m = self.fit.mean
         self.center.set_data_3d(*(([m[0]], [m[1]], [m[2]]) if snapshot.k == 0 else ([], [], [])))
-        self.caption.set_text(_describe(snapshot.k, self.d))
+        self.caption.set_text(_describe(snapshot.k, snapshot.progress, self.d))
         return [self.plane, self.line, self.center, *self.arrows, self.caption]
 
 
 class ReconstructionPanel(Panel):
-    """Each point projected onto the span of the kept components (orange), joined to the
-    original point (faint) by its residual."""
+    """Each point projected onto the span of the kept components, joined to the
+    original point (faint) by its residual; the reconstruction is the theme's colour 1."""
 
     name = "pca-reconstruction"
     projection = "3d"
-    fields = ("k", "reconstruction", "loss")
+    fields = ("k", "progress", "reconstruction", "loss")
 
     def setup(self, ax, run) -> None:
         from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
-        X, _ = _setup_cube(ax, run)
+        theme = self.theme
+        X, _ = _setup_cube(ax, run, theme)
         self.X = X
         ax.set_title("Reconstruction from k components")
-        ax.scatter(*X.T, s=6, color=DATA_COLOR, alpha=0.2, depthshade=False, linewidths=0)
-        self.residuals = Line3DCollection([], colors="#888888", linewidths=0.5, alpha=0.5)
+        ax.scatter(*X.T, s=6, color=theme.ink, alpha=0.18, depthshade=False, linewidths=0)
+        self.residuals = Line3DCollection([], colors=theme.muted, linewidths=0.5, alpha=0.5)
         ax.add_collection3d(self.residuals, autolim=False)
-        (self.points,) = ax.plot([], [], [], "o", color=RECON_COLOR, ms=2.6, alpha=0.9)
+        (self.points,) = ax.plot([], [], [], "o", color=theme.color(RECON_COLOR_INDEX),
+                                 ms=2.6, alpha=0.9)
         self.caption = ax.text2D(0.5, 1.0, "", transform=ax.transAxes, ha="center",
-                                 va="top", fontsize=8.5, family="DejaVu Sans Mono")
+                                 va="top", fontsize=theme.fontsize(8.5),
+                                 family="DejaVu Sans Mono")
 
     def update(self, snapshot):
         recon = snapshot.reconstruction
         self.points.set_data_3d(*recon.T)
         self.residuals.set_segments(np.stack([self.X, recon], axis=1))
-        self.caption.set_text(f"k = {snapshot.k}   reconstruction MSE {snapshot.loss:.4f}")
+        kept, sliding = stage(snapshot.k, snapshot.progress)
+        k = f"k = {kept} → {snapshot.k}" if sliding else f"k = {snapshot.k}"
+        self.caption.set_text(f"{k}   reconstruction MSE {snapshot.loss:.4f}")
         return [self.residuals, self.points, self.caption]
 
 
@@ -141,39 +167,46 @@ class VariancePanel(Panel):
     with their running total."""
 
     name = "pca-variance"
-    fields = ("k", "weights", "explained_variance_ratio")
+    fields = ("k", "progress", "weights", "explained_variance_ratio")
     traces = ("explained_variance_ratio",)
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         ratio = run.trace("explained_variance_ratio")[-1]
         d = len(ratio)
-        self.colors = [PC_COLORS[j % len(PC_COLORS)] for j in range(d)]
+        self.colors = pc_colors(theme, d)
+        self.dropped = theme.faint
         positions = np.arange(1, d + 1)
-        self.bars = ax.bar(positions, ratio, width=0.6, color=DROPPED, edgecolor="#555555",
+        self.bars = ax.bar(positions, ratio, width=0.6, color=theme.faint, edgecolor=theme.muted,
                            linewidth=0.8, zorder=2)
         for x, r in zip(positions, ratio):
-            ax.text(x, r + 0.015, f"{100 * r:.1f}%", ha="center", va="bottom", fontsize=8.5)
+            ax.text(x, r + 0.015, f"{100 * r:.1f}%", ha="center", va="bottom",
+                    fontsize=theme.fontsize(8.5))
         self.cumulative = np.cumsum(ratio)
         ax.set_xticks(positions, [f"PC{j}" for j in positions])
         ax.set_xlim(0.4, d + 0.6)
         ax.set_ylim(0, 1.2)
         ax.set_title("Explained variance ratio")
         ax.grid(True, axis="y")
-        (self.total,) = ax.plot([], [], "o-", color="black", lw=1.2, ms=4, zorder=3,
+        (self.total,) = ax.plot([], [], "o-", color=theme.ink, lw=1.2, ms=4, zorder=3,
                                 label="cumulative, kept")
         ax.legend(loc="center right")
         self.label = ax.text(0.03, 0.98, "", transform=ax.transAxes, ha="left", va="top",
-                             fontsize=8.5)
+                             fontsize=theme.fontsize(8.5))
 
     def update(self, snapshot):
         from matplotlib.colors import to_rgb
 
-        grey = np.array(to_rgb(DROPPED))
+        grey = np.array(to_rgb(self.dropped))
         for bar, color, weight in zip(self.bars, self.colors, snapshot.weights):
             bar.set_facecolor(tuple(grey + weight * (np.array(to_rgb(color)) - grey)))
         kept = float(np.sum(snapshot.weights**2 * snapshot.explained_variance_ratio))
         totals = [*self.cumulative[: max(snapshot.k - 1, 0)], kept][: snapshot.k]
         self.total.set_data(np.arange(1, snapshot.k + 1), totals)
-        self.label.set_text(f"kept {snapshot.k} of {len(self.bars)} components\n"
-                            f"reconstruction keeps {100 * kept:.1f}%\nof the variance")
+        held, sliding = stage(snapshot.k, snapshot.progress)
+        components = f"kept {held} of {len(self.bars)} components"
+        if sliding:
+            components = f"kept {held} of {len(self.bars)}, adding PC{snapshot.k}"
+        self.label.set_text(f"{components}\nreconstruction keeps {100 * kept:.1f}%\n"
+                            "of the variance")
         return [*self.bars, self.total, self.label]

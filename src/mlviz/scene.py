@@ -148,7 +148,9 @@ def fit_figsize(figsize: tuple[float, float], width: int, height: int
     """(figsize, dpi) giving ``width`` x ``height`` pixels from a figure of the same area as
     ``figsize`` (see :meth:`Scene.sized`)."""
     new_width = math.sqrt(figsize[0] * figsize[1] * width / height)
-    return (new_width, new_width * height / width), width / new_width
+    # matplotlib truncates inches x dpi to whole pixels: a hair more dpi keeps 1920 from
+    # coming out as 1919.99... -> 1919.
+    return (new_width, new_width * height / width), width / new_width * (1 + 1e-9)
 
 
 def parse_mosaic(mosaic: str, count: int) -> tuple[list[Cell], int, int]:
