@@ -59,3 +59,6 @@ html_theme_options = {
     "fixed_sidebar": True,
     "page_width": "1240px",  # room for 100-column code
 }
+# mlviz.css lets the content column use that width and keeps code blocks inside it.
+html_static_path = ["_static"]
+html_css_files = ["mlviz.css"]

@@ -21,8 +21,8 @@ from PIL import Image
 
 from mlviz import ConfigError, MlvizError, load_registry
 from mlviz.gallery import (
-    Entry, Job, _previous_seconds, load_entries, parse_formats, plan_jobs, render_embed,
-    render_index,
+    PLAYER_STYLE, Entry, Job, _previous_seconds, load_entries, parse_formats, plan_jobs,
+    render_embed, render_index,
 )
 from mlviz.writers import DEFAULT_HOLD
 
@@ -155,6 +155,10 @@ def test_cards_play_the_first_format_and_embed_under_a_prefix():
                   frames=3, bytes={".webp": 3000, ".mp4": 2000, ".png": 1000})
     page = render_index([entry], [], 1.0)
     assert 'data-anim="a.webp"' in page and 'data-poster="a.png"' in page
+    # The play control follows the poster inside the button (a bar under it, not over it).
+    assert re.search(r'<button class="player"[^>]*>\s*<img [^>]*>\s*'
+                     r'<span class="play" aria-hidden="true"></span>\s*</button>', page)
+    assert "position: absolute" not in PLAYER_STYLE
     assert '<a href="a.mp4">MP4</a> 2 KB' in page
 
 
@@ -304,6 +308,13 @@ window.addEventListener("load", async () => {
                                                  complete: img.complete, width: img.naturalWidth}));
   const animations = [];
   const mouse = (type) => new PointerEvent(type, {pointerType: "mouse"});
+  const box = (element) => {
+    const r = element.getBoundingClientRect();
+    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+  };
+  const controls = [...doc.querySelectorAll("button.player")].map((button) => ({
+    poster: box(button.querySelector("img")), play: box(button.querySelector(".play")),
+    label: getComputedStyle(button.querySelector(".play"), "::after").content}));
   for (const button of doc.querySelectorAll("button.player")) {
     const img = button.querySelector("img");
     const state = () => ({src: img.getAttribute("src"), width: img.naturalWidth,
@@ -318,7 +329,8 @@ window.addEventListener("load", async () => {
     await settled(img);
     animations.push({hover, left, click: state()});
   }
-  document.getElementById("result").textContent = JSON.stringify({posters, animations});
+  document.getElementById("result").textContent = JSON.stringify({posters, animations,
+                                                                  controls});
 });
 </script></body></html>
 """
@@ -395,6 +407,13 @@ def test_page_in_headless_chromium(served):
     gif = {"src": "kmeans.gif", "width": 960, "playing": True}
     poster = {"src": "kmeans.png", "width": 960, "playing": False}
     assert report["animations"] == [{"hover": gif, "left": poster, "click": gif}]
+    # The play control is a bar of its own under the poster: it covers no part of the picture.
+    [control] = report["controls"]
+    image, play = control["poster"], control["play"]
+    assert image["right"] - image["left"] > 300 and play["bottom"] - play["top"] > 10
+    assert play["top"] >= image["bottom"], control
+    assert play["left"] >= image["left"] - 1 and play["right"] <= image["right"] + 1
+    assert control["label"] == '"play"'
 
 
 def test_the_readme_gif_is_small_held_and_made_by_the_command_beside_it():

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 
+import matplotlib
 import numpy as np
 import pytest
 import torch
 
 import mlviz
+from mlviz import Scene
 from mlviz import landscape as ls
 from mlviz.panels import LossLandscapePanel
+from mlviz.renderer import Renderer
 from mlviz.testing import panel_figure
+from mlviz.theme import DARK, LIGHT
 from mlviz_layers.trainer import landscape_loss as xor_loss
 from mlviz_nn import network as nn
 from mlviz_nn.trainer import landscape_loss as saddle_loss
@@ -229,3 +233,48 @@ def test_panel_pca_surface(nn_run):
     panel = LossLandscapePanel(saddle_loss, directions="pca", resolution=11, span=1.0,
                                title="Saddle MSE, PCA plane", zlabel="MSE")
     return panel_figure(panel, nn_run, frame=2)
+
+
+# --- colours come from the theme ------------------------------------------------------------
+
+@pytest.mark.parametrize("theme", [LIGHT, DARK], ids=lambda t: t.name)
+def test_contour_colours_come_from_the_theme(theme, xor_run):
+    from matplotlib.colors import same_color
+
+    panel = LossLandscapePanel(xor_loss, style="contour", resolution=7, span=1.0)
+    fig = Renderer(Scene([panel], figsize=(4, 3)), xor_run, theme=theme).figure_at(-1)
+    ax = fig.axes[0]
+    trail, marker = ax.lines
+    # On contours the path is light (ink on dark, halo on light): it must stand out from the
+    # dark low end of the map, where it ends.
+    assert same_color(trail.get_color(), theme.ink if theme is DARK else theme.halo)
+    assert same_color(marker.get_markerfacecolor(), theme.loss)
+    assert same_color(marker.get_markeredgecolor(), trail.get_color())
+    [filled] = [c for c in ax.collections if hasattr(c, "levels")]
+    assert filled.get_cmap().name == theme.surface
+
+
+def test_surface_colours_come_from_the_theme_and_a_given_cmap_wins(nn_run):
+    from matplotlib.colors import same_color, to_rgba
+
+    theme = dataclasses.replace(DARK, surface="magma")
+    panel = LossLandscapePanel(saddle_loss, resolution=5, span=1.0)
+    fig = Renderer(Scene([panel], figsize=(4, 3)), nn_run, theme=theme).figure_at(-1)
+    ax = fig.axes[0]
+    trail, marker = ax.lines
+    assert same_color(trail.get_color(), theme.ink)
+    assert same_color(marker.get_markerfacecolor(), theme.loss)
+    assert same_color(marker.get_markeredgecolor(), theme.edge)
+    [surface] = [c for c in ax.collections if hasattr(c, "set_quads")]
+    edges = np.unique(surface._edges, axis=0)
+    np.testing.assert_allclose(edges, [to_rgba(theme.halo, 0.3)])
+    magma = matplotlib.colormaps["magma"]
+    faces = surface._faces[:, :3]
+    assert np.abs(faces - magma(0.0)[:3]).sum(axis=1).min() < 0.2  # the low end of magma
+    # A cmap passed by the caller is used whatever the theme says.
+    given = LossLandscapePanel(saddle_loss, resolution=5, span=1.0, cmap="cividis")
+    given_fig = Renderer(Scene([given], figsize=(4, 3)), nn_run, theme=theme).figure_at(-1)
+    [given_surface] = [c for c in given_fig.axes[0].collections if hasattr(c, "set_quads")]
+    cividis = matplotlib.colormaps["cividis"]
+    assert np.abs(given_surface._faces[:, :3] - cividis(0.0)[:3]).sum(axis=1).min() < 0.2
+    assert not np.allclose(given_surface._faces, surface._faces)

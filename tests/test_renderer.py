@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from mlviz import Config, Dataset, Panel, RedrawPanel, Run, Scene, Snapshot
-from mlviz.panels import LossCurvePanel
+from mlviz.panels import LossCurvePanel, MetricCurvePanel
 from mlviz.renderer import Renderer
 from mlviz.testing import panel_figure
+from mlviz.theme import DARK, LIGHT
 
 
 def make_run(n: int = 12) -> Run:
@@ -93,3 +94,64 @@ def test_scene_checks():
 @pytest.mark.mpl_image_compare
 def test_loss_curve_panel_image():
     return panel_figure(LossCurvePanel(ylabel="MSE", title="Mean squared error"), make_run(), 6)
+
+
+# --- the metric curve follows the theme ------------------------------------------------------
+
+def _curve_parts(fig):
+    """(curve lines, dashed reference lines, reference labels, readout) of a metric panel."""
+    ax = fig.axes[0]
+    dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+    solid = [line for line in ax.lines if line not in dashed]
+    labels = [text for text in ax.texts if text.get_text() == "floor"]
+    readout = [text for text in ax.texts if text.get_text().startswith("epoch ")]
+    return solid, dashed, labels, readout
+
+
+@pytest.mark.parametrize("theme", [LIGHT, DARK], ids=lambda t: t.name)
+def test_metric_curve_takes_its_colours_from_the_theme(theme):
+    from matplotlib.colors import same_color
+
+    panel = MetricCurvePanel("loss", references={"floor": 0.5})
+    fig = Renderer(Scene([panel], figsize=(4, 3)), make_run(), theme=theme.name).figure_at(6)
+    solid, dashed, labels, readout = _curve_parts(fig)
+    assert len(solid) == 2 and len(dashed) == 1 and len(labels) == 1 and len(readout) == 1
+    for line in solid:  # the curve and its marker
+        assert same_color(line.get_color(), theme.loss), (theme.name, line.get_color())
+    assert same_color(dashed[0].get_color(), theme.muted)
+    assert same_color(labels[0].get_color(), theme.muted)
+    assert same_color(readout[0].get_color(), theme.text)
+    assert panel.color is None  # the scene's panel is not changed by drawing it
+    # A colour the caller chose wins over the theme's.
+    chosen = MetricCurvePanel("loss", color=theme.good)
+    fig = Renderer(Scene([chosen], figsize=(4, 3)), make_run(), theme=theme.name).figure_at(6)
+    assert all(same_color(line.get_color(), theme.good) for line in _curve_parts(fig)[0])
+
+
+def test_loss_curve_is_the_theme_loss_colour_and_fonts_scale():
+    from matplotlib.colors import same_color
+
+    big = DARK.scaled(1.5)
+    for theme, size in ((LIGHT, 9), (big, 13.5)):
+        panel = LossCurvePanel()
+        fig = Renderer(Scene([panel], figsize=(4, 3)), make_run(), theme=theme).figure_at(6)
+        solid, _, _, readout = _curve_parts(fig)
+        assert all(same_color(line.get_color(), theme.loss) for line in solid)
+        assert readout[0].get_fontsize() == pytest.approx(size)
+
+
+def test_overlaid_runs_differ_in_line_style_too():
+    import matplotlib.pyplot as plt
+
+    runs = [make_run(), make_run(8), make_run(10)]
+    panel = MetricCurvePanel("loss")
+    panel.theme = DARK
+    fig, ax = plt.subplots()
+    try:
+        panel.setup_overlay(ax, runs, ["a", "b", "c"], DARK.colors(3))
+        panel.update_overlay([run.snapshots[-1] for run in runs])
+        assert [line.get_color() for line in panel.lines] == DARK.colors(3)
+        assert [line.get_linestyle() for line in panel.lines] == ["-", "--", "-."]
+        assert [line.get_linestyle() for line in ax.get_legend().get_lines()] == ["-", "--", "-."]
+    finally:
+        plt.close(fig)

@@ -86,8 +86,8 @@ class ElbowPanel(Panel):
 
     name = "kmeans-elbow"
     fields = ("k", "loss")
-    #: ``converged`` is read when the run has it (records saved by mlviz 0.2.0 do not: there
-    #: every K is drawn as converged).
+    #: ``converged`` is read when the run has it (records saved before kmeans traced it do
+    #: not: there every K is drawn as converged).
     traces = ("k", "loss")
 
     def setup(self, ax, run) -> None:

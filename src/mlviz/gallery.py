@@ -514,7 +514,8 @@ def render_index(entries: Sequence[Entry], warnings: Sequence[str], seconds: flo
 def render_cards(entries: Sequence[Entry], prefix: str = "", heading: str = "h2") -> str:
     """The cards of the page, one per entry, their files' URLs prefixed with ``prefix``
     (``"gallery/"`` from a page one folder up). Each poster plays the entry's first
-    animation format on hover or click; every format is linked with its size."""
+    animation format on hover or click; every format is linked with its size. The play
+    control is a bar under the poster (``span.play``), so it hides no part of the picture."""
     esc = html.escape
     cards = []
     for e in entries:
@@ -533,7 +534,8 @@ def render_cards(entries: Sequence[Entry], prefix: str = "", heading: str = "h2"
                 f'<button class="player" type="button" data-poster="{url}{POSTER}" '
                 f'data-anim="{url}{esc(animations[0])}" aria-label="play {esc(e.name)}">'
                 f'<img src="{url}{POSTER}" width="{width}" height="{height}" loading="lazy" '
-                f'alt="{esc(e.name)}: last frame (hover or click to play)"></button>\n'
+                f'alt="{esc(e.name)}: last frame (hover or click to play)">'
+                f'<span class="play" aria-hidden="true"></span></button>\n'
                 f'{head}\n<p class="meta">rendered in {e.seconds:.1f} s · {e.frames} frames'
                 f' · {links} · plugin {esc(e.plugin)}</p>\n</article>'
             )
@@ -579,12 +581,18 @@ PLAYER_STYLE = """
 .mlviz-gallery .card h2, .mlviz-gallery .card h3 { font-size: 1.15rem; margin: 0.6rem 0 0.2rem; }
 .mlviz-gallery .summary { margin: 0.2rem 0 0.5rem; }
 .mlviz-gallery .player { display: block; width: 100%; padding: 0; border: 0; background: none;
-                         cursor: pointer; position: relative; }
+                         cursor: pointer; font: inherit; color: inherit; text-align: left; }
 .mlviz-gallery .player img { display: block; width: 100%; height: auto; border-radius: 4px; }
-.mlviz-gallery .player::after { content: "▶"; position: absolute; right: 0.6rem;
-    bottom: 0.5rem; color: white; background: rgba(0,0,0,0.45); border-radius: 50%;
-    width: 2rem; line-height: 2rem; text-align: center; }
-.mlviz-gallery .player.playing::after { content: "❚❚"; font-size: 0.8rem; }
+/* The play control: a bar under the poster, never over the picture. */
+.mlviz-gallery .player .play { display: flex; align-items: center; gap: 0.45rem;
+    margin-top: 0.4rem; padding: 0.2rem 0.6rem; border: 1px solid #ddd; border-radius: 4px;
+    background: #f7f7f7; color: #333; font-size: 0.85rem; line-height: 1.4; }
+.mlviz-gallery .player .play::before { content: "▶"; width: 1rem; text-align: center; }
+.mlviz-gallery .player .play::after { content: "play"; }
+.mlviz-gallery .player.playing .play::before { content: "❚❚"; font-size: 0.7rem; }
+.mlviz-gallery .player.playing .play::after { content: "playing (click to stop)"; }
+.mlviz-gallery .player:hover .play { background: #ececec; }
+.mlviz-gallery .player:focus-visible { outline: 2px solid #0072B2; outline-offset: 2px; }
 .mlviz-gallery .command { background: #f3f3f3; padding: 0.4rem 0.6rem; border-radius: 4px;
                           white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.3rem 0; }
 .mlviz-gallery .meta { color: #666; font-size: 0.85rem; margin: 0.3rem 0 0; }

@@ -6,12 +6,14 @@ Run from this package's folder: ``python -m pytest`` (pytest-mpl compares the im
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import mlviz
 from mlviz import ConfigError
-from mlviz.testing import check_algorithm, panel_figure, scene_figure
+from mlviz.testing import check_algorithm, colour_literals, panel_figure, scene_figure
 from mlviz_knn.panels import DecisionRegionPanel, ErrorBarsPanel, ErrorCurvePanel
 from mlviz_knn.plugin import KNN, load_labelled_points
 from mlviz_knn.trainer import KnnConfig, KnnTrainer, default_dataset, split
@@ -92,6 +94,40 @@ def test_error_curve_is_the_same_however_many_frames_are_drawn():
     last = [next(mlviz.Renderer(scene, p.run).frames(indices=[p.run.n_frames - 1]))
             for p in (every, two)]
     np.testing.assert_array_equal(*last)
+
+
+def test_panels_name_no_colour_so_they_follow_the_theme():
+    import mlviz_knn
+
+    files = sorted(Path(mlviz_knn.__file__).parent.glob("*.py"))
+    assert len(files) >= 5
+    for path in files:
+        assert colour_literals(path) == [], path.name
+
+
+def test_the_dark_theme_draws_a_dark_poster_in_its_colours():
+    from matplotlib.colors import to_rgb
+
+    def poster(theme):
+        prepared = small().styled(theme=theme)
+        frame = next(iter(prepared.renderer().frames(indices=[prepared.run.n_frames - 1])))
+        return prepared.theme, frame.reshape(-1, 3).astype(int)
+
+    def share(pixels, colour):
+        rgb = np.round(np.array(to_rgb(colour)) * 255)
+        return float(np.mean(np.abs(pixels - rgb).max(axis=1) <= 2))
+
+    dark, night = poster("dark")
+    light, day = poster("light")
+    assert night.mean() < 70 < 180 < day.mean()
+    # The background is the theme's, and so is every class colour (the points' fill): where
+    # the two palettes differ, each poster holds its own theme's colour and not the other's.
+    assert share(night, dark.background) > 0.3 and share(day, light.background) > 0.2
+    differ = [c for c in range(3) if dark.color(c) != light.color(c)]
+    assert len(differ) >= 2
+    for c in differ:
+        assert share(night, dark.color(c)) > 0 and share(night, light.color(c)) == 0
+        assert share(day, light.color(c)) > 0 and share(day, dark.color(c)) == 0
 
 
 @pytest.mark.mpl_image_compare

@@ -9,10 +9,11 @@ import numpy as np
 
 from .. import landscape as ls
 from ..panel import Panel
-from ..style import LOSS
+from ..theme import current_theme
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap
 
     from ..config import Config
     from ..schedule import FrameSchedule
@@ -91,12 +92,13 @@ def surface_quads(gx: np.ndarray, gy: np.ndarray, gz: np.ndarray) -> np.ndarray:
 
 
 def tidy_3d_axes(ax, bins: int = 4) -> None:
-    """Few, small tick labels close to a 3D axes (small panels stay readable)."""
+    """Few, small tick labels close to a 3D axes (small panels stay readable); 7 pt at
+    the current theme's font scale."""
     from matplotlib.ticker import MaxNLocator
 
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
         axis.set_major_locator(MaxNLocator(bins))
-    ax.tick_params(labelsize=7, pad=-2)
+    ax.tick_params(labelsize=current_theme().fontsize(7), pad=-2)
 
 
 class LossLandscapePanel(Panel):
@@ -137,6 +139,11 @@ class LossLandscapePanel(Panel):
         relative: with ``weights``, draw the offsets δ instead of the weights' values, so a
             landscape that follows far-travelling weights fills the panel in every frame.
         zoom: enlarge a 3D plot inside its cell.
+        cmap: the colormap of the loss (a name or a matplotlib ``Colormap``); ``None``: the
+            theme's ``surface`` map. The path and marker colours always come from the theme
+            (``theme.loss`` for the current point; the path in ``theme.ink`` on a surface,
+            and on contours in whichever of ``theme.ink`` and ``theme.halo`` stands out
+            more from the low end of the map, where the path ends).
     """
 
     name = "loss-landscape"
@@ -159,7 +166,7 @@ class LossLandscapePanel(Panel):
         title: str = "Loss landscape",
         zlabel: str = "loss",
         labels: tuple[str, str] | None = None,
-        cmap: str = "viridis",
+        cmap: str | Colormap | None = None,
         view: tuple[float, float] = (22, -35),
         relative: bool = False,
         zoom: float = 1.0,
@@ -304,6 +311,7 @@ class LossLandscapePanel(Panel):
     # ----------------------------------------------------------------- drawing
     def setup(self, ax: Axes, run: Run) -> None:
         self.ax = ax
+        self._colormap = None  # chosen again: the theme may differ from the last setup
         self.compute(run)
         self.zmin, self.zmax = self.zrange
         ax.set_title(self.title)
@@ -331,34 +339,66 @@ class LossLandscapePanel(Panel):
         self.surface = None
         if not self.follow:
             self.surface = self._draw_landscape(*self.grids[-1])
+        theme = self.theme
         if self.style == "surface":
-            (self.trail,) = ax.plot([], [], [], color="#222222", linewidth=1.2, zorder=5)
-            (self.marker,) = ax.plot([], [], [], "o", color=LOSS, markeredgecolor="black",
-                                     markersize=6, zorder=6)
+            (self.trail,) = ax.plot([], [], [], color=theme.ink, linewidth=1.2, zorder=5)
+            (self.marker,) = ax.plot([], [], [], "o", color=theme.loss,
+                                     markeredgecolor=theme.edge, markersize=6, zorder=6)
         else:
-            (self.trail,) = ax.plot([], [], color="white", linewidth=1.4, zorder=5)
-            (self.marker,) = ax.plot([], [], "o", color=LOSS, markeredgecolor="white",
+            line = self._path_color()
+            (self.trail,) = ax.plot([], [], color=line, linewidth=1.4, zorder=5)
+            (self.marker,) = ax.plot([], [], "o", color=theme.loss, markeredgecolor=line,
                                      markersize=6, zorder=6)
+
+    def _colormap_of(self) -> Colormap:
+        """The loss colormap: ``cmap`` as given, else the theme's ``surface`` map."""
+        # Kept: the registry hands out copies, each building its lookup table when first used.
+        if getattr(self, "_colormap", None) is None:
+            import matplotlib
+
+            if self.cmap is None:
+                self._colormap = self.theme.cmap("surface")
+            elif isinstance(self.cmap, str):
+                self._colormap = matplotlib.colormaps[self.cmap]
+            else:
+                self._colormap = self.cmap
+        return self._colormap
+
+    def _path_color(self) -> str:
+        """Of the theme's ink and halo, the one that stands out more from the colormap's
+        low end (the minimum, where the path ends): light on viridis in every theme."""
+        from matplotlib.colors import to_rgb
+
+        def luminance(color) -> float:
+            r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+                       for c in to_rgb(color))
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+        low = luminance(self._colormap_of()(0.0))
+
+        def contrast(color) -> float:
+            high, other = sorted((luminance(color), low), reverse=True)
+            return (high + 0.05) / (other + 0.05)
+
+        return max((self.theme.halo, self.theme.ink), key=contrast)
 
     def _draw_landscape(self, xs: np.ndarray, ys: np.ndarray, zs: np.ndarray):
         gx, gy = np.meshgrid(xs, ys)
         if self.style == "surface":
-            import matplotlib
+            from matplotlib.colors import to_rgba
 
             quads = surface_quads(gx, gy, zs)
-            if getattr(self, "_colormap", None) is None:  # the registry hands out copies,
-                self._colormap = matplotlib.colormaps[self.cmap]  # each building its table
-            faces = self._colormap(
+            faces = self._colormap_of()(
                 (quads[..., 2].mean(axis=1) - self.zmin) / (self.zmax - self.zmin))
             faces[:, 3] = 0.92
-            edges = np.tile([1.0, 1.0, 1.0, 0.3], (len(quads), 1))
+            edges = np.tile(to_rgba(self.theme.halo, 0.3), (len(quads), 1))
             if self.surface is None:
                 self.surface = quad_surface_class()(list(quads), linewidths=0.3, zorder=1)
                 self.ax.add_collection3d(self.surface)
             self.surface.set_quads(quads, faces, edges)
             return self.surface
         levels = np.linspace(self.zmin, self.zmax, 16)
-        return self.ax.contourf(gx, gy, zs, levels=levels, cmap=self.cmap, zorder=1)
+        return self.ax.contourf(gx, gy, zs, levels=levels, cmap=self._colormap_of(), zorder=1)
 
     def update(self, snapshot: Snapshot):
         artists = []

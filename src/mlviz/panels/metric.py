@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..panel import Panel
-from ..style import LOSS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -39,8 +38,11 @@ class MetricCurvePanel(Panel):
     in the first corner the whole curve never enters, or above the panel if none is free.
 
     In a sweep (:mod:`mlviz.sweep`) it can draw several runs on one axis
-    (:meth:`setup_overlay`, :meth:`update_overlay`): one coloured curve per run, with a
-    legend of the runs' labels instead of the readout.
+    (:meth:`setup_overlay`, :meth:`update_overlay`): one curve per run, each in its colour
+    and line style, with a legend of the runs' labels instead of the readout.
+
+    Colours come from ``self.theme``: the curve is ``theme.loss`` unless ``color`` is
+    given, reference lines and their labels ``theme.muted``.
     """
 
     name = "metric-curve"
@@ -66,7 +68,7 @@ class MetricCurvePanel(Panel):
         items = references.items() if isinstance(references, Mapping) else references
         self.references = [(str(name), float(value)) for name, value in items]
         self.xlabel = xlabel
-        self.color = color or LOSS
+        self.color = color  # None: the theme's loss colour, chosen in setup()
         self.fmt = fmt
 
     def requires(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -86,15 +88,14 @@ class MetricCurvePanel(Panel):
         if self.log:
             ax.set_yscale("log")
         ax.set_ylim(lo, hi)
-        for name, value in self.references:
-            ax.axhline(value, color="#777777", linestyle="--", linewidth=1.0, zorder=1)
-            ax.annotate(name, (0.01, value), xycoords=("axes fraction", "data"),
-                        xytext=(0, 2), textcoords="offset points", fontsize=8, color="#555555")
-        (self.line,) = ax.plot([], [], color=self.color, zorder=3)
-        (self.marker,) = ax.plot([], [], "o", color=self.color, markersize=5, zorder=4)
+        self._draw_references(ax)
+        color = self.color or self.theme.loss
+        (self.line,) = ax.plot([], [], color=color, zorder=3)
+        (self.marker,) = ax.plot([], [], "o", color=color, markersize=5, zorder=4)
         x, y, ha, va = self._readout_place(ax, epochs, values)
-        self.readout = ax.text(x, y, "", transform=ax.transAxes, ha=ha, va=va, fontsize=9,
-                               family="DejaVu Sans Mono", zorder=5)
+        self.readout = ax.text(x, y, "", transform=ax.transAxes, ha=ha, va=va,
+                               fontsize=self.theme.fontsize(9), family="DejaVu Sans Mono",
+                               zorder=5)
         if va == "bottom" and y > 1:  # above the panel: keep the title out of its way
             ax.set_title(self.title, loc="left")
 
@@ -115,6 +116,8 @@ class MetricCurvePanel(Panel):
                       colors: Sequence[str]) -> None:
         """Set up one curve per run of a sweep, labelled and coloured, on one axis.
 
+        Run ``i`` is drawn in ``colors[i]`` with the theme's line style ``i`` (the sweep
+        hands out ``theme.colors(n)``), so the runs stay apart in grey too.
         The axis limits hold every run but those that diverged (``Run.stopped ==
         "diverged"``), which are clipped to them: their marker waits on the edge it left
         by (a triangle pointing the way). The legend goes in the first corner no curve
@@ -133,23 +136,22 @@ class MetricCurvePanel(Panel):
         if self.log:
             ax.set_yscale("log")
         ax.set_ylim(*self._limits(np.concatenate([values for _, values in kept or curves])))
-        for name, value in self.references:
-            ax.axhline(value, color="#777777", linestyle="--", linewidth=1.0, zorder=1)
-            ax.annotate(name, (0.01, value), xycoords=("axes fraction", "data"),
-                        xytext=(0, 2), textcoords="offset points", fontsize=8, color="#555555")
+        self._draw_references(ax)
         self.lines, self.markers = [], []
-        for run, label, color in zip(self.runs, labels, colors):
-            (line,) = ax.plot([], [], color=color, label=label, zorder=3)
+        for i, (run, label, color) in enumerate(zip(self.runs, labels, colors)):
+            (line,) = ax.plot([], [], color=color, linestyle=self.theme.linestyle(i),
+                              label=label, zorder=3)
             (marker,) = ax.plot([], [], "o", color=color, markersize=5, zorder=4)
             self.lines.append(line)
             self.markers.append(marker)
-        # The legend's size in axes fractions, from its text (8 pt) and the axes' size.
+        # The legend's size in axes fractions, from its text (8 pt, scaled) and the axes' size.
+        scale = self.theme.font_scale
         box = ax.get_position()
         width_pt = box.width * ax.figure.get_figwidth() * 72
         height_pt = box.height * ax.figure.get_figheight() * 72
         chars = max(len(label) for label in labels)
-        width = min(0.9, (4.8 * chars + 40) / max(width_pt, 1.0))
-        height = min(0.6, (12 * len(self.runs) + 12) / max(height_pt, 1.0))
+        width = min(0.9, scale * (4.8 * chars + 40) / max(width_pt, 1.0))
+        height = min(0.6, scale * (12 * len(self.runs) + 12) / max(height_pt, 1.0))
         x, y, ha, va = self._free_place(ax, curves, (width, height))
         if va == "bottom" and y > 1:  # no corner is free: raise the top to make one
             lo, hi = ax.get_ylim()
@@ -161,7 +163,7 @@ class MetricCurvePanel(Panel):
             ax.set_ylim(lo, hi)
             ha, va = "right", "top"
         place = {"center": "center"}.get(va, "upper" if va == "top" else "lower")
-        ax.legend(handles=self.lines, loc=f"{place} {ha}", fontsize=8,
+        ax.legend(handles=self.lines, loc=f"{place} {ha}", fontsize=self.theme.fontsize(8),
                   frameon=True, framealpha=0.85, edgecolor="none")
 
     def update_overlay(self, snapshots: Sequence[Snapshot]):
@@ -181,6 +183,15 @@ class MetricCurvePanel(Panel):
             marker.set_marker(style)
             marker.set_data([snapshot.epoch], [current])
         return [*self.lines, *self.markers]
+
+    def _draw_references(self, ax: Axes) -> None:
+        """The reference lines, dashed and labelled, in the theme's muted colour."""
+        muted = self.theme.muted
+        for name, value in self.references:
+            ax.axhline(value, color=muted, linestyle="--", linewidth=1.0, zorder=1)
+            ax.annotate(name, (0.01, value), xycoords=("axes fraction", "data"),
+                        xytext=(0, 2), textcoords="offset points",
+                        fontsize=self.theme.fontsize(8), color=muted)
 
     def _shown(self, values: np.ndarray) -> np.ndarray:
         """The values as drawn: floats, NaN where they cannot be (non-positive on a log scale)."""
