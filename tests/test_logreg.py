@@ -346,3 +346,56 @@ def test_scene(small_run):
 def test_scene_blobs():
     prepared = mlviz.prepare("logistic-regression", dataset="blobs", **IMAGE_RUN)
     return scene_figure(prepared.scene, prepared.run, frame=-1)
+
+
+# --- the look: layout, a second channel for the classes, dark theme ----------------------
+
+@pytest.mark.parametrize("dataset", ["breast-cancer", "blobs"])
+def test_titles_stay_inside_and_the_2d_panels_fill_their_height(dataset):
+    """The boundary panel's title ran to the frame's right edge (past it at a projector's
+    font scale), and the square boundary panel floated in white bands above and below it:
+    now every title is inside the frame, and the boundary panel is as tall as the loss
+    panel beside it."""
+    from label_look import titles_outside_figure
+
+    prepared = mlviz.prepare("logistic-regression", dataset=dataset, **IMAGE_RUN)
+    for size, scale in ((None, None), ("1920x1080", None), (None, 1.5), (None, 2.0)):
+        renderer = prepared.styled(size=size, font_scale=scale).renderer()
+        with renderer.theme.context():
+            fig = renderer.figure_at(-1)
+            assert titles_outside_figure(fig) == [], (size, scale)
+            bce, _, boundary = fig.axes
+            assert boundary.bbox.height == pytest.approx(bce.bbox.height, abs=2), (size, scale)
+            assert boundary.bbox.y0 == pytest.approx(bce.bbox.y0, abs=2), (size, scale)
+
+
+def test_the_classes_differ_by_marker_as_well_as_colour(small_run):
+    prepared = mlviz.prepare("logistic-regression", **IMAGE_RUN)
+    fig = scene_figure(prepared.scene, small_run, frame=-1)
+    y = small_run.dataset.y
+    sizes = sorted([int((y == 1).sum()), int((y == 0).sum())])
+    for ax in fig.axes[1:]:  # the 3D panel and the boundary panel
+        dots = [c for c in ax.collections if len(c.get_offsets()) in sizes
+                and len(c.get_offsets()) < len(y) and c.get_facecolor().size]
+        assert sorted(len(c.get_offsets()) for c in dots) == sizes, ax.get_title()
+        shapes = {np.round(c.get_paths()[0].vertices, 6).tobytes() for c in dots}
+        assert len(shapes) == 2, ax.get_title()
+
+
+def test_a_dark_poster_is_dark_with_light_text():
+    from theme_look import assert_dark_poster
+
+    prepared = mlviz.prepare("logistic-regression", **IMAGE_RUN)
+    assert_dark_poster(prepared)
+    assert_dark_poster(prepared, frame=0)
+
+
+def test_the_probability_tint_follows_the_theme():
+    """The boundary panel's background mixed the class colours into white on every theme
+    (a light block on dark): now into the theme's own background."""
+    prepared = mlviz.prepare("logistic-regression", **IMAGE_RUN)
+    brightness = {}
+    for theme in ("light", "dark"):
+        fig = prepared.styled(theme=theme).renderer().figure_at(-1)
+        brightness[theme] = float(np.asarray(fig.axes[2].images[0].get_array(), float).mean())
+    assert brightness["light"] > 0.6 and brightness["dark"] < 0.35, brightness

@@ -182,3 +182,25 @@ def test_landscape_panel(prepared):
 @pytest.mark.mpl_image_compare
 def test_scene(prepared):
     return scene_figure(prepared.scene, prepared.run, frame=-1)
+
+
+# --- the look: labels apart, dark theme --------------------------------------------------
+
+def test_tick_labels_of_the_surface_panel_stay_apart(prepared):
+    """x = 1.0 and y = −1.0 met at the front corner ("1.0−1.0"); now they sit apart."""
+    from label_look import overlapping_3d_labels
+
+    for size in (None, "1920x1080"):
+        renderer = prepared.styled(size=size).renderer()
+        with renderer.theme.context():
+            fig = renderer.figure_at(-1)
+            surface = [ax for ax in fig.axes if ax.get_title().startswith("Function")]
+            assert len(surface) == 1
+            assert overlapping_3d_labels(fig, axes=surface) == [], size
+
+
+def test_a_dark_poster_is_dark_with_light_text(prepared):
+    from theme_look import assert_dark_poster
+
+    assert_dark_poster(prepared)
+    assert_dark_poster(prepared, frame=0)

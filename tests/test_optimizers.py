@@ -8,8 +8,10 @@ import pytest
 import mlviz
 from mlviz import ConfigError
 from mlviz.testing import assert_frames_independent_of_budget, panel_figure, scene_figure
-from mlviz_optimizers.panels import RaceContourPanel, RaceLossPanel, RaceSurfacePanel
-from mlviz_optimizers.plugin import race_scene
+from mlviz_optimizers.panels import (
+    GAP_FLOOR, RaceContourPanel, RaceLossPanel, RaceSurfacePanel, loss_limits, racer_labels,
+)
+from mlviz_optimizers.plugin import race_scene, race_sweep_scene
 from mlviz_optimizers.surfaces import OPTIMIZERS, SURFACES
 from mlviz_optimizers.trainer import OptimizersConfig, RaceTrainer, race_dataset
 
@@ -210,3 +212,101 @@ def test_the_race_is_torch_optim_step_for_step(overrides):
             value.backward()
             opt.step()
     assert ("lr_sgd" in overrides) == (not active[ORDER.index("sgd")])
+
+
+# --- the look: one legend, every curve inside, labels apart, dark theme -------------------
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_every_curve_and_end_marker_stays_inside_the_loss_panel(surface):
+    """f − f_min reaches 1e-12 (Himmelblau) or exactly 0 (saddle): those curves and their
+    end markers once left the log axis at the bottom. Now every drawn point of every curve,
+    and the whole of every end marker, lies inside the panel."""
+    run = mlviz.prepare("optimizers", surface=surface).run
+    fig = panel_figure(RaceLossPanel(), run, frame=-1)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    low, high = ax.get_ylim()
+    gap = run.trace("values")[-1] - run.config.spec.f_min
+    finishers = int(np.isfinite(gap).sum())
+    ends = [line for line in ax.lines if not line.get_label().startswith("_")]
+    assert len(ends) == len(OPTIMIZERS)
+    drawn_ends = 0
+    for line in ax.lines:
+        y = np.asarray(line.get_ydata(), float)
+        y = y[np.isfinite(y)]
+        assert np.all((y > low) & (y < high)), f"{line.get_label()} leaves [{low}, {high}]"
+    for end in ends:
+        x, y = np.asarray(end.get_xdata(), float), np.asarray(end.get_ydata(), float)
+        if not np.isfinite(y).all():
+            continue
+        drawn_ends += 1
+        radius = end.get_markersize() / 2 * fig.dpi / 72  # pixels
+        px, py = ax.transData.transform((x[0], y[0]))
+        inside = ax.bbox.padded(-radius)
+        assert inside.x0 <= px <= inside.x1 and inside.y0 <= py <= inside.y1, end.get_label()
+    assert drawn_ends == finishers
+
+
+def test_the_loss_limits_keep_a_gap_of_zero_on_the_axis():
+    gap = np.array([[5.0, 0.0, np.nan], [1e-12, -1e-16, 2.0]])
+    low, high = loss_limits(gap)
+    assert low < GAP_FLOOR and high >= 15.0
+    assert loss_limits(np.array([[2e-8, 4.0]])) == pytest.approx((2e-8 / 3, 12.0))
+
+
+def test_one_legend_for_the_whole_figure(short_race):
+    """The contour and loss panels had a legend each; now the scene has one, below the
+    panels, naming each racer once with its colour, line style and marker."""
+    config = short_race.config
+    for scene in (race_scene(config), race_sweep_scene(config)):
+        fig = scene_figure(scene, short_race, frame=-1)
+        assert [ax.get_legend() for ax in fig.axes] == [None] * len(fig.axes)
+        assert len(fig.legends) == 1
+        legend = fig.legends[0]
+        assert [t.get_text() for t in legend.get_texts()] == [*racer_labels(config),
+                                                               "minimum", "start"]
+        racers = legend.legend_handles[:len(OPTIMIZERS)]
+        for channel in ("get_color", "get_linestyle", "get_marker"):
+            values = [str(getattr(handle, channel)()) for handle in racers]
+            assert len(set(values)) == len(OPTIMIZERS), f"racers share {channel}: {values}"
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_tick_labels_of_the_3d_panel_stay_apart(surface):
+    from label_look import overlapping_3d_labels
+
+    prepared = mlviz.prepare("optimizers", surface=surface, steps=20)
+    for size in (None, "1920x1080"):
+        renderer = prepared.styled(size=size).renderer()
+        with renderer.theme.context():
+            assert overlapping_3d_labels(renderer.figure_at(-1)) == [], size
+
+
+def test_a_dark_poster_is_dark_with_light_text(prepared):
+    from theme_look import assert_dark_poster
+
+    assert_dark_poster(prepared)
+    assert_dark_poster(mlviz.prepare("optimizers", surface="saddle", steps=150))
+
+
+def _median_grey_inside(fig, ax) -> float:
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float) / 255
+    box, height = ax.bbox, pixels.shape[0]
+    inside = pixels[int(height - box.y1) + 2:int(height - box.y0) - 2,
+                    int(box.x0) + 2:int(box.x1) - 2]
+    return float(np.median(inside @ [0.2126, 0.7152, 0.0722]))
+
+
+def test_the_contour_backdrop_follows_the_theme(short_race):
+    """The backdrop runs from the background (valleys) towards the muted grey: pale on the
+    light theme, and no light-grey block on the dark one (it was fixed Greys)."""
+    from mlviz import Scene
+    from mlviz.renderer import Renderer
+
+    grey = {}
+    for theme in ("light", "dark"):
+        scene = Scene([RaceContourPanel()], figsize=(4.8, 5.0))
+        fig = Renderer(scene, short_race, theme=theme).figure_at(-1)
+        grey[theme] = _median_grey_inside(fig, fig.axes[0])
+    assert grey["light"] > 0.6 and grey["dark"] < 0.5, grey

@@ -268,3 +268,43 @@ def test_users_labelled_points_are_scaled_into_the_cube_and_learned(tmp_path):
     assert prepared.run.snapshots[-1].misclassified == 0  # separable: learned
     with pytest.raises(mlviz.DataError, match="grid=4 only shapes perceptron's default"):
         mlviz.prepare("perceptron", data=path, grid=4)
+
+
+# --- the look: labels apart, a second channel for the classes, dark theme ----------------
+
+def test_tick_labels_of_the_3d_panel_stay_apart(default_prepared):
+    """The corner where x = 1 meets y = −1 read "1−1": the labels now sit apart (and the
+    axis names clear of them), at the default size and at 1920x1080."""
+    from label_look import overlapping_3d_labels
+
+    for size in (None, "1920x1080"):
+        renderer = default_prepared.styled(size=size).renderer()
+        with renderer.theme.context():
+            for frame in (0, -1):
+                assert overlapping_3d_labels(renderer.figure_at(frame)) == [], (size, frame)
+
+
+def _marker_shape(collection) -> bytes:
+    return np.round(collection.get_paths()[0].vertices, 6).tobytes()
+
+
+def test_the_classes_differ_by_marker_as_well_as_colour(default_prepared):
+    """In the strip and in 3D each class is its own scatter, with its own colour and its
+    own marker (readable in grey print and for colour-blind readers)."""
+    fig = scene_figure(default_prepared.scene, default_prepared.run, frame=FRAME)
+    y = default_prepared.run.dataset.y
+    sizes = sorted([int((y > 0).sum()), int((y <= 0).sum())])
+    titled = {ax.get_title(): ax for ax in fig.axes}
+    for title in ("Distances", "Target and learned planes"):
+        dots = [c for c in titled[title].collections
+                if len(c.get_offsets()) in sizes and c.get_facecolor().size]
+        assert sorted(len(c.get_offsets()) for c in dots) == sizes, title
+        assert len({_marker_shape(c) for c in dots}) == 2, title
+        assert len({tuple(np.round(c.get_facecolor()[0][:3], 3)) for c in dots}) == 2, title
+
+
+def test_a_dark_poster_is_dark_with_light_text(default_prepared):
+    from theme_look import assert_dark_poster
+
+    assert_dark_poster(default_prepared)
+    assert_dark_poster(default_prepared, frame=0)  # every point misclassified: rings

@@ -15,7 +15,7 @@ from .trainer import LogRegConfig, LogRegTrainer, log_steps
 
 def logreg_scene(config: LogRegConfig) -> Scene:
     return Scene([BCECurvePanel(), ProbabilitySurfacePanel(), DecisionBoundaryPanel()],
-                 title="Logistic regression", width_ratios=(0.95, 1.45, 1.0))
+                 title="Logistic regression", width_ratios=(0.8, 1.75, 1.0))
 
 
 #: About this many frames unless --frames says otherwise.

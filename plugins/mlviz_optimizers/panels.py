@@ -5,20 +5,37 @@ from __future__ import annotations
 import numpy as np
 
 from mlviz import Panel
-from mlviz.style import CATEGORICAL
+from mlviz.theme import LIGHT
 
 from .surfaces import OPTIMIZERS
 
-COLORS = CATEGORICAL[:4]  # one per optimizer, in the order of OPTIMIZERS
-GAP_FLOOR = 1e-8  # the loss axis stops here (f − f_min can reach 0 exactly)
+#: The racers' colours on the light theme, for code drawn outside mlviz's renderer (the
+#: benchmarks' notebook-style renderer); panels take theirs from :func:`racer_style`.
+COLORS = tuple(LIGHT.colors(len(OPTIMIZERS)))
+
+#: f − f_min is drawn no lower than this: it can reach 0 exactly (a log axis has no 0), and
+#: below it the racer has reached the minimum (the floor is marked on the loss panel).
+GAP_FLOOR = 1e-8
+#: The 3D panel's x and y axes get about this many tick labels, set this many points out
+#: (and their names as far again).
+TICK_BINS, TICK_PAD = 4, 2.0
+BACKDROP_DEPTH = 0.65  # the high ground's share of the muted colour (the valleys: background)
 
 
-def backdrop_cmap():
-    """Pale greys (white in the valleys), so the coloured paths stand out."""
-    from matplotlib import colormaps
-    from matplotlib.colors import ListedColormap
+def backdrop_cmap(theme):
+    """The theme's background in the valleys, shading towards its muted grey on the heights,
+    so the coloured paths stand out (light on a light theme, dark on a dark one)."""
+    from matplotlib.colors import LinearSegmentedColormap, to_rgb
 
-    return ListedColormap(colormaps["Greys"](np.linspace(0.0, 0.5, 256)))
+    low = np.array(to_rgb(theme.background))
+    high = low + BACKDROP_DEPTH * (np.array(to_rgb(theme.muted)) - low)
+    return LinearSegmentedColormap.from_list(f"{theme.name}-backdrop", [low, high])
+
+
+def racer_style(theme, k: int) -> dict:
+    """Colour, line style and marker of racer ``k`` (colour is not the only channel)."""
+    return {"color": theme.color(k), "linestyle": theme.linestyle(k),
+            "marker": theme.marker(k)}
 
 
 def racer_labels(config) -> list[str]:
@@ -44,13 +61,18 @@ def _log_levels(gap: np.ndarray, count: int) -> np.ndarray:
 
 
 class RaceContourPanel(Panel):
-    """Contours of the surface (log-spaced levels) with every optimizer's path so far."""
+    """Contours of the surface (log-spaced levels) with every optimizer's path so far.
+
+    The racers' labels (with their learning rates) are this panel's: a scene shows them in
+    one figure-wide legend (``Scene(legend=...)``), each label once.
+    """
 
     name = "optimizers-contour"
     fields = ("positions",)
     traces = ("positions",)
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         config = run.config
         spec = config.spec
         self.run = run
@@ -59,31 +81,32 @@ class RaceContourPanel(Panel):
         from matplotlib.colors import BoundaryNorm
 
         norm = BoundaryNorm(levels, 256)
-        ax.contourf(X, Y, gap, levels=levels, cmap=backdrop_cmap(), norm=norm, zorder=0)
-        ax.contour(X, Y, gap, levels=levels, colors="#888888", linewidths=0.4, zorder=1)
-        for i, (mx, my) in enumerate(spec.minima):
-            ax.plot(mx, my, "*", color="white", markeredgecolor="black", markersize=13,
-                    zorder=2, label="minimum" if i == 0 else None)
-        for sx, sy in spec.saddles:
-            ax.plot(sx, sy, "X", color="white", markeredgecolor="black", markersize=9,
-                    zorder=2, label="saddle point")
-        x0, y0 = config.start_point()
-        ax.plot(x0, y0, "o", color="white", markeredgecolor="black", markersize=8, zorder=2,
-                label="start")
+        ax.contourf(X, Y, gap, levels=levels, cmap=backdrop_cmap(theme), norm=norm, zorder=0)
+        ax.contour(X, Y, gap, levels=levels, colors=theme.muted, linewidths=0.4, alpha=0.6,
+                   zorder=1)
         ax.set_xlim(*spec.xlim)
         ax.set_ylim(*spec.ylim)
         ax.set_aspect("equal", adjustable="box")
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-        ax.set_title(f"{spec.name.capitalize()}: {spec.formula}", fontsize=9.5)
+        ax.set_title(f"{spec.name.capitalize()}: {spec.formula}", fontsize=theme.fontsize(9.5))
         self.trails, self.heads = [], []
-        for color, label in zip(COLORS, racer_labels(config)):
-            self.trails.append(ax.plot([], [], color=color, linewidth=1.6, zorder=3,
-                                       label=label)[0])
-            self.heads.append(ax.plot([], [], "o", color=color, markeredgecolor="black",
-                                      markersize=6.5, zorder=4)[0])
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=7,
-                  handlelength=1.4, columnspacing=0.8, labelspacing=0.3)
+        for k, label in enumerate(racer_labels(config)):
+            style = racer_style(theme, k)
+            self.trails.append(ax.plot([], [], color=style["color"], ls=style["linestyle"],
+                                       linewidth=1.6, zorder=3)[0])
+            # the head carries the label: its legend key shows line style and marker
+            self.heads.append(ax.plot([], [], **style, markeredgecolor=theme.edge,
+                                      markersize=7, linewidth=1.6, zorder=4, label=label)[0])
+        marks = {"markerfacecolor": theme.halo, "markeredgecolor": theme.ink,
+                 "linestyle": "none", "zorder": 2}
+        for i, (mx, my) in enumerate(spec.minima):
+            ax.plot(mx, my, marker="*", markersize=13, **marks,
+                    label="minimum" if i == 0 else None)
+        for sx, sy in spec.saddles:
+            ax.plot(sx, sy, marker="X", markersize=9, **marks, label="saddle point")
+        x0, y0 = config.start_point()
+        ax.plot(x0, y0, marker="o", markersize=8, **marks, label="start")
 
     def update(self, snapshot):
         path = self.run.trace("positions", until=snapshot.epoch)
@@ -101,6 +124,7 @@ class RaceSurfacePanel(Panel):
     traces = ("positions", "values")
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         spec = run.config.spec
         self.run = run
         self.f_min = spec.f_min
@@ -108,22 +132,29 @@ class RaceSurfacePanel(Panel):
         Z = np.log10(1.0 + gap)
         # The paths are always drawn over the surface (also in a still figure): no depth sort.
         ax.computed_zorder = False
-        ax.plot_surface(X, Y, Z, cmap=backdrop_cmap(), linewidth=0, antialiased=False,
+        ax.plot_surface(X, Y, Z, cmap=backdrop_cmap(theme), linewidth=0, antialiased=False,
                         rcount=70, ccount=70, zorder=1)
         ax.set_xlim(*spec.xlim)
         ax.set_ylim(*spec.ylim)
         ax.set_zlim(0.0, float(Z.max()))
-        ax.set_xlabel("x", labelpad=-6)
-        ax.set_ylabel("y", labelpad=-6)
-        ax.tick_params(labelsize=7, pad=-2)
+        from matplotlib.ticker import MaxNLocator
+
+        for axis in (ax.xaxis, ax.yaxis):  # few labels: x's and y's meet at the front corner
+            axis.set_major_locator(MaxNLocator(TICK_BINS, steps=[1, 2, 5, 10]))
+        ax.set_xlabel("x", labelpad=TICK_PAD)
+        ax.set_ylabel("y", labelpad=TICK_PAD)
+        ax.tick_params(labelsize=theme.fontsize(7), pad=TICK_PAD)
         ax.view_init(elev=40, azim=-120)
-        ax.set_title("The paths on the surface\nheight: log₁₀(1 + f − f_min)", fontsize=10)
+        ax.set_title("The paths on the surface\nheight: log₁₀(1 + f − f_min)",
+                     fontsize=theme.fontsize(10))
         self.trails, self.heads = [], []
-        for color in COLORS:
-            self.trails.append(ax.plot([], [], [], color=color, linewidth=1.8, zorder=3,
+        for k in range(len(OPTIMIZERS)):
+            style = racer_style(theme, k)
+            self.trails.append(ax.plot([], [], [], color=style["color"],
+                                       ls=style["linestyle"], linewidth=1.8, zorder=3,
                                        axlim_clip=True)[0])
-            self.heads.append(ax.plot([], [], [], "o", color=color, markeredgecolor="black",
-                                      markersize=6, zorder=4, axlim_clip=True)[0])
+            self.heads.append(ax.plot([], [], [], **style, markeredgecolor=theme.edge,
+                                      markersize=6.5, zorder=4, axlim_clip=True)[0])
 
     def update(self, snapshot):
         path = self.run.trace("positions", until=snapshot.epoch)
@@ -135,39 +166,64 @@ class RaceSurfacePanel(Panel):
         return [*self.trails, *self.heads]
 
 
+def loss_limits(gap: np.ndarray) -> tuple[float, float]:
+    """The loss axis's limits for the gaps f − f_min of a whole run, drawn clipped at
+    :data:`GAP_FLOOR`: a third of the lowest below it (a sixth at the floor, which leaves
+    room for its label), three times the highest above, so every curve and its end marker
+    stays inside, on a log axis."""
+    drawn = np.maximum(gap[np.isfinite(gap)], GAP_FLOOR)
+    if not drawn.size:
+        return GAP_FLOOR, 1.0
+    low, high = float(drawn.min()), float(drawn.max())
+    return low / (6.0 if low <= GAP_FLOOR else 3.0), max(high * 3.0, low * 10.0)
+
+
 class RaceLossPanel(Panel):
-    """How far above the minimum each optimizer is, f − f_min, per step (log scale)."""
+    """How far above the minimum each optimizer is, f − f_min, per step (log scale).
+
+    Gaps below :data:`GAP_FLOOR` (the racer has reached the minimum, maybe exactly) are
+    drawn on the floor, which a faint line marks, so no curve leaves the panel.
+    """
 
     name = "optimizers-loss"
     traces = ("values",)
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         spec = run.config.spec
         self.run = run
         self.f_min = spec.f_min
         gap = run.trace("values") - spec.f_min
-        positive = gap[np.isfinite(gap) & (gap > 0)]
-        ax.set_yscale("log", nonpositive="mask")
-        if positive.size:
-            ax.set_ylim(max(float(positive.min()), GAP_FLOOR) / 3.0, float(positive.max()) * 3.0)
+        ax.set_yscale("log")
+        ax.set_ylim(*loss_limits(gap))
+        if np.any(gap[np.isfinite(gap)] <= GAP_FLOOR):
+            ax.axhline(GAP_FLOOR, color=theme.muted, lw=0.9, ls=":", zorder=1)
+            ax.annotate(f"minimum reached (≤ {GAP_FLOOR:.0e})", (0.0, GAP_FLOOR),
+                        xycoords=("axes fraction", "data"), xytext=(4, -2),
+                        textcoords="offset points", va="top", color=theme.muted,
+                        fontsize="small")
         last = max(int(run.epochs[-1]), 1)
-        ax.set_xlim(-0.02 * last, 1.02 * last)
+        ax.set_xlim(-0.02 * last, 1.03 * last)
         ax.set_xlabel("step")
         ax.set_ylabel(f"f − f_min   (f_min = {spec.f_min:g})")
         ax.set_title("Loss: f − f_min")
         ax.grid(True)
         self.lines, self.markers = [], []
-        for color, (_, name) in zip(COLORS, OPTIMIZERS):
-            self.lines.append(ax.plot([], [], color=color, linewidth=1.6, label=name)[0])
-            self.markers.append(ax.plot([], [], "o", color=color, markersize=5)[0])
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=7,
-                  handlelength=1.4, columnspacing=0.8, labelspacing=0.3)
+        for k, label in enumerate(racer_labels(run.config)):
+            style = racer_style(theme, k)
+            self.lines.append(ax.plot([], [], color=style["color"], ls=style["linestyle"],
+                                      linewidth=1.6, zorder=3)[0])
+            # the same label as the contour panel's: a figure legend shows it once
+            self.markers.append(ax.plot([], [], **style, markeredgecolor=theme.edge,
+                                        markersize=6, linewidth=1.6, zorder=4,
+                                        label=label)[0])
         self.label = ax.text(0.97, 0.97, "", transform=ax.transAxes, ha="right", va="top",
-                             fontsize=8.5, family="DejaVu Sans Mono")
+                             fontsize=theme.fontsize(8.5), family="DejaVu Sans Mono",
+                             zorder=5)
 
     def update(self, snapshot):
         steps, values = self.run.history("values", until=snapshot.epoch)
-        gap = values - self.f_min
+        gap = np.maximum(values - self.f_min, GAP_FLOOR)  # NaN (a racer out) stays NaN
         for k, (line, marker) in enumerate(zip(self.lines, self.markers)):
             line.set_data(steps, gap[:, k])
             marker.set_data(steps[-1:], gap[-1:, k])

@@ -24,7 +24,7 @@ def race_scene(config: OptimizersConfig) -> Scene:
         [RaceContourPanel(), RaceSurfacePanel(), RaceLossPanel()],
         title="SGD, momentum, RMSprop and Adam race on the "
               f"{config.surface.capitalize()} function",
-        width_ratios=(1.1, 1.2, 0.9),
+        width_ratios=(1.1, 1.2, 0.9), legend="lower center",
     )
 
 
@@ -51,7 +51,7 @@ def race_sweep_scene(config: OptimizersConfig) -> Scene:
     """For a sweep: each run's paths on the contours, and its loss curves."""
     return Scene([RaceContourPanel(), RaceLossPanel()],
                  title=f"Optimizers on the {config.surface.capitalize()} function",
-                 width_ratios=(1.0, 1.0))
+                 width_ratios=(1.0, 1.0), legend="lower center")
 
 
 declare_sweep(OPTIMIZERS_ALGORITHM, values={"lr_sgd": (0.0005, 0.002, 0.003)},

@@ -5,17 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 from mlviz import Panel
-from mlviz.style import LOSS, NEGATIVE, POSITIVE
 
 from .trainer import misclassified, signed_distances
 
-TARGET, LEARNED = "#2ca02c", "#7b3fa0"  # plane colours, distinct from the class colours
-MISTAKES = "#555555"
 CUBE = (-1.0, 1.0)
+#: The 3D panel's tick labels sit this many points out from the cube's edges, so the two
+#: labels that meet at a corner (x = 1 and y = −1) stay apart.
+TICK_PAD = 3.0
+LABEL_PAD = 1.0  # and the axis names clear of them
 
 
-def class_colors(y: np.ndarray) -> np.ndarray:
-    return np.where(y > 0, POSITIVE, NEGATIVE)
+def class_style(theme, label: float) -> dict:
+    """Colour and marker of a class: −1 (negative) or +1 (positive); the marker is a second
+    channel, so the classes read in grey print and for colour-blind readers."""
+    positive = label > 0
+    return {"color": theme.class_color(label), "marker": theme.marker(int(positive))}
+
+
+def plane_colors(theme) -> tuple[str, str]:
+    """(target, learned): apart from each other and from the two class colours."""
+    return theme.good, theme.color(4)
 
 
 class CriterionPanel(Panel):
@@ -29,29 +38,32 @@ class CriterionPanel(Panel):
     traces = ("loss", "misclassified")
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         self.run = run
         last = max(int(run.epochs[-1]), 1)
         losses, counts = run.trace("loss"), run.trace("misclassified")
         most = int(counts.max())
         ax.set_title("Perceptron criterion")
         ax.set_xlabel("epoch")
-        ax.set_ylabel("mean max(0, −y·(w·x + b))", color=LOSS)
-        ax.tick_params(axis="y", colors=LOSS)
+        ax.set_ylabel("mean max(0, −y·(w·x + b))   (solid)", color=theme.loss)
+        ax.tick_params(axis="y", colors=theme.loss)
         ax.set_xlim(-0.02 * last, last * 1.02)
         top = float(np.nanmax(losses))
         ax.set_ylim(-0.04 * top, top * 1.08 if top > 0 else 1.0)
         ax.grid(True)
         twin = ax.twinx()
         twin.spines["right"].set_visible(True)
-        twin.set_ylabel("misclassified points", color=MISTAKES)
-        twin.tick_params(axis="y", colors=MISTAKES)
+        twin.set_ylabel("misclassified points   (dashed)", color=theme.muted)
+        twin.tick_params(axis="y", colors=theme.muted)
         twin.set_ylim(-0.04 * most, most * 1.08 if most else 1.0)
         twin.yaxis.get_major_locator().set_params(integer=True)
-        (self.line,) = ax.plot([], [], color=LOSS, zorder=3)
-        (self.marker,) = ax.plot([], [], "o", color=LOSS, markersize=5, zorder=3)
-        (self.steps,) = twin.plot([], [], color=MISTAKES, lw=1.3, ls="--", drawstyle="steps-post")
+        (self.line,) = ax.plot([], [], color=theme.loss, zorder=3)
+        (self.marker,) = ax.plot([], [], marker="o", ls="none", color=theme.loss, markersize=5,
+                                 zorder=3)
+        (self.steps,) = twin.plot([], [], color=theme.muted, lw=1.3, ls="--",
+                                  drawstyle="steps-post")
         self.label = ax.text(0.97, 0.95, "", transform=ax.transAxes, ha="right", va="top",
-                             fontsize=8.5, family="DejaVu Sans Mono", zorder=4)
+                             fontsize=theme.fontsize(8.5), family="DejaVu Sans Mono", zorder=4)
 
     def update(self, snapshot):
         epochs, losses = self.run.history("loss", until=snapshot.epoch)
@@ -71,6 +83,7 @@ class DistanceStripPanel(Panel):
     traces = ("params.w", "params.b")  # the farthest any point gets, over the whole run
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         X, y = run.dataset.X, np.asarray(run.dataset.y, dtype=float)
         self.X, self.y = X, y
         w, b = run.trace("params.w"), run.trace("params.b")
@@ -82,21 +95,25 @@ class DistanceStripPanel(Panel):
         ax.set_xticks([0, 1], ["y = −1", "y = +1"])
         ax.set_ylabel("signed distance to learned plane")
         ax.set_title("Distances")
-        ax.axhspan(0, reach * 2, color=POSITIVE, alpha=0.07, lw=0, zorder=0)
-        ax.axhspan(-reach * 2, 0, color=NEGATIVE, alpha=0.07, lw=0, zorder=0)
-        ax.axhline(0.0, color="black", lw=1.0, zorder=1)
-        self.dots = ax.scatter(self.columns, np.zeros(len(y)), c=class_colors(y), s=14,
-                               alpha=0.85, linewidths=0, zorder=2)
-        self.rings = ax.scatter([], [], s=42, facecolors="none", edgecolors="black",
+        ax.axhspan(0, reach * 2, color=theme.positive, alpha=0.08, lw=0, zorder=0)
+        ax.axhspan(-reach * 2, 0, color=theme.negative, alpha=0.08, lw=0, zorder=0)
+        ax.axhline(0.0, color=theme.ink, lw=1.0, zorder=1)
+        # one scatter per class (its own marker); each keeps its points' columns
+        self.classes = [y <= 0, y > 0]
+        self.dots = [ax.scatter(self.columns[members], np.zeros(members.sum()), s=14,
+                                alpha=0.85, linewidths=0, zorder=2, **class_style(theme, label))
+                     for members, label in zip(self.classes, (-1.0, 1.0))]
+        self.rings = ax.scatter([], [], s=46, facecolors="none", edgecolors=theme.ink,
                                 linewidths=0.9, zorder=3)
 
     def update(self, snapshot):
         w, b = snapshot.params["w"], float(snapshot.params["b"])
         d = signed_distances(self.X, w, b)
-        self.dots.set_offsets(np.column_stack([self.columns, d]))
+        for dots, members in zip(self.dots, self.classes):
+            dots.set_offsets(np.column_stack([self.columns[members], d[members]]))
         wrong = misclassified(self.X, self.y, w, b)
         self.rings.set_offsets(np.column_stack([self.columns[wrong], d[wrong]]).reshape(-1, 2))
-        return [self.dots, self.rings]
+        return [*self.dots, self.rings]
 
 
 def plane_polygon(w: np.ndarray, b: float, lo: float = CUBE[0], hi: float = CUBE[1]) -> np.ndarray:
@@ -154,6 +171,8 @@ class PlanesPanel(Panel):
         from matplotlib.patches import Patch
         from mpl_toolkits.mplot3d.art3d import Line3DCollection, Poly3DCollection
 
+        theme = self.theme
+        target, learned = plane_colors(theme)
         X, y = run.dataset.X, np.asarray(run.dataset.y, dtype=float)
         self.X, self.y = X, y
         ax.computed_zorder = False
@@ -163,36 +182,40 @@ class PlanesPanel(Panel):
                               (ax.set_zlim, ax.set_zticks)):
             setter(*CUBE)
             ticks([-1, 0, 1])
-        ax.set_xlabel("x", labelpad=-6)
-        ax.set_ylabel("y", labelpad=-6)
-        ax.set_zlabel("z", labelpad=-6)
-        ax.tick_params(labelsize=7.5, pad=-2)
+        ax.set_xlabel("x", labelpad=LABEL_PAD)
+        ax.set_ylabel("y", labelpad=LABEL_PAD)
+        ax.set_zlabel("z", labelpad=LABEL_PAD)
+        ax.tick_params(labelsize=theme.fontsize(7.5), pad=TICK_PAD)
         ax.set_title("Target and learned planes")
-        self.points = ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=class_colors(y), s=12,
-                                 alpha=0.9, linewidths=0, depthshade=False, zorder=2)
+        for members, label in ((y <= 0, -1.0), (y > 0, 1.0)):
+            ax.scatter(X[members, 0], X[members, 1], X[members, 2], s=12, alpha=0.9,
+                       linewidths=0, depthshade=False, zorder=2, **class_style(theme, label))
         normal = run.dataset.extra.get("normal")
         handles = []
         if normal is not None:
             offset = float(run.dataset.extra.get("offset", 0.0))
             polygon = plane_polygon(normal, offset)
-            ax.add_collection3d(Poly3DCollection([polygon], facecolor=TARGET, alpha=0.22,
-                                                 edgecolor=TARGET, linewidths=0.8, zorder=1))
+            ax.add_collection3d(Poly3DCollection([polygon], facecolor=target, alpha=0.22,
+                                                 edgecolor=target, linewidths=0.8, zorder=1))
             ax.add_collection3d(Line3DCollection(arrow_segments(polygon.mean(0), normal),
-                                                 colors=TARGET, linewidths=1.8, zorder=4))
-            handles.append(Patch(color=TARGET, alpha=0.5, label="target plane and normal"))
-        self.plane = Poly3DCollection([np.zeros((3, 3))], facecolor=LEARNED, alpha=0.25,
-                                      edgecolor=LEARNED, linewidths=0.8, zorder=1)
+                                                 colors=target, linewidths=1.8, zorder=4))
+            handles.append(Patch(color=target, alpha=0.5, label="target plane and normal"))
+        self.plane = Poly3DCollection([np.zeros((3, 3))], facecolor=learned, alpha=0.25,
+                                      edgecolor=learned, linewidths=0.8, zorder=1)
         ax.add_collection3d(self.plane)
-        self.normal = Line3DCollection(np.zeros((5, 2, 3)), colors=LEARNED, linewidths=1.8,
+        self.normal = Line3DCollection(np.zeros((5, 2, 3)), colors=learned, linewidths=1.8,
                                        zorder=4)
         ax.add_collection3d(self.normal)
-        self.rings = ax.scatter([], [], [], s=40, facecolors="none", edgecolors="black",
+        self.rings = ax.scatter([], [], [], s=40, facecolors="none", edgecolors=theme.ink,
                                 linewidths=0.9, depthshade=False, zorder=3)
-        handles += [Patch(color=LEARNED, alpha=0.5, label="learned plane and normal"),
-                    Line2D([], [], ls="", marker="o", mfc="none", mec="black",
+        handles += [Patch(color=learned, alpha=0.5, label="learned plane and normal"),
+                    *(Line2D([], [], ls="", markeredgewidth=0, label=f"y = {name}",
+                             **class_style(theme, label))
+                      for label, name in ((-1.0, "−1"), (1.0, "+1"))),
+                    Line2D([], [], ls="", marker="o", mfc="none", mec=theme.ink,
                            label="misclassified")]
         # above the cube, which holds everything that moves: the legend can stay static
-        ax.legend(handles=handles, loc="upper left", fontsize=7.5)
+        ax.legend(handles=handles, loc="upper left", fontsize=theme.fontsize(7.5))
         self.static = [c for c in ax.collections if c not in (self.plane, self.normal,
                                                                self.rings)]
 
