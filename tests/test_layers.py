@@ -13,8 +13,12 @@ from sklearn.metrics import log_loss
 import mlviz
 from mlviz.testing import panel_figure, scene_figure
 from mlviz.panels import LossCurvePanel, LossLandscapePanel
-from mlviz_layers.panels import GradientNormPanel, LayerPointsPanel, OutputPanel, PredictionPanel
-from mlviz_layers.plugin import layer_landscape, layers_scene
+from mlviz_layers.panels import (
+    GradientNormPanel, GradientProfilePanel, LayerPointsPanel, OutputPanel, PredictionPanel,
+)
+from mlviz_layers.plugin import (
+    MAX_VIEWS, layer_landscape, layers_scene, shown_layers, vanishing_scene,
+)
 from mlviz_layers.trainer import LayersConfig
 
 
@@ -217,6 +221,128 @@ def test_scene(prepared):
 @pytest.mark.mpl_image_compare
 def test_vanishing_scene(deep):
     return scene_figure(deep.scene, deep.run, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_gradient_profile_panel(deep):
+    return panel_figure(GradientProfilePanel(), deep.run, frame=-1)
+
+
+@pytest.mark.mpl_image_compare
+def test_vanishing_scene_dark(deep):
+    return scene_figure(deep.scene, deep.run, frame=0, theme="dark")
+
+
+# --- the look (issue 12): panels big enough to read, classes in two channels, themes -------
+
+def _panel_axes(fig):
+    """The axes of the panels (not the colour bars inside them)."""
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+@pytest.mark.parametrize("hidden_layers", [0, 1, 10, 16])
+def test_vanishing_panels_are_each_big_enough_to_read(hidden_layers):
+    """At the default size (1600 x 900), every panel of vanishing-gradients keeps at least
+    170 pixels a side, a 3D landscape at least 240, the gradient panels at least 400 x 200:
+    not the 26 thumbnails of a 12-layer network laid out like layer-transformations."""
+    prepared = mlviz.prepare("vanishing-gradients", hidden_layers=hidden_layers, epochs=2,
+                             resolution=3, n_points=60)
+    fig = scene_figure(prepared.scene, prepared.run, frame=-1)
+    assert tuple(fig.canvas.get_width_height()) == (1600, 900)
+    axes = _panel_axes(fig)
+    assert len(axes) == len(prepared.scene.panels)
+    landscapes = 0
+    for ax in axes:
+        box = ax.get_window_extent()
+        title = ax.get_title() or ax.get_title(loc="right")
+        assert min(box.width, box.height) >= 170, (title, box.width, box.height)
+        if ax.name == "3d":
+            landscapes += 1
+            assert min(box.width, box.height) >= 240, title
+        if title.startswith("Gradient"):
+            assert box.width >= 400 and box.height >= 200, title
+    assert landscapes == 2  # the first layer's and the output layer's
+    names = [type(panel).__name__ for panel in prepared.scene.panels]
+    assert names.count("GradientNormPanel") == names.count("GradientProfilePanel") == 1
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 5, 12, 18])
+def test_shown_layers_spread_from_the_input_to_the_last_hidden_layer(count):
+    shown = shown_layers(count)
+    assert shown[0] == 0 and shown[-1] == count - 1 and len(shown) == min(count, MAX_VIEWS)
+    assert shown == sorted(set(shown))
+    if count > 1:
+        assert shown[1] == 1
+
+
+def test_vanishing_scene_keeps_its_lesson_without_torch_or_matplotlib():
+    scene = vanishing_scene(mlviz.load_registry().get("vanishing-gradients").config())
+    titles = [getattr(p, "title", "") for p in scene.panels]
+    assert "Layer 1: BCE" in titles and "Output layer: BCE" in titles
+    assert scene.figsize == (16.0, 9.0)
+
+
+def test_gradient_profile_draws_this_epochs_norms_and_their_ratio(deep):
+    for frame in (0, -1):
+        fig = panel_figure(GradientProfilePanel(), deep.run, frame=frame)
+        ax = fig.axes[0]
+        snap = deep.run.snapshots[frame]
+        low = ax.get_ylim()[0]
+        tops = [bar.get_y() + bar.get_height() for bar in ax.patches]
+        np.testing.assert_allclose(tops, np.maximum(snap.grad_norms, low), rtol=1e-9)
+        readout = next(t for t in ax.texts if "layer 1 /" in t.get_text())
+        assert f"{snap.grad_norms[0] / snap.grad_norms[-1]:.0e}" in readout.get_text()
+        # the readout sits where no bar reaches
+        renderer = fig.canvas.get_renderer()
+        box = readout.get_window_extent(renderer)
+        for bar in ax.patches:
+            assert not box.overlaps(bar.get_window_extent(renderer)), readout.get_text()
+
+
+def test_layer_colours_are_one_per_layer_dark_to_light(deep):
+    from matplotlib.colors import to_rgb
+
+    from mlviz.theme import DARK, LIGHT
+    from mlviz_layers.panels import layer_colours
+
+    for theme in (LIGHT, DARK):
+        colours = layer_colours(theme, 12)
+        grey = [np.dot(to_rgb(c), (0.2126, 0.7152, 0.0722)) for c in colours]
+        assert np.all(np.diff(grey) > 0)  # ordered in grey too
+        background = np.dot(to_rgb(theme.background), (0.2126, 0.7152, 0.0722))
+        assert min(abs(g - background) for g in grey) > 0.1  # none vanishes into the page
+    fig = panel_figure(GradientNormPanel(), deep.run, frame=-1, theme="dark")
+    ax = fig.axes[0]
+    assert [line.get_color() for line in ax.lines] == layer_colours(DARK, 12)
+    (key,) = ax.child_axes  # the key to the colours: a colour bar inside the panel
+    assert key.get_title() == "layer"
+    assert list(key._colorbar.cmap.colors) == layer_colours(DARK, 12)
+    assert ax.get_window_extent().contains(*key.get_window_extent().p0)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_two_classes_differ_in_colour_and_marker(prepared, theme):
+    from matplotlib.colors import to_hex
+
+    from mlviz.theme import resolve_theme
+
+    look = resolve_theme(theme)
+    labels = np.asarray(prepared.run.dataset.y)
+    for panel in (LayerPointsPanel(2), OutputPanel(), PredictionPanel()):
+        fig = panel_figure(panel, prepared.run, frame=-1, theme=theme)
+        dots = fig.axes[0].collections[-2:]
+        assert [len(d.get_offsets()) for d in dots] == [np.sum(labels <= 0), np.sum(labels > 0)]
+        assert [to_hex(d.get_facecolor()[0]) for d in dots] == \
+            [to_hex(look.negative), to_hex(look.positive)]
+        first, second = (d.get_paths()[0].vertices for d in dots)
+        assert first.shape != second.shape or not np.allclose(first, second)  # o and s
+
+
+def test_a_dark_poster_is_dark_with_light_text(deep, prepared):
+    from theme_look import assert_dark_poster
+
+    assert_dark_poster(deep)
+    assert_dark_poster(prepared)
 
 
 @pytest.mark.parametrize("name", ["moons", "circles", "spiral"])

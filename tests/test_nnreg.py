@@ -201,3 +201,88 @@ def test_numpy_adam_follows_torch_optim_adam():
         loss.backward()
         optimizer.step()
     assert len(snaps) == 301
+
+
+# --- the look (issue 12): readouts clear of the data on symlog axes, neurons in two channels
+
+def _drawn_points(line, step: float = 2.0) -> np.ndarray:
+    """Where ``line`` paints, in display pixels: its vertices and points every ``step``
+    pixels along its segments (straight on screen, whatever the axes' scales)."""
+    poly = line.get_transform().transform(line.get_xydata())
+    poly = poly[np.all(np.isfinite(poly), axis=1)]
+    parts = [poly]
+    for a, b in zip(poly[:-1], poly[1:]):
+        count = int(np.hypot(*(b - a)) // step) + 2
+        parts.append(a + np.linspace(0, 1, count)[:, None] * (b - a))
+    return np.concatenate(parts)
+
+
+def _hits(box, points: np.ndarray, margin: float = 1.0) -> int:
+    return int(np.sum((points[:, 0] > box.x0 + margin) & (points[:, 0] < box.x1 - margin)
+                      & (points[:, 1] > box.y0 + margin) & (points[:, 1] < box.y1 - margin)))
+
+
+@pytest.mark.parametrize("overrides", [
+    {"epochs": 400}, {"epochs": 3000, "tol": 0.0}, {"epochs": 60, "lsq_iters": 0},
+    *(pytest.param(o, marks=pytest.mark.slow) for o in (
+        {}, {"seed": 1, "lr": 0.05, "epochs": 5000}, {"lr": 0.3}, {"lr": 0.3, "seed": 2})),
+])
+def test_loss_readout_and_labels_stay_clear_of_the_curves(overrides):
+    """On the symlog epoch axis, the readout and the names of the reference lines overlap
+    neither the whole loss curve, nor a reference line, nor each other, in a panel of its
+    own and in the scene at both sizes. (lr 0.3: a loss that jumps about everywhere.)"""
+    prepared = mlviz.prepare("nn-regression", **overrides)
+    for fig in (panel_figure(NNRegLossPanel(), prepared.run, frame=-1),
+                scene_figure(prepared.scene, prepared.run, frame=-1),
+                prepared.styled(size="1920x1080").renderer().figure_at(-1)):
+        ax = next(a for a in fig.axes if a.get_title().startswith("Training loss"))
+        renderer = fig.canvas.get_renderer()
+        texts = [t for t in ax.texts if t.get_text()]
+        assert texts[0].get_text().startswith("epoch")  # the readout
+        assert len(texts) == 1 + (prepared.config.tol > 0) + (prepared.config.lsq_iters > 0)
+        assert ax.get_legend() is None  # the reference lines are named on them
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        for i, box in enumerate(boxes):
+            assert not any(box.overlaps(other) for other in boxes[i + 1:])
+            for line in ax.lines:
+                assert not _hits(box, _drawn_points(line)), (overrides, texts[i].get_text(),
+                                                             line.get_label())
+
+
+@pytest.mark.parametrize("frame", [0, 12, -1])
+def test_fit_legend_stays_clear_of_every_fit(short_run, frame):
+    fig = panel_figure(FitPanel(), short_run.run, frame=frame, figsize=(5.6, 4.0))
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    for line in ax.lines:
+        margin = -3.0 if line.get_marker() not in (None, "None", "none") else 1.0
+        assert not _hits(box, _drawn_points(line), margin), line.get_label()
+    # nor the words that name the regions
+    for text in ax.texts:
+        assert not box.overlaps(text.get_window_extent(fig.canvas.get_renderer()))
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_each_neuron_has_its_colour_and_its_marker(short_run, theme):
+    from matplotlib.colors import to_hex
+
+    from mlviz.theme import resolve_theme
+    from mlviz_nnreg.model import HIDDEN
+
+    look = resolve_theme(theme)
+    ax = panel_figure(ParamsPanel(), short_run.run, frame=-1, theme=theme).axes[0]
+    curves = ax.lines[1:1 + 3 * HIDDEN + 1]  # after the zero line: the ten parameters
+    for k, line in enumerate(curves[:3 * HIDDEN]):
+        kind, neuron = divmod(k, HIDDEN)
+        assert to_hex(line.get_color()) == to_hex(look.color(neuron))
+        assert line.get_marker() == look.marker(neuron)
+    markers = {line.get_marker() for line in curves}
+    assert len(markers) == HIDDEN + 1  # three neurons and the output bias
+    assert to_hex(curves[-1].get_color()) == to_hex(look.ink)
+
+
+def test_a_dark_poster_is_dark_with_light_text(short_run):
+    from theme_look import assert_dark_poster
+
+    assert_dark_poster(short_run)
+    assert_dark_poster(short_run, frame=0)

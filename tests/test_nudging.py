@@ -164,3 +164,97 @@ def test_diverging_gradient_descent_stops_and_still_draws():
     prepared = mlviz.prepare("weight-nudging", lr=0.2)
     fig = scene_figure(prepared.scene, prepared.run, frame=-1)
     assert fig.axes[0].get_ylim()[1] > 1e6
+
+
+# --- the look (issue 12): legends that match the acts, readouts clear of every curve -------
+
+def _drawn_points(artist, step: float = 2.0) -> np.ndarray:
+    """Where ``artist`` (a line, a line collection) paints, in display pixels: its
+    vertices and points every ``step`` pixels along its segments."""
+    from matplotlib.collections import LineCollection
+
+    if isinstance(artist, LineCollection):
+        polylines = [artist.axes.transData.transform(seg) for seg in artist.get_segments()]
+    else:
+        polylines = [artist.get_transform().transform(artist.get_xydata())]
+    parts = []
+    for poly in polylines:
+        poly = poly[np.all(np.isfinite(poly), axis=1)]
+        parts.append(poly)
+        for a, b in zip(poly[:-1], poly[1:]):
+            count = int(np.hypot(*(b - a)) // step) + 2
+            parts.append(a + np.linspace(0, 1, count)[:, None] * (b - a))
+    return np.concatenate(parts) if parts else np.empty((0, 2))
+
+
+def _hits(box, points: np.ndarray, margin: float = 1.0) -> int:
+    """How many of ``points`` lie inside ``box`` (display pixels), ``margin`` in from its edges."""
+    return int(np.sum((points[:, 0] > box.x0 + margin) & (points[:, 0] < box.x1 - margin)
+                      & (points[:, 1] > box.y0 + margin) & (points[:, 1] < box.y1 - margin)))
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("frame", [0, ACT1_FRAME, ACT2_FRAME, -1])
+def test_the_legend_shows_the_model_line_as_this_act_draws_it(prepared, theme, frame):
+    from matplotlib.colors import to_hex
+
+    fig = panel_figure(DataLinePanel(), prepared.run, frame=frame, theme=theme)
+    ax = fig.axes[0]
+    panel_line = next(line for line in ax.lines if line.get_label().startswith("model"))
+    legend = ax.get_legend()
+    (entry,) = [handle for handle, text in zip(legend.legend_handles, legend.get_texts())
+                if text.get_text().startswith("model")]
+    assert to_hex(entry.get_color()) == to_hex(panel_line.get_color())
+    assert entry.get_linestyle() == panel_line.get_linestyle()
+    snapshot = prepared.run.snapshots[frame]
+    assert to_hex(panel_line.get_color()) == to_hex(ax.title.get_color())  # the act's colour
+    texts = [text.get_text() for text in legend.get_texts()]
+    assert f"w = {snapshot.weight:.3f} (step {snapshot.step})" in texts[2]
+    assert f"mean error {snapshot.error:+.3f}" in texts[3]
+
+
+def test_the_acts_differ_in_colour_line_style_and_marker(prepared):
+    from mlviz.theme import LIGHT
+    from mlviz_nudging.panels import act_style
+
+    one, two = act_style(LIGHT, NUDGING), act_style(LIGHT, GRADIENT)
+    assert all(one[key] != two[key] for key in ("color", "linestyle", "marker"))
+    for panel in (WeightPanel(), ErrorStepsPanel()):
+        ax = panel_figure(panel, prepared.run, frame=-1).axes[0]
+        nudges, descent = (line for line in ax.lines if line.get_label().startswith("act"))
+        assert (nudges.get_marker(), descent.get_marker()) == (one["marker"], two["marker"])
+        assert nudges.get_linestyle() != descent.get_linestyle()
+
+
+@pytest.mark.parametrize("overrides", [{}, {"seed": 3}, {"target": -2.0, "w_high": 2.0},
+                                       {"lr": 0.03, "momentum": 0.5}])
+def test_readouts_and_legends_stay_clear_of_every_curve(overrides):
+    """The error curve's note and the data panel's legend (its readout) overlap no curve,
+    no target line, no residual and no data point, in either act."""
+    prepared = mlviz.prepare("weight-nudging", **overrides)
+    snaps = prepared.run.snapshots
+    act2 = [i for i, s in enumerate(snaps) if s.act == GRADIENT]
+    for frame in (0, len(snaps) - len(act2) - 1, act2[0], act2[len(act2) // 2], act2[-1]):
+        fig = panel_figure(ErrorCurvePanel(), prepared.run, frame=frame)
+        ax = fig.axes[0]
+        renderer = fig.canvas.get_renderer()
+        (note,) = [t for t in ax.texts if t.get_text()]
+        box = note.get_window_extent(renderer)
+        for line in ax.lines:
+            assert not _hits(box, _drawn_points(line)), (frame, note.get_text())
+
+        fig = panel_figure(DataLinePanel(), prepared.run, frame=frame, figsize=(5.6, 4.0))
+        ax = fig.axes[0]
+        box = fig.axes[0].get_legend().get_window_extent(fig.canvas.get_renderer())
+        residuals = [c for c in ax.collections if c.get_label() == "residuals"]
+        for artist in [*ax.lines, *residuals]:
+            marked = getattr(artist, "get_marker", lambda: None)() not in (None, "None", "none")
+            margin = -4.0 if marked else 1.0  # a marker's radius around each data point
+            assert not _hits(box, _drawn_points(artist), margin), (frame, artist.get_label())
+
+
+def test_a_dark_poster_is_dark_with_light_text(prepared):
+    from theme_look import assert_dark_poster
+
+    assert_dark_poster(prepared, frame=ACT1_FRAME)
+    assert_dark_poster(prepared)

@@ -1,21 +1,42 @@
 """Panels of the layer-transformations plugin: each layer's view of the points, the
-predictions, and the per-layer gradient norms."""
+predictions, and the per-layer gradient norms (over the epochs, and layer by layer).
+
+Colours come from ``self.theme``: the two classes are ``theme.negative`` and
+``theme.positive``, each with its own marker (``theme.marker(0)``, ``theme.marker(1)``),
+so they stay apart in grey; the layers of the gradient panels are the theme's
+sequential map, dark to light from the first layer to the last, with a colour bar.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from mlviz import Panel
-from mlviz.style import NEGATIVE, POSITIVE
+
+#: Where a readout may go, in order of preference: (x, y, ha, va) in axes fractions.
+READOUT_PLACES = (
+    (0.03, 0.96, "left", "top"),
+    (0.97, 0.96, "right", "top"),
+    (0.03, 0.04, "left", "bottom"),
+    (0.97, 0.04, "right", "bottom"),
+)
 
 
-def _class_colors(labels: np.ndarray) -> np.ndarray:
-    from matplotlib.colors import to_rgba
+def _class_scatter(ax, points: np.ndarray, labels: np.ndarray, theme, **style) -> list:
+    """One scatter per class (class 0 first), each in its colour and its marker."""
+    masks = class_masks(labels)
+    return [ax.scatter(points[mask, 0], points[mask, 1], color=colour, marker=theme.marker(k),
+                       **style)
+            for k, (mask, colour) in enumerate(zip(masks, (theme.negative, theme.positive)))]
 
-    return np.where(np.asarray(labels)[:, None] > 0, to_rgba(POSITIVE, 0.6), to_rgba(NEGATIVE, 0.6))
+
+def class_masks(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(class 0, class 1) as boolean masks of ``labels``."""
+    positive = np.asarray(labels) > 0
+    return ~positive, positive
 
 
-def _square(ax, points: np.ndarray) -> None:
+def _square(ax, points: np.ndarray, theme) -> None:
     """Equal-aspect limits around ``points`` (..., 2): each axis centred on its own data,
     both with the larger of the two spans, so a cloud collapsed by deep layers stays visible."""
     low = points.reshape(-1, 2).min(axis=0)
@@ -25,11 +46,81 @@ def _square(ax, points: np.ndarray) -> None:
     ax.set_xlim(mid[0] - half, mid[0] + half)
     ax.set_ylim(mid[1] - half, mid[1] + half)
     ax.set_aspect("equal", adjustable="box")
-    ax.tick_params(labelsize=7)
+    ax.tick_params(labelsize=theme.fontsize(7))
+
+
+def layer_colours(theme, count: int) -> list:
+    """One colour a layer, dark to light along the theme's sequential map, leaving out the
+    end that would vanish into the background (the light end on light, the dark on dark)."""
+    from matplotlib.colors import to_rgb
+
+    background = to_rgb(theme.background)
+    dark_background = float(np.dot(background, (0.2126, 0.7152, 0.0722))) < 0.5
+    low, high = (0.25, 1.0) if dark_background else (0.0, 0.85)
+    cmap = theme.cmap("sequential")
+    return [cmap(low + (high - low) * k / max(count - 1, 1)) for k in range(count)]
+
+
+def layer_colourbar(ax, colours: list, theme, where=(0.935, 0.1, 0.018, 0.8)) -> None:
+    """A colour bar inside ``ax`` at ``where`` (axes fractions: left, bottom, width,
+    height), ticks on its right: which colour is which layer (1 … len(colours)). Inside,
+    not beside: a colour bar beside a panel that spans several columns would widen the
+    margins of every column of the figure."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.ticker import MaxNLocator
+
+    count = len(colours)
+    norm = BoundaryNorm(np.arange(0.5, count + 1), count)
+    mappable = ScalarMappable(norm=norm, cmap=ListedColormap(colours))
+    holder = ax.inset_axes(where)
+    bar = ax.figure.colorbar(mappable, cax=holder)
+    holder.set_title("layer", fontsize=theme.fontsize(7.5), pad=3)
+    bar.locator = MaxNLocator(nbins=6, integer=True, min_n_ticks=2)
+    holder.tick_params(labelsize=theme.fontsize(7), length=2, pad=1)
+    bar.outline.set_visible(False)
+    bar.update_ticks()
+
+
+def free_place(occupied: np.ndarray, box: tuple[float, float],
+               places=READOUT_PLACES) -> tuple[float, float, str, str]:
+    """The first of ``places`` whose ``box`` (width, height in axes fractions) holds none of
+    the ``occupied`` points (axes fractions, (n, 2)); the first place if none is free."""
+    width, height = box
+    for x, y, ha, va in places:
+        left = x - width if ha == "right" else x
+        bottom = y - height if va == "top" else y
+        inside = ((occupied[:, 0] >= left) & (occupied[:, 0] <= left + width)
+                  & (occupied[:, 1] >= bottom) & (occupied[:, 1] <= bottom + height))
+        if not inside.any():
+            return x, y, ha, va
+    return places[0]
+
+
+def text_box(ax, texts, points: float, family: str | None = None, pad: float = 8.0
+             ) -> tuple[float, float]:
+    """The room the widest and the tallest of ``texts`` take at ``points`` (measured), in
+    ``ax``'s axes fractions, plus ``pad`` pixels each way (the axes' size before layout:
+    a little smaller than drawn, so the estimate errs on the generous side)."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+
+    renderer = ax.figure.canvas.get_renderer()
+    font = FontProperties(family=family or rcParams["font.family"], size=points)
+    width = height = 0.0
+    for text in texts:
+        lines = text.split("\n")
+        width = max(width, *(renderer.get_text_width_height_descent(line, font, ismath=False)[0]
+                             for line in lines))
+        height = max(height, len(lines) * points * 1.25 * ax.figure.dpi / 72)
+    box = ax.get_position()
+    return ((width + pad) / max(box.width * ax.figure.bbox.width, 1.0),
+            (height + pad) / max(box.height * ax.figure.bbox.height, 1.0))
 
 
 class LayerPointsPanel(Panel):
-    """The points as one layer outputs them (layer 0: the input), coloured by class.
+    """The points as one layer outputs them (layer 0: the input), by class (colour and
+    marker).
 
     Reads the field ``hidden`` and, for limits holding every epoch, the trace ``hidden_range``.
     """
@@ -42,6 +133,7 @@ class LayerPointsPanel(Panel):
         self.index = index
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         ranges = run.trace("hidden_range")[:, self.index]  # (epochs, min|max, unit)
         if self.index == 0:
             ax.set_title("Input")
@@ -49,18 +141,21 @@ class LayerPointsPanel(Panel):
         else:
             ax.set_title(f"Layer {self.index}")
             names = (f"unit 1 of layer {self.index}", "unit 2")
-        ax.set_xlabel(names[0], fontsize=8, labelpad=1)
-        ax.set_ylabel(names[1], fontsize=8, labelpad=1)
-        _square(ax, ranges)
+        ax.set_xlabel(names[0], fontsize=theme.fontsize(8), labelpad=1)
+        ax.set_ylabel(names[1], fontsize=theme.fontsize(8), labelpad=1)
+        _square(ax, ranges, theme)
+        self.masks = class_masks(run.dataset.y)
         first = run.snapshots[0].hidden[self.index]
-        self.dots = ax.scatter(first[:, 0], first[:, 1], s=5, c=_class_colors(run.dataset.y),
-                               linewidths=0)
+        self.dots = _class_scatter(ax, first, run.dataset.y, theme, s=7, alpha=0.6,
+                                   linewidths=0)
 
     def update(self, snapshot):
         if self.index == 0:  # the input never moves: drawn once, with the static content
             return []
-        self.dots.set_offsets(snapshot.hidden[self.index])
-        return [self.dots]
+        points = snapshot.hidden[self.index]
+        for dots, mask in zip(self.dots, self.masks):
+            dots.set_offsets(points[mask])
+        return list(self.dots)
 
 
 class OutputPanel(Panel):
@@ -70,23 +165,27 @@ class OutputPanel(Panel):
     fields = ("proba",)
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         labels = np.asarray(run.dataset.y)
         rng = np.random.default_rng(0)
+        self.masks = class_masks(labels)
         self.height = np.where(labels > 0, 0.55, -0.55) + rng.uniform(-0.35, 0.35, len(labels))
         ax.set_title("Output")
         ax.set_xlim(-0.03, 1.03)
         ax.set_ylim(-1.05, 1.05)
-        ax.set_xlabel("P(class 1)", fontsize=8, labelpad=1)
-        ax.set_yticks([-0.55, 0.55], ["class 0", "class 1"], fontsize=7)
-        ax.tick_params(labelsize=7)
-        ax.axvline(0.5, color="#888888", linewidth=1, linestyle="--", zorder=0)
+        ax.set_xlabel("P(class 1)", fontsize=theme.fontsize(8), labelpad=1)
+        ax.set_yticks([-0.55, 0.55], ["class 0", "class 1"], fontsize=theme.fontsize(7))
+        ax.tick_params(labelsize=theme.fontsize(7))
+        ax.axvline(0.5, color=theme.muted, linewidth=1, linestyle="--", zorder=0)
         ax.set_box_aspect(1)
-        self.dots = ax.scatter(run.snapshots[0].proba, self.height, s=5,
-                               c=_class_colors(labels), linewidths=0)
+        points = np.column_stack([run.snapshots[0].proba, self.height])
+        self.dots = _class_scatter(ax, points, labels, theme, s=7, alpha=0.6, linewidths=0)
 
     def update(self, snapshot):
-        self.dots.set_offsets(np.column_stack([snapshot.proba, self.height]))
-        return [self.dots]
+        points = np.column_stack([snapshot.proba, self.height])
+        for dots, mask in zip(self.dots, self.masks):
+            dots.set_offsets(points[mask])
+        return list(self.dots)
 
 
 class PredictionPanel(Panel):
@@ -96,31 +195,36 @@ class PredictionPanel(Panel):
     fields = ("grid_proba", "accuracy")
 
     def setup(self, ax, run) -> None:
-        from matplotlib.colors import LinearSegmentedColormap
-
-        cmap = LinearSegmentedColormap.from_list("classes", [NEGATIVE, "#f7f7f7", POSITIVE])
+        theme = self.theme
         shape = run.snapshots[0].grid_proba.shape
-        self.image = ax.imshow(np.zeros(shape), origin="lower", extent=(-1, 1, -1, 1), cmap=cmap,
-                               vmin=0, vmax=1, alpha=0.75, zorder=0)
+        self.image = ax.imshow(np.zeros(shape), origin="lower", extent=(-1, 1, -1, 1),
+                               cmap=theme.class_cmap(), vmin=0, vmax=1, alpha=0.6, zorder=0)
         points, labels = run.dataset.X, np.asarray(run.dataset.y)
-        self.dots = ax.scatter(points[:, 0], points[:, 1], s=7, linewidths=0.3, zorder=2,
-                               edgecolors="white",
-                               c=np.where(labels > 0, POSITIVE, NEGATIVE))
-        _square(ax, np.array([[-1.0, -1.0], [1.0, 1.0]]))
+        self.dots = _class_scatter(ax, points, labels, theme, s=9, linewidths=0.4, zorder=2,
+                                   edgecolors=theme.halo)
+        _square(ax, np.array([[-1.0, -1.0], [1.0, 1.0]]), theme)
         names = run.dataset.feature_names
-        ax.set_xlabel(names[0], fontsize=8, labelpad=1)
-        ax.set_ylabel(names[1], fontsize=8, labelpad=1)
-        self.caption = ax.set_title(" ")
+        ax.set_xlabel(names[0], fontsize=theme.fontsize(8), labelpad=1)
+        ax.set_ylabel(names[1], fontsize=theme.fontsize(8), labelpad=1)
+        # on the right: in a row of small panels, a centred title would overhang the figure
+        self.caption = ax.set_title(" ", loc="right")
 
     def update(self, snapshot):
         self.image.set_data(snapshot.grid_proba)
         self.caption.set_text(f"Predictions · {snapshot.accuracy:.0%}")
-        return [self.image, self.dots, self.caption]
+        return [self.image, *self.dots, self.caption]
+
+
+def _norm_limits(norms: np.ndarray) -> tuple[float, float]:
+    positive = norms[np.isfinite(norms) & (norms > 0)]
+    low, high = (float(positive.min()), float(positive.max())) if positive.size else (1e-8, 1.0)
+    return low / 2, high * 2
 
 
 class GradientNormPanel(Panel):
     """‖∂loss/∂W‖ of every layer over the epochs (log scale): vanishing gradients made visible.
 
+    One line a layer, dark (layer 1) to light (the output layer), with a colour bar.
     Reads the trace ``grad_norms`` (one norm per Linear layer, every epoch).
     """
 
@@ -128,33 +232,90 @@ class GradientNormPanel(Panel):
     traces = ("grad_norms",)
 
     def setup(self, ax, run) -> None:
-        import matplotlib
+        from matplotlib.ticker import MaxNLocator
 
+        theme = self.theme
         self.run = run
         epochs, norms = run.history("grad_norms")  # (epochs,), (epochs, layers)
-        positive = norms[norms > 0]
-        low, high = (positive.min(), positive.max()) if positive.size else (1e-8, 1.0)
         ax.set_yscale("log")
-        ax.set_ylim(low / 2, high * 2)
-        ax.set_xlim(0, max(int(epochs[-1]), 1))
-        ax.set_title("Gradient norms")
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.set_ylabel("‖∂loss/∂W‖", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_ylim(*_norm_limits(norms))
+        last = max(int(epochs[-1]), 1)
+        ax.set_xlim(0, last * 1.1)  # the last tenth: the colour bar's
+        ticks = MaxNLocator(nbins=8, integer=True).tick_values(0, last)
+        ax.set_xticks(ticks[(ticks >= 0) & (ticks <= last)])
+        ax.set_title("Gradient norms over training")
+        ax.set_xlabel("epoch", fontsize=theme.fontsize(8))
+        ax.set_ylabel("‖∂loss/∂W‖ (log)", fontsize=theme.fontsize(8))
+        ax.tick_params(labelsize=theme.fontsize(7))
         ax.grid(True)
-        count = norms.shape[1]
-        cmap = matplotlib.colormaps["viridis"]
+        colours = layer_colours(theme, norms.shape[1])
         self.lines = []
-        for k in range(count):
-            color = cmap(k / max(count - 1, 1) * 0.9)
-            (line,) = ax.plot([], [], color=color, linewidth=1.3)
+        for colour in colours:
+            (line,) = ax.plot([], [], color=colour, linewidth=1.3)
             self.lines.append(line)
-        self.key = ax.text(0.98, 0.98, f"dark: layer 1 … light: layer {count}", transform=ax.transAxes,
-                ha="right", va="top", fontsize=7, color="#333333",
-                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1}, zorder=5)
+        layer_colourbar(ax, colours, theme)
 
     def update(self, snapshot):
         epochs, norms = self.run.history("grad_norms", until=snapshot.epoch)
         for k, line in enumerate(self.lines):
             line.set_data(epochs, np.maximum(norms[:, k], 1e-30))
-        return [*self.lines, self.key]
+        return list(self.lines)
+
+
+class GradientProfilePanel(Panel):
+    """‖∂loss/∂W‖ layer by layer at the current epoch (log scale): how much of the output
+    layer's gradient reaches each layer on its way back. A readout gives the ratio of the
+    first layer's to the last's.
+
+    Reads the field ``grad_norms`` and, for the y limits, the trace ``grad_norms``.
+    """
+
+    name = "layer-gradient-profile"
+    fields = ("grad_norms",)
+    traces = ("grad_norms",)
+
+    def setup(self, ax, run) -> None:
+        from matplotlib.ticker import MaxNLocator
+
+        theme = self.theme
+        norms = run.trace("grad_norms")
+        count = norms.shape[1]
+        self.low, high = _norm_limits(norms)
+        ax.set_yscale("log")
+        ax.set_ylim(self.low, high)
+        ax.set_xlim(0.4, count + 0.6)
+        ax.set_title("Gradient by layer")
+        ax.set_xlabel("layer (input side → output)", fontsize=theme.fontsize(8))
+        ax.set_ylabel("‖∂loss/∂W‖ (log)", fontsize=theme.fontsize(8))
+        ax.tick_params(labelsize=theme.fontsize(7))
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=min(count, 12), integer=True))
+        ax.grid(True, axis="y")
+        layers = np.arange(1, count + 1)
+        self.bars = list(ax.bar(layers, np.zeros(count), bottom=self.low, width=0.75,
+                                color=layer_colours(theme, count), edgecolor=theme.edge,
+                                linewidth=0.4, zorder=2))
+        # the readout goes where no bar ever reaches: the bars' edges, from the bottom up
+        # to their highest at any epoch, as points in axes fractions
+        to_axes = ax.transScale + ax.transLimits
+        highest = np.nanmax(np.where(np.isfinite(norms), norms, np.nan), axis=0)
+        occupied = np.concatenate([
+            to_axes.transform(np.column_stack([
+                np.full(40, k + side * 0.375),
+                np.geomspace(self.low, max(top, self.low) if np.isfinite(top) else self.low,
+                             40)]))
+            for k, top in zip(layers, highest) for side in (-1, 1)])
+        widest = f"epoch {int(run.epochs[-1])}\nlayer 1 / layer {count}: -1e-100"
+        box = text_box(ax, [widest], theme.fontsize(8.5), family="DejaVu Sans Mono")
+        x, y, ha, va = free_place(occupied, box)
+        self.readout = ax.text(x, y, "", transform=ax.transAxes, ha=ha, va=va,
+                               fontsize=theme.fontsize(8.5), family="DejaVu Sans Mono",
+                               zorder=5)
+
+    def update(self, snapshot):
+        norms = np.asarray(snapshot.grad_norms, dtype=float)
+        for bar, value in zip(self.bars, norms):
+            bar.set_height(max(value, self.low) - self.low if np.isfinite(value) else 0.0)
+        ratio = norms[0] / norms[-1] if norms[-1] > 0 else float("nan")
+        self.readout.set_text(f"epoch {snapshot.epoch}\n"
+                              f"layer 1 / layer {len(norms)}: {ratio:.0e}")
+        return [*self.bars, self.readout]

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from string import ascii_letters
 
+import numpy as np
+
 from mlviz import Algorithm, Dataset, Scene, UserData, hookimpl, param
 from mlviz.datasets import scaled
 from mlviz.panels import LossCurvePanel, LossLandscapePanel
 
-from .panels import GradientNormPanel, LayerPointsPanel, OutputPanel, PredictionPanel
+from .panels import (
+    GradientNormPanel, GradientProfilePanel, LayerPointsPanel, OutputPanel, PredictionPanel,
+)
 from .trainer import (
     LayersConfig, LayersTrainer, landscape_loss, layers_dataset, layers_schedule, n_linear,
 )
@@ -24,7 +28,8 @@ class VanishingConfig(LayersConfig):
     resolution: int = param(11, "landscape grid points along each weight", min=3, max=101)
 
 
-def layer_landscape(config: LayersConfig, k: int, zoom: float) -> LossLandscapePanel:
+def layer_landscape(config: LayersConfig, k: int, zoom: float,
+                    view: tuple[float, float] = (32, -50)) -> LossLandscapePanel:
     """Loss over weights 1 and 2 of one neuron of Linear layer ``k`` (1-based), at w + δ."""
     last = k == n_linear(config)
     neuron = 0 if last else config.neuron
@@ -33,7 +38,7 @@ def layer_landscape(config: LayersConfig, k: int, zoom: float) -> LossLandscapeP
         landscape_loss, weights=((name, (neuron, 0)), (name, (neuron, 1))), follow=True,
         schedule=layers_schedule, span=config.span, resolution=config.resolution, zlabel="",
         labels=(f"δ w{neuron + 1},1", f"δ w{neuron + 1},2"), relative=True, zoom=zoom,
-        view=(32, -50), title="Output layer: BCE" if last else f"Layer {k}: BCE")
+        view=view, title="Output layer: BCE" if last else f"Layer {k}: BCE")
 
 
 def layers_scene(config: LayersConfig, gradients: bool = False) -> Scene:
@@ -70,8 +75,62 @@ def layers_scene(config: LayersConfig, gradients: bool = False) -> Scene:
                  figsize=(12.8, 7.2) if bands == 1 else (16.0, 9.0))
 
 
+#: The most layer views vanishing-gradients shows (the input and hidden layers, spread
+#: evenly from the first to the last); with the output and the predictions, one row.
+MAX_VIEWS = 4
+
+
+def shown_layers(count: int) -> list[int]:
+    """The layer outputs shown for a network of ``count`` Linear layers: the input (0) and
+    hidden layers 1 … count − 1, at most :data:`MAX_VIEWS` of them, the first and the last
+    hidden layer always among them."""
+    hidden = count - 1
+    if hidden + 1 <= MAX_VIEWS:
+        return list(range(count))
+    picks = np.unique(np.round(np.linspace(1, hidden, MAX_VIEWS - 1)).astype(int))
+    return [0, *picks.tolist()]
+
+
 def vanishing_scene(config: LayersConfig) -> Scene:
-    return layers_scene(config, gradients=True)
+    """What vanishing gradients look like, each panel big enough to read.
+
+    Top: a few layers' views of the points (the signal fades as it goes deeper), the output
+    and the predictions. Middle: the gradient norm of every layer over training, and layer
+    by layer at this epoch (the gradient shrinks on its way back to the first layer).
+    Bottom: the loss (it barely moves), and the landscapes of the first and the output
+    layer, side by side: flat where the gradient has vanished, curved where it has not.
+    """
+    count = n_linear(config)
+    views = [LayerPointsPanel(k) for k in shown_layers(count)]
+    tops = [*views, OutputPanel(), PredictionPanel()]
+    width = len(tops)  # one column a top panel; the rows below split the same columns
+    first = layer_landscape(config, 1, zoom=1.15, view=(28, -55))
+    last = layer_landscape(config, count, zoom=1.15, view=(28, -55))
+    middle = [(GradientNormPanel(), 0.6), (GradientProfilePanel(), 0.4)]
+    bottom = [(LossCurvePanel(ylabel="BCE", title="Loss"), 0.26), (first, 0.37), (last, 0.37)]
+    panels: list = []
+    rows = ["".join(_letter(panels, panel) for panel in tops)]
+    for row in (middle, bottom):
+        spans = _spans([share for _, share in row], width)
+        rows.append("".join(_letter(panels, panel) * span
+                            for (panel, _), span in zip(row, spans)))
+    title = (f"Vanishing gradients: {count} layers of 2 units, two classes "
+             f"({config.activation}, SGD with momentum)")
+    return Scene(panels, title=title, mosaic=";".join(rows), figsize=(16.0, 9.0),
+                 height_ratios=(0.95, 1.0, 1.15))
+
+
+def _letter(panels: list, panel) -> str:
+    """The mosaic letter of ``panel``, appended to ``panels``."""
+    panels.append(panel)
+    return ascii_letters[len(panels) - 1]
+
+
+def _spans(shares: list[float], width: int) -> list[int]:
+    """``width`` columns split by ``shares`` (each at least one column)."""
+    spans = [max(1, int(round(share * width))) for share in shares]
+    spans[int(np.argmax(shares))] += width - sum(spans)
+    return spans
 
 
 def load_labelled(data: UserData, config: LayersConfig) -> Dataset:
@@ -128,4 +187,5 @@ def mlviz_algorithms():
 
 @hookimpl
 def mlviz_panels():
-    return [LayerPointsPanel, OutputPanel, PredictionPanel, GradientNormPanel]
+    return [LayerPointsPanel, OutputPanel, PredictionPanel, GradientNormPanel,
+            GradientProfilePanel]

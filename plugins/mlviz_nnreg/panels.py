@@ -1,4 +1,12 @@
-"""Panels of nn-regression: the fit and its extrapolation, the loss, the ten parameters."""
+"""Panels of nn-regression: the fit and its extrapolation, the loss, the ten parameters.
+
+Colours come from ``self.theme``: Adam is ``theme.color(0)`` drawn solid, least squares
+``theme.color(1)`` dashed (``theme.linestyle(1)``), the truth ``theme.muted`` dotted, the
+data ``theme.ink``. In the parameter panel each hidden neuron has its colour and its
+marker (``theme.marker(j)``), each kind of parameter its line style. Readouts and
+legends go where no curve of the run passes, on whatever scale the axis has
+(:func:`free_place`).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +14,29 @@ import numpy as np
 
 from mlviz import Panel
 from mlviz.panels import LossCurvePanel
-from mlviz.style import CATEGORICAL
 
 from .model import HIDDEN, predict, split
 from .trainer import truth
 
-ADAM = CATEGORICAL[0]
-LSQ = CATEGORICAL[1]
-DATA = "#222222"
-TRUTH = "#888888"
+ADAM, LSQ = 0, 1  # the theme's categorical index of each fit
+#: Where a readout or a legend may go, in order of preference: (x, y, ha, va) in axes
+#: fractions.
+PLACES = (
+    (0.97, 0.97, "right", "top"),
+    (0.03, 0.97, "left", "top"),
+    (0.97, 0.03, "right", "bottom"),
+    (0.03, 0.03, "left", "bottom"),
+    (0.50, 0.97, "center", "top"),
+    (0.50, 0.03, "center", "bottom"),
+    (0.97, 0.50, "right", "center"),
+    (0.03, 0.50, "left", "center"),
+)
 LINTHRESH = 10  # epochs: linear up to here, logarithmic beyond
 LSQ_ROOM = 2.2  # the parameter panel's x axis ends this factor after the last epoch
 LIMIT_POINTS = 64  # x values at which every epoch's curve is evaluated for the y limits
+#: Epochs (before each neuron's shift) at which the parameter curves carry their marker.
+MARK_EPOCHS = np.array([3, 7, 20, 50, 130, 350, 900, 2400, 6500, 17000, 45000, 120000,
+                        320000, 860000])
 
 
 def curve_range(thetas: np.ndarray, x: np.ndarray) -> tuple[float, float]:
@@ -38,6 +57,93 @@ def set_epoch_axis(ax, last: int, room: float = 1.25) -> None:
     ax.set_xlim(0, max(last, LINTHRESH) * room)
 
 
+def in_axes(ax, xs, ys, samples: int = 400) -> np.ndarray:
+    """The polyline through (xs, ys) (data coordinates, any scale) as points in axes
+    fractions, sampled densely along it (as drawn: straight between its points on screen),
+    so a box that a segment crosses holds some of them."""
+    points = np.column_stack([np.asarray(xs, float).ravel(), np.asarray(ys, float).ravel()])
+    points = points[np.all(np.isfinite(points), axis=1)]
+    if not len(points):
+        return np.empty((0, 2))
+    fractions = (ax.transScale + ax.transLimits).transform(points)
+    if len(fractions) == 1:
+        return fractions
+    steps = np.linspace(0.0, 1.0, max(2, samples // (len(fractions) - 1) + 2))
+    return np.concatenate([a + steps[:, None] * (b - a)
+                           for a, b in zip(fractions[:-1], fractions[1:])])
+
+
+def text_box(ax, texts, points: float, family: str | None = None, pad: float = 8.0
+             ) -> tuple[float, float]:
+    """The room the widest and the tallest of ``texts`` take at ``points`` (measured), in
+    ``ax``'s axes fractions, plus ``pad`` pixels each way. The axes' size is the one before
+    the layout (a little smaller than drawn: the estimate errs on the generous side)."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+
+    renderer = ax.figure.canvas.get_renderer()
+    font = FontProperties(family=family or rcParams["font.family"], size=points)
+    width = height = 0.0
+    for text in texts:
+        lines = text.split("\n")
+        width = max(width, *(renderer.get_text_width_height_descent(
+            line, font, ismath="$" in line)[0] for line in lines))
+        height = max(height, len(lines) * points * 1.25 * ax.figure.dpi / 72)
+    return artist_box(ax, width + pad, height + pad)
+
+
+def artist_box(ax, width: float, height: float) -> tuple[float, float]:
+    """``width`` x ``height`` pixels in ``ax``'s axes fractions (its size before layout)."""
+    box = ax.get_position()
+    return (width / max(box.width * ax.figure.bbox.width, 1.0),
+            height / max(box.height * ax.figure.bbox.height, 1.0))
+
+
+def legend_box(ax, legend) -> tuple[float, float]:
+    """The room ``legend`` takes, in ``ax``'s axes fractions."""
+    extent = legend.get_window_extent(ax.figure.canvas.get_renderer())
+    return artist_box(ax, extent.width + 6, extent.height + 6)
+
+
+def box_at(place: tuple[float, float, str, str], box: tuple[float, float]
+           ) -> tuple[float, float, float, float]:
+    """(left, bottom, width, height) of ``box`` put at ``place`` (axes fractions)."""
+    x, y, ha, va = place
+    width, height = box
+    left = {"left": x, "right": x - width, "center": x - width / 2}[ha]
+    bottom = {"bottom": y, "top": y - height, "center": y - height / 2}[va]
+    return left, bottom, width, height
+
+
+def free_place(occupied: np.ndarray, box: tuple[float, float], places=PLACES
+               ) -> tuple[float, float, str, str]:
+    """The first of ``places`` whose ``box`` holds none of the ``occupied`` points (axes
+    fractions); else the one holding the fewest."""
+    counts = []
+    for place in places:
+        left, bottom, width, height = box_at(place, box)
+        inside = ((occupied[:, 0] >= left) & (occupied[:, 0] <= left + width)
+                  & (occupied[:, 1] >= bottom) & (occupied[:, 1] <= bottom + height))
+        counts.append(int(inside.sum()))
+        if not counts[-1]:
+            return place
+    return places[int(np.argmin(counts))]
+
+
+def filled(left: float, bottom: float, width: float, height: float) -> np.ndarray:
+    """Points filling a box (axes fractions): a placed readout, for the next placement."""
+    gx, gy = np.meshgrid(np.linspace(left, left + width, 12),
+                         np.linspace(bottom, bottom + height, 8))
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def legend_loc(place: tuple[float, float, str, str]) -> str:
+    """matplotlib's ``loc`` for a place."""
+    _, _, ha, va = place
+    vertical = {"top": "upper", "bottom": "lower", "center": "center"}[va]
+    return "center" if (ha, va) == ("center", "center") else f"{vertical} {ha}"
+
+
 class FitPanel(Panel):
     """The data, the true curve over a wider range, Adam's network and the least-squares fit.
 
@@ -50,11 +156,13 @@ class FitPanel(Panel):
     traces = ("theta",)
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         config = run.config
         self.xs = np.linspace(0.0, config.view_max, 400)
         final = run.snapshots[-1]
         # y limits: the truth, least squares, and Adam's curve at every epoch of the run
-        adam = curve_range(run.trace("theta"), np.linspace(0.0, config.view_max, LIMIT_POINTS))
+        thetas = run.trace("theta")
+        adam = curve_range(thetas, np.linspace(0.0, config.view_max, LIMIT_POINTS))
         curves = [truth(self.xs), predict(final.theta, self.xs), np.array(adam)]
         if final.lsq_theta is not None:
             curves.append(predict(final.lsq_theta, self.xs))
@@ -66,25 +174,65 @@ class FitPanel(Panel):
         ax.set_ylim(lo - pad, hi + 2.5 * pad)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-        ax.axvspan(0.0, config.fit_max, color="#999999", alpha=0.16, lw=0, zorder=0)
-        top = hi + 1.6 * pad
-        label = {"va": "center", "fontsize": 8.5, "color": "#555555"}
+        ax.axvspan(0.0, config.fit_max, color=theme.faint, alpha=0.4, lw=0, zorder=0)
+        # the names of the regions along the top (x in data, y in axes fractions)
+        label = {"va": "center", "fontsize": theme.fontsize(8.5), "color": theme.muted,
+                 "transform": ax.get_xaxis_transform()}
+        top = 1.0 - 1.1 * pad / (hi + 3.5 * pad - lo)
         if config.fit_max >= 0.25 * config.view_max:
             ax.text(config.fit_max / 2, top, "fitted region", ha="center", **label)
         else:  # too narrow to hold its label: point at it from the right
             ax.text(config.fit_max * 1.1, top, "◂ fitted region", ha="left", **label)
         ax.text((config.fit_max + 3 * config.view_max) / 4, top, "extrapolation", ha="center",
                 **label)
-        ax.plot(self.xs, truth(self.xs), "--", color=TRUTH, lw=1.2, label="true y = x$^{1/3}$",
-                zorder=1)
-        (self.data,) = ax.plot(run.dataset.X[:, 0], run.dataset.y, "o", color=DATA, ms=2.6,
-                               label="training data", zorder=5)
+        ax.plot(self.xs, truth(self.xs), color=theme.muted, linestyle=theme.linestyle(3),
+                lw=1.5, label="true y = x$^{1/3}$", zorder=1)
+        (self.data,) = ax.plot(run.dataset.X[:, 0], run.dataset.y, linestyle="none",
+                               marker="o", color=theme.ink, ms=2.6, label="training data",
+                               zorder=5)
+        drawn = [(self.xs, truth(self.xs)), (run.dataset.X[:, 0], run.dataset.y)]
         if final.lsq_theta is not None:
-            ax.plot(self.xs, predict(final.lsq_theta, self.xs), color=LSQ, lw=1.8,
-                    label=f"least squares (MSE {final.lsq_loss:.1e})", zorder=3)
-        (self.line,) = ax.plot([], [], color=ADAM, lw=2.2, label="network trained by Adam",
-                               zorder=4)
-        ax.legend(loc="lower right")
+            lsq = predict(final.lsq_theta, self.xs)
+            ax.plot(self.xs, lsq, color=theme.color(LSQ), linestyle=theme.linestyle(LSQ),
+                    lw=1.8, label=f"least squares (MSE {final.lsq_loss:.1e})", zorder=3)
+            drawn.append((self.xs, lsq))
+        (self.line,) = ax.plot([], [], color=theme.color(ADAM), linestyle=theme.linestyle(ADAM),
+                               lw=2.2, label="network trained by Adam", zorder=4)
+        sparse = np.linspace(0.0, config.view_max, 60)
+        for theta in thetas[np.unique(np.linspace(0, len(thetas) - 1, 80).astype(int))]:
+            drawn.append((sparse, predict(theta, sparse)))
+        self._place_legend(ax, drawn, 1.0 - 2.2 * (1.0 - top))
+
+    def _place_legend(self, ax, drawn: list, below: float) -> None:
+        """The legend where no curve passes, Adam's at any epoch included, under the names
+        of the regions (axes fraction ``below``). Where no corner is free, the y axis grows
+        upwards until the upper left or right one is."""
+        legend = ax.legend()
+        box = legend_box(ax, legend)
+        places = [(0.03, below, "left", "top"), (0.97, below, "right", "top"),
+                  (0.97, 0.03, "right", "bottom"), (0.03, 0.03, "left", "bottom"),
+                  (0.97, 0.5, "right", "center"), (0.5, 0.03, "center", "bottom")]
+        occupied = np.concatenate([in_axes(ax, x, y, 200) for x, y in drawn])
+        place = free_place(occupied, box, places)
+        left, bottom, width, height = box_at(place, box)
+        inside = ((occupied[:, 0] >= left) & (occupied[:, 0] <= left + width)
+                  & (occupied[:, 1] >= bottom) & (occupied[:, 1] <= bottom + height))
+        if inside.any():  # no corner is free: raise the top over the lower of the two upper
+            (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+            xs = np.concatenate([np.asarray(x, float) for x, _ in drawn])
+            ys = np.concatenate([np.asarray(y, float) for _, y in drawn])
+            room = below - box[1] - 0.02  # the curves must stay under this fraction
+            tops = []
+            for place in places[:2]:
+                left = box_at(place, box)[0]
+                under = (xs >= x0 + left * (x1 - x0)) & (xs <= x0 + (left + box[0]) * (x1 - x0))
+                highest = float(np.nanmax(ys[under])) if under.any() else y0
+                tops.append((y0 + (highest - y0) / max(room, 0.05), place))
+            new_top, place = min(tops)
+            ax.set_ylim(y0, max(y1, new_top))
+        legend.set_loc(legend_loc(place))
+        legend.set_bbox_to_anchor((place[0], place[1]), transform=ax.transAxes)
+        legend.borderaxespad = 0.0
         self.caption = ax.set_title(" ")
 
     def update(self, snapshot):
@@ -110,21 +258,60 @@ class NNRegLossPanel(LossCurvePanel):
 
     def setup(self, ax, run) -> None:
         super().setup(ax, run)
+        theme = self.theme
         set_epoch_axis(ax, int(run.epochs[-1]))
         ax.set_xlabel("epoch (log after 10)")  # the readout keeps saying just "epoch"
+        ax.set_title("", loc="left")  # the base class's place for the title, were none free
+        ax.set_title(self.title)
         final = run.snapshots[-1]
-        refs = []
+        refs = []  # (value, label, colour)
         if run.config.tol > 0:
-            refs.append(run.config.tol)
-            ax.axhline(run.config.tol, color="#555555", ls=":", lw=1.2,
-                       label=f"stop below {run.config.tol:g}")
+            refs.append((run.config.tol, f"stop below {run.config.tol:g}", theme.muted))
+            ax.axhline(run.config.tol, color=theme.muted, linestyle=theme.linestyle(3), lw=1.2,
+                       label=refs[-1][1])
         if final.lsq_theta is not None and final.lsq_loss > 0:
-            refs.append(final.lsq_loss)
-            ax.axhline(final.lsq_loss, color=LSQ, ls="--", lw=1.4, label="least squares")
+            refs.append((final.lsq_loss, "least squares", theme.color(LSQ)))
+            ax.axhline(final.lsq_loss, color=theme.color(LSQ), linestyle=theme.linestyle(LSQ),
+                       lw=1.4, label=refs[-1][1])
         if refs:
             lo, hi = ax.get_ylim()
-            ax.set_ylim(min(lo, min(refs) / 2), hi)
-            ax.legend(loc="center left")
+            ax.set_ylim(min(lo, min(value for value, _, _ in refs) / 2), hi)
+        self._place(ax, run, refs)
+
+    def _place(self, ax, run, refs: list[tuple[float, str, str]]) -> None:
+        """The readout where neither the whole loss curve nor a reference line passes, on
+        the axes as they are now (symlog epochs, log loss: the base class placed it before
+        the epoch axis became symlog); then each reference line's name on it, at an end
+        of it where neither the curve nor the readout is."""
+        theme = self.theme
+        epochs, losses = run.history("loss")
+        losses = np.where(np.asarray(losses, float) > 0, losses, np.nan)
+        x0, x1 = ax.get_xlim()
+        occupied = [in_axes(ax, epochs, losses, 2000)]
+        occupied += [in_axes(ax, [x0, x1], [value, value]) for value, _, _ in refs]
+        occupied = np.concatenate(occupied)
+        last = int(epochs[-1])
+        widest = f"{self.xlabel} {last}\n{self.label} {-1.23456789e-100:{self.fmt}}"
+        box = text_box(ax, [widest], theme.fontsize(9), family="DejaVu Sans Mono")
+        place = free_place(occupied, box)
+        x, y, ha, va = place
+        self.readout.set_position((x, y))
+        self.readout.set_horizontalalignment(ha)
+        self.readout.set_verticalalignment(va)
+        occupied = np.concatenate([occupied, filled(*box_at(place, box))])
+        to_axes = ax.transScale + ax.transLimits
+        for value, name, colour in refs:
+            level = float(to_axes.transform([[x0, value]])[0, 1])
+            size = text_box(ax, [name], theme.fontsize(8.5), pad=4)
+            gap = 3.0 / max(ax.get_position().height * ax.figure.bbox.height, 1.0)
+            spots = [(0.02, level + gap, "left", "bottom"), (0.98, level + gap, "right", "bottom"),
+                     (0.02, level - gap, "left", "top"), (0.98, level - gap, "right", "top")]
+            spot = free_place(occupied, size, spots)
+            x, _, ha, va = spot
+            ax.annotate(name, (x, value), xycoords=ax.get_yaxis_transform(),
+                        xytext=(0, 3 if va == "bottom" else -3), textcoords="offset points",
+                        ha=ha, va=va, color=colour, fontsize=theme.fontsize(8.5), zorder=4)
+            occupied = np.concatenate([occupied, filled(*box_at(spot, size))])
 
 
 class ParamsPanel(Panel):
@@ -144,6 +331,7 @@ class ParamsPanel(Panel):
     def setup(self, ax, run) -> None:
         from matplotlib.lines import Line2D
 
+        theme = self.theme
         self.run = run
         thetas = run.trace("theta")
         final = run.snapshots[-1]
@@ -158,40 +346,59 @@ class ParamsPanel(Panel):
         ax.set_xlabel("epoch (log after 10)")
         ax.set_ylabel("parameter value (symlog)")
         ax.set_title("The 10 parameters")
-        ax.axhline(0.0, color="#bbbbbb", lw=0.8, zorder=0)
+        ax.axhline(0.0, color=theme.faint, lw=0.8, zorder=0)
         ax.grid(True, axis="y")
         self.lines = []
         for k in range(thetas.shape[1]):
-            color, style = self._look(k)
-            (line,) = ax.plot([], [], color=color, ls=style, lw=2.4 if color == "black" else 1.5)
+            look = self._look(k)
+            (line,) = ax.plot([], [], color=look["color"], linestyle=look["linestyle"],
+                              lw=look["lw"], marker=look["marker"], ms=4,
+                              mec=theme.edge, mew=0.3)
             self.lines.append(line)
+        # markers at a few fixed epochs, spread evenly on the symlog axis and shifted a
+        # little for each neuron (however much a curve wiggles, a few markers a curve)
+        epochs = run.trace("epoch")
+        self.marks = []
+        for k in range(thetas.shape[1]):
+            shift = 1.35 ** (k % HIDDEN if k < 3 * HIDDEN else HIDDEN)
+            wanted = np.unique(np.round(MARK_EPOCHS * shift)).astype(int)
+            self.marks.append(np.unique(np.searchsorted(epochs, wanted[wanted <= last])))
         if final.lsq_theta is not None:
             x_lsq = last * LSQ_ROOM ** 0.6
             for k, value in enumerate(final.lsq_theta):
-                color, _ = self._look(k)
-                ax.plot([x_lsq], [value], "D", color=color, ms=5, mec="black", mew=0.5)
-            ax.axvline(last * LSQ_ROOM ** 0.25, color="#bbbbbb", lw=0.8)
-        handles = [Line2D([], [], color=CATEGORICAL[j], lw=2, label=f"neuron {j + 1}")
+                look = self._look(k)
+                ax.plot([x_lsq], [value], linestyle="none", marker=look["marker"],
+                        color=look["color"], ms=6, mec=theme.edge, mew=0.5)
+            ax.axvline(last * LSQ_ROOM ** 0.25, color=theme.faint, lw=0.8)
+        handles = [Line2D([], [], color=theme.color(j), marker=theme.marker(j), ms=4,
+                          mec=theme.edge, mew=0.3, lw=2, label=f"neuron {j + 1}")
                    for j in range(HIDDEN)]
-        handles += [Line2D([], [], color="#333333", ls=s, lw=1.5, label=n)
+        handles += [Line2D([], [], color=theme.muted, ls=s, lw=1.5, label=n)
                     for s, n in zip(self.STYLES, ("w in", "bias", "w out"))]
-        handles.append(Line2D([], [], color="black", lw=2.4, label="output bias"))
+        output = self._look(3 * HIDDEN)
+        handles.append(Line2D([], [], color=output["color"], lw=output["lw"],
+                              marker=output["marker"], ms=4, mec=theme.edge, mew=0.3,
+                              label="output bias"))
         if final.lsq_theta is not None:
-            handles.append(Line2D([], [], ls="", marker="D", color="#cccccc", mec="black",
-                                  label="least squares"))
-        ax.legend(handles=handles, loc="upper left", ncol=2, fontsize=7, handlelength=2.2,
-                  columnspacing=0.8, labelspacing=0.25)
+            handles.append(Line2D([], [], ls="", marker="o", color=theme.faint, mec=theme.edge,
+                                  label="least squares (right)"))
+        ax.legend(handles=handles, loc="upper left", ncol=2, fontsize=theme.fontsize(7),
+                  handlelength=2.2, columnspacing=0.8, labelspacing=0.25)
 
-    @staticmethod
-    def _look(k: int) -> tuple[str, str]:
-        """Colour and line style of parameter ``k`` of ``[w0, b0, w1, b1]``."""
+    def _look(self, k: int) -> dict:
+        """Colour, marker, line style and width of parameter ``k`` of ``[w0, b0, w1, b1]``:
+        the colour and the marker say which neuron, the line style which kind."""
+        theme = self.theme
         if k == 3 * HIDDEN:
-            return "black", "-"
+            return {"color": theme.ink, "marker": theme.marker(HIDDEN), "linestyle": "-",
+                    "lw": 2.4}
         kind, neuron = divmod(k, HIDDEN)
-        return CATEGORICAL[neuron], ParamsPanel.STYLES[kind]
+        return {"color": theme.color(neuron), "marker": theme.marker(neuron),
+                "linestyle": ParamsPanel.STYLES[kind], "lw": 1.5}
 
     def update(self, snapshot):
         epochs, thetas = self.run.history("theta", until=snapshot.epoch)
         for k, line in enumerate(self.lines):
             line.set_data(epochs, thetas[:, k])
+            line.set_markevery(list(self.marks[k][self.marks[k] < len(epochs)]))
         return list(self.lines)

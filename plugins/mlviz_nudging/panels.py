@@ -1,16 +1,43 @@
-"""Panels of weight-nudging: the data and the line, the error curve, the weight, the error."""
+"""Panels of weight-nudging: the data and the line, the error curve, the weight, the error.
+
+Colours come from ``self.theme``. Each act has its colour, line style and marker
+(:func:`act_style`: act 1 ``theme.color(1)``, dashed, squares; act 2 ``theme.color(0)``,
+solid, circles), so the two acts stay apart in grey. Readouts and legends go where no
+curve of the run ever passes (:func:`free_place`).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from mlviz import Panel
-from mlviz.style import CATEGORICAL
 
 from .trainer import GRADIENT, NUDGING, mse, tolerance_band
 
-ACT_COLOR = {NUDGING: CATEGORICAL[1], GRADIENT: CATEGORICAL[0]}
-TARGET = "#555555"
+#: The theme's categorical index of each act: its colour, line style and marker.
+ACT_INDEX = {NUDGING: 1, GRADIENT: 0}
+#: The residuals' categorical colour: apart from both acts' (the theme's accent is the
+#: vermillion next to act 1's orange).
+RESIDUAL_INDEX = 4
+#: Where a readout or a legend may go, in order of preference: (x, y, ha, va) in axes
+#: fractions.
+PLACES = (
+    (0.03, 0.97, "left", "top"),
+    (0.97, 0.97, "right", "top"),
+    (0.50, 0.97, "center", "top"),
+    (0.03, 0.03, "left", "bottom"),
+    (0.97, 0.03, "right", "bottom"),
+    (0.50, 0.03, "center", "bottom"),
+    (0.03, 0.50, "left", "center"),
+    (0.97, 0.50, "right", "center"),
+)
+
+
+def act_style(theme, act: int) -> dict:
+    """``color``, ``linestyle`` and ``marker`` of an act, from the theme."""
+    index = ACT_INDEX[act]
+    return {"color": theme.color(index), "linestyle": theme.linestyle(index),
+            "marker": theme.marker(index)}
 
 
 def act_title(act: int, config) -> str:
@@ -26,6 +53,26 @@ def act_paths(run, until: int | None = None) -> dict[int, np.ndarray]:
     return {act: weights[acts == act] for act in (NUDGING, GRADIENT)}
 
 
+def every_step(run) -> list:
+    """Every step of both acts, rebuilt from the traces (``act``, ``step``, ``weight``,
+    ``next_weight``, ``error``, ``grad``, ``done``, as a snapshot has them), whatever
+    frames are drawn: for laying out what any step will show."""
+    from types import SimpleNamespace
+
+    from .trainer import mean_error, mse_grad
+
+    x, y = run.dataset.X[:, 0], np.asarray(run.dataset.y, dtype=float)
+    steps = []
+    for act, weights in act_paths(run).items():
+        for k, w in enumerate(weights):
+            done = k == len(weights) - 1
+            steps.append(SimpleNamespace(
+                act=act, step=k, weight=float(w), done=done,
+                next_weight=float(w if done else weights[k + 1]),
+                error=float(mean_error(w, x, y)), grad=float(mse_grad(w, x, y))))
+    return steps
+
+
 def weight_range(run) -> tuple[float, float]:
     """Every weight of the run and the target, padded: the shared weight axis."""
     values = np.append(run.trace("weight"), run.config.target)
@@ -35,8 +82,83 @@ def weight_range(run) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
+def in_axes(ax, xs, ys, samples: int = 400) -> np.ndarray:
+    """The polyline through (xs, ys) (data coordinates) as points in axes fractions,
+    sampled densely along it, so a box that a segment crosses holds some of them."""
+    points = np.column_stack([np.asarray(xs, float).ravel(), np.asarray(ys, float).ravel()])
+    points = points[np.all(np.isfinite(points), axis=1)]
+    if not len(points):
+        return np.empty((0, 2))
+    fractions = (ax.transScale + ax.transLimits).transform(points)
+    if len(fractions) == 1:
+        return fractions
+    steps = np.linspace(0.0, 1.0, max(2, samples // (len(fractions) - 1) + 2))
+    parts = [a + steps[:, None] * (b - a) for a, b in zip(fractions[:-1], fractions[1:])]
+    return np.concatenate(parts)
+
+
+def text_box(ax, texts, points: float, family: str | None = None, pad: float = 8.0
+             ) -> tuple[float, float]:
+    """The room the widest and the tallest of ``texts`` take at ``points`` (measured), in
+    ``ax``'s axes fractions, plus ``pad`` pixels each way. The axes' size is the one before
+    the layout (a little smaller than drawn: the estimate errs on the generous side)."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+
+    renderer = ax.figure.canvas.get_renderer()
+    font = FontProperties(family=family or rcParams["font.family"], size=points)
+    width = height = 0.0
+    for text in texts:
+        lines = text.split("\n")
+        width = max(width, *(renderer.get_text_width_height_descent(
+            line, font, ismath="$" in line)[0] for line in lines))
+        height = max(height, len(lines) * points * 1.25 * ax.figure.dpi / 72)
+    return artist_box(ax, width + pad, height + pad)
+
+
+def artist_box(ax, width: float, height: float) -> tuple[float, float]:
+    """``width`` x ``height`` pixels in ``ax``'s axes fractions (its size before layout)."""
+    box = ax.get_position()
+    return (width / max(box.width * ax.figure.bbox.width, 1.0),
+            height / max(box.height * ax.figure.bbox.height, 1.0))
+
+
+def place_legend(ax, legend, occupied: np.ndarray, places=PLACES) -> None:
+    """Move ``legend`` (as wide as it will ever be) to the first place it covers no curve."""
+    extent = legend.get_window_extent(ax.figure.canvas.get_renderer())
+    box = artist_box(ax, extent.width + 6, extent.height + 6)
+    legend.set_loc(legend_loc(*free_place(occupied, box, places)[2:]))
+
+
+def free_place(occupied: np.ndarray, box: tuple[float, float], places=PLACES
+               ) -> tuple[float, float, str, str]:
+    """The first of ``places`` whose ``box`` holds none of the ``occupied`` points (axes
+    fractions); else the one holding the fewest."""
+    width, height = box
+    counts = []
+    for x, y, ha, va in places:
+        left = {"left": x, "right": x - width, "center": x - width / 2}[ha]
+        bottom = {"bottom": y, "top": y - height, "center": y - height / 2}[va]
+        inside = ((occupied[:, 0] >= left) & (occupied[:, 0] <= left + width)
+                  & (occupied[:, 1] >= bottom) & (occupied[:, 1] <= bottom + height))
+        counts.append(int(inside.sum()))
+        if not counts[-1]:
+            return x, y, ha, va
+    return places[int(np.argmin(counts))]
+
+
+def legend_loc(ha: str, va: str) -> str:
+    """matplotlib's ``loc`` for a place's alignment."""
+    vertical = {"top": "upper", "bottom": "lower", "center": "center"}[va]
+    return "center" if (ha, va) == ("center", "center") else f"{vertical} {ha}"
+
+
 class DataLinePanel(Panel):
-    """The data f(x) = 3x, the current line w·x and its residuals; the title names the act."""
+    """The data f(x) = 3x, the current line w·x and its residuals; the title names the act.
+
+    The legend doubles as the readout: the model's entry gives w and the step, the
+    residuals' the mean error; its model line is drawn as the act draws it.
+    """
 
     name = "nudging-data"
     fields = ("act", "step", "weight", "error")
@@ -45,6 +167,7 @@ class DataLinePanel(Panel):
     def setup(self, ax, run) -> None:
         from matplotlib.collections import LineCollection
 
+        theme = self.theme
         self.config = run.config
         self.x = run.dataset.X[:, 0]
         self.y = np.asarray(run.dataset.y, dtype=float)
@@ -57,38 +180,68 @@ class DataLinePanel(Panel):
         ax.set_ylim(ends.min() - 0.05 * span, ends.max() + 0.05 * span)
         ax.set_xlabel("x")
         ax.set_ylabel("f(x)")
-        ax.plot(self.xs, self.config.target * self.xs, "--", color=TARGET, lw=1.2,
-                label=f"target f(x) = {self.config.target:g}x", zorder=1)
-        self.residuals = LineCollection([], colors="#d62728", linewidths=1.2, alpha=0.7,
-                                        zorder=2)
+        target = self.config.target
+        ax.plot(self.xs, target * self.xs, color=theme.muted, linestyle=theme.linestyle(3),
+                lw=1.3, label=f"target f(x) = {target:g}x", zorder=1)
+        self.residuals = LineCollection([], colors=theme.color(RESIDUAL_INDEX), linewidths=1.4,
+                                        alpha=0.85, zorder=2, label="residuals")
         ax.add_collection(self.residuals)
-        (self.data,) = ax.plot(self.x, self.y, "o", color="#222222", ms=5, label="data",
-                               zorder=4)
-        (self.line,) = ax.plot([], [], lw=2.2, zorder=3, label="model f(x) = w·x")
-        ax.legend(loc="upper left")
-        self.readout = ax.text(0.03, 0.64, "", transform=ax.transAxes, ha="left", va="top",
-                               fontsize=9, family="DejaVu Sans Mono", zorder=5)
+        (self.data,) = ax.plot(self.x, self.y, linestyle="none", marker="o", color=theme.ink,
+                               ms=5, label="data", zorder=4)
+        first = act_style(theme, NUDGING)
+        (self.line,) = ax.plot([], [], lw=2.2, zorder=3, color=first["color"],
+                               linestyle=first["linestyle"], label="model f(x) = w·x")
+        # the legend goes where neither the data, nor the target, nor any model line passes
+        weights = run.trace("weight")
+        weights = weights[np.isfinite(weights)]
+        fan = [in_axes(ax, self.xs, w * self.xs, 60) for w in np.linspace(lo_w, hi_w, 25)]
+        fan += [in_axes(ax, self.xs, w * self.xs, 60)
+                for w in weights[:: max(1, len(weights) // 50)]]
+        occupied = np.concatenate([*fan, in_axes(ax, self.xs, target * self.xs),
+                                   in_axes(ax, self.x, self.y)])
+        occupied = np.concatenate([occupied, (ax.transScale + ax.transLimits).transform(
+            np.column_stack([self.x, self.y]))])
+        steps = every_step(run)
+        widest = [max((self._labels(step)[k] for step in steps), key=len)
+                  for k in (0, 1)]  # the legend as wide as it gets, to place it
+        self.line.set_label(widest[0])
+        self.residuals.set_label(widest[1])
+        self.legend = ax.legend(handles=[ax.lines[0], self.data, self.line, self.residuals],
+                                fontsize=theme.fontsize(8.5), handlelength=2.4)
+        place_legend(ax, self.legend, occupied)
         self.caption = ax.set_title(" ")
 
+    @staticmethod
+    def _labels(snapshot) -> tuple[str, str]:
+        """The legend's words for the model and the residuals: the readout."""
+        return (f"model f(x) = w·x: w = {snapshot.weight:.3f} (step {snapshot.step})",
+                f"residuals: mean error {snapshot.error:+.3f}")
+
     def update(self, snapshot):
-        color = ACT_COLOR[snapshot.act]
+        style = act_style(self.theme, snapshot.act)
         w = snapshot.weight
         self.line.set_data(self.xs, w * self.xs)
-        self.line.set_color(color)
+        self.line.set_color(style["color"])
+        self.line.set_linestyle(style["linestyle"])
+        handle = self.legend.legend_handles[2]  # the legend shows the line as it is drawn
+        handle.set_color(style["color"])
+        handle.set_linestyle(style["linestyle"])
+        texts = self.legend.get_texts()
+        for text, label in zip(texts[2:], self._labels(snapshot)):
+            text.set_text(label)
         self.residuals.set_segments(np.stack([np.column_stack([self.x, self.y]),
                                               np.column_stack([self.x, w * self.x])], axis=1))
-        self.readout.set_text(f"step {snapshot.step}   w = {w:.3f}\n"
-                              f"mean error = {snapshot.error:+.3f}")
         self.caption.set_text(act_title(snapshot.act, self.config))
-        self.caption.set_color(color)
-        return [self.residuals, self.line, self.data, self.readout, self.caption]
+        self.caption.set_color(style["color"])
+        return [self.residuals, self.line, self.data, self.legend, self.caption]
 
 
 class ErrorCurvePanel(Panel):
     """The MSE as a function of w, the current weight on it, and where this step takes it.
 
     Act 2 also draws the tangent: the gradient, which sets the size of SGD's steps, while the
-    nudges of act 1 are the same size wherever they start.
+    nudges of act 1 are the same size wherever they start. The readout goes where neither
+    the curve, nor the target, nor any step's tangent passes.
     """
 
     name = "nudging-error-curve"
@@ -98,6 +251,7 @@ class ErrorCurvePanel(Panel):
     def setup(self, ax, run) -> None:
         from matplotlib.patches import FancyArrowPatch
 
+        theme = self.theme
         self.run = run
         self.x = run.dataset.X[:, 0]
         self.y = np.asarray(run.dataset.y, dtype=float)
@@ -112,24 +266,48 @@ class ErrorCurvePanel(Panel):
         ax.set_xlabel("weight w")
         ax.set_ylabel("MSE")
         ax.set_title("The error curve")
-        ax.plot(ws, curve, color="#777777", lw=1.5, zorder=1)
-        ax.axvline(run.config.target, color=TARGET, ls="--", lw=1.0, zorder=0)
-        self.visited = ax.scatter([], [], s=10, zorder=2, linewidths=0)
-        (self.tangent,) = ax.plot([], [], color=ACT_COLOR[GRADIENT], lw=1.4, zorder=3)
+        ax.plot(ws, curve, color=theme.muted, lw=1.5, zorder=1)
+        ax.axvline(run.config.target, color=theme.muted, linestyle=theme.linestyle(3), lw=1.1,
+                   zorder=0)
+        self.visited = ax.scatter([], [], s=12, zorder=2, linewidths=0)
+        (self.tangent,) = ax.plot([], [], lw=1.4, zorder=3,
+                                  color=act_style(theme, GRADIENT)["color"])
         self.arrow = FancyArrowPatch((0, 0), (0, 0), arrowstyle="-|>", mutation_scale=12,
                                      lw=1.6, zorder=4)
         ax.add_patch(self.arrow)
-        (self.point,) = ax.plot([], [], "o", ms=8, mec="black", zorder=5)
-        self.note = ax.text(0.97, 0.95, "", transform=ax.transAxes, ha="right", va="top",
-                            fontsize=8.5)
+        (self.point,) = ax.plot([], [], linestyle="none", marker="o", ms=8, mec=theme.edge,
+                                zorder=5)
+        # the note goes where no curve, no target and no tangent of any step passes
+        weights, acts = run.trace("weight"), run.trace("act")
+        occupied = [in_axes(ax, ws, curve),
+                    in_axes(ax, [run.config.target] * 2, [-0.04 * top, top * 1.08])]
+        for w in weights[(acts == GRADIENT) & np.isfinite(weights)]:
+            dw = np.array([-self.half, self.half])
+            occupied.append(in_axes(ax, w + dw, mse(w, self.x, self.y) + self._slope(w) * dw,
+                                    40))
+        box = text_box(ax, [self._note(step) for step in every_step(run)], theme.fontsize(8.5))
+        target = float((ax.transScale + ax.transLimits).transform(
+            [[run.config.target, 0.0]])[0, 0])
+        beside = ((target - 0.02, 0.97, "right", "top") if target > 0.5 else
+                  (target + 0.02, 0.97, "left", "top"))  # next to the target line
+        places = (PLACES[1], beside, *PLACES[2:3], PLACES[0], *PLACES[3:])
+        x, y, ha, va = free_place(np.concatenate(occupied), box, places)
+        self.note = ax.text(x, y, "", transform=ax.transAxes, ha=ha, va=va,
+                            fontsize=theme.fontsize(8.5), zorder=6)
+
+    def _slope(self, w: float) -> float:
+        return float(2.0 * np.mean(self.x * (w * self.x - self.y)))
 
     def update(self, snapshot):
-        color = ACT_COLOR[snapshot.act]
+        style = act_style(self.theme, snapshot.act)
+        color = style["color"]
         w, nxt = snapshot.weight, snapshot.next_weight
         visited = act_paths(self.run, snapshot.epoch)[snapshot.act]
         self.visited.set_offsets(np.column_stack([visited, mse(visited, self.x, self.y)]))
         self.visited.set_color(color)
+        self.visited.set_paths(self._marker_paths(style["marker"]))
         self.point.set_data([w], [snapshot.loss])
+        self.point.set_marker(style["marker"])
         self.point.set_markerfacecolor(color)
         self.arrow.set_positions((w, snapshot.loss), (nxt, float(mse(nxt, self.x, self.y))))
         self.arrow.set_color(color)
@@ -137,19 +315,43 @@ class ErrorCurvePanel(Panel):
         if snapshot.act == GRADIENT:
             dw = np.array([-self.half, self.half])
             self.tangent.set_data(w + dw, snapshot.loss + snapshot.grad * dw)
-            step = f"step = {nxt - w:+.3f}" if not snapshot.done else self._stopped(snapshot)
-            self.note.set_text(f"slope dMSE/dw = {snapshot.grad:+.2f}\n{step}")
         else:
             self.tangent.set_data([], [])
-            self.note.set_text(f"step = {nxt - w:+.3f}, whatever the slope"
-                               if not snapshot.done else self._stopped(snapshot))
+        self.note.set_text(self._note(snapshot))
         self.note.set_color(color)
         return [self.visited, self.tangent, self.arrow, self.point, self.note]
+
+    def _note(self, snapshot) -> str:
+        """What this step does: its size, and in act 2 the slope that set it."""
+        step = snapshot.next_weight - snapshot.weight
+        if snapshot.act == GRADIENT:
+            done = self._stopped(snapshot) if snapshot.done else f"step = {step:+.3f}"
+            return f"slope dMSE/dw = {snapshot.grad:+.2f}\n{done}"
+        return self._stopped(snapshot) if snapshot.done else \
+            f"step = {step:+.3f}, whatever the slope"
+
+    @staticmethod
+    def _marker_paths(marker: str) -> list:
+        from matplotlib.markers import MarkerStyle
+
+        style = MarkerStyle(marker)
+        return [style.get_path().transformed(style.get_transform())]
 
     def _stopped(self, snapshot) -> str:
         if abs(snapshot.error) <= self.tolerance:
             return f"stopped: |mean error| ≤ {self.tolerance:g}"
-        return f"stopped after {snapshot.step} steps, |mean error| {abs(snapshot.error):.3g}"
+        return f"stopped after {snapshot.step} steps,\n|mean error| {abs(snapshot.error):.3g}"
+
+
+def _act_lines(ax, theme) -> tuple:
+    """The two acts' step-by-step lines (act 1 first), each in its act's style."""
+    lines = []
+    for act, label, size in ((NUDGING, "act 1: nudging", 3.0),
+                             (GRADIENT, "act 2: gradient descent", 4.0)):
+        style = act_style(theme, act)
+        (line,) = ax.plot([], [], ms=size, lw=1.6, label=label, zorder=2 + act, **style)
+        lines.append(line)
+    return tuple(lines)
 
 
 class WeightPanel(Panel):
@@ -159,25 +361,26 @@ class WeightPanel(Panel):
     traces = ("weight", "act")
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         self.run = run
         x = run.dataset.X[:, 0]
         y = np.asarray(run.dataset.y, dtype=float)
-        longest = max(*(len(path) for path in act_paths(run).values()), 2)
+        paths = act_paths(run)
+        longest = max(*(len(path) for path in paths.values()), 2)
         ax.set_xlim(-0.5, longest - 0.5)
         ax.set_ylim(*weight_range(run))
         ax.set_xlabel("step")
         ax.set_ylabel("weight w")
         ax.set_title("The weight")
         band = tolerance_band(x, y, run.config.tolerance)
-        ax.axhspan(*band, color="#2ca02c", alpha=0.18, lw=0, zorder=0,
+        ax.axhspan(*band, color=theme.good, alpha=0.2, lw=0, zorder=0,
                    label=f"|mean error| ≤ {run.config.tolerance:g}")
-        ax.axhline(run.config.target, color=TARGET, ls="--", lw=1.0, zorder=1,
-                   label=f"target {run.config.target:g}")
-        (self.nudges,) = ax.plot([], [], "-o", ms=2.5, color=ACT_COLOR[NUDGING],
-                                 label="act 1: nudging", zorder=2)
-        (self.descent,) = ax.plot([], [], "-o", ms=3.5, color=ACT_COLOR[GRADIENT],
-                                  label="act 2: gradient descent", zorder=3)
-        ax.legend(loc="lower right")
+        ax.axhline(run.config.target, color=theme.muted, linestyle=theme.linestyle(3), lw=1.1,
+                   zorder=1, label=f"target {run.config.target:g}")
+        self.nudges, self.descent = _act_lines(ax, theme)
+        occupied = [in_axes(ax, np.arange(len(path)), path) for path in paths.values()]
+        occupied.append(in_axes(ax, [-0.5, longest - 0.5], [run.config.target] * 2))
+        place_legend(ax, ax.legend(), np.concatenate(occupied))
 
     def update(self, snapshot):
         paths = act_paths(self.run, snapshot.epoch)
@@ -193,6 +396,7 @@ class ErrorStepsPanel(Panel):
     traces = ("weight", "act")
 
     def setup(self, ax, run) -> None:
+        theme = self.theme
         self.run = run
         self.x = run.dataset.X[:, 0]
         self.y = np.asarray(run.dataset.y, dtype=float)
@@ -202,7 +406,8 @@ class ErrorStepsPanel(Panel):
         self.floor = min(tol, float(errors.min()) if errors.size else tol) / 2
         top = max(float(errors.max()) if errors.size else tol, tol) * 2
         bottom = self.floor / 8  # room for the legend below the tolerance line
-        longest = max(*(len(path) for path in act_paths(run).values()), 2)
+        paths = act_paths(run)
+        longest = max(*(len(path) for path in paths.values()), 2)
         ax.set_yscale("log")
         ax.set_xlim(-0.5, longest - 0.5)
         ax.set_ylim(bottom, top)
@@ -210,19 +415,22 @@ class ErrorStepsPanel(Panel):
         ax.set_ylabel("|mean error| (log)")
         ax.set_title("The error")
         ax.grid(True)
-        ax.axhline(tol, color="#2ca02c", lw=1.2, ls="--", label=f"stop at {tol:g}", zorder=1)
-        (self.nudges,) = ax.plot([], [], "-o", ms=2.5, color=ACT_COLOR[NUDGING],
-                                 label="act 1: nudging", zorder=2)
-        (self.descent,) = ax.plot([], [], "-o", ms=3.5, color=ACT_COLOR[GRADIENT],
-                                  label="act 2: gradient descent", zorder=3)
-        ax.legend(loc="lower left")
+        ax.axhline(tol, color=theme.good, lw=1.3, linestyle=theme.linestyle(3),
+                   label=f"stop at {tol:g}", zorder=1)
+        self.nudges, self.descent = _act_lines(ax, theme)
+        occupied = [in_axes(ax, np.arange(len(path)), self._shown(path))
+                    for path in paths.values()]
+        occupied.append(in_axes(ax, [-0.5, longest - 0.5], [tol, tol]))
+        place_legend(ax, ax.legend(), np.concatenate(occupied))
 
     def _errors(self, weights: np.ndarray) -> np.ndarray:
         return np.abs(weights * self.x.mean() - self.y.mean())
 
+    def _shown(self, weights: np.ndarray) -> np.ndarray:
+        return np.maximum(self._errors(weights), self.floor)
+
     def update(self, snapshot):
         paths = act_paths(self.run, snapshot.epoch)
         for line, act in ((self.nudges, NUDGING), (self.descent, GRADIENT)):
-            errors = np.maximum(self._errors(paths[act]), self.floor)
-            line.set_data(np.arange(len(errors)), errors)
+            line.set_data(np.arange(len(paths[act])), self._shown(paths[act]))
         return [self.nudges, self.descent]
