@@ -5,7 +5,7 @@ Colours come from ``self.theme``: Adam is ``theme.color(0)`` drawn solid, least 
 data ``theme.ink``. In the parameter panel each hidden neuron has its colour and its
 marker (``theme.marker(j)``), each kind of parameter its line style. Readouts and
 legends go where no curve of the run passes, on whatever scale the axis has
-(:func:`free_place`).
+(:func:`mlviz.panels.placement.free_place`).
 """
 
 from __future__ import annotations
@@ -14,23 +14,13 @@ import numpy as np
 
 from mlviz import Panel
 from mlviz.panels import LossCurvePanel
+from mlviz.panels.placement import (box_at, filled, first_free, free_place, in_axes,
+                                    legend_box, legend_loc, text_box)
 
 from .model import HIDDEN, predict, split
 from .trainer import truth
 
 ADAM, LSQ = 0, 1  # the theme's categorical index of each fit
-#: Where a readout or a legend may go, in order of preference: (x, y, ha, va) in axes
-#: fractions.
-PLACES = (
-    (0.97, 0.97, "right", "top"),
-    (0.03, 0.97, "left", "top"),
-    (0.97, 0.03, "right", "bottom"),
-    (0.03, 0.03, "left", "bottom"),
-    (0.50, 0.97, "center", "top"),
-    (0.50, 0.03, "center", "bottom"),
-    (0.97, 0.50, "right", "center"),
-    (0.03, 0.50, "left", "center"),
-)
 LINTHRESH = 10  # epochs: linear up to here, logarithmic beyond
 LSQ_ROOM = 2.2  # the parameter panel's x axis ends this factor after the last epoch
 LIMIT_POINTS = 64  # x values at which every epoch's curve is evaluated for the y limits
@@ -55,93 +45,6 @@ def set_epoch_axis(ax, last: int, room: float = 1.25) -> None:
     """A symmetric-log epoch axis: the dense early frames spread out, the long tail shrinks."""
     ax.set_xscale("symlog", linthresh=LINTHRESH, linscale=0.6)
     ax.set_xlim(0, max(last, LINTHRESH) * room)
-
-
-def in_axes(ax, xs, ys, samples: int = 400) -> np.ndarray:
-    """The polyline through (xs, ys) (data coordinates, any scale) as points in axes
-    fractions, sampled densely along it (as drawn: straight between its points on screen),
-    so a box that a segment crosses holds some of them."""
-    points = np.column_stack([np.asarray(xs, float).ravel(), np.asarray(ys, float).ravel()])
-    points = points[np.all(np.isfinite(points), axis=1)]
-    if not len(points):
-        return np.empty((0, 2))
-    fractions = (ax.transScale + ax.transLimits).transform(points)
-    if len(fractions) == 1:
-        return fractions
-    steps = np.linspace(0.0, 1.0, max(2, samples // (len(fractions) - 1) + 2))
-    return np.concatenate([a + steps[:, None] * (b - a)
-                           for a, b in zip(fractions[:-1], fractions[1:])])
-
-
-def text_box(ax, texts, points: float, family: str | None = None, pad: float = 8.0
-             ) -> tuple[float, float]:
-    """The room the widest and the tallest of ``texts`` take at ``points`` (measured), in
-    ``ax``'s axes fractions, plus ``pad`` pixels each way. The axes' size is the one before
-    the layout (a little smaller than drawn: the estimate errs on the generous side)."""
-    from matplotlib import rcParams
-    from matplotlib.font_manager import FontProperties
-
-    renderer = ax.figure.canvas.get_renderer()
-    font = FontProperties(family=family or rcParams["font.family"], size=points)
-    width = height = 0.0
-    for text in texts:
-        lines = text.split("\n")
-        width = max(width, *(renderer.get_text_width_height_descent(
-            line, font, ismath="$" in line)[0] for line in lines))
-        height = max(height, len(lines) * points * 1.25 * ax.figure.dpi / 72)
-    return artist_box(ax, width + pad, height + pad)
-
-
-def artist_box(ax, width: float, height: float) -> tuple[float, float]:
-    """``width`` x ``height`` pixels in ``ax``'s axes fractions (its size before layout)."""
-    box = ax.get_position()
-    return (width / max(box.width * ax.figure.bbox.width, 1.0),
-            height / max(box.height * ax.figure.bbox.height, 1.0))
-
-
-def legend_box(ax, legend) -> tuple[float, float]:
-    """The room ``legend`` takes, in ``ax``'s axes fractions."""
-    extent = legend.get_window_extent(ax.figure.canvas.get_renderer())
-    return artist_box(ax, extent.width + 6, extent.height + 6)
-
-
-def box_at(place: tuple[float, float, str, str], box: tuple[float, float]
-           ) -> tuple[float, float, float, float]:
-    """(left, bottom, width, height) of ``box`` put at ``place`` (axes fractions)."""
-    x, y, ha, va = place
-    width, height = box
-    left = {"left": x, "right": x - width, "center": x - width / 2}[ha]
-    bottom = {"bottom": y, "top": y - height, "center": y - height / 2}[va]
-    return left, bottom, width, height
-
-
-def free_place(occupied: np.ndarray, box: tuple[float, float], places=PLACES
-               ) -> tuple[float, float, str, str]:
-    """The first of ``places`` whose ``box`` holds none of the ``occupied`` points (axes
-    fractions); else the one holding the fewest."""
-    counts = []
-    for place in places:
-        left, bottom, width, height = box_at(place, box)
-        inside = ((occupied[:, 0] >= left) & (occupied[:, 0] <= left + width)
-                  & (occupied[:, 1] >= bottom) & (occupied[:, 1] <= bottom + height))
-        counts.append(int(inside.sum()))
-        if not counts[-1]:
-            return place
-    return places[int(np.argmin(counts))]
-
-
-def filled(left: float, bottom: float, width: float, height: float) -> np.ndarray:
-    """Points filling a box (axes fractions): a placed readout, for the next placement."""
-    gx, gy = np.meshgrid(np.linspace(left, left + width, 12),
-                         np.linspace(bottom, bottom + height, 8))
-    return np.column_stack([gx.ravel(), gy.ravel()])
-
-
-def legend_loc(place: tuple[float, float, str, str]) -> str:
-    """matplotlib's ``loc`` for a place."""
-    _, _, ha, va = place
-    vertical = {"top": "upper", "bottom": "lower", "center": "center"}[va]
-    return "center" if (ha, va) == ("center", "center") else f"{vertical} {ha}"
 
 
 class FitPanel(Panel):
@@ -213,11 +116,8 @@ class FitPanel(Panel):
                   (0.97, 0.03, "right", "bottom"), (0.03, 0.03, "left", "bottom"),
                   (0.97, 0.5, "right", "center"), (0.5, 0.03, "center", "bottom")]
         occupied = np.concatenate([in_axes(ax, x, y, 200) for x, y in drawn])
-        place = free_place(occupied, box, places)
-        left, bottom, width, height = box_at(place, box)
-        inside = ((occupied[:, 0] >= left) & (occupied[:, 0] <= left + width)
-                  & (occupied[:, 1] >= bottom) & (occupied[:, 1] <= bottom + height))
-        if inside.any():  # no corner is free: raise the top over the lower of the two upper
+        place = first_free(occupied, box, places)
+        if place is None:  # no corner is free: raise the top over the lower of the two upper
             (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
             xs = np.concatenate([np.asarray(x, float) for x, _ in drawn])
             ys = np.concatenate([np.asarray(y, float) for _, y in drawn])

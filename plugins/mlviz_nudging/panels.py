@@ -3,7 +3,8 @@
 Colours come from ``self.theme``. Each act has its colour, line style and marker
 (:func:`act_style`: act 1 ``theme.color(1)``, dashed, squares; act 2 ``theme.color(0)``,
 solid, circles), so the two acts stay apart in grey. Readouts and legends go where no
-curve of the run ever passes (:func:`free_place`).
+curve of the run ever passes (:func:`mlviz.panels.placement.free_place`, in the order
+of :data:`PLACES`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlviz import Panel
+from mlviz.panels.placement import free_place, in_axes, place_legend, places_of, text_box
 
 from .trainer import GRADIENT, NUDGING, mse, tolerance_band
 
@@ -19,18 +21,9 @@ ACT_INDEX = {NUDGING: 1, GRADIENT: 0}
 #: The residuals' categorical colour: apart from both acts' (the theme's accent is the
 #: vermillion next to act 1's orange).
 RESIDUAL_INDEX = 4
-#: Where a readout or a legend may go, in order of preference: (x, y, ha, va) in axes
-#: fractions.
-PLACES = (
-    (0.03, 0.97, "left", "top"),
-    (0.97, 0.97, "right", "top"),
-    (0.50, 0.97, "center", "top"),
-    (0.03, 0.03, "left", "bottom"),
-    (0.97, 0.03, "right", "bottom"),
-    (0.50, 0.03, "center", "bottom"),
-    (0.03, 0.50, "left", "center"),
-    (0.97, 0.50, "right", "center"),
-)
+#: Where a readout or a legend may go, in order of preference (upper left first).
+PLACES = places_of("upper left", "upper right", "upper center", "lower left", "lower right",
+                   "lower center", "center left", "center right")
 
 
 def act_style(theme, act: int) -> dict:
@@ -80,77 +73,6 @@ def weight_range(run) -> tuple[float, float]:
     lo, hi = float(values.min()), float(values.max())
     pad = 0.08 * (hi - lo) if hi > lo else 0.5
     return lo - pad, hi + pad
-
-
-def in_axes(ax, xs, ys, samples: int = 400) -> np.ndarray:
-    """The polyline through (xs, ys) (data coordinates) as points in axes fractions,
-    sampled densely along it, so a box that a segment crosses holds some of them."""
-    points = np.column_stack([np.asarray(xs, float).ravel(), np.asarray(ys, float).ravel()])
-    points = points[np.all(np.isfinite(points), axis=1)]
-    if not len(points):
-        return np.empty((0, 2))
-    fractions = (ax.transScale + ax.transLimits).transform(points)
-    if len(fractions) == 1:
-        return fractions
-    steps = np.linspace(0.0, 1.0, max(2, samples // (len(fractions) - 1) + 2))
-    parts = [a + steps[:, None] * (b - a) for a, b in zip(fractions[:-1], fractions[1:])]
-    return np.concatenate(parts)
-
-
-def text_box(ax, texts, points: float, family: str | None = None, pad: float = 8.0
-             ) -> tuple[float, float]:
-    """The room the widest and the tallest of ``texts`` take at ``points`` (measured), in
-    ``ax``'s axes fractions, plus ``pad`` pixels each way. The axes' size is the one before
-    the layout (a little smaller than drawn: the estimate errs on the generous side)."""
-    from matplotlib import rcParams
-    from matplotlib.font_manager import FontProperties
-
-    renderer = ax.figure.canvas.get_renderer()
-    font = FontProperties(family=family or rcParams["font.family"], size=points)
-    width = height = 0.0
-    for text in texts:
-        lines = text.split("\n")
-        width = max(width, *(renderer.get_text_width_height_descent(
-            line, font, ismath="$" in line)[0] for line in lines))
-        height = max(height, len(lines) * points * 1.25 * ax.figure.dpi / 72)
-    return artist_box(ax, width + pad, height + pad)
-
-
-def artist_box(ax, width: float, height: float) -> tuple[float, float]:
-    """``width`` x ``height`` pixels in ``ax``'s axes fractions (its size before layout)."""
-    box = ax.get_position()
-    return (width / max(box.width * ax.figure.bbox.width, 1.0),
-            height / max(box.height * ax.figure.bbox.height, 1.0))
-
-
-def place_legend(ax, legend, occupied: np.ndarray, places=PLACES) -> None:
-    """Move ``legend`` (as wide as it will ever be) to the first place it covers no curve."""
-    extent = legend.get_window_extent(ax.figure.canvas.get_renderer())
-    box = artist_box(ax, extent.width + 6, extent.height + 6)
-    legend.set_loc(legend_loc(*free_place(occupied, box, places)[2:]))
-
-
-def free_place(occupied: np.ndarray, box: tuple[float, float], places=PLACES
-               ) -> tuple[float, float, str, str]:
-    """The first of ``places`` whose ``box`` holds none of the ``occupied`` points (axes
-    fractions); else the one holding the fewest."""
-    width, height = box
-    counts = []
-    for x, y, ha, va in places:
-        left = {"left": x, "right": x - width, "center": x - width / 2}[ha]
-        bottom = {"bottom": y, "top": y - height, "center": y - height / 2}[va]
-        inside = ((occupied[:, 0] >= left) & (occupied[:, 0] <= left + width)
-                  & (occupied[:, 1] >= bottom) & (occupied[:, 1] <= bottom + height))
-        counts.append(int(inside.sum()))
-        if not counts[-1]:
-            return x, y, ha, va
-    return places[int(np.argmin(counts))]
-
-
-def legend_loc(ha: str, va: str) -> str:
-    """matplotlib's ``loc`` for a place's alignment."""
-    vertical = {"top": "upper", "bottom": "lower", "center": "center"}[va]
-    return "center" if (ha, va) == ("center", "center") else f"{vertical} {ha}"
 
 
 class DataLinePanel(Panel):
@@ -208,7 +130,7 @@ class DataLinePanel(Panel):
         self.residuals.set_label(widest[1])
         self.legend = ax.legend(handles=[ax.lines[0], self.data, self.line, self.residuals],
                                 fontsize=theme.fontsize(8.5), handlelength=2.4)
-        place_legend(ax, self.legend, occupied)
+        place_legend(ax, self.legend, occupied, PLACES)
         self.caption = ax.set_title(" ")
 
     @staticmethod
@@ -380,7 +302,7 @@ class WeightPanel(Panel):
         self.nudges, self.descent = _act_lines(ax, theme)
         occupied = [in_axes(ax, np.arange(len(path)), path) for path in paths.values()]
         occupied.append(in_axes(ax, [-0.5, longest - 0.5], [run.config.target] * 2))
-        place_legend(ax, ax.legend(), np.concatenate(occupied))
+        place_legend(ax, ax.legend(), np.concatenate(occupied), PLACES)
 
     def update(self, snapshot):
         paths = act_paths(self.run, snapshot.epoch)
@@ -421,7 +343,7 @@ class ErrorStepsPanel(Panel):
         occupied = [in_axes(ax, np.arange(len(path)), self._shown(path))
                     for path in paths.values()]
         occupied.append(in_axes(ax, [-0.5, longest - 0.5], [tol, tol]))
-        place_legend(ax, ax.legend(), np.concatenate(occupied))
+        place_legend(ax, ax.legend(), np.concatenate(occupied), PLACES)
 
     def _errors(self, weights: np.ndarray) -> np.ndarray:
         return np.abs(weights * self.x.mean() - self.y.mean())

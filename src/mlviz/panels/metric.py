@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..panel import Panel
+from .placement import first_free, legend_loc, places_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -16,14 +17,10 @@ if TYPE_CHECKING:
     from ..trainer import Run
 
 #: Where the readout may go, in order of preference: (x, y, ha, va) in axes fractions.
-READOUT_PLACES = (
-    (0.97, 0.95, "right", "top"),
-    (0.03, 0.95, "left", "top"),
-    (0.97, 0.05, "right", "bottom"),
-    (0.03, 0.05, "left", "bottom"),
-    (0.97, 0.55, "right", "center"),
-    (0.03, 0.55, "left", "center"),
-)
+READOUT_PLACES = places_of("upper right", "upper left", "lower right", "lower left",
+                           "center right", "center left", margin=(0.03, 0.05), middle=0.55)
+#: Where it goes when every place is taken: above the panel, at its right.
+ABOVE = (1.0, 1.02, "right", "bottom")
 #: The room the readout takes, in axes fractions (width, height), for placing it.
 READOUT_BOX = (0.40, 0.24)
 
@@ -162,8 +159,8 @@ class MetricCurvePanel(Panel):
                 hi = lo + (hi - lo) / share
             ax.set_ylim(lo, hi)
             ha, va = "right", "top"
-        place = {"center": "center"}.get(va, "upper" if va == "top" else "lower")
-        ax.legend(handles=self.lines, loc=f"{place} {ha}", fontsize=self.theme.fontsize(8),
+        ax.legend(handles=self.lines, loc=legend_loc((x, y, ha, va)),
+                  fontsize=self.theme.fontsize(8),
                   frameon=True, framealpha=0.85, edgecolor="none")
 
     def update_overlay(self, snapshots: Sequence[Snapshot]):
@@ -219,7 +216,8 @@ class MetricCurvePanel(Panel):
     def _free_place(self, ax: Axes, curves: Sequence[tuple[np.ndarray, np.ndarray]],
                     box: tuple[float, float]):
         """The first of :data:`READOUT_PLACES` whose ``box`` (axes fractions) no curve
-        ``(epochs, values)`` and no reference line enters; above the panel if none."""
+        ``(epochs, values)`` and no reference line enters (sampled along x: 801 points
+        across the panel); :data:`ABOVE` if none."""
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
         grid = np.linspace(0.0, 1.0, 801)
@@ -245,12 +243,4 @@ class MetricCurvePanel(Panel):
                 level = (np.log(value) - np.log(y0)) / (np.log(y1) - np.log(y0)) if self.log \
                     else (value - y0) / (y1 - y0)
                 points = np.concatenate([points, np.column_stack([grid, np.full_like(grid, level)])])
-        width, height = box
-        for x, y, ha, va in READOUT_PLACES:
-            left = {"right": x - width, "left": x}[ha]
-            bottom = {"top": y - height, "bottom": y, "center": y - height / 2}[va]
-            hit = ((points[:, 0] >= left) & (points[:, 0] <= left + width)
-                   & (points[:, 1] >= bottom) & (points[:, 1] <= bottom + height))
-            if not hit.any():
-                return x, y, ha, va
-        return 1.0, 1.02, "right", "bottom"
+        return first_free(points, box, READOUT_PLACES) or ABOVE
