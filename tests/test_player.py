@@ -103,9 +103,12 @@ def test_captions_name_epoch_loss_and_the_algorithms_metrics():
         row = list(run.epochs).index(snapshot.epoch)
         assert caption == (f"epoch {snapshot.epoch} · loss {snapshot.loss:.4g} · "
                            f"accuracy {run.trace('accuracy')[row]:.4g}")
-    # Whole-number traces stay whole; parameters (params.*) are not metrics.
+    # Whole-number traces stay whole, flags say yes or no; parameters (params.*) are not
+    # metrics.
     kmeans = mlviz.prepare("kmeans", k_max=3, frames=3)
-    assert frame_captions(kmeans.run)[-1].endswith(" · k 3")
+    assert frame_captions(kmeans.run)[-1].endswith(" · k 3 · converged yes")
+    capped = mlviz.prepare("kmeans", k_max=3, max_iter=1, frames=3)
+    assert frame_captions(capped.run)[-1].endswith(" · k 3 · converged no")
     perceptron = frame_captions(mlviz.prepare("perceptron", frames=2).run)[-1]
     assert "misclassified 0" in perceptron and "params" not in perceptron
 

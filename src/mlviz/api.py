@@ -311,9 +311,12 @@ def frame_captions(run: Run) -> list[str]:
 
 
 def _number(value: Any) -> str:
-    """A trace value for a caption: whole numbers as such, others to 4 significant digits."""
+    """A trace value for a caption: yes/no for a flag, whole numbers as such, others to 4
+    significant digits."""
     value = value.item() if hasattr(value, "item") else value
-    if isinstance(value, (bool, int)):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
         return str(int(value))
     if isinstance(value, float):
         return f"{value:.4g}"
