@@ -18,7 +18,7 @@ from mlviz.colorvision import check_palette, palette_distances, simulate
 from mlviz.errors import MlvizError
 from mlviz.plugins import build_registry, get_plugin_manager, register_plugin
 from mlviz.scene import Scene
-from mlviz.testing import colour_literals
+from mlviz.testing import colour_literals, outside_frame
 from mlviz.theme import CORE_THEMES, DARK, LIGHT, TRANSPARENT, make_theme, resolve_theme
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,8 +90,8 @@ def test_font_scale_multiplies_every_size():
         assert big.rc[key] == pytest.approx(LIGHT.rc[key] * 1.5)
     assert big.fontsize(8) == 12
     assert big.scaled(1.0).rc["axes.titlesize"] == pytest.approx(LIGHT.rc["axes.titlesize"])
-    with pytest.raises(MlvizError, match="between 0.25 and 4"):
-        LIGHT.scaled(10)
+    with pytest.raises(MlvizError, match="between 0.5 and 1.5"):
+        LIGHT.scaled(2)
 
 
 def test_unknown_theme_names_the_closest():
@@ -225,3 +225,35 @@ def test_cli_look_options(run_cli, tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
     result = run_cli("render", "linear-regression", "--theme", "sepia", "-q")
     assert result.returncode == 2 and "unknown theme 'sepia'" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scale", [0.5, 1.5])
+def test_every_built_in_scene_keeps_its_text_in_the_frame_at_the_font_scales(scale):
+    from test_conformance import FAST
+
+    from mlviz.theme import MAX_FONT_SCALE, MIN_FONT_SCALE
+
+    assert scale in (MIN_FONT_SCALE, MAX_FONT_SCALE)
+    problems = {}
+    for name, fast in FAST.items():
+        prepared = prepare(name, frames=2, **fast).styled(font_scale=scale)
+        found = outside_frame(prepared.renderer().figure_at(-1))
+        if found:
+            problems[name] = found
+    assert problems == {}
+
+
+def test_outside_frame_sees_a_title_past_the_edge():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3, 2), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.set_title("a title")
+    fig.canvas.draw()
+    assert outside_frame(fig) == []
+    ax.set_title("a title far too long to fit in a figure three inches wide", fontsize=14)
+    fig.canvas.draw()
+    assert outside_frame(fig) and "a title far too long" in outside_frame(fig)[0]

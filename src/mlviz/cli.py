@@ -177,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="frame size in pixels, e.g. 1920x1080: the layout stays, the "
                            "resolution follows (instead of --dpi)")
     look.add_argument("--font-scale", type=_positive_float, default=None, metavar="X",
-                      help="text X times larger, for a projector or a small embed (0.25 to 4; "
-                           "default: 1)")
+                      help="text X times larger, for a projector or a small embed (0.5 to "
+                           "1.5; default: 1)")
     look.add_argument("--panel", metavar="NAME", default=None,
                       help="draw only this panel of the scene (names: 'mlviz info ALGORITHM'); "
                            "NAME:N picks the N-th of several with one name")

@@ -247,9 +247,19 @@ def _figure_legend(fig: Figure, place: str) -> None:
     for ax in fig.axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)
-    if handles:
-        columns = len(handles) if place in ("lower center", "upper center") else 1
-        fig.legend(handles.values(), handles.keys(), loc=f"outside {place}", ncols=columns)
+    if not handles:
+        return
+    if place not in ("lower center", "upper center"):
+        fig.legend(handles.values(), handles.keys(), loc=f"outside {place}", ncols=1)
+        return
+    renderer = fig.canvas.get_renderer()
+    for rows in range(1, len(handles) + 1):  # one row if it fits the width, else more
+        columns = -(-len(handles) // rows)
+        legend = fig.legend(handles.values(), handles.keys(), loc=f"outside {place}",
+                            ncols=columns)
+        if columns == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+            return
+        legend.remove()
 
 
 def _draw_artists(renderer, artists: list[Artist]) -> None:

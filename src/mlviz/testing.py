@@ -56,6 +56,31 @@ def panel_figure(
     return scene_figure(Scene([panel], figsize=figsize), run, frame, dpi, theme)
 
 
+def outside_frame(fig: Figure, tolerance: float = 2.0) -> list[str]:
+    """What of a drawn figure reaches past its edges, by more than ``tolerance`` pixels:
+    each panel (with its titles, labels and ticks), figure texts, the suptitle and figure
+    legends. Empty when everything is in the frame (check posters at ``font_scale``)."""
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    items: list[tuple[str, Any]] = [(f"panel '{ax.get_title()}'", ax) for ax in fig.axes
+                                    if ax.get_visible()]
+    items += [(f"text '{t.get_text()}'", t) for t in fig.texts
+              if t.get_visible() and t.get_text()]
+    items += [("figure legend", legend) for legend in fig.legends]
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        items.append((f"title '{fig._suptitle.get_text()}'", fig._suptitle))
+    out = []
+    for label, artist in items:
+        box = artist.get_tightbbox(renderer)
+        if box is None:
+            continue
+        if box.x0 < -tolerance or box.y0 < -tolerance or box.x1 > width + tolerance \
+                or box.y1 > height + tolerance:
+            out.append(f"{label} spans x {box.x0:.0f}..{box.x1:.0f}, y {box.y0:.0f}.."
+                       f"{box.y1:.0f} of a {width:.0f}x{height:.0f} frame")
+    return out
+
+
 #: Keyword arguments of matplotlib calls that take a colour or a colormap.
 COLOUR_KEYWORDS = frozenset({
     "c", "color", "colors", "facecolor", "facecolors", "edgecolor", "edgecolors", "fc", "ec",

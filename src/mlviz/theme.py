@@ -36,6 +36,8 @@ OKABE_ITO_ON_DARK = ("#3C9FE0", "#E69F00", "#19C191", "#FF6A33", "#E08DC0", "#9A
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)), (0, (3, 3)))
 
+#: The font scales every built-in scene is checked at: no text or panel leaves the frame.
+MIN_FONT_SCALE, MAX_FONT_SCALE = 0.5, 1.5
 #: Font-size rc keys a font scale multiplies.
 FONT_SIZE_KEYS = ("font.size", "axes.titlesize", "axes.labelsize", "xtick.labelsize",
                   "ytick.labelsize", "legend.fontsize", "figure.titlesize",
@@ -148,10 +150,12 @@ class Theme:
 
     def scaled(self, font_scale: float) -> Theme:
         """This theme with every font ``font_scale`` times larger (for a projector)."""
-        if not 0.25 <= font_scale <= 4:
+        if not MIN_FONT_SCALE <= font_scale <= MAX_FONT_SCALE:
             from .errors import MlvizError
 
-            raise MlvizError(f"the font scale must be between 0.25 and 4, got {font_scale:g}")
+            raise MlvizError(f"the font scale must be between {MIN_FONT_SCALE:g} and "
+                             f"{MAX_FONT_SCALE:g} (every built-in layout keeps its text "
+                             f"inside the frame there), got {font_scale:g}")
         rc = dict(self.rc)
         for key in FONT_SIZE_KEYS:
             if isinstance(rc.get(key), (int, float)):
