@@ -17,7 +17,7 @@ from mlviz_layers.panels import (
     GradientNormPanel, GradientProfilePanel, LayerPointsPanel, OutputPanel, PredictionPanel,
 )
 from mlviz_layers.plugin import (
-    MAX_VIEWS, layer_landscape, layers_scene, shown_layers, vanishing_scene,
+    MAX_COLUMNS, MAX_VIEWS, layer_landscape, layers_scene, shown_layers, vanishing_scene,
 )
 from mlviz_layers.trainer import LayersConfig
 
@@ -137,24 +137,28 @@ def test_scenes_are_built_without_torch():
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
-@pytest.mark.parametrize("hidden_layers", [0, 2, 5, 10, 16])
+@pytest.mark.parametrize("hidden_layers", [0, 2, 4, 5, 10, 16])
 def test_each_landscape_sits_under_its_layer(hidden_layers):
     config = LayersConfig(hidden_layers=hidden_layers)
-    scene = layers_scene(config, gradients=True)
+    scene = layers_scene(config)
     cells = dict(zip(map(id, scene.panels), scene.cells))
     count = hidden_layers + 2
     tops = {k: p for p in scene.panels if isinstance(p, LayerPointsPanel) for k in [p.index]}
     tops[count] = next(p for p in scene.panels if isinstance(p, OutputPanel))
     landscapes = [p for p in scene.panels if isinstance(p, LossLandscapePanel)]
-    assert len(landscapes) == count and len(scene.panels) == 2 * count + 4
+    assert len(landscapes) == count and len(scene.panels) == 2 * count + 3
     for k, landscape in enumerate(landscapes, start=1):
         above, below = cells[id(tops[k])], cells[id(landscape)]
         assert (below.left, below.top) == (above.left, above.bottom)
-    loss = next(p for p in scene.panels if isinstance(p, LossCurvePanel))
-    norms = next(p for p in scene.panels if isinstance(p, GradientNormPanel))
+    # the predictions, over the input square, under the input
     predictions = next(p for p in scene.panels if isinstance(p, PredictionPanel))
-    assert (cells[id(loss)].left, cells[id(loss)].top) == (0, 1)
-    assert cells[id(norms)].top == cells[id(predictions)].bottom
+    assert (cells[id(predictions)].left, cells[id(predictions)].top) == (0, 1)
+    loss = cells[id(next(p for p in scene.panels if isinstance(p, LossCurvePanel)))]
+    if count + 1 <= MAX_COLUMNS:  # one band: the loss along the whole bottom
+        assert (loss.top, loss.bottom, loss.left, loss.right) == (2, 3, 0, scene.cols)
+    else:  # two bands: the loss in the free cells at the end of the second
+        assert (loss.top, loss.bottom, loss.right) == (2, 4, scene.cols)
+        assert scene.rows == 4 and loss.left == count + 1 - scene.cols
 
 
 def test_traces_hold_every_epoch(prepared):
@@ -264,6 +268,51 @@ def test_vanishing_panels_are_each_big_enough_to_read(hidden_layers):
     assert landscapes == 2  # the first layer's and the output layer's
     names = [type(panel).__name__ for panel in prepared.scene.panels]
     assert names.count("GradientNormPanel") == names.count("GradientProfilePanel") == 1
+
+
+@pytest.mark.parametrize("hidden_layers", [0, 1, 2, 3])
+def test_layer_panels_are_each_big_enough_to_read(hidden_layers):
+    """At its default size (1280 x 720; 1600 x 900 from three hidden layers), every panel
+    of layer-transformations keeps at least 180 pixels a side, the loss spans the frame
+    (not the six ~150-pixel thumbnails over a row of small landscapes of before), and no
+    panel reaches past the frame or into another."""
+    prepared = mlviz.prepare("layer-transformations", hidden_layers=hidden_layers, epochs=2,
+                             resolution=3, n_points=60)
+    fig = scene_figure(prepared.scene, prepared.run, frame=-1)
+    width, height = fig.canvas.get_width_height()
+    assert (width, height) == ((1280, 720) if hidden_layers < 3 else (1600, 900))
+    axes = _panel_axes(fig)
+    assert len(axes) == len(prepared.scene.panels) == 2 * hidden_layers + 7
+    renderer = fig.canvas.get_renderer()
+    drawn = []
+    for ax in axes:
+        box = ax.get_window_extent()
+        title = ax.get_title() or ax.get_title(loc="right")
+        if title == "Loss":
+            assert box.width >= 0.9 * width and box.height >= 100, (box.width, box.height)
+        else:
+            assert min(box.width, box.height) >= 180, (title, box.width, box.height)
+        whole = ax.get_tightbbox(renderer)  # with its labels and tick labels
+        assert whole.x0 >= 0 and whole.y0 >= 0, title
+        assert whole.x1 <= width and whole.y1 <= height, title
+        drawn.append((title, whole))
+    for k, (first, one) in enumerate(drawn):
+        for second, other in drawn[k + 1:]:
+            assert not one.overlaps(other), (first, second)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hidden_layers", [4, 5, 16])
+def test_deep_layer_scenes_stay_inside_the_frame(hidden_layers):
+    prepared = mlviz.prepare("layer-transformations", hidden_layers=hidden_layers, epochs=2,
+                             resolution=3, n_points=60)
+    fig = scene_figure(prepared.scene, prepared.run, frame=-1)
+    width, height = fig.canvas.get_width_height()
+    renderer = fig.canvas.get_renderer()
+    for ax in _panel_axes(fig):
+        whole = ax.get_tightbbox(renderer)
+        assert whole.x0 >= 0 and whole.y0 >= 0 and whole.x1 <= width and whole.y1 <= height
+        assert min(ax.get_window_extent().width, ax.get_window_extent().height) >= 90
 
 
 @pytest.mark.parametrize("count", [2, 3, 4, 5, 12, 18])

@@ -29,8 +29,10 @@ class VanishingConfig(LayersConfig):
 
 
 def layer_landscape(config: LayersConfig, k: int, zoom: float,
-                    view: tuple[float, float] = (32, -50)) -> LossLandscapePanel:
-    """Loss over weights 1 and 2 of one neuron of Linear layer ``k`` (1-based), at w + δ."""
+                    view: tuple[float, float] = (32, -50),
+                    output_title: str = "Output layer: BCE") -> LossLandscapePanel:
+    """Loss over weights 1 and 2 of one neuron of Linear layer ``k`` (1-based), at w + δ;
+    the output layer's is titled ``output_title``."""
     last = k == n_linear(config)
     neuron = 0 if last else config.neuron
     name = f"layers.{k - 1}.weight"
@@ -38,41 +40,55 @@ def layer_landscape(config: LayersConfig, k: int, zoom: float,
         landscape_loss, weights=((name, (neuron, 0)), (name, (neuron, 1))), follow=True,
         schedule=layers_schedule, span=config.span, resolution=config.resolution, zlabel="",
         labels=(f"δ w{neuron + 1},1", f"δ w{neuron + 1},2"), relative=True, zoom=zoom,
-        view=view, title="Output layer: BCE" if last else f"Layer {k}: BCE")
+        view=view, title=output_title if last else f"Layer {k}: BCE")
 
 
-def layers_scene(config: LayersConfig, gradients: bool = False) -> Scene:
-    """Each layer's view of the points, with the landscape of the weights into it below.
+#: The most columns (the input's, and one a Linear layer's) layer-transformations lays out
+#: in one band, the loss along the bottom; a deeper network's wrap into two bands.
+MAX_COLUMNS = 7
+#: How layer-transformations looks at its landscapes: the z axis on the left, in the gap
+#: between columns (on the right, the last column's tick labels would leave the figure).
+LAYERS_VIEW = (32, -130)
 
-    The columns pair a panel with the one under it: the input with the loss curve, layer k
-    with the landscape of Linear layer k, the output with the output layer's landscape, the
-    predictions with the gradient norms (``gradients``) or nothing. Pairs wrap into bands
-    of two rows.
+
+def layers_scene(config: LayersConfig) -> Scene:
+    """Each layer's view of the points over the landscape of the weights into it, and the
+    loss, every panel big enough to read.
+
+    The columns pair a panel with the one under it: the input with the predictions over
+    the same square, layer k with the landscape of Linear layer k (the weights that make
+    it), the output with the output layer's landscape. Up to five columns fill a
+    1280 x 720 frame, up to :data:`MAX_COLUMNS` a 1600 x 900 one, the loss spanning the
+    full width below them; more wrap into two bands of two rows, the loss in the cells
+    left free at the end of the second.
     """
     count = n_linear(config)
-    cols = min(count + 2, 6 if count <= 4 else 7)
-    bands = -(-(count + 2) // cols)
-    zoom = 1.15 if bands == 1 else 0.85
-    tops = [LayerPointsPanel(k) for k in range(count)] + [OutputPanel(), PredictionPanel()]
-    bottoms = [LossCurvePanel(ylabel="BCE", title="Loss")]
-    bottoms += [layer_landscape(config, k, zoom) for k in range(1, count + 1)]
-    bottoms.append(GradientNormPanel() if gradients else None)
+    columns = count + 1
+    tops = [LayerPointsPanel(k) for k in range(count)] + [OutputPanel()]
+    bottoms = [PredictionPanel()] + [layer_landscape(config, k, zoom=1.0, view=LAYERS_VIEW,
+                                                    output_title="Output: BCE")
+                                     for k in range(1, count + 1)]
+    loss = LossCurvePanel(ylabel="BCE", title="Loss")
     panels: list = []
-    rows = []
-    for start in range(0, count + 2, cols):
-        for line in (tops[start:start + cols], bottoms[start:start + cols]):
-            cells = ""
-            for panel in line:
-                if panel is None:
-                    cells += "."
-                else:
-                    cells += ascii_letters[len(panels)]
-                    panels.append(panel)
-            rows.append(cells.ljust(cols, "."))
+
+    def letters(line) -> str:
+        return "".join(_letter(panels, panel) for panel in line)
+
+    if columns <= MAX_COLUMNS:
+        rows = [letters(tops), letters(bottoms), _letter(panels, loss) * columns]
+        heights = (1.0, 1.1, 0.62)
+    else:
+        width = -(-(columns + 1) // 2)  # at least one cell left for the loss
+        rows = [letters(tops[:width]), letters(bottoms[:width]), letters(tops[width:])]
+        free = _letter(panels, loss) * (width - len(rows[-1]))  # letters in reading order
+        rows[-1] += free
+        rows.append(letters(bottoms[width:]) + free)
+        heights = None
     title = (f"{count}-layer network with 2-unit layers separating two classes "
              f"({config.activation}, SGD with momentum)")
-    return Scene(panels, title=title, mosaic=";".join(rows),
-                 figsize=(12.8, 7.2) if bands == 1 else (16.0, 9.0))
+    figsize = (12.8, 7.2) if columns <= 5 else (16.0, 9.0)
+    return Scene(panels, title=title, mosaic=";".join(rows), figsize=figsize,
+                 height_ratios=heights)
 
 
 #: The most layer views vanishing-gradients shows (the input and hidden layers, spread

@@ -76,7 +76,7 @@ class Renderer:
                                  projection=panel.projection)
             panel.setup(ax, self.run)
         if scene.title:
-            fig.suptitle(scene.title)
+            _fitted_title(fig, scene.title)
         if scene.legend:
             _figure_legend(fig, scene.legend)
         return fig, panels
@@ -239,6 +239,19 @@ def _figure_class() -> type[Figure]:
 
         _FIGURE_CLASS = MlvizFigure
     return _FIGURE_CLASS
+
+
+def _fitted_title(fig: Figure, text: str) -> None:
+    """The figure's title, broken into two lines (at the space nearest its middle) when one
+    line would be wider than the frame, as a large font scale makes it."""
+    title = fig.suptitle(text)
+    renderer = fig.canvas.get_renderer()
+    if "\n" in text or title.get_window_extent(renderer).width <= 0.97 * fig.bbox.width:
+        return
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    if spaces:
+        cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
+        title.set_text(f"{text[:cut]}\n{text[cut + 1:]}")
 
 
 def _figure_legend(fig: Figure, place: str) -> None:

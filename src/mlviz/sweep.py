@@ -38,7 +38,7 @@ import numpy as np
 from .algorithm import Algorithm
 from .config import Config, merge_settings, moved_frame_budget, parse_settings
 from .errors import ConfigError, MlvizError
-from .renderer import DEFAULT_DPI, Renderer, _figure_class, _figure_legend
+from .renderer import DEFAULT_DPI, Renderer, _figure_class, _figure_legend, _fitted_title
 from .scene import DEFAULT_FIGSIZE, GROWTH_PER_CELL, Scene, fit_figsize
 from .schedule import FrameSchedule
 from .snapshot import Snapshot
@@ -926,7 +926,7 @@ class SweepRenderer(Renderer):
             panel.setup_overlay(ax, sweep.runs, labels, colors)
             overlays.append(panel)
         if layout.title:
-            fig.suptitle(layout.title)
+            _fitted_title(fig, layout.title)
         epoch = fig.text(0.995, 0.995, f"epoch {int(sweep.epochs[-1])}", ha="right",
                          va="top", fontsize=theme.fontsize(10), family="DejaVu Sans Mono",
                          color=theme.text)
