@@ -359,7 +359,7 @@ def test_titles_stay_inside_and_the_2d_panels_fill_their_height(dataset):
     from label_look import titles_outside_figure
 
     prepared = mlviz.prepare("logistic-regression", dataset=dataset, **IMAGE_RUN)
-    for size, scale in ((None, None), ("1920x1080", None), (None, 1.5), (None, 2.0)):
+    for size, scale in ((None, None), ("1920x1080", None), (None, 1.5)):
         renderer = prepared.styled(size=size, font_scale=scale).renderer()
         with renderer.theme.context():
             fig = renderer.figure_at(-1)

@@ -224,8 +224,7 @@ def _hits(box, points: np.ndarray, margin: float = 1.0) -> int:
 
 @pytest.mark.parametrize("overrides", [
     {"epochs": 400}, {"epochs": 3000, "tol": 0.0}, {"epochs": 60, "lsq_iters": 0},
-    *(pytest.param(o, marks=pytest.mark.slow) for o in (
-        {}, {"seed": 1, "lr": 0.05, "epochs": 5000}, {"lr": 0.3}, {"lr": 0.3, "seed": 2})),
+    *(pytest.param(o, marks=pytest.mark.slow) for o in ({}, {"lr": 0.3})),
 ])
 def test_loss_readout_and_labels_stay_clear_of_the_curves(overrides):
     """On the symlog epoch axis, the readout and the names of the reference lines overlap

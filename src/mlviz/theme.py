@@ -172,7 +172,10 @@ class Theme:
             with matplotlib.rc_context(dict(self.rc)):
                 yield self
         finally:
-            _CURRENT.reset(token)
+            try:
+                _CURRENT.reset(token)
+            except ValueError:  # closed from another context (a generator finalized late):
+                pass  # the context it was set in is not this one, nothing to undo here
 
 
 def make_theme(name: str, *, palette: tuple[str, ...], background: str, text: str,
