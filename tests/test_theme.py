@@ -269,3 +269,34 @@ def test_outside_frame_sees_a_title_past_the_edge():
     ax.set_title("a title far too long to fit in a figure three inches wide", fontsize=14)
     fig.canvas.draw()
     assert outside_frame(fig) and "a title far too long" in outside_frame(fig)[0]
+
+
+class _Bowl3D(mlviz.Panel):
+    """A 3D surface whose tick labels reach past a small frame."""
+
+    name = "bowl-3d"
+    projection = "3d"
+
+    def setup(self, ax, run):
+        grid = np.linspace(-2, 2, 9)
+        x, y = np.meshgrid(grid, grid)
+        ax.plot_surface(x, y, x ** 2 + y ** 2, cmap=self.theme.cmap("surface"))
+        ax.tick_params(labelsize=self.theme.fontsize(13))
+        ax.set_xlabel("a long axis label", fontsize=self.theme.fontsize(13))
+        (self.dot,) = ax.plot([0], [0], [0], "o", color=self.theme.loss)
+
+    def update(self, snapshot):
+        return [self.dot]
+
+
+def test_3d_tick_labels_are_pulled_inside_the_frame(linreg):
+    from mlviz.renderer import Renderer
+
+    renderer = Renderer(Scene([_Bowl3D()], figsize=(3.2, 2.4)), linreg.run)
+    fig = renderer.figure_at(-1)
+    assert outside_frame(fig) == []
+    # The animation's frame has the same layout as the poster figure (only the blitted dot
+    # may differ where it meets the surface).
+    frame = next(iter(renderer.frames(indices=[linreg.run.n_frames - 1])))
+    poster = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    assert np.any(frame != poster, axis=2).mean() < 0.005

@@ -118,7 +118,8 @@ class Renderer:
             for artist in changed:
                 artist.set_animated(False)
             fig.canvas.draw()
-            fig.set_layout_engine("none")
+            if _settle_layout(fig):
+                fig.canvas.draw()
         return fig
 
     def render(self, writer: Writer, on_frame: Callable[[int], None] | None = None,
@@ -191,6 +192,7 @@ class _Drawer:
             self._stack.close()
             raise
         self._background = None
+        self._settled = False
 
     def draw(self, index: int) -> np.ndarray:
         """Frame ``index`` of the run as a fresh (height, width, 3) uint8 array."""
@@ -200,7 +202,10 @@ class _Drawer:
         canvas = self.figure.canvas
         if self._background is None or full:
             canvas.draw()  # static content (the layout is settled on the first draw)
-            self.figure.set_layout_engine("none")
+            if not self._settled:
+                self._settled = True
+                if _settle_layout(self.figure):
+                    canvas.draw()
             if not full:
                 self._background = canvas.copy_from_bbox(self.figure.bbox)
         else:
@@ -239,6 +244,36 @@ def _figure_class() -> type[Figure]:
 
         _FIGURE_CLASS = MlvizFigure
     return _FIGURE_CLASS
+
+
+def _settle_layout(fig: Figure) -> bool:
+    """Fix the layout the first draw found, and pull 3D panels whose tick labels reach
+    past the frame back inside it (constrained layout does not see 3D tick labels): shrink
+    each such axes by its overflow. Return whether anything moved (then draw again)."""
+    fig.set_layout_engine("none")
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    moved = False
+    for ax in fig.axes:
+        if getattr(ax, "name", "") != "3d" or not ax.get_visible():
+            continue
+        box = ax.get_tightbbox(renderer)
+        if box is None:
+            continue
+        left, bottom = max(0.0, -box.x0), max(0.0, -box.y0)
+        right, top = max(0.0, box.x1 - width), max(0.0, box.y1 - height)
+        if max(left, bottom, right, top) <= 1.0:
+            continue
+        margin = 3.0  # pixels kept free at the edge it reached
+        pos = ax.get_position(original=True)
+        x0 = pos.x0 + (left + margin * (left > 0)) / width
+        x1 = pos.x1 - (right + margin * (right > 0)) / width
+        y0 = pos.y0 + (bottom + margin * (bottom > 0)) / height
+        y1 = pos.y1 - (top + margin * (top > 0)) / height
+        if x1 - x0 > 0.05 and y1 - y0 > 0.05:
+            ax.set_position((x0, y0, x1 - x0, y1 - y0))
+            moved = True
+    return moved
 
 
 def _fitted_title(fig: Figure, text: str) -> None:
