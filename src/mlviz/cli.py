@@ -431,13 +431,11 @@ def _progress_wanted(args) -> bool:
 
 
 def _render(registry, args) -> int:
-    from .api import write_animation
+    from .api import check_theme_output, parse_size, write_animation
     from .limits import check_dpi
     from .record import is_record, load_run
-    from .writers import check_fps, check_output_path
-
-    from .api import check_theme_output, parse_size
     from .theme import resolve_theme
+    from .writers import check_fps, check_output_path
 
     start = time.perf_counter()
     if args.dpi is not None:
@@ -447,6 +445,9 @@ def _render(registry, args) -> int:
         if args.dpi is not None:
             raise MlvizError("give --size or --dpi, not both: the size sets the resolution")
     theme = resolve_theme(args.theme, registry, args.font_scale)  # fails before training
+    if args.panel is not None and args.sweep:
+        raise MlvizError("--panel draws one panel of one run; a sweep draws them all (use "
+                         "--overlay to choose which are shared)")
     if is_record(args.algorithm):
         changed = [flag for flag, value in (("--seed", args.seed), ("--set", args.settings),
                                             ("--data", args.data),

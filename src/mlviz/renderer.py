@@ -329,4 +329,3 @@ def _rgb_frame(canvas, channels: int = 3) -> np.ndarray:
         return np.array(canvas.buffer_rgba(), dtype=np.uint8, copy=True)
     rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     return np.asarray(rgba.convert("RGB"))
-

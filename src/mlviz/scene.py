@@ -81,7 +81,6 @@ class Scene:
             self.figsize = (DEFAULT_FIGSIZE[0] * scale, DEFAULT_FIGSIZE[1] * scale)
         self.panel_names = [type(p).name or type(p).__name__ for p in self.panels]
 
-
     def only(self, name: str) -> Scene:
         """This scene's panel ``name`` alone, at the default size (``--panel``). Where
         several panels share a name, ``NAME:N`` picks the N-th (from 1)."""

@@ -178,10 +178,15 @@ class Theme:
                 pass  # the context it was set in is not this one, nothing to undo here
 
 
+#: The 3D panes (x, y, z walls) of a light background.
+LIGHT_PANES = ((0.95, 0.95, 0.95, 0.5), (0.90, 0.90, 0.90, 0.5), (0.925, 0.925, 0.925, 0.5))
+
+
 def make_theme(name: str, *, palette: tuple[str, ...], background: str, text: str,
-               **colours: Any) -> Theme:
+               panes: tuple[Any, Any, Any] = LIGHT_PANES, **colours: Any) -> Theme:
     """A :class:`Theme` whose matplotlib rc follows its colours. Any field of
-    :class:`Theme` may be given; ``rc`` entries given are applied last."""
+    :class:`Theme` may be given; ``panes`` colours the x, y and z walls of 3D panels;
+    ``rc`` entries given are applied last."""
     from cycler import cycler
 
     transparent = colours.get("transparent", False)
@@ -207,36 +212,31 @@ def make_theme(name: str, *, palette: tuple[str, ...], background: str, text: st
         "patch.edgecolor": text,
         "axes.prop_cycle": cycler(color=list(palette)),
         "image.cmap": colours.get("sequential", "viridis"),
-        "axes3d.xaxis.panecolor": colours.pop("pane", (0.95, 0.95, 0.95, 0.5)),
-        "axes3d.yaxis.panecolor": colours.get("pane_y", (0.90, 0.90, 0.90, 0.5)),
-        "axes3d.zaxis.panecolor": colours.get("pane_z", (0.925, 0.925, 0.925, 0.5)),
+        **{f"axes3d.{axis}axis.panecolor": pane for axis, pane in zip("xyz", panes)},
     })
-    for key in ("pane_y", "pane_z"):
-        colours.pop(key, None)
     rc.update(colours.pop("rc", {}))
     return Theme(name=name, palette=tuple(palette), background=background, text=text,
                  rc=rc, **colours)
 
 
-LIGHT = make_theme(
-    "light", palette=OKABE_ITO, background="#FFFFFF", text="#222222", ink="#222222",
+_LIGHT_COLOURS: dict[str, Any] = dict(
+    palette=OKABE_ITO, background="#FFFFFF", text="#222222", ink="#222222",
     muted="#666666", faint="#D0D0D0", edge="#000000", halo="#FFFFFF", loss="#D55E00",
     negative="#0072B2", positive="#D55E00", good="#009E73", accent="#D55E00",
     neutral="#F7F7F7",
 )
+LIGHT = make_theme("light", **_LIGHT_COLOURS)
 DARK = make_theme(
     "dark", palette=OKABE_ITO_ON_DARK, background="#1B1D23", text="#E6E6E6", ink="#F0F0F0",
     muted="#A0A0A8", faint="#474A55", edge="#0B0B0E", halo="#1B1D23", loss="#FF6A33",
     negative="#3C9FE0", positive="#FF6A33", good="#19C191", accent="#FF6A33",
-    neutral="#2B2D35", pane=(0.18, 0.19, 0.22, 1.0), pane_y=(0.15, 0.16, 0.19, 1.0),
-    pane_z=(0.165, 0.175, 0.205, 1.0),
+    neutral="#2B2D35",
+    panes=((0.18, 0.19, 0.22, 1.0), (0.15, 0.16, 0.19, 1.0), (0.165, 0.175, 0.205, 1.0)),
 )
+#: The light theme's colours on no background (translucent grey 3D panes).
 TRANSPARENT = make_theme(
-    "transparent", palette=OKABE_ITO, background="#FFFFFF", text="#222222", ink="#222222",
-    muted="#666666", faint="#D0D0D0", edge="#000000", halo="#FFFFFF", loss="#D55E00",
-    negative="#0072B2", positive="#D55E00", good="#009E73", accent="#D55E00",
-    neutral="#F7F7F7", transparent=True,
-    pane=(0.5, 0.5, 0.5, 0.08), pane_y=(0.5, 0.5, 0.5, 0.12), pane_z=(0.5, 0.5, 0.5, 0.1),
+    "transparent", **_LIGHT_COLOURS, transparent=True,
+    panes=((0.5, 0.5, 0.5, 0.08), (0.5, 0.5, 0.5, 0.12), (0.5, 0.5, 0.5, 0.1)),
 )
 #: mlviz's own themes, registered through the ``mlviz_themes`` hook like a plugin's.
 CORE_THEMES = (LIGHT, DARK, TRANSPARENT)

@@ -186,7 +186,8 @@ class Writer:
         frame = np.asarray(frame)
         channels = (3, 4) if self.keeps_alpha else (3,)
         if frame.ndim != 3 or frame.shape[2] not in channels or frame.dtype != np.uint8:
-            raise ValueError(f"expected an (h, w, 3) uint8 frame, got {frame.shape} {frame.dtype}")
+            shape = "(h, w, 3) or (h, w, 4)" if self.keeps_alpha else "(h, w, 3)"
+            raise ValueError(f"expected an {shape} uint8 frame, got {frame.shape} {frame.dtype}")
         size = (frame.shape[1], frame.shape[0])
         if self.size is not None and size != self.size:
             raise ValueError(f"frame size changed from {self.size} to {size}")
