@@ -26,11 +26,13 @@ if TYPE_CHECKING:  # every name is imported on first use: `mlviz --help` stays q
     from .scene import Scene
     from .schedule import FrameSchedule
     from .snapshot import Snapshot
+    from .story import Chapter, Story
     from .trainer import Run, Trainer, train
     from .writers import Writer, open_writer
 
 __all__ = [
     "Algorithm",
+    "Chapter",
     "Config",
     "ConfigError",
     "DataError",
@@ -46,6 +48,7 @@ __all__ = [
     "Run",
     "Scene",
     "Snapshot",
+    "Story",
     "Trainer",
     "UserData",
     "Writer",
@@ -71,6 +74,7 @@ _LAZY = {
     "Scene": "scene",
     "FrameSchedule": "schedule",
     "Snapshot": "snapshot",
+    "Chapter": "story", "Story": "story",
     "Run": "trainer", "Trainer": "trainer", "train": "trainer",
     "Prepared": "api", "prepare": "api", "render": "api",
     "Registry": "plugins", "load_registry": "plugins",

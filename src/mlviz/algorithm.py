@@ -7,7 +7,7 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,10 @@ from .limits import MAX_POINTS, check_magnitude
 from .schedule import FrameSchedule
 from .scene import Scene
 from .trainer import Trainer
+
+if TYPE_CHECKING:
+    from .story import Story
+    from .trainer import Run
 
 
 def _every_epoch(config: Config) -> FrameSchedule:
@@ -63,6 +67,10 @@ class Algorithm:
         schedule: chooses which epochs become frames (default: every epoch).
         fps: default frames per second of the animation.
         max_points: most data points drawn; a larger ``--data`` file is evenly sampled.
+        story: the lesson, as data: given the config and the finished run, the
+            :class:`~mlviz.story.Story` (chapters over epoch ranges, one sentence each, and
+            the objective as mathtext) that the player and caption strip show
+            (``None``: no chapters).
         plugin: where it came from; filled in by the registry.
     """
 
@@ -80,6 +88,7 @@ class Algorithm:
     schedule: Callable[[Config], FrameSchedule] = _every_epoch
     fps: float = 5.0
     max_points: int = MAX_POINTS
+    story: Callable[[Config, Run], Story] | None = None
     plugin: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
