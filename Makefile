@@ -6,14 +6,18 @@ PIP := $(PY) -m pip install -q -c constraints.txt
 
 .PHONY: demo test baselines bench clean
 
-$(VENV)/.runtime: pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
+# A strict editable install links every module into build/: a folder named mlviz beside a
+# script (a clone of this repository, say) cannot shadow the package, as it can with the
+# default editable finder. Adding or removing a module relinks (the folders' times change).
+EDITABLE := --config-settings editable_mode=strict
+$(VENV)/.runtime: pyproject.toml constraints.txt $(shell find src plugins -type d -not -name __pycache__)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PIP) -e .
+	$(PIP) -e . $(EDITABLE)
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime
-	$(PIP) -e ".[test,bench]"
+	$(PIP) -e ".[test,bench]" $(EDITABLE)
 	touch $@
 
 ## demo: install mlviz and render kmeans.gif

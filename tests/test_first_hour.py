@@ -1,0 +1,25 @@
+"""What a new user meets in the first hour: how mlviz is started and found."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_python_dash_m_runs_the_command(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "mlviz", "list"], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "kmeans" in done.stdout.split()
+
+
+def test_a_folder_named_mlviz_beside_a_script_does_not_shadow_the_package(tmp_path):
+    clone = tmp_path / "mlviz"  # a clone of the repository: no __init__.py at its top
+    (clone / "src").mkdir(parents=True)
+    (clone / "README.md").write_text("# mlviz\n")
+    script = tmp_path / "make_gif.py"
+    script.write_text("import mlviz\nprint(callable(mlviz.render), callable(mlviz.prepare))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
