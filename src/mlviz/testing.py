@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .algorithm import Algorithm
+from .collisions import text_collisions
 from .panel import Panel
 from .renderer import Renderer
 from .scene import Scene
