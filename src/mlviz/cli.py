@@ -91,10 +91,10 @@ def _algorithms_help() -> str:
     """One paragraph naming every installed algorithm (plugins load; no matplotlib)."""
     import textwrap
 
-    from .plugins import load_registry
+    from .session import registry
 
     try:
-        names = sorted(load_registry().algorithms)
+        names = sorted(registry().algorithms)
     except Exception:  # a broken installation must not break --help
         return ""
     text = f"algorithms: {', '.join(names)} ('mlviz list' says what each does)"

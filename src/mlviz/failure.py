@@ -195,21 +195,23 @@ def warnings_on_one_line() -> Iterator[None]:
 def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
     """Run a subcommand ``command(registry, args)`` and turn every failure into one line.
 
-    Plugins are loaded first (their warnings printed); SIGTERM and SIGHUP stop the command
-    like Ctrl-C; warnings print on one line; what goes to stdout is made printable.
+    Plugins are loaded first, into a session that is current while the command runs (their
+    warnings print as ``mlviz: warning:`` lines); SIGTERM and SIGHUP stop the command like
+    Ctrl-C; warnings print on one line; what goes to stdout is made printable.
     Returns the exit status: 0, 1 (a plugin or mlviz failed), 2 (bad input), 128 + signal.
     """
-    from .plugins import load_registry
+    from .registry import PluginWarning
+    from .session import Session, use
 
-    registry = None
+    registry: Registry | None = None
     show = traceback_wanted(bool(getattr(args, "traceback", False)))
     stdout = sys.stdout
-    with stop_signals_interrupt(), warnings_on_one_line():
+    session = Session()
+    with stop_signals_interrupt(), warnings_on_one_line(), use(session):
         try:
             sys.stdout = PrintableStream(stdout)
-            registry = load_registry()
-            for warning in registry.warnings:
-                print(f"mlviz: warning: {warning}", file=sys.stderr)
+            warnings.simplefilter("default", PluginWarning)  # even under -W ignore
+            registry = session.registry  # loading warns through warnings_on_one_line
             status = command(registry, args)
             sys.stdout.flush()
             return status
