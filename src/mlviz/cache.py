@@ -232,8 +232,8 @@ def _replay(out: str, err: str) -> int:
         sys.stdout.write(out)
         sys.stdout.flush()
     except BrokenPipeError:  # ``mlviz info x | head -1``: the reader went away
-        from .failure import _discard_stdout
+        from .terminal import discard_stdout
 
-        _discard_stdout()
+        discard_stdout()
         return 128 + getattr(signal, "SIGPIPE", 13)
     return 0

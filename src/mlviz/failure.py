@@ -23,7 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from .errors import ContractError, MlvizError, MlvizWarning, Terminated
-from .terminal import PrintableStream, one_line
+from .terminal import PrintableStream, discard_stdout, one_line
 
 if TYPE_CHECKING:
     from .algorithm import Algorithm
@@ -223,7 +223,7 @@ def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
         except BrokenPipeError as exc:
             if blame(exc, registry, _algorithm(registry, args)) is not None:
                 return report(exc, registry, _algorithm(registry, args), show)
-            _discard_stdout()  # the reader went away (``mlviz info x | head -1``)
+            discard_stdout()  # the reader went away (``mlviz info x | head -1``)
             return 128 + getattr(signal, "SIGPIPE", 13)
         except SystemExit as exc:  # only a plugin's: mlviz itself returns its status
             algorithm = _algorithm(registry, args)
@@ -242,13 +242,3 @@ def _algorithm(registry: Registry | None, args: Any) -> Algorithm | None:
     if registry is None or not isinstance(name, str):
         return None
     return registry.algorithms.get(name)
-
-
-def _discard_stdout() -> None:
-    """Point stdout at /dev/null, so that flushing it at exit raises nothing."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.__stdout__.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
