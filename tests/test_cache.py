@@ -66,7 +66,7 @@ def mlviz(env: dict, *args: str) -> subprocess.CompletedProcess:
     lines = result.stderr.splitlines()
     result.imports = {line.split("|")[-1].strip() for line in lines
                       if line.startswith("import time:")}
-    result.stderr = "\n".join(l for l in lines if not l.startswith("import time:"))
+    result.stderr = "\n".join(line for line in lines if not line.startswith("import time:"))
     return result
 
 

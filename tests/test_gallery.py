@@ -21,8 +21,15 @@ from PIL import Image
 
 from mlviz import ConfigError, MlvizError, load_registry
 from mlviz.gallery import (
-    PLAYER_STYLE, Entry, Job, _previous_seconds, load_entries, parse_formats, plan_jobs,
-    render_embed, render_index,
+    PLAYER_STYLE,
+    Entry,
+    Job,
+    _previous_seconds,
+    load_entries,
+    parse_formats,
+    plan_jobs,
+    render_embed,
+    render_index,
 )
 from mlviz.writers import DEFAULT_HOLD
 

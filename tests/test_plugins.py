@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import textwrap
+import os
 import types
 
 import pytest
@@ -151,10 +150,10 @@ def test_a_third_party_distribution_appears_in_list_info_and_render(tmp_path, ru
     site = tmp_path / "site"
     site.mkdir()
     install_throwaway_distribution(site)
-    env = {"PYTHONPATH": str(site)}
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     listed = run_cli("list", env=env)
     assert listed.returncode == 0, listed.stderr
-    line = next(l for l in listed.stdout.splitlines() if l.startswith("halving "))
+    line = next(line for line in listed.stdout.splitlines() if line.startswith("halving "))
     assert "a loss that halves every epoch" in line and "[halving (mlviz-halving 0.3)]" in line
     assert "kmeans" in listed.stdout
     info = run_cli("info", "halving", env=env)
@@ -172,9 +171,10 @@ def test_a_broken_third_party_plugin_warns_once_and_mlviz_still_works(tmp_path, 
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mlviz-broken\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[mlviz]\nbroken = broken_plugin\n")
-    result = run_cli("list", env={"PYTHONPATH": str(site)})
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    result = run_cli("list", env={"PYTHONPATH": path})
     assert result.returncode == 0
-    warnings = [l for l in result.stderr.splitlines() if "broken" in l]
+    warnings = [line for line in result.stderr.splitlines() if "broken" in line]
     assert warnings == [
         "mlviz: warning: plugin broken (mlviz-broken 1.0) failed to import: "
         "ModuleNotFoundError: No module named 'no_such_module'"
@@ -240,8 +240,6 @@ def test_a_disabled_name_that_matches_nothing_is_a_warning(site, monkeypatch):
 
 
 def test_the_cli_leaves_a_disabled_plugin_out(tmp_path, run_cli):
-    import os
-
     site = tmp_path / "site"
     site.mkdir()
     install_broken_distribution(site)

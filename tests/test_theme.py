@@ -229,9 +229,8 @@ def test_cli_look_options(run_cli, tmp_path):
 
 @pytest.mark.slow
 def test_every_built_in_scene_keeps_its_text_in_the_frame_at_the_font_scales():
-    from test_conformance import FAST
-
     from mlviz.theme import MAX_FONT_SCALE, MIN_FONT_SCALE
+    from test_conformance import FAST
 
     problems = {}
     for name, fast in FAST.items():

@@ -25,12 +25,12 @@ if TYPE_CHECKING:  # every name is imported on first use: `mlviz --help` stays q
     from .errors import ConfigError, DataError, MlvizError
     from .hookspecs import hookimpl
     from .panel import Panel, RedrawPanel
+    from .registry import Registry
     from .scene import Scene
     from .schedule import FrameSchedule
     from .snapshot import Snapshot
     from .story import Chapter, Story
     from .trainer import Run, Trainer, train
-    from .registry import Registry
     from .writers import Writer, open_writer
 
 __all__ = [

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -74,6 +74,9 @@ class _VersionAction(argparse.Action):
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line like every other mlviz error."""
 
+    #: ``render`` and ``train``: the help ends with the installed algorithms' names.
+    lists_algorithms: bool = False
+
     def error(self, message: str):
         from .terminal import one_line
 
@@ -82,7 +85,7 @@ class _Parser(argparse.ArgumentParser):
     def format_help(self) -> str:
         """The help, and for ``render`` and ``train`` the installed algorithms' names."""
         text = super().format_help()
-        if getattr(self, "lists_algorithms", False):
+        if self.lists_algorithms:
             text += "\n" + _algorithms_help()
         return text
 
@@ -113,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "message (or set MLVIZ_TRACEBACK=1): for plugin authors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    training = argparse.ArgumentParser(add_help=False)
+    training = _Parser(add_help=False)
     training.add_argument("--frames", type=_positive_int, metavar="N",
                           help="frame budget: draw at most N frames, evenly spread over training")
     training.add_argument("--seed", type=_seed,
@@ -405,8 +408,9 @@ def _prepare(registry, args, then: str = "drawing", **options):
                        keep_on_interrupt=True, progress=_progress_wanted(args),
                        **options, **overrides)
     run = prepared.run
-    if getattr(run, "stopped", "") and not args.quiet:  # a sweep marks each run instead
-        print(f"mlviz: training stopped ({run.stopped}) after {len(run.epochs)} epochs; "
+    stopped = getattr(run, "stopped", "")  # a sweep marks each run instead
+    if stopped and not args.quiet:
+        print(f"mlviz: training stopped ({stopped}) after {len(run.epochs)} epochs; "
               f"{then} what was trained", file=sys.stderr)
     return prepared
 
@@ -529,7 +533,7 @@ def _gallery(registry, args) -> int:
     return 1 if result.failed else 0
 
 
-def _bytes(size: int) -> str:
+def _bytes(size: float) -> str:
     for unit in ("B", "KB", "MB"):
         if size < 1024 or unit == "MB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"

@@ -18,7 +18,7 @@ import difflib
 import typing
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from .errors import ConfigError, MlvizWarning
 from .limits import MAX_SEED
@@ -72,7 +72,7 @@ class Config:
     #: Former hyperparameters that are now options (``frames``: the frame budget,
     #: ``--frames``); ``--set NAME=…`` still works for them, with a deprecation warning.
     #: (A plain class attribute, not annotated: no dataclass field of any kind.)
-    moved = frozenset()
+    moved: ClassVar[frozenset[str]] = frozenset()
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))

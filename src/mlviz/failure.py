@@ -57,7 +57,7 @@ def blame(exc: BaseException, registry: Registry | None,
     owners = [registry.plugin_of(frame.f_globals.get("__name__")) for frame in frames]
     inner = next((i for i in reversed(range(len(frames))) if owners[i]), None)
     if inner is not None:
-        plugin = owners[inner]
+        plugin = owners[inner] or ""  # not None: ``inner`` was chosen for having an owner
         entry = inner  # where mlviz (or a library) called into this stretch of plugin code
         while entry > 0 and owners[entry - 1] == plugin:
             entry -= 1

@@ -27,17 +27,15 @@ import tempfile
 import time
 import traceback
 from collections.abc import Iterable, Sequence
-from contextlib import ExitStack
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import asdict, dataclass, field
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
 from . import batch, session
 from .config import parse_settings
 from .errors import MlvizError
-from .registry import Registry
-from .terminal import one_line, printable
 from .gallery_page import (
     PLAYER_SCRIPT,
     PLAYER_STYLE,
@@ -51,6 +49,11 @@ from .gallery_page import (
     write_index,
     write_text,
 )
+from .registry import Registry
+from .terminal import one_line, printable
+
+if TYPE_CHECKING:
+    from .writers import Writer
 
 __all__ = [
     "DEFAULT_FORMATS", "PLAYER_SCRIPT", "PLAYER_STYLE", "POSTER", "Entry", "GalleryResult", "Job",
@@ -265,7 +268,7 @@ def _reuse(job: Job, key: str, previous: Sequence[Entry], outdir: Path,
                 return None
         algorithm = registry.algorithms[job.name]
         return Entry(job.name, algorithm.summary, algorithm.plugin, job.command, job.stem,
-                     seconds=old.seconds, frames=old.frames, size=tuple(old.size),
+                     seconds=old.seconds, frames=old.frames, size=(old.size[0], old.size[1]),
                      bytes=dict(old.bytes), key=key, cached=True, worker=old.worker)
     return None
 
@@ -381,7 +384,8 @@ def _render(job: Job, outdir: str) -> dict:
         writers = [stack.enter_context(open_writer(
             p, fps=prepared.fps, hold=DEFAULT_HOLD, registry=registry,
             captions=captions[-1:] if p.suffix == POSTER else captions)) for p in paths]
-        count = renderer.render(_Tee(writers))
+        # the renderer uses only ``write`` and ``last_frame_only`` of what it draws into
+        count = renderer.render(cast("Writer", _Tee(writers)))
     return {
         "seconds": time.perf_counter() - start,
         "frames": count,
