@@ -11,7 +11,8 @@ The layers, lowest first, and why each module is where it is:
 
 foundation
     errors, terminal, limits, wiring, registry, story, snapshot, schedule, colorvision,
-    torchutil, landscape. Import nothing above them. ``registry`` is the generic table of
+    torchutil, landscape, processes (the one process pool and start-method rule, for the
+    renderer's workers, sweeps and the gallery alike). Import nothing above them. ``registry`` is the generic table of
     plugin items (no item class imported); ``wiring`` is where the package installs the
     current session's registry for lower layers (dependency inversion: nobody imports the
     session upward). ``torchutil`` and ``landscape`` are plugin-facing helpers that the
@@ -30,8 +31,9 @@ output
 features
     record, sweep (a module or package), cache, batch.
 front
-    api, gallery (the ``mlviz gallery`` command's engine, built on ``api.prepare`` for every
-    algorithm: a front end), cli, testing, failure, and the ``mlviz`` package itself.
+    api, gallery and gallery_page (the ``mlviz gallery`` command's engine and its page, built
+    on ``api.prepare`` for every algorithm: a front end), cli, testing, failure, and the
+    ``mlviz`` package itself.
 
 A module not named here fails the test: a new module gets a layer on purpose.
 """
@@ -50,20 +52,35 @@ MAX_LINES = 600
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("errors", "terminal", "limits", "wiring", "registry", "story", "snapshot",
-                    "schedule", "colorvision", "torchutil", "landscape")),
+                    "schedule", "colorvision", "torchutil", "landscape", "processes")),
     ("contract", ("config", "dataset", "datasets", "trainer", "theme", "style", "panel", "scene",
                   "algorithm", "hookspecs", "writers.base", "plugins", "session")),
     ("engine", ("panels", "renderer", "parallel", "progress")),
     ("output", ("writers", "player")),
     ("features", ("record", "sweep", "cache", "batch")),
-    ("front", ("api", "gallery", "cli", "testing", "failure", "")),
+    ("front", ("api", "gallery", "gallery_page", "cli", "testing", "failure", "")),
 )
 
-#: Violations in modules other helpers are restructuring on their branches (compose:
-#: renderer, sweep, api, record; output: writers, player, parallel; contract: testing),
-#: each to be fixed when the branches merge. The test fails on any violation not listed
-#: AND on a listed one that is gone, so this list only shrinks, to nothing.
-PENDING: frozenset[str] = frozenset()
+#: Violations in modules other helpers are restructuring on their branches, each to be
+#: fixed when the branches merge. The test fails on any violation not listed AND on a
+#: listed one that is gone, so this list only shrinks, to nothing.
+PENDING: frozenset[str] = frozenset({
+    # compose: prepare() returns one type from a composition module below both; the sweep
+    # a package whose modules import the renderer's public names
+    "cycle: mlviz.api <-> mlviz.sweep",
+    "upward: mlviz.record (features) imports mlviz.api (front)",
+    "upward: mlviz.sweep (features) imports mlviz.api (front)",
+    "private: mlviz.sweep imports mlviz.renderer._figure_class",
+    "private: mlviz.sweep imports mlviz.renderer._figure_legend",
+    "private: mlviz.sweep imports mlviz.renderer._fitted_title",
+    "size: mlviz.sweep has 973 lines (at most 600)",
+    # output: the renderer hands parallel a public drawer; writers become a package; the
+    # player is found through the registry, not imported by the writers
+    "cycle: mlviz.parallel <-> mlviz.renderer",
+    "private: mlviz.parallel imports mlviz.renderer._Drawer",
+    "cycle: mlviz.player <-> mlviz.writers",
+    "size: mlviz.writers has 1253 lines (at most 600)",
+})
 
 
 @dataclass(frozen=True)

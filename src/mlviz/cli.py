@@ -306,6 +306,9 @@ def _distribution(plugin: str) -> str:
 
 
 def _info(registry, name: str) -> int:
+    from .config import show_value
+    from .sweep import sweep_defaults
+
     algorithm = registry.get(name)
     config = algorithm.config()
     print(f"{algorithm.name}: {algorithm.summary}")
@@ -314,11 +317,11 @@ def _info(registry, name: str) -> int:
     params = algorithm.config.params()
     name_w = max(len(p.name) for p in params)
     type_w = max(len(p.type_name) for p in params)
-    default_w = max(len(_show(p.default)) for p in params)
+    default_w = max(len(show_value(p.default)) for p in params)
     for p in params:
         allowed = _allowed(p)
-        print(f"  {p.name:<{name_w}}  {p.type_name:<{type_w}}  {_show(p.default):<{default_w}}"
-              f"  {p.help}{allowed}")
+        print(f"  {p.name:<{name_w}}  {p.type_name:<{type_w}}  "
+              f"{show_value(p.default):<{default_w}}  {p.help}{allowed}")
     print()
     print(_wrapped(f"default dataset: {algorithm.dataset_help or 'built in'}", "    "))
     if algorithm.load_data is None:
@@ -346,8 +349,6 @@ def _info(registry, name: str) -> int:
         if needs:
             print(f"      needs: {', '.join(needs)}")
     print(f"\nframes: {algorithm.fps:g} per second by default")
-    from .sweep import show_value, sweep_defaults
-
     for key, values in sweep_defaults(algorithm).values.items():
         shown = (";" if isinstance(values[0], tuple) else ",").join(map(show_value, values))
         print(_wrapped(f"sweep: --sweep {key} compares {key}={shown} (see docs: Sweeps)",
@@ -368,14 +369,6 @@ def _wrapped(text: str, indent: str) -> str:
 
     width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
     return textwrap.fill(text, width=width, subsequent_indent=indent, break_on_hyphens=False)
-
-
-def _show(value) -> str:
-    if isinstance(value, tuple):
-        return ",".join(map(str, value))
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
 
 
 def _allowed(p) -> str:

@@ -49,6 +49,7 @@ from .gallery_page import (
     write_index,
     write_text,
 )
+from .limits import check_frames
 from .registry import Registry
 from .terminal import one_line, printable
 
@@ -132,8 +133,7 @@ def build_gallery(
     keep the files of an algorithm whose render key matches the last build's.
     """
     outdir = Path(outdir)
-    if frames is not None and frames < 1:
-        raise MlvizError(f"--frames must be at least 1, got {frames}")
+    check_frames(frames)
     registry = session.registry(registry)
     jobs = plan_jobs(registry, only=only, settings=settings, frames=frames, formats=formats)
     if outdir.exists() and not outdir.is_dir():
