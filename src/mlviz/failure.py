@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .errors import ContractError, MlvizError, MlvizWarning, Terminated
+from .errors import PLUGIN_STEPS, ContractError, MlvizError, MlvizWarning, Terminated
 from .terminal import PrintableStream, discard_stdout, one_line
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ HINT = f"set {TRACEBACK_VARIABLE}=1 or pass --traceback to see where"
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                      if hasattr(signal, name))
 #: mlviz functions that run a plugin's code or read its output, and the part involved.
+#: By name, for functions not marked with :func:`mlviz.errors.plugin_step` yet; the
+#: renderer's two (``_build``, ``_update``) are to be marked where they are defined, and
+#: this table then shrinks to nothing.
 _STEPS = {"train": "trainer", "make_dataset": "dataset", "_build": "panel", "_update": "panel",
           "check": "scene"}
 
@@ -123,8 +126,10 @@ def _step(frames: list[FrameType]) -> str:
 
     for frame in reversed(frames):
         module = frame.f_globals.get("__name__", "")
-        part = _STEPS.get(frame.f_code.co_name)
-        if part is None or module.partition(".")[0] != "mlviz":
+        part = PLUGIN_STEPS.get(frame.f_code)  # marked: wherever it is defined
+        if part is None and module.partition(".")[0] == "mlviz":
+            part = _STEPS.get(frame.f_code.co_name)
+        if part is None:
             continue
         panel = frame.f_locals.get("panel")
         if part == "panel" and isinstance(panel, Panel):
