@@ -30,12 +30,21 @@ def plugin_module(name: str, *algorithm_names: str, hook=None) -> types.ModuleTy
 
 
 def registry_of(*plugins):
+    """The registry of ``plugins``; every warning it keeps was also issued to Python."""
+    import warnings as python_warnings
+
+    from mlviz.registry import PluginWarning
+
     pm, warnings = get_plugin_manager(load_entry_points=False)
     for name, load in plugins:
         warning = register_plugin(pm, name, load)
         if warning:
             warnings.append(warning)
-    return build_registry(pm, warnings)
+    with python_warnings.catch_warnings(record=True) as caught:
+        python_warnings.simplefilter("always")
+        registry = build_registry(pm, warnings)
+    assert [str(w.message) for w in caught if w.category is PluginWarning] == registry.warnings
+    return registry
 
 
 def test_algorithms_from_several_plugins():
@@ -287,8 +296,9 @@ def test_the_session_gives_its_registry_to_lower_layers():
         assert session.current() is current and default_registry() is mine
         assert resolve_theme("sepia") is sepia  # the theme module never imports the session
         assert current.resolve_theme() is sepia
+        assert resolve_theme(None) is sepia  # the session's theme is the default one
         assert session.registry() is mine
-    assert session.current() is not current
+    assert session.current() is not current and resolve_theme(None) is LIGHT
     assert session.current().registry is session.current().registry  # loaded once
     with pytest.raises(MlvizError, match="unknown theme 'sepia'"):
         resolve_theme("sepia")

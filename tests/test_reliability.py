@@ -419,8 +419,11 @@ def test_plugin_text_in_the_gallery_page_is_sanitized(with_site):
 
     from mlviz import load_registry
     from mlviz.gallery import Job, _outcome, render_index
+    from mlviz.registry import PluginWarning
 
-    registry = load_registry()
+    with pytest.warns(PluginWarning) as caught:  # Python users see each warning too
+        registry = load_registry()
+    assert [str(w.message) for w in caught] == registry.warnings
     assert registry.algorithms["escapes"].summary == "red summary forged: line"
     failed = Future()
     failed.set_exception(RuntimeError("\x1b[2Jwiped\nforged line"))

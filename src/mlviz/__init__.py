@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # every name is imported on first use: `mlviz --help` stays q
     from .registry import Registry
     from .scene import Scene
     from .schedule import FrameSchedule
+    from .session import Session
     from .snapshot import Snapshot
     from .story import Chapter, Story
     from .trainer import Run, Trainer, train
@@ -87,18 +88,18 @@ _LAZY = {
 }
 
 
-def _session_registry() -> Registry:
-    """The current session's registry: where :func:`mlviz.wiring.default_registry` looks
-    (installed from here, the top of the package, so no lower module imports the session)."""
-    from .session import registry
+def _current_session() -> Session:
+    """The current session: where :mod:`mlviz.wiring` looks (installed from here, the top
+    of the package, so no lower module imports the session)."""
+    from .session import current
 
-    return registry()
+    return current()
 
 
 def _install() -> None:
-    from .wiring import set_default_source
+    from .wiring import set_session_source
 
-    set_default_source(_session_registry)
+    set_session_source(_current_session)
 
 
 _install()

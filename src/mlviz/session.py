@@ -3,7 +3,8 @@
 Functions that once took an optional ``registry`` (and loaded every plugin again when given
 none) ask the current session instead: :func:`current` returns it, loading the plugins the
 first time its registry is needed, once per process. :func:`use` makes another session
-current for a ``with`` block (a test's own registry, the CLI's command)::
+current for a ``with`` block (a test's own registry, the CLI's command); its theme is the
+one drawn with when none is given (``light`` when the session names none)::
 
     from mlviz.session import Session, use
 
@@ -21,7 +22,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from .registry import Registry
-from .theme import Theme, resolve_theme
+from .theme import LIGHT, Theme, resolve_theme
 
 
 class Session:
@@ -56,6 +57,8 @@ class Session:
                       font_scale: float | None = None) -> Theme:
         """``theme`` (or the session's) as a :class:`Theme`, looked up in its registry."""
         chosen = theme if theme is not None else self.theme
+        if chosen is None:
+            return resolve_theme(LIGHT, None, font_scale)
         registry = self.registry if isinstance(chosen, str) else None
         return resolve_theme(chosen, registry, font_scale)
 

@@ -257,9 +257,13 @@ def mlviz_themes() -> list[Theme]:
 
 def resolve_theme(theme: str | Theme | None, registry: Any = None,
                   font_scale: float | None = None) -> Theme:
-    """A :class:`Theme` from a name (``--theme``), a theme, or ``None`` (``light``),
-    at ``font_scale`` if given. A name is looked up in ``registry`` (default: the current
+    """A :class:`Theme` from a name (``--theme``), a theme, or ``None`` (the current
+    session's theme, :mod:`mlviz.session`; ``light`` by default), at ``font_scale`` if given. A name is looked up in ``registry`` (default: the current
     session's, :mod:`mlviz.session`); an unknown name is a one-line error listing the known."""
+    if theme is None:
+        from .wiring import default_theme
+
+        theme = default_theme()  # the session's (None: light)
     if isinstance(theme, Theme):
         chosen = theme
     elif theme is None:
