@@ -193,7 +193,7 @@ def test_page_escapes_text_and_shows_failures():
     assert "rendered in 1.2 s · 7 frames" in page
     assert 'class="card failed" id="b"' in page and 'src="b.png"' not in page
     assert "plugin c failed to import: &lt;oops&gt;" in page
-    assert "1 algorithms rendered, 1 failed" in page
+    assert "1 algorithm rendered, 1 failed" in page
 
 
 def test_gallery_help_does_not_import_matplotlib():

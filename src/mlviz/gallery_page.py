@@ -80,7 +80,8 @@ def size_text(n: int) -> str:
 def render_index(entries: Sequence[Entry], warnings: Sequence[str], seconds: float) -> str:
     """The gallery page: one card per algorithm; hover or click a poster to play it."""
     failed = sum(not e.ok for e in entries)
-    summary = (f"{len(entries) - failed} algorithms rendered"
+    rendered = len(entries) - failed
+    summary = (f"{rendered} algorithm{'s' * (rendered != 1)} rendered"
                + (f", {failed} failed" if failed else "") + f" in {seconds:.0f} s")
     return str(_template().render(
         page=True, items=[_card(e, "") for e in entries], warnings=list(warnings),
