@@ -616,3 +616,20 @@ def test_the_gallery_renders_on_a_local_dask_cluster(tmp_path):
                           settings=["kmeans:k_max=3"], stream=open(os.devnull, "w"))
     assert again.entries[0].key == result.entries[0].key
     assert (local / "kmeans.gif").read_bytes() == (out / "kmeans.gif").read_bytes()
+
+
+def test_one_process_pool_for_every_worker_kind():
+    import os
+
+    from mlviz.processes import process_pool, start_method
+
+    assert start_method() in ("fork", "spawn")
+    with process_pool(2, method="spawn") as pool:
+        pids = set(pool.map(_pid, range(4)))
+    assert pids and os.getpid() not in pids
+
+
+def _pid(_: int) -> int:
+    import os
+
+    return os.getpid()
