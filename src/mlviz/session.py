@@ -31,23 +31,23 @@ class Session:
 
     def __init__(self, registry: Registry | None = None, theme: str | Theme | None = None,
                  options: Mapping[str, Any] | None = None) -> None:
-        self.registry_given = registry
+        self._registry = registry
         self.theme = theme
         self.options: dict[str, Any] = dict(options or {})
 
     def __repr__(self) -> str:
-        loaded = "loaded" if self.registry_given is not None else "not loaded yet"
+        loaded = "loaded" if self._registry is not None else "not loaded yet"
         return f"Session(registry={loaded}, theme={self.theme!r}, options={self.options!r})"
 
     @property
     def registry(self) -> Registry:
         """The session's registry: every installed plugin, loaded the first time it is asked
         for (its warnings then go through :func:`warnings.warn`)."""
-        if self.registry_given is None:
+        if self._registry is None:
             from .plugins import load_registry
 
-            self.registry_given = load_registry()
-        return self.registry_given
+            self._registry = load_registry()
+        return self._registry
 
     def resolve(self, registry: Registry | None = None) -> Registry:
         """``registry`` if given, else this session's."""
