@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q -c constraints.txt
 
-.PHONY: demo test baselines bench clean
+.PHONY: demo test lint baselines bench clean
 
 # A strict editable install links every module into build/: a folder named mlviz beside a
 # script (a clone of this repository, say) cannot shadow the package, as it can with the
@@ -24,9 +24,17 @@ $(VENV)/.dev: $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	$(VENV)/bin/mlviz render kmeans
 
-## test: install the test dependencies and run the whole suite
+## test: install the test dependencies; type-check (mypy: src/mlviz and plugins, configured in
+## pyproject.toml), lint (ruff), then run the whole suite
 test: $(VENV)/.dev
+	$(PY) -m mypy
+	$(PY) -m ruff check src plugins tests
 	$(PY) -m pytest
+
+## lint: only the typing and lint gate (what `make test` runs first)
+lint: $(VENV)/.dev
+	$(PY) -m mypy
+	$(PY) -m ruff check src plugins tests
 
 ## baselines: regenerate pytest-mpl baselines into .mpl-new/ (look, then copy to tests/baseline/)
 baselines: $(VENV)/.dev

@@ -66,7 +66,7 @@ def mlviz(env: dict, *args: str) -> subprocess.CompletedProcess:
     lines = result.stderr.splitlines()
     result.imports = {line.split("|")[-1].strip() for line in lines
                       if line.startswith("import time:")}
-    result.stderr = "\n".join(l for l in lines if not l.startswith("import time:"))
+    result.stderr = "\n".join(line for line in lines if not line.startswith("import time:"))
     return result
 
 
@@ -133,3 +133,12 @@ def test_warnings_are_replayed_and_failures_never_cached(env, tmp_path):
     off = mlviz({**env, "MLVIZ_NO_CACHE": "1"}, "list")
     assert off.stdout == listed.stdout and "numpy" in off.imports
     assert sorted(p.name for p in cache.parent.iterdir()) == ["commands-v1.json"]
+
+
+def test_leaving_a_plugin_out_changes_the_fingerprint(monkeypatch):
+    from mlviz.cache import fingerprint
+
+    monkeypatch.delenv("MLVIZ_DISABLE_PLUGINS", raising=False)
+    everything = fingerprint()
+    monkeypatch.setenv("MLVIZ_DISABLE_PLUGINS", "kmeans")
+    assert fingerprint() != everything  # `mlviz list` must not replay kmeans from the cache

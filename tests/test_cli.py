@@ -58,7 +58,7 @@ def test_same_seed_same_animation(run_cli, tmp_path):
 def test_errors_are_one_line_without_traceback(run_cli, tmp_path, args, message):
     result = run_cli(*args)
     assert result.returncode == 2
-    errors = [l for l in result.stderr.splitlines() if not l.startswith("mlviz: warning:")]
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("mlviz: warning:")]
     assert len(errors) == 1 and errors[0].startswith("mlviz: error: "), result.stderr
     assert message in errors[0]
     assert "Traceback" not in result.stderr
@@ -100,7 +100,7 @@ def test_list_and_info(run_cli):
     listed = run_cli("list")
     assert listed.returncode == 0
     lines = listed.stdout.splitlines()
-    line = next(l for l in lines if l.split()[0] == "kmeans")
+    line = next(entry for entry in lines if entry.split()[0] == "kmeans")
     assert "k-means clustering" in line and "[" not in line  # no plugin repeated per line
     assert lines[-1].startswith("built in: mlviz 0.2.0; others name their plugin")
     info = run_cli("info", "kmeans")

@@ -86,3 +86,22 @@ def test_configs_are_frozen_and_replace_validates():
 def test_malformed_settings(pair):
     with pytest.raises(ConfigError, match="KEY=VALUE"):
         parse_settings([pair])
+
+
+def test_one_formatter_of_a_hyperparameter_value():
+    from mlviz.config import show_value
+
+    assert [show_value(v) for v in (0.1, 2.0, 0.0, 1e-05, True, (2, 12, 1), "tanh", 7)] == [
+        "0.1", "2", "0", "1e-05", "true", "2,12,1", "tanh", "7"]
+    assert show_value(0.123456789) == "0.123456789"  # never rounded: --set reads it back
+    assert float(show_value(123456789.5)) == 123456789.5
+
+
+def test_one_frame_budget_check():
+    from mlviz import MlvizError
+    from mlviz.limits import check_frames
+
+    assert check_frames(None) is None and check_frames(3) == 3
+    for bad in (0, -2):
+        with pytest.raises(MlvizError, match=f"--frames must be at least 1, got {bad}"):
+            check_frames(bad)

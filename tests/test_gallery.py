@@ -21,8 +21,15 @@ from PIL import Image
 
 from mlviz import ConfigError, MlvizError, load_registry
 from mlviz.gallery import (
-    PLAYER_STYLE, Entry, Job, _previous_seconds, load_entries, parse_formats, plan_jobs,
-    render_embed, render_index,
+    PLAYER_STYLE,
+    Entry,
+    Job,
+    _previous_seconds,
+    load_entries,
+    parse_formats,
+    plan_jobs,
+    render_embed,
+    render_index,
 )
 from mlviz.writers import DEFAULT_HOLD
 
@@ -186,7 +193,7 @@ def test_page_escapes_text_and_shows_failures():
     assert "rendered in 1.2 s · 7 frames" in page
     assert 'class="card failed" id="b"' in page and 'src="b.png"' not in page
     assert "plugin c failed to import: &lt;oops&gt;" in page
-    assert "1 algorithms rendered, 1 failed" in page
+    assert "1 algorithm rendered, 1 failed" in page
 
 
 def test_gallery_help_does_not_import_matplotlib():
@@ -609,3 +616,20 @@ def test_the_gallery_renders_on_a_local_dask_cluster(tmp_path):
                           settings=["kmeans:k_max=3"], stream=open(os.devnull, "w"))
     assert again.entries[0].key == result.entries[0].key
     assert (local / "kmeans.gif").read_bytes() == (out / "kmeans.gif").read_bytes()
+
+
+def test_one_process_pool_for_every_worker_kind():
+    import os
+
+    from mlviz.processes import process_pool, start_method
+
+    assert start_method() in ("fork", "spawn")
+    with process_pool(2, method="spawn") as pool:
+        pids = set(pool.map(_pid, range(4)))
+    assert pids and os.getpid() not in pids
+
+
+def _pid(_: int) -> int:
+    import os
+
+    return os.getpid()

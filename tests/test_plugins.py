@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import textwrap
+import os
 import types
 
 import pytest
@@ -31,12 +30,21 @@ def plugin_module(name: str, *algorithm_names: str, hook=None) -> types.ModuleTy
 
 
 def registry_of(*plugins):
+    """The registry of ``plugins``; every warning it keeps was also issued to Python."""
+    import warnings as python_warnings
+
+    from mlviz.registry import PluginWarning
+
     pm, warnings = get_plugin_manager(load_entry_points=False)
     for name, load in plugins:
         warning = register_plugin(pm, name, load)
         if warning:
             warnings.append(warning)
-    return build_registry(pm, warnings)
+    with python_warnings.catch_warnings(record=True) as caught:
+        python_warnings.simplefilter("always")
+        registry = build_registry(pm, warnings)
+    assert [str(w.message) for w in caught if w.category is PluginWarning] == registry.warnings
+    return registry
 
 
 def test_algorithms_from_several_plugins():
@@ -151,10 +159,10 @@ def test_a_third_party_distribution_appears_in_list_info_and_render(tmp_path, ru
     site = tmp_path / "site"
     site.mkdir()
     install_throwaway_distribution(site)
-    env = {"PYTHONPATH": str(site)}
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     listed = run_cli("list", env=env)
     assert listed.returncode == 0, listed.stderr
-    line = next(l for l in listed.stdout.splitlines() if l.startswith("halving "))
+    line = next(line for line in listed.stdout.splitlines() if line.startswith("halving "))
     assert "a loss that halves every epoch" in line and "[halving (mlviz-halving 0.3)]" in line
     assert "kmeans" in listed.stdout
     info = run_cli("info", "halving", env=env)
@@ -172,11 +180,131 @@ def test_a_broken_third_party_plugin_warns_once_and_mlviz_still_works(tmp_path, 
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mlviz-broken\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[mlviz]\nbroken = broken_plugin\n")
-    result = run_cli("list", env={"PYTHONPATH": str(site)})
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    result = run_cli("list", env={"PYTHONPATH": path})
     assert result.returncode == 0
-    warnings = [l for l in result.stderr.splitlines() if "broken" in l]
+    warnings = [line for line in result.stderr.splitlines() if "broken" in line]
     assert warnings == [
         "mlviz: warning: plugin broken (mlviz-broken 1.0) failed to import: "
         "ModuleNotFoundError: No module named 'no_such_module'"
     ]
     assert result.stdout.startswith("kmeans") or "\nkmeans " in result.stdout
+
+
+# --- one registry, the session, warnings for Python users, leaving plugins out ----------
+
+
+def install_broken_distribution(site) -> None:
+    (site / "broken_plugin.py").write_text("import no_such_module\n")
+    info = site / "mlviz_broken-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mlviz-broken\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[mlviz]\nbroken = broken_plugin\n")
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """A folder on sys.path whose distributions importlib.metadata finds, in this process."""
+    import importlib
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delenv("MLVIZ_DISABLE_PLUGINS", raising=False)
+    yield folder
+    importlib.invalidate_caches()
+
+
+def test_plugin_warnings_reach_python_users(site):
+    from mlviz.registry import PluginWarning
+    from mlviz.session import Session
+
+    install_broken_distribution(site)
+    expected = ("plugin broken (mlviz-broken 1.0) failed to import: ModuleNotFoundError: "
+                "No module named 'no_such_module'")
+    with pytest.warns(PluginWarning) as caught:
+        registry = Session().registry
+    assert [str(w.message) for w in caught] == [expected]
+    assert registry.warnings == [expected] and "kmeans" in registry.algorithms
+
+
+def test_plugins_are_left_out_by_entry_point_or_distribution_name(site, monkeypatch):
+    install_throwaway_distribution(site)
+    assert "halving" in mlviz.load_registry().algorithms
+    monkeypatch.setenv("MLVIZ_DISABLE_PLUGINS", "kmeans, MLVIZ_Halving")
+    registry = mlviz.load_registry()  # entry point 'kmeans'; distribution 'mlviz-halving'
+    assert "kmeans" not in registry.algorithms and "halving" not in registry.algorithms
+    assert "pca" in registry.algorithms and "kmeans-elbow" not in registry.panels
+    assert registry.warnings == []
+
+
+def test_a_disabled_name_that_matches_nothing_is_a_warning(site, monkeypatch):
+    from mlviz.registry import PluginWarning
+
+    monkeypatch.setenv("MLVIZ_DISABLE_PLUGINS", "kmeens")
+    with pytest.warns(PluginWarning, match="MLVIZ_DISABLE_PLUGINS names 'kmeens', which is no "
+                                           "installed plugin"):
+        registry = mlviz.load_registry()
+    assert "kmeans" in registry.algorithms
+
+
+def test_the_cli_leaves_a_disabled_plugin_out(tmp_path, run_cli):
+    site = tmp_path / "site"
+    site.mkdir()
+    install_broken_distribution(site)
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+    warned = run_cli("list", env={"PYTHONPATH": path})
+    assert "mlviz: warning: plugin broken (mlviz-broken 1.0) failed" in warned.stderr
+    quiet = run_cli("list", env={"PYTHONPATH": path, "MLVIZ_DISABLE_PLUGINS": "broken,pca"})
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    names = [line.split()[0] for line in quiet.stdout.splitlines() if line.strip()]
+    assert "pca" not in names and "kmeans" in names
+
+
+def test_one_lookup_suggests_the_closest_name_of_every_kind():
+    reg = mlviz.load_registry()
+    for kind, typo, meant in (("algorithm", "kmean", "kmeans"), ("panel", "loss-curv",
+                              "loss-curve"), ("writer", ".giff", ".gif"),
+                              ("theme", "drak", "dark")):
+        with pytest.raises(MlvizError, match=f"unknown {kind} '{typo}'. Did you mean '{meant}'"):
+            reg.lookup(kind, typo)
+        assert reg.lookup(kind, meant) is reg.table(kind)[meant]
+
+
+def test_a_clash_of_any_kind_names_both_plugins():
+    from mlviz.registry import PluginWarning, Registry
+
+    reg = Registry()
+    first, second = object(), object()
+    assert reg.add("panel", "p", first, "a (dist-a 1)")
+    assert reg.add("panel", "p", first, "b (dist-b 1)") is False  # the same item: quiet
+    with pytest.warns(PluginWarning, match=r"plugin c \(dist-c 1\) registers panel 'p', "
+                                           r"already taken by a \(dist-a 1\); ignored"):
+        assert reg.add("panel", "p", second, "c (dist-c 1)") is False
+    assert reg.panels["p"] is first and len(reg.warnings) == 1
+
+
+def test_the_session_gives_its_registry_to_lower_layers():
+    from mlviz import session
+    from mlviz.registry import Registry
+    from mlviz.theme import LIGHT, resolve_theme
+    from mlviz.wiring import default_registry
+
+    sepia = replace_name(LIGHT, "sepia")
+    mine = Registry(themes={"sepia": sepia})
+    with session.use(session.Session(registry=mine, theme="sepia")) as current:
+        assert session.current() is current and default_registry() is mine
+        assert resolve_theme("sepia") is sepia  # the theme module never imports the session
+        assert current.resolve_theme() is sepia
+        assert resolve_theme(None) is sepia  # the session's theme is the default one
+        assert session.registry() is mine
+    assert session.current() is not current and resolve_theme(None) is LIGHT
+    assert session.current().registry is session.current().registry  # loaded once
+    with pytest.raises(MlvizError, match="unknown theme 'sepia'"):
+        resolve_theme("sepia")
+
+
+def replace_name(theme, name):
+    from dataclasses import replace
+
+    return replace(theme, name=name)

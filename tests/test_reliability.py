@@ -419,8 +419,11 @@ def test_plugin_text_in_the_gallery_page_is_sanitized(with_site):
 
     from mlviz import load_registry
     from mlviz.gallery import Job, _outcome, render_index
+    from mlviz.registry import PluginWarning
 
-    registry = load_registry()
+    with pytest.warns(PluginWarning) as caught:  # Python users see each warning too
+        registry = load_registry()
+    assert [str(w.message) for w in caught] == registry.warnings
     assert registry.algorithms["escapes"].summary == "red summary forged: line"
     failed = Future()
     failed.set_exception(RuntimeError("\x1b[2Jwiped\nforged line"))
@@ -646,3 +649,36 @@ def test_a_million_row_file_renders_a_poster_quickly(tmp_path, monkeypatch, caps
     assert main(["render", "pca", "--data", "million.csv", "-o", "poster.png", "-q"]) == 0
     assert time.perf_counter() - start < 40
     assert "1,000,000 rows; pca draws at most 5,000" in capsys.readouterr().err
+
+
+def test_a_step_marked_as_consuming_a_plugin_blames_the_plugin():
+    """A failure in a function marked with ``plugin_step`` (no plugin frame in the
+    traceback) names the algorithm's plugin and the part, whatever the function is called."""
+    from dataclasses import replace
+
+    from mlviz import Algorithm, Config, Scene
+    from mlviz.errors import plugin_step
+    from mlviz.failure import blame, describe
+    from mlviz.panels import LossCurvePanel
+    from mlviz.registry import Registry
+
+    algorithm = replace(Algorithm(name="toy", summary="s", config=Config, trainer=lambda c: None,
+                                  dataset=lambda c: None, scene=lambda c: Scene([LossCurvePanel()])),
+                        plugin="toy (toy-dist 1.0)")
+
+    @plugin_step("trainer")
+    def consume_snapshots(items):
+        return [item.epoch for item in items]  # a trainer that yielded ints
+
+    def unmarked(items):
+        return [item.epoch for item in items]
+
+    for function, expected in ((consume_snapshots, ("toy (toy-dist 1.0)", "trainer")),
+                               (unmarked, None)):
+        try:
+            function([1, 2])
+        except AttributeError as exc:
+            assert blame(exc, Registry(), algorithm) == expected
+            if expected:
+                assert describe(exc, Registry(), algorithm)[0].startswith(
+                    "plugin toy (toy-dist 1.0) failed in its trainer: AttributeError")

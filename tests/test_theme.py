@@ -110,10 +110,21 @@ def test_a_plugin_adds_a_theme_through_the_hook():
     pm, warnings = get_plugin_manager(load_entry_points=False)
     register_plugin(pm, "core-themes", lambda: mlviz.theme)
     register_plugin(pm, "sepia (sepia 1.0)", lambda: module)
-    registry = build_registry(pm, warnings)
+    from mlviz.registry import PluginWarning
+
+    with pytest.warns(PluginWarning) as caught:
+        registry = build_registry(pm, warnings)
     assert list(registry.themes) == ["light", "dark", "transparent", "sepia"]
     assert len(registry.warnings) == 2
+    assert [str(w.message) for w in caught] == registry.warnings
     assert resolve_theme("sepia", registry) is sepia
+    taken = types.ModuleType("taken_plugin")
+    taken.mlviz_themes = hookimpl(lambda: [replace(sepia, palette=("#000000",))])
+    register_plugin(pm, "other (other 2.0)", lambda: taken)
+    with pytest.warns(PluginWarning) as caught:
+        assert build_registry(pm).themes["sepia"] is sepia  # the first one keeps it
+    assert ("plugin other (other 2.0) registers theme 'sepia', already taken by sepia "
+            "(sepia 1.0); ignored") in [str(w.message) for w in caught]
 
 
 def _poster(prepared) -> np.ndarray:
@@ -229,9 +240,8 @@ def test_cli_look_options(run_cli, tmp_path):
 
 @pytest.mark.slow
 def test_every_built_in_scene_keeps_its_text_in_the_frame_at_the_font_scales():
-    from test_conformance import FAST
-
     from mlviz.theme import MAX_FONT_SCALE, MIN_FONT_SCALE
+    from test_conformance import FAST
 
     problems = {}
     for name, fast in FAST.items():

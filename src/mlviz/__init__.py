@@ -6,7 +6,9 @@ panels), ``mlviz.theme`` (themes: the colours panels draw with), ``mlviz.colorvi
 ``mlviz.testing`` (pytest-mpl helpers),
 ``mlviz.torchutil`` (PyTorch helpers), ``mlviz.landscape`` (loss landscapes),
 ``mlviz.datasets`` (stock datasets: blobs, moons, circles, XOR, spiral) and
-``mlviz.sweep`` (comparing runs: what a plugin declares with ``declare_sweep``).
+``mlviz.sweep`` (comparing runs: what a plugin declares with ``declare_sweep``),
+``mlviz.session`` (the registry, theme and options in use) and ``mlviz.registry`` (the
+one registry of algorithms, panels, writers and themes).
 A plugin may import those and nothing else; every other module is private. Names are
 imported on first use (``import mlviz`` imports neither numpy nor pluggy), and
 matplotlib only when something is drawn.
@@ -23,8 +25,10 @@ if TYPE_CHECKING:  # every name is imported on first use: `mlviz --help` stays q
     from .errors import ConfigError, DataError, MlvizError
     from .hookspecs import hookimpl
     from .panel import Panel, RedrawPanel
+    from .registry import Registry
     from .scene import Scene
     from .schedule import FrameSchedule
+    from .session import Session
     from .snapshot import Snapshot
     from .story import Chapter, Story
     from .trainer import Run, Trainer, train
@@ -77,14 +81,31 @@ _LAZY = {
     "Chapter": "story", "Story": "story",
     "Run": "trainer", "Trainer": "trainer", "train": "trainer",
     "Prepared": "api", "prepare": "api", "render": "api",
-    "Registry": "plugins", "load_registry": "plugins",
+    "Registry": "registry", "load_registry": "plugins",
     "Renderer": "renderer",
     "save_run": "record", "load_run": "record",
     "open_writer": "writers", "Writer": "writers",
 }
 
 
-def __getattr__(name: str):
+def _current_session() -> Session:
+    """The current session: where :mod:`mlviz.wiring` looks (installed from here, the top
+    of the package, so no lower module imports the session)."""
+    from .session import current
+
+    return current()
+
+
+def _install() -> None:
+    from .wiring import set_session_source
+
+    set_session_source(_current_session)
+
+
+_install()
+
+
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 

@@ -77,18 +77,21 @@ class Algorithm:
     name: str
     summary: str
     config: type[Config]
-    trainer: Callable[[Config], Trainer]
-    dataset: Callable[[Config], Dataset]
-    scene: Callable[[Config], Scene]
+    # The factories take the ``config`` class's instances: ``Any`` (not ``Config``), so a
+    # factory typed with the plugin's own Config subclass type-checks (callables are
+    # contravariant in their arguments).
+    trainer: Callable[[Any], Trainer]
+    dataset: Callable[[Any], Dataset]
+    scene: Callable[[Any], Scene]
     dataset_help: str = ""
-    load_data: Callable[[UserData, Config], Dataset] | None = None
+    load_data: Callable[[UserData, Any], Dataset] | None = None
     data_help: str = ""
     no_data_reason: str = ""
     dataset_params: tuple[str, ...] = ()
-    schedule: Callable[[Config], FrameSchedule] = _every_epoch
+    schedule: Callable[[Any], FrameSchedule] = _every_epoch
     fps: float = 5.0
     max_points: int = MAX_POINTS
-    story: Callable[[Config, Run], Story] | None = None
+    story: Callable[[Any, Run], Story] | None = None
     plugin: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

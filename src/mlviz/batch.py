@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -38,6 +37,7 @@ import numpy as np
 
 from .cache import python_files
 from .errors import MlvizError
+from .processes import process_pool
 
 #: The extra that installs the Dask scheduler client.
 DASK_EXTRA = "mlviz[dask]"
@@ -76,9 +76,8 @@ def open_backend(
     """
     if not scheduler:
         workers = max(1, workers)
-        context = multiprocessing.get_context("spawn")  # never a fork of a threaded process
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                 initializer=initializer) as pool:
+        # spawned: never a fork of a process that runs threads (the gallery's own)
+        with process_pool(workers, method="spawn", initializer=initializer) as pool:
             yield Backend(pool, f"{workers} worker process{'es' * (workers != 1)}")
         return
     client = connect(scheduler, timeout=timeout)

@@ -7,7 +7,7 @@ the installed distributions (the ``*.dist-info``, ``*.egg-info`` and ``*.pth`` n
 every folder on the path, so installing, upgrading or removing any package changes it), the
 ``mlviz`` entry points of each, and the size and modification time of every Python file of
 mlviz and of each plugin's top-level package or module (so editing a plugin in an editable
-install changes it too). Computing it imports nothing from mlviz or the plugins.
+install changes it too), and ``MLVIZ_DISABLE_PLUGINS``. Computing it imports nothing from mlviz or the plugins.
 
 The cache is one JSON file, ``$MLVIZ_CACHE_DIR`` or ``$XDG_CACHE_HOME/mlviz`` (default
 ``~/.cache/mlviz``), written through the writers' atomic temporary file; it holds the
@@ -51,7 +51,8 @@ def fingerprint() -> str:
     def add(*parts: object) -> None:
         digest.update(repr(parts).encode("utf-8", "surrogateescape"))
 
-    add(VERSION, sys.version, sys.executable, sys.path)
+    add(VERSION, sys.version, sys.executable, sys.path,
+        os.environ.get("MLVIZ_DISABLE_PLUGINS", ""))  # plugins left out change the answer
     roots = {"mlviz"}
     for entry in sys.path:
         try:
@@ -232,8 +233,8 @@ def _replay(out: str, err: str) -> int:
         sys.stdout.write(out)
         sys.stdout.flush()
     except BrokenPipeError:  # ``mlviz info x | head -1``: the reader went away
-        from .failure import _discard_stdout
+        from .terminal import discard_stdout
 
-        _discard_stdout()
+        discard_stdout()
         return 128 + getattr(signal, "SIGPIPE", 13)
     return 0

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -74,6 +74,9 @@ class _VersionAction(argparse.Action):
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line like every other mlviz error."""
 
+    #: ``render`` and ``train``: the help ends with the installed algorithms' names.
+    lists_algorithms: bool = False
+
     def error(self, message: str):
         from .terminal import one_line
 
@@ -82,7 +85,7 @@ class _Parser(argparse.ArgumentParser):
     def format_help(self) -> str:
         """The help, and for ``render`` and ``train`` the installed algorithms' names."""
         text = super().format_help()
-        if getattr(self, "lists_algorithms", False):
+        if self.lists_algorithms:
             text += "\n" + _algorithms_help()
         return text
 
@@ -91,10 +94,10 @@ def _algorithms_help() -> str:
     """One paragraph naming every installed algorithm (plugins load; no matplotlib)."""
     import textwrap
 
-    from .plugins import load_registry
+    from .session import registry
 
     try:
-        names = sorted(load_registry().algorithms)
+        names = sorted(registry().algorithms)
     except Exception:  # a broken installation must not break --help
         return ""
     text = f"algorithms: {', '.join(names)} ('mlviz list' says what each does)"
@@ -113,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "message (or set MLVIZ_TRACEBACK=1): for plugin authors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    training = argparse.ArgumentParser(add_help=False)
+    training = _Parser(add_help=False)
     training.add_argument("--frames", type=_positive_int, metavar="N",
                           help="frame budget: draw at most N frames, evenly spread over training")
     training.add_argument("--seed", type=_seed,
@@ -303,6 +306,9 @@ def _distribution(plugin: str) -> str:
 
 
 def _info(registry, name: str) -> int:
+    from .config import show_value
+    from .sweep import sweep_defaults
+
     algorithm = registry.get(name)
     config = algorithm.config()
     print(f"{algorithm.name}: {algorithm.summary}")
@@ -311,11 +317,11 @@ def _info(registry, name: str) -> int:
     params = algorithm.config.params()
     name_w = max(len(p.name) for p in params)
     type_w = max(len(p.type_name) for p in params)
-    default_w = max(len(_show(p.default)) for p in params)
+    default_w = max(len(show_value(p.default)) for p in params)
     for p in params:
         allowed = _allowed(p)
-        print(f"  {p.name:<{name_w}}  {p.type_name:<{type_w}}  {_show(p.default):<{default_w}}"
-              f"  {p.help}{allowed}")
+        print(f"  {p.name:<{name_w}}  {p.type_name:<{type_w}}  "
+              f"{show_value(p.default):<{default_w}}  {p.help}{allowed}")
     print()
     print(_wrapped(f"default dataset: {algorithm.dataset_help or 'built in'}", "    "))
     if algorithm.load_data is None:
@@ -343,8 +349,6 @@ def _info(registry, name: str) -> int:
         if needs:
             print(f"      needs: {', '.join(needs)}")
     print(f"\nframes: {algorithm.fps:g} per second by default")
-    from .sweep import show_value, sweep_defaults
-
     for key, values in sweep_defaults(algorithm).values.items():
         shown = (";" if isinstance(values[0], tuple) else ",").join(map(show_value, values))
         print(_wrapped(f"sweep: --sweep {key} compares {key}={shown} (see docs: Sweeps)",
@@ -365,14 +369,6 @@ def _wrapped(text: str, indent: str) -> str:
 
     width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
     return textwrap.fill(text, width=width, subsequent_indent=indent, break_on_hyphens=False)
-
-
-def _show(value) -> str:
-    if isinstance(value, tuple):
-        return ",".join(map(str, value))
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
 
 
 def _allowed(p) -> str:
@@ -405,8 +401,9 @@ def _prepare(registry, args, then: str = "drawing", **options):
                        keep_on_interrupt=True, progress=_progress_wanted(args),
                        **options, **overrides)
     run = prepared.run
-    if getattr(run, "stopped", "") and not args.quiet:  # a sweep marks each run instead
-        print(f"mlviz: training stopped ({run.stopped}) after {len(run.epochs)} epochs; "
+    stopped = getattr(run, "stopped", "")  # a sweep marks each run instead
+    if stopped and not args.quiet:
+        print(f"mlviz: training stopped ({stopped}) after {len(run.epochs)} epochs; "
               f"{then} what was trained", file=sys.stderr)
     return prepared
 
@@ -529,7 +526,7 @@ def _gallery(registry, args) -> int:
     return 1 if result.failed else 0
 
 
-def _bytes(size: int) -> str:
+def _bytes(size: float) -> str:
     for unit in ("B", "KB", "MB"):
         if size < 1024 or unit == "MB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"

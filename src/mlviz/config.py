@@ -18,7 +18,7 @@ import difflib
 import typing
 import warnings
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from .errors import ConfigError, MlvizWarning
 from .limits import MAX_SEED
@@ -72,7 +72,7 @@ class Config:
     #: Former hyperparameters that are now options (``frames``: the frame budget,
     #: ``--frames``); ``--set NAME=…`` still works for them, with a deprecation warning.
     #: (A plain class attribute, not annotated: no dataclass field of any kind.)
-    moved = frozenset()
+    moved: ClassVar[frozenset[str]] = frozenset()
 
     def __post_init__(self) -> None:
         hints = typing.get_type_hints(type(self))
@@ -156,7 +156,7 @@ def merge_settings(config: type[Config], overrides: typing.Mapping[str, Any],
     for key in settings.keys() & overrides.keys():
         if config.value_of(key, settings[key]) != config.value_of(key, overrides[key]):
             given = (f"--seed {overrides[key]}" if key == "seed"
-                     else f"{key}={_shown(overrides[key])}")
+                     else f"{key}={show_value(overrides[key])}")
             raise ConfigError(f"{given} and --set {key}={settings[key]} disagree; give {key} "
                               "once")
     return {**overrides, **settings}
@@ -185,8 +185,21 @@ def moved_frame_budget(config: type[Config], algorithm: str, values: dict[str, A
     return budget
 
 
-def _shown(value: Any) -> str:
-    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+def show_value(value: Any) -> str:
+    """A hyperparameter value as ``--set`` takes it: ``0.1``, ``true``, ``2,12,1``, ``0``.
+
+    The one formatter of a hyperparameter value (``mlviz info``, error messages, sweep
+    labels): a float in its short form (``%g``) when that reads back as the same number,
+    else in full (never rounded).
+    """
+    if isinstance(value, tuple):
+        return ",".join(map(show_value, value))
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
+    return str(value)
 
 
 def _type_name(tp: Any) -> str:

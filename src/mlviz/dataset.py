@@ -195,12 +195,12 @@ class UserData(os.PathLike):
                 raise DataError(f"data must be a path to a CSV file, a numpy array or a "
                                 f"pandas DataFrame, not {type(source).__name__}")
             source = np.asarray(source)
-        self.source = source
-        self.columns = _column_list(columns)
-        self.label = label.strip() if isinstance(label, str) else label
+        self.source: Any = source
+        self.columns: tuple[str | int, ...] | None = _column_list(columns)
+        self.label: str | int | None = label.strip() if isinstance(label, str) else label
         if isinstance(self.label, str) and not self.label:
             raise DataError("--label needs a column name")
-        self.algorithm = algorithm
+        self.algorithm: str = algorithm
         self._table: Table | None = None
 
     @property
@@ -287,7 +287,7 @@ class UserData(os.PathLike):
         return Selection(X, tuple(table.names[i] for i in chosen), y,
                          table.names[target] if target is not None else "", names)
 
-    def _label(self, table: Table, target: int, kind: str, wanted: int | None):
+    def _label(self, table: Table, target: int, kind: str | None, wanted: int | None):
         name = table.names[target]
         if kind == "number":
             return table.numbers(target), ()

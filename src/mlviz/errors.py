@@ -6,6 +6,30 @@ from the matching built-in exception, so ``except ValueError`` still catches a b
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import CodeType
+from typing import TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., object])
+
+#: mlviz functions that run a plugin's code or read its output, by their code, and the
+#: part of the plugin involved ("trainer", "panel", ...): a failure inside one with no
+#: plugin frame further in is still the plugin's (see :mod:`mlviz.failure`).
+PLUGIN_STEPS: dict[CodeType, str] = {}
+
+
+def plugin_step(part: str) -> Callable[[_F], _F]:
+    """Mark a function as a step that consumes a plugin's ``part`` (a decorator): a
+    failure in it is blamed on the plugin, whatever the function is called."""
+
+    def mark(function: _F) -> _F:
+        code = getattr(function, "__code__", None)
+        if isinstance(code, CodeType):
+            PLUGIN_STEPS[code] = part
+        return function
+
+    return mark
+
 
 class MlvizError(Exception):
     """An error caused by the user's input (bad option, bad data, bad path).

@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .errors import ContractError, MlvizError, MlvizWarning, Terminated
-from .terminal import PrintableStream, one_line
+from .errors import PLUGIN_STEPS, ContractError, MlvizError, MlvizWarning, Terminated
+from .terminal import PrintableStream, discard_stdout, one_line
 
 if TYPE_CHECKING:
     from .algorithm import Algorithm
@@ -35,6 +35,9 @@ HINT = f"set {TRACEBACK_VARIABLE}=1 or pass --traceback to see where"
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                      if hasattr(signal, name))
 #: mlviz functions that run a plugin's code or read its output, and the part involved.
+#: By name, for functions not marked with :func:`mlviz.errors.plugin_step` yet; the
+#: renderer's two (``_build``, ``_update``) are to be marked where they are defined, and
+#: this table then shrinks to nothing.
 _STEPS = {"train": "trainer", "make_dataset": "dataset", "_build": "panel", "_update": "panel",
           "check": "scene"}
 
@@ -57,7 +60,7 @@ def blame(exc: BaseException, registry: Registry | None,
     owners = [registry.plugin_of(frame.f_globals.get("__name__")) for frame in frames]
     inner = next((i for i in reversed(range(len(frames))) if owners[i]), None)
     if inner is not None:
-        plugin = owners[inner]
+        plugin = owners[inner] or ""  # not None: ``inner`` was chosen for having an owner
         entry = inner  # where mlviz (or a library) called into this stretch of plugin code
         while entry > 0 and owners[entry - 1] == plugin:
             entry -= 1
@@ -123,8 +126,10 @@ def _step(frames: list[FrameType]) -> str:
 
     for frame in reversed(frames):
         module = frame.f_globals.get("__name__", "")
-        part = _STEPS.get(frame.f_code.co_name)
-        if part is None or module.partition(".")[0] != "mlviz":
+        part = PLUGIN_STEPS.get(frame.f_code)  # marked: wherever it is defined
+        if part is None and module.partition(".")[0] == "mlviz":
+            part = _STEPS.get(frame.f_code.co_name)
+        if part is None:
             continue
         panel = frame.f_locals.get("panel")
         if part == "panel" and isinstance(panel, Panel):
@@ -195,21 +200,23 @@ def warnings_on_one_line() -> Iterator[None]:
 def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
     """Run a subcommand ``command(registry, args)`` and turn every failure into one line.
 
-    Plugins are loaded first (their warnings printed); SIGTERM and SIGHUP stop the command
-    like Ctrl-C; warnings print on one line; what goes to stdout is made printable.
+    Plugins are loaded first, into a session that is current while the command runs (their
+    warnings print as ``mlviz: warning:`` lines); SIGTERM and SIGHUP stop the command like
+    Ctrl-C; warnings print on one line; what goes to stdout is made printable.
     Returns the exit status: 0, 1 (a plugin or mlviz failed), 2 (bad input), 128 + signal.
     """
-    from .plugins import load_registry
+    from .registry import PluginWarning
+    from .session import Session, use
 
-    registry = None
+    registry: Registry | None = None
     show = traceback_wanted(bool(getattr(args, "traceback", False)))
     stdout = sys.stdout
-    with stop_signals_interrupt(), warnings_on_one_line():
+    session = Session()
+    with stop_signals_interrupt(), warnings_on_one_line(), use(session):
         try:
             sys.stdout = PrintableStream(stdout)
-            registry = load_registry()
-            for warning in registry.warnings:
-                print(f"mlviz: warning: {warning}", file=sys.stderr)
+            warnings.simplefilter("default", PluginWarning)  # even under -W ignore
+            registry = session.registry  # loading warns through warnings_on_one_line
             status = command(registry, args)
             sys.stdout.flush()
             return status
@@ -221,7 +228,7 @@ def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
         except BrokenPipeError as exc:
             if blame(exc, registry, _algorithm(registry, args)) is not None:
                 return report(exc, registry, _algorithm(registry, args), show)
-            _discard_stdout()  # the reader went away (``mlviz info x | head -1``)
+            discard_stdout()  # the reader went away (``mlviz info x | head -1``)
             return 128 + getattr(signal, "SIGPIPE", 13)
         except SystemExit as exc:  # only a plugin's: mlviz itself returns its status
             algorithm = _algorithm(registry, args)
@@ -240,13 +247,3 @@ def _algorithm(registry: Registry | None, args: Any) -> Algorithm | None:
     if registry is None or not isinstance(name, str):
         return None
     return registry.algorithms.get(name)
-
-
-def _discard_stdout() -> None:
-    """Point stdout at /dev/null, so that flushing it at exit raises nothing."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.__stdout__.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass

@@ -17,7 +17,6 @@ it again (``--no-cache`` renders everything).
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
@@ -28,24 +27,44 @@ import tempfile
 import time
 import traceback
 from collections.abc import Iterable, Sequence
-from contextlib import ExitStack
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import asdict, dataclass, field
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, cast
 
-from . import batch
+from . import batch, session
 from .config import parse_settings
 from .errors import MlvizError
-from .plugins import Registry, load_registry
+from .gallery_page import (
+    PLAYER_SCRIPT,
+    PLAYER_STYLE,
+    POSTER,
+    Entry,
+    load_entries,
+    render_cards,
+    render_embed,
+    render_index,
+    size_text,
+    write_index,
+    write_text,
+)
+from .limits import check_frames
+from .registry import Registry
 from .terminal import one_line, printable
-from .writers import move_into_place
+
+if TYPE_CHECKING:
+    from .writers import Writer
+
+__all__ = [
+    "DEFAULT_FORMATS", "PLAYER_SCRIPT", "PLAYER_STYLE", "POSTER", "Entry", "GalleryResult", "Job",
+    "build_gallery", "load_entries", "parse_formats", "plan_jobs", "render_cards",
+    "render_embed", "render_index", "render_job", "write_index",
+]
 
 #: The animation formats written for every algorithm unless told otherwise; the page plays
 #: the first.
 DEFAULT_FORMATS = (".gif", ".mp4")
-#: Always written too: the still image each card shows until it plays.
-POSTER = ".png"
 DEFAULT_WORKERS = 2
 HEARTBEAT_S = 30.0  # seconds without a finished algorithm before a progress line
 
@@ -70,33 +89,6 @@ class Job:
         for setting in self.settings:
             words += ["--set", setting]
         return shlex.join(words)
-
-
-@dataclass
-class Entry:
-    """The outcome of one job: the files written, or the error that stopped it."""
-
-    name: str
-    summary: str
-    plugin: str
-    command: str
-    stem: str
-    seconds: float = 0.0
-    frames: int = 0
-    size: tuple[int, int] = (960, 540)
-    bytes: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
-    details: str = ""
-    #: The render's cache key (:func:`mlviz.batch.render_key`; empty: none could be made).
-    key: str = ""
-    #: Whether this build kept the files of an earlier one instead of rendering.
-    cached: bool = False
-    #: Where it was rendered: ``host:pid`` of the worker process.
-    worker: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 @dataclass
@@ -141,9 +133,8 @@ def build_gallery(
     keep the files of an algorithm whose render key matches the last build's.
     """
     outdir = Path(outdir)
-    if frames is not None and frames < 1:
-        raise MlvizError(f"--frames must be at least 1, got {frames}")
-    registry = registry or load_registry()
+    check_frames(frames)
+    registry = session.registry(registry)
     jobs = plan_jobs(registry, only=only, settings=settings, frames=frames, formats=formats)
     if outdir.exists() and not outdir.is_dir():
         raise MlvizError(f"gallery output is not a folder: {outdir}")
@@ -193,7 +184,7 @@ def _build(outdir: Path, jobs: list[Job], registry: Registry, workers: int,
     entries = [results[job.name] for job in jobs]
     seconds = time.perf_counter() - start
     index = write_index(outdir, entries, registry.warnings, seconds)
-    _write_atomic(outdir / "gallery.json", json.dumps(
+    write_text(outdir / "gallery.json", json.dumps(
         {"seconds": seconds, "warnings": list(registry.warnings),
          "entries": [asdict(e) for e in entries]}, indent=1))
     failed = sum(not e.ok for e in entries)
@@ -277,7 +268,7 @@ def _reuse(job: Job, key: str, previous: Sequence[Entry], outdir: Path,
                 return None
         algorithm = registry.algorithms[job.name]
         return Entry(job.name, algorithm.summary, algorithm.plugin, job.command, job.stem,
-                     seconds=old.seconds, frames=old.frames, size=tuple(old.size),
+                     seconds=old.seconds, frames=old.frames, size=(old.size[0], old.size[1]),
                      bytes=dict(old.bytes), key=key, cached=True, worker=old.worker)
     return None
 
@@ -358,9 +349,6 @@ def _init_worker() -> None:
         os.environ.setdefault(variable, "1")
 
 
-_REGISTRY: Registry | None = None
-
-
 def render_job(job: Job, outdir: str | None) -> dict:
     """In a worker: train once, write every format and the poster together; a plain dict
     back. Animations hold their last frame as ``mlviz render`` does.
@@ -385,20 +373,19 @@ def _render(job: Job, outdir: str) -> dict:
     from .api import frame_captions, prepare
     from .writers import DEFAULT_HOLD, open_writer
 
-    global _REGISTRY
-    if _REGISTRY is None:
-        _REGISTRY = load_registry()
+    registry = session.registry()  # the worker's plugins, loaded once per process
     start = time.perf_counter()
     prepared = prepare(job.name, frames=job.frames, settings=list(job.settings),
-                       registry=_REGISTRY)
+                       registry=registry)
     renderer = prepared.renderer()
     captions = frame_captions(prepared.run)
     paths = [Path(outdir) / f"{job.stem}{suffix}" for suffix in (*job.formats, POSTER)]
     with ExitStack() as stack:  # any error aborts every writer: no partial file is left
         writers = [stack.enter_context(open_writer(
-            p, fps=prepared.fps, hold=DEFAULT_HOLD, registry=_REGISTRY,
+            p, fps=prepared.fps, hold=DEFAULT_HOLD, registry=registry,
             captions=captions[-1:] if p.suffix == POSTER else captions)) for p in paths]
-        count = renderer.render(_Tee(writers))
+        # the renderer uses only ``write`` and ``last_frame_only`` of what it draws into
+        count = renderer.render(cast("Writer", _Tee(writers)))
     return {
         "seconds": time.perf_counter() - start,
         "frames": count,
@@ -456,36 +443,11 @@ def _outcome(future: Future, job: Job, registry: Registry, outdir: Path) -> Entr
 def _report(entry: Entry, done: int, total: int, say) -> None:
     prefix = f"[{done:>{len(str(total))}}/{total}] {entry.name}"
     if entry.ok:
-        sizes = ", ".join(f"{s[1:]} {_size(n)}" for s, n in entry.bytes.items())
+        sizes = ", ".join(f"{s[1:]} {size_text(n)}" for s, n in entry.bytes.items())
         took = "unchanged (cached)" if entry.cached else f"{entry.seconds:.1f} s"
         say(f"{prefix}: {took}, {entry.frames} frames ({sizes})")
     else:
         say(f"{prefix}: FAILED: {entry.error}", always=True)
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{max(1, round(n / 1024))} KB"
-
-
-def write_index(outdir: Path, entries: Sequence[Entry], warnings: Sequence[str],
-                seconds: float) -> Path:
-    """Write ``OUTDIR/index.html`` atomically and return its path."""
-    path = Path(outdir) / "index.html"
-    _write_atomic(path, render_index(entries, warnings, seconds))
-    return path
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write a text file through a temporary file renamed into place."""
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
-                                   suffix=f".part{path.suffix}")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        move_into_place(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _previous_seconds(outdir: Path) -> dict[str, float]:
@@ -495,150 +457,3 @@ def _previous_seconds(outdir: Path) -> dict[str, float]:
         return {e["name"]: float(e["seconds"]) for e in data["entries"] if e.get("error") is None}
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-
-
-def render_index(entries: Sequence[Entry], warnings: Sequence[str], seconds: float) -> str:
-    """The gallery page: one card per algorithm; hover or click a poster to play it."""
-    esc = html.escape
-    notes = ""
-    if warnings:
-        items = "\n".join(f"<li>{esc(w)}</li>" for w in warnings)
-        notes = f'<section class="warnings"><h2>Plugin warnings</h2><ul>\n{items}\n</ul></section>'
-    failed = sum(not e.ok for e in entries)
-    summary = (f"{len(entries) - failed} algorithms rendered"
-               + (f", {failed} failed" if failed else "") + f" in {seconds:.0f} s")
-    return _PAGE.format(cards=render_cards(entries), notes=notes, summary=esc(summary),
-                        style=PLAYER_STYLE, script=PLAYER_SCRIPT)
-
-
-def render_cards(entries: Sequence[Entry], prefix: str = "", heading: str = "h2") -> str:
-    """The cards of the page, one per entry, their files' URLs prefixed with ``prefix``
-    (``"gallery/"`` from a page one folder up). Each poster plays the entry's first
-    animation format on hover or click; every format is linked with its size. The play
-    control is a bar under the poster (``span.play``), so it hides no part of the picture."""
-    esc = html.escape
-    cards = []
-    for e in entries:
-        head = (f'<{heading}>{esc(e.name)}</{heading}>\n<p class="summary">{esc(e.summary)}</p>\n'
-                f'<pre class="command"><code>{esc(e.command)}</code></pre>')
-        if e.ok:
-            width, height = e.size
-            url = esc(prefix + e.stem)
-            animations = [s for s in e.bytes if s != POSTER] or [POSTER]
-            links = " · ".join(
-                f'<a href="{url}{esc(s)}">{esc(s[1:].upper())}</a> {_size(e.bytes[s])}'
-                for s in e.bytes
-            )
-            cards.append(
-                f'<article class="card" id="{esc(e.stem)}">\n'
-                f'<button class="player" type="button" data-poster="{url}{POSTER}" '
-                f'data-anim="{url}{esc(animations[0])}" aria-label="play {esc(e.name)}">'
-                f'<img src="{url}{POSTER}" width="{width}" height="{height}" loading="lazy" '
-                f'alt="{esc(e.name)}: last frame (hover or click to play)">'
-                f'<span class="play" aria-hidden="true"></span></button>\n'
-                f'{head}\n<p class="meta">rendered in {e.seconds:.1f} s · {e.frames} frames'
-                f' · {links} · plugin {esc(e.plugin)}</p>\n</article>'
-            )
-        else:
-            cards.append(
-                f'<article class="card failed" id="{esc(e.stem)}">\n'
-                f'<div class="error"><strong>failed to render</strong>'
-                f'<pre>{esc(e.error or "")}</pre>'
-                f'<details><summary>traceback</summary><pre>{esc(e.details)}</pre></details>'
-                f'</div>\n{head}\n<p class="meta">plugin {esc(e.plugin)}</p>\n</article>'
-            )
-    return "\n".join(cards)
-
-
-def load_entries(outdir: str | Path) -> list[Entry] | None:
-    """The entries of the gallery built in ``outdir`` (its ``gallery.json``); None if none
-    was built there or it cannot be read."""
-    try:
-        data = json.loads((Path(outdir) / "gallery.json").read_text(encoding="utf-8"))
-        return [Entry(**{**e, **({"size": tuple(e["size"])} if "size" in e else {})})
-                for e in data["entries"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def render_embed(outdir: str | Path, prefix: str) -> str | None:
-    """The gallery in ``outdir`` as an HTML fragment for another page (style, cards,
-    script), its files reached through ``prefix``; None if no gallery was built there."""
-    entries = load_entries(outdir)
-    if entries is None:
-        return None
-    return (f"<style>{PLAYER_STYLE}</style>\n<div class=\"mlviz-gallery\">\n"
-            f"{render_cards(entries, prefix, heading='h3')}\n</div>\n"
-            f"<script>{PLAYER_SCRIPT}</script>")
-
-
-#: The cards' look; every rule is scoped to ``.mlviz-gallery``, so another page can embed it.
-PLAYER_STYLE = """
-.mlviz-gallery { display: grid; gap: 1.5rem;
-                 grid-template-columns: repeat(auto-fill, minmax(min(100%, 440px), 1fr)); }
-.mlviz-gallery .card { background: white; border: 1px solid #ddd; border-radius: 8px;
-                       padding: 0.8rem; }
-.mlviz-gallery .card h2, .mlviz-gallery .card h3 { font-size: 1.15rem; margin: 0.6rem 0 0.2rem; }
-.mlviz-gallery .summary { margin: 0.2rem 0 0.5rem; }
-.mlviz-gallery .player { display: block; width: 100%; padding: 0; border: 0; background: none;
-                         cursor: pointer; font: inherit; color: inherit; text-align: left; }
-.mlviz-gallery .player img { display: block; width: 100%; height: auto; border-radius: 4px; }
-/* The play control: a bar under the poster, never over the picture. */
-.mlviz-gallery .player .play { display: flex; align-items: center; gap: 0.45rem;
-    margin-top: 0.4rem; padding: 0.2rem 0.6rem; border: 1px solid #ddd; border-radius: 4px;
-    background: #f7f7f7; color: #333; font-size: 0.85rem; line-height: 1.4; }
-.mlviz-gallery .player .play::before { content: "▶"; width: 1rem; text-align: center; }
-.mlviz-gallery .player .play::after { content: "play"; }
-.mlviz-gallery .player.playing .play::before { content: "❚❚"; font-size: 0.7rem; }
-.mlviz-gallery .player.playing .play::after { content: "playing (click to stop)"; }
-.mlviz-gallery .player:hover .play { background: #ececec; }
-.mlviz-gallery .player:focus-visible { outline: 2px solid #0072B2; outline-offset: 2px; }
-.mlviz-gallery .command { background: #f3f3f3; padding: 0.4rem 0.6rem; border-radius: 4px;
-                          white-space: pre-wrap; overflow-wrap: anywhere; margin: 0.3rem 0; }
-.mlviz-gallery .meta { color: #666; font-size: 0.85rem; margin: 0.3rem 0 0; }
-.mlviz-gallery .failed { border-color: #d62728; }
-.mlviz-gallery .error { background: #fdecea; color: #8b1a1a; padding: 0.6rem;
-                        border-radius: 4px; }
-.mlviz-gallery .error pre { white-space: pre-wrap; margin: 0.3rem 0; }
-"""
-
-#: Hover (with a mouse) or click a poster to play its animation; leave or click to stop.
-PLAYER_SCRIPT = """
-for (const button of document.querySelectorAll(".mlviz-gallery button.player")) {
-  const img = button.querySelector("img");
-  const play = () => { img.src = button.dataset.anim; button.classList.add("playing"); };
-  const stop = () => { img.src = button.dataset.poster; button.classList.remove("playing"); };
-  button.addEventListener("pointerenter", (e) => { if (e.pointerType === "mouse") play(); });
-  button.addEventListener("pointerleave", (e) => { if (e.pointerType === "mouse") stop(); });
-  button.addEventListener("click", () => button.classList.contains("playing") ? stop() : play());
-}
-"""
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>mlviz gallery</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1500px;
-       padding: 0 1rem; color: #222; background: #fafafa; }}
-header p {{ color: #555; }}
-.warnings {{ margin-top: 2rem; color: #8a5300; }}
-{style}
-</style>
-</head>
-<body>
-<header>
-<h1>mlviz gallery</h1>
-<p>{summary}. Hover over a poster (or click it) to play the animation;
-each card gives the command that reproduces it.</p>
-</header>
-<main class="grid mlviz-gallery">
-{cards}
-</main>
-{notes}
-<script>{script}</script>
-</body>
-</html>
-"""

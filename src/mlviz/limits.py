@@ -31,6 +31,14 @@ MAX_CSV_BYTES = 256 * 2**20
 MAX_POINTS = 5_000
 
 
+def check_frames(frames: int | None) -> int | None:
+    """The frame budget (``--frames N``, ``frames=N``): ``None`` (every scheduled frame)
+    or at least 1; the one check every entry point makes (render, sweeps, gallery)."""
+    if frames is not None and frames < 1:
+        raise LimitError(f"--frames must be at least 1, got {frames}")
+    return frames
+
+
 def check_dpi(dpi: float) -> float:
     """``dpi`` as a float; :class:`LimitError` unless it is between the two bounds."""
     try:

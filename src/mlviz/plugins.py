@@ -1,19 +1,30 @@
-"""Loading plugins: the plugin manager and the registry of algorithms, panels and writers.
+"""Loading plugins: the plugin manager, and the registry built from what plugins return.
 
 Nothing is loaded at import time. Each entry point of the ``mlviz`` group is loaded on
 its own: one that fails to import (whatever it raises, ``SystemExit`` included), has a
 hook with a wrong signature, implements an unknown hook, or registers an invalid name or
 a name already taken is reported in one warning line naming the plugin and its
-distribution, and everything else keeps working. Plugin text that is shown (summaries,
-names, messages) is made printable: no escape sequences, no line breaks.
+distribution, and everything else keeps working. Warnings are issued with
+:func:`warnings.warn` (:class:`mlviz.registry.PluginWarning`), so a Python user sees them
+too, and kept in ``Registry.warnings``. Plugin text that is shown (summaries, names,
+messages) is made printable: no escape sequences, no line breaks.
+
+``MLVIZ_DISABLE_PLUGINS=name,name`` leaves plugins out: each name is an entry-point name
+(``kmeans``) or a distribution name (``mlviz-knn``); a name that matches no installed
+plugin is a warning.
+
+The items' own classes are checked here (an :class:`~mlviz.Algorithm`, a
+:class:`~mlviz.Panel` subclass, a :class:`~mlviz.theme.Theme`); a writer is recognised by
+its base class's name (``mlviz.writers...Writer``), so this module imports no output code.
 """
 
 from __future__ import annotations
 
-import difflib
+import os
 import re
 import types
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from importlib import metadata
 from typing import Any
 
@@ -21,18 +32,24 @@ import pluggy
 
 from . import hookspecs
 from .algorithm import Algorithm, valid_name
-from .errors import MlvizError, Terminated
+from .errors import Terminated
 from .panel import Panel
+from .registry import Registry
 from .terminal import one_line
 from .theme import Theme
-from .writers import Writer
+
+__all__ = ["DISABLE_VARIABLE", "ENTRY_POINT_GROUP", "Registry", "build_registry",
+           "disabled_plugins", "get_plugin_manager", "load_registry", "register_plugin"]
 
 ENTRY_POINT_GROUP = "mlviz"
 OWN_DISTRIBUTION = "mlviz"
+#: Environment variable: comma-separated entry-point or distribution names to leave out.
+DISABLE_VARIABLE = "MLVIZ_DISABLE_PLUGINS"
 
 
 def get_plugin_manager(load_entry_points: bool = True) -> tuple[pluggy.PluginManager, list[str]]:
-    """A plugin manager with mlviz's hooks and (by default) every installed plugin.
+    """A plugin manager with mlviz's hooks and (by default) every installed plugin that
+    ``MLVIZ_DISABLE_PLUGINS`` does not leave out.
 
     Returns the manager and the warnings about plugins that could not be loaded.
     """
@@ -40,14 +57,34 @@ def get_plugin_manager(load_entry_points: bool = True) -> tuple[pluggy.PluginMan
     pm.add_hookspecs(hookspecs)
     warnings: list[str] = []
     if load_entry_points:
-        for entry_point in _entry_points():
+        points = _entry_points()
+        disabled = disabled_plugins()
+        for entry_point in points:
+            if _canonical(entry_point.name) in disabled or _canonical(
+                    _dist_name(entry_point)) in disabled:
+                continue
             warning = register_plugin(pm, _describe(entry_point), entry_point.load)
             if warning:
                 warnings.append(warning)
+        known = {_canonical(n) for ep in points for n in (ep.name, _dist_name(ep))}
+        for name in sorted(disabled - known):
+            warnings.append(one_line(f"{DISABLE_VARIABLE} names '{name}', which is no "
+                                     "installed plugin (entry-point or distribution name)"))
     return pm, warnings
 
 
-def register_plugin(pm: pluggy.PluginManager, name: str, load: Any) -> str | None:
+def disabled_plugins() -> set[str]:
+    """The names ``MLVIZ_DISABLE_PLUGINS`` lists (normalised: lowercase, ``_`` → ``-``)."""
+    raw = os.environ.get(DISABLE_VARIABLE, "")
+    return {_canonical(name) for name in raw.split(",") if name.strip()}
+
+
+def _canonical(name: str) -> str:
+    """A plugin or distribution name as packaging compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+def register_plugin(pm: pluggy.PluginManager, name: str, load: Callable[[], Any]) -> str | None:
     """Load (``load()``) and register one plugin; return a warning instead of raising."""
     if pm.has_plugin(name):
         return one_line(f"plugin {name} is installed twice; the second copy was ignored")
@@ -71,148 +108,127 @@ def register_plugin(pm: pluggy.PluginManager, name: str, load: Any) -> str | Non
     return None
 
 
-@dataclass
-class Registry:
-    """Algorithms and panels by name, writers by file suffix, with the warnings gathered
-    while loading them."""
-
-    algorithms: dict[str, Algorithm] = field(default_factory=dict)
-    panels: dict[str, type[Panel]] = field(default_factory=dict)
-    #: Writer classes by lowercase suffix with its dot (".gif"); see ``mlviz_writers``.
-    writers: dict[str, type[Writer]] = field(default_factory=dict)
-    #: The plugin that registered each writer suffix.
-    writer_plugins: dict[str, str] = field(default_factory=dict)
-    #: Themes by name; see ``mlviz_themes``.
-    themes: dict[str, Theme] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    #: Python package (dotted prefix) of each plugin's code -> the plugin's label.
-    packages: dict[str, str] = field(default_factory=dict)
-
-    def plugin_of(self, module: str | None) -> str | None:
-        """The plugin whose package holds ``module`` (mlviz itself is no plugin)."""
-        while module:
-            if module in self.packages:
-                return self.packages[module]
-            module = module.rpartition(".")[0]
-        return None
-
-    def get(self, name: str) -> Algorithm:
-        """The algorithm called ``name``; a :class:`MlvizError` suggesting the closest one."""
-        if name in self.algorithms:
-            return self.algorithms[name]
-        known = sorted(self.algorithms)
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise MlvizError(
-            f"unknown algorithm '{name}'.{hint} Known: {', '.join(known) or 'none'}"
-        )
+#: Each hook, in the order it is collected, and what adds one of its items (or warns why not).
+_HOOKS: dict[str, Callable[[Registry, str, Any], None]] = {}
 
 
 def build_registry(pm: pluggy.PluginManager, warnings: list[str] | None = None) -> Registry:
-    """Collect what every registered plugin's hooks return, refusing duplicate names."""
-    registry = Registry(warnings=[one_line(w) for w in warnings or []])
-    say = registry.warnings.append
+    """Collect what every registered plugin's hooks return, refusing duplicate names.
+
+    Every warning (``warnings``, from loading, and those found here) is issued through
+    :func:`warnings.warn` and kept in ``Registry.warnings``.
+    """
+    registry = Registry()
+    for message in warnings or []:
+        registry.warn(message)
     for plugin_name, plugin in pm.list_name_plugin():
         _claim_package(registry, _module_of(plugin), plugin_name)
-    for plugin_name, items in _call_each(pm, "mlviz_algorithms", registry.warnings):
-        for item in items:
-            if not isinstance(item, Algorithm):
-                say(one_line(f"plugin {plugin_name} returned {type(item).__name__} from "
-                             "mlviz_algorithms, not an Algorithm; ignored"))
-            elif not valid_name(item.name):
-                say(one_line(f"plugin {plugin_name} registers the invalid algorithm name "
-                             f"{_quoted(item.name)} (lowercase letters, digits and '-' only); "
-                             "ignored"))
-            elif item.name in registry.algorithms:
-                say(one_line(f"plugin {plugin_name} registers algorithm '{item.name}', already "
-                             f"taken by {registry.algorithms[item.name].plugin}; ignored"))
-            else:
-                try:
-                    registry.algorithms[item.name] = replace(
-                        item, plugin=plugin_name, summary=one_line(item.summary, 200),
-                        dataset_help=one_line(item.dataset_help),
-                        data_help=one_line(item.data_help),
-                    )
-                except Exception as exc:
-                    say(one_line(f"plugin {plugin_name} registers a broken algorithm "
-                                 f"'{item.name}': {_describe_exception(exc)}; ignored"))
-                    continue
-                for part in (item.trainer, item.dataset, item.scene, item.load_data,
-                             item.schedule, item.config):
-                    _claim_package(registry, getattr(part, "__module__", None), plugin_name)
-    for plugin_name, items in _call_each(pm, "mlviz_panels", registry.warnings):
-        for item in items:
-            if not (isinstance(item, type) and issubclass(item, Panel) and item.name):
-                say(one_line(f"plugin {plugin_name} returned {item!r} from mlviz_panels, not a "
-                             "named Panel subclass; ignored"))
-            elif not valid_name(item.name):
-                say(one_line(f"plugin {plugin_name} registers the invalid panel name "
-                             f"{_quoted(item.name)} (lowercase letters, digits and '-' only); "
-                             "ignored"))
-            elif item.name in registry.panels and registry.panels[item.name] is not item:
-                say(one_line(f"plugin {plugin_name} registers panel '{item.name}', already "
-                             "taken; ignored"))
-            else:
-                registry.panels[item.name] = item
-    for plugin_name, items in _call_each(pm, "mlviz_writers", registry.warnings):
-        for item in items:
-            _add_writer(registry, plugin_name, item)
-    for plugin_name, items in _call_each(pm, "mlviz_themes", registry.warnings):
-        for item in items:
-            _add_theme(registry, plugin_name, item)
+    for hook_name, add in _HOOKS.items():
+        for plugin_name, items in _call_each(pm, hook_name, registry):
+            for item in items:
+                add(registry, plugin_name, item)
     return registry
 
 
-def _add_theme(registry: Registry, plugin_name: str, item: Any) -> None:
-    """Register one theme under its name, or warn why not."""
-    say = registry.warnings.append
-    if not isinstance(item, Theme):
-        say(one_line(f"plugin {plugin_name} returned {item!r} from mlviz_themes, not a "
-                     "Theme; ignored"))
-    elif not valid_name(item.name):
-        say(one_line(f"plugin {plugin_name} registers the invalid theme name "
-                     f"{_quoted(item.name)} (lowercase letters, digits and '-' only); ignored"))
-    elif item.name in registry.themes:
-        if registry.themes[item.name] is not item:
-            say(one_line(f"plugin {plugin_name} registers theme '{item.name}', already taken; "
-                         "ignored"))
-    else:
-        registry.themes[item.name] = item
+def _hook(name: str) -> Callable[[Callable[[Registry, str, Any], None]],
+                                 Callable[[Registry, str, Any], None]]:
+    def mark(add: Callable[[Registry, str, Any], None]) -> Callable[[Registry, str, Any], None]:
+        _HOOKS[name] = add
+        return add
+
+    return mark
+
+
+def _named(registry: Registry, plugin_name: str, kind: str, name: object) -> bool:
+    """Whether ``name`` is a valid name of ``kind`` (a warning if not)."""
+    if valid_name(name):
+        return True
+    registry.warn(f"plugin {plugin_name} registers the invalid {kind} name {_quoted(name)} "
+                  "(lowercase letters, digits and '-' only); ignored")
+    return False
+
+
+@_hook("mlviz_algorithms")
+def _add_algorithm(registry: Registry, plugin_name: str, item: Any) -> None:
+    if not isinstance(item, Algorithm):
+        registry.warn(f"plugin {plugin_name} returned {type(item).__name__} from "
+                      "mlviz_algorithms, not an Algorithm; ignored")
+        return
+    if not _named(registry, plugin_name, "algorithm", item.name):
+        return
+    if item.name in registry.algorithms:  # the clash message, before building the copy
+        registry.add("algorithm", item.name, item, plugin_name)
+        return
+    try:
+        owned = replace(item, plugin=plugin_name, summary=one_line(item.summary, 200),
+                        dataset_help=one_line(item.dataset_help),
+                        data_help=one_line(item.data_help))
+    except Exception as exc:
+        registry.warn(f"plugin {plugin_name} registers a broken algorithm '{item.name}': "
+                      f"{_describe_exception(exc)}; ignored")
+        return
+    registry.add("algorithm", item.name, owned, plugin_name)
+    for part in (item.trainer, item.dataset, item.scene, item.load_data, item.schedule,
+                 item.config):
+        _claim_package(registry, getattr(part, "__module__", None), plugin_name)
+
+
+@_hook("mlviz_panels")
+def _add_panel(registry: Registry, plugin_name: str, item: Any) -> None:
+    if not (isinstance(item, type) and issubclass(item, Panel) and item.name):
+        registry.warn(f"plugin {plugin_name} returned {item!r} from mlviz_panels, not a "
+                      "named Panel subclass; ignored")
+    elif _named(registry, plugin_name, "panel", item.name):
+        registry.add("panel", item.name, item, plugin_name)
 
 
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,16}")
+#: Modules that define mlviz's ``Writer`` base class (a package after the writers split).
+WRITER_BASES = ("mlviz.writers", "mlviz.writers.base")
 
 
+def is_writer_class(item: object) -> bool:
+    """Whether ``item`` is a subclass of mlviz's ``Writer``, recognised by the base class's
+    module and name so that the registry imports no output code."""
+    return isinstance(item, type) and any(
+        base.__name__ == "Writer" and base.__module__ in WRITER_BASES for base in item.__mro__)
+
+
+@_hook("mlviz_writers")
 def _add_writer(registry: Registry, plugin_name: str, item: Any) -> None:
     """Register one writer class under its lowercase suffix, or warn why not."""
-    say = registry.warnings.append
-    if not (isinstance(item, type) and issubclass(item, Writer)):
-        say(one_line(f"plugin {plugin_name} returned {item!r} from mlviz_writers, not a "
-                     "Writer subclass; ignored"))
+    if not is_writer_class(item):
+        registry.warn(f"plugin {plugin_name} returned {item!r} from mlviz_writers, not a "
+                      "Writer subclass; ignored")
         return
     suffix = item.suffix if isinstance(item.suffix, str) else ""
     if not _SUFFIX.fullmatch(suffix):
-        say(one_line(f"plugin {plugin_name} registers writer {item.__name__} with the invalid "
-                     f"suffix {_quoted(item.suffix)} (a dot, then 1 to 16 letters or digits); "
-                     "ignored"))
+        registry.warn(f"plugin {plugin_name} registers writer {item.__name__} with the "
+                      f"invalid suffix {_quoted(item.suffix)} (a dot, then 1 to 16 letters or "
+                      "digits); ignored")
         return
-    suffix = suffix.lower()
-    if suffix in registry.writers:
-        if registry.writers[suffix] is not item:
-            say(one_line(f"plugin {plugin_name} registers writer '{suffix}', already taken by "
-                         f"{registry.writer_plugins[suffix]}; ignored"))
-        return
-    registry.writers[suffix] = item
-    registry.writer_plugins[suffix] = plugin_name
+    registry.add("writer", suffix.lower(), item, plugin_name)
+
+
+@_hook("mlviz_themes")
+def _add_theme(registry: Registry, plugin_name: str, item: Any) -> None:
+    """Register one theme under its name, or warn why not."""
+    if not isinstance(item, Theme):
+        registry.warn(f"plugin {plugin_name} returned {item!r} from mlviz_themes, not a "
+                      "Theme; ignored")
+    elif _named(registry, plugin_name, "theme", item.name):
+        registry.add("theme", item.name, item, plugin_name)
 
 
 def load_registry() -> Registry:
-    """The registry of every installed plugin (built-in ones included)."""
+    """A fresh registry of every installed plugin (built-in ones included). Most code wants
+    the current session's instead, loaded once: :func:`mlviz.session.current`."""
     pm, warnings = get_plugin_manager()
     return build_registry(pm, warnings)
 
 
-def _call_each(pm: pluggy.PluginManager, hook_name: str, warnings: list[str]):
+def _call_each(pm: pluggy.PluginManager, hook_name: str,
+               registry: Registry) -> Iterator[tuple[str, list[Any]]]:
     """Call one hook plugin by plugin, so one failing plugin cannot hide the others."""
     hook = getattr(pm.hook, hook_name)
     for impl in hook.get_hookimpls():  # in registration order
@@ -223,14 +239,13 @@ def _call_each(pm: pluggy.PluginManager, hook_name: str, warnings: list[str]):
             try:
                 items = list(result)
             except TypeError:
-                warnings.append(one_line(f"plugin {impl.plugin_name}: {hook_name} must return "
-                                         "a list"))
+                registry.warn(f"plugin {impl.plugin_name}: {hook_name} must return a list")
                 continue
         except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, Terminated)):
                 raise
-            warnings.append(one_line(f"plugin {impl.plugin_name} failed in {hook_name}: "
-                                     f"{_describe_exception(exc)}"))
+            registry.warn(f"plugin {impl.plugin_name} failed in {hook_name}: "
+                          f"{_describe_exception(exc)}")
             continue
         yield impl.plugin_name, items
 
@@ -248,7 +263,7 @@ def _entry_points() -> list[metadata.EntryPoint]:
 
 def _dist_name(entry_point: metadata.EntryPoint) -> str:
     dist = getattr(entry_point, "dist", None)
-    return dist.metadata["Name"] if dist is not None else "unknown distribution"
+    return str(dist.metadata["Name"]) if dist is not None else "unknown distribution"
 
 
 def _describe(entry_point: metadata.EntryPoint) -> str:

@@ -50,3 +50,19 @@ class PrintableStream:
 def _clean(text: object) -> str:
     text = _BREAKS.sub(" ", _ESCAPES.sub("", str(text))).replace("\t", " ")
     return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
+
+
+def discard_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises nothing (the reader of
+    a pipe went away: ``mlviz info x | head -1``)."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        stdout = sys.__stdout__
+        if stdout is not None:
+            os.dup2(devnull, stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -257,30 +257,34 @@ def mlviz_themes() -> list[Theme]:
 
 def resolve_theme(theme: str | Theme | None, registry: Any = None,
                   font_scale: float | None = None) -> Theme:
-    """A :class:`Theme` from a name (``--theme``), a theme, or ``None`` (``light``),
-    at ``font_scale`` if given. An unknown name is a one-line error listing the known."""
+    """A :class:`Theme` from a name (``--theme``), a theme, or ``None`` (the current
+    session's theme, :mod:`mlviz.session`; ``light`` by default), at ``font_scale`` if given. A name is looked up in ``registry`` (default: the current
+    session's, :mod:`mlviz.session`); an unknown name is a one-line error listing the known."""
+    if theme is None:
+        from .wiring import default_theme
+
+        theme = default_theme()  # the session's (None: light)
     if isinstance(theme, Theme):
         chosen = theme
     elif theme is None:
         chosen = LIGHT
     else:
-        name = theme
-        themes = _known_themes(registry)
-        if name not in themes:
-            import difflib
-
-            from .errors import MlvizError
-
-            close = difflib.get_close_matches(name, list(themes), n=1, cutoff=0.5)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise MlvizError(f"unknown theme '{name}'.{hint} Known: {', '.join(themes)}")
-        chosen = themes[name]
+        chosen = _lookup_theme(theme, registry)
     return chosen if font_scale is None else chosen.scaled(font_scale)
 
 
-def _known_themes(registry: Any) -> dict[str, Theme]:
-    if registry is None:
-        from .plugins import load_registry
+def _lookup_theme(name: str, registry: Any) -> Theme:
+    from .errors import MlvizError
+    from .registry import unknown
+    from .wiring import default_registry
 
-        registry = load_registry()
-    return registry.themes or {t.name: t for t in CORE_THEMES}
+    if registry is None:
+        core = {t.name: t for t in CORE_THEMES}
+        if name in core:  # no need to load every plugin for a built-in theme
+            return core[name]
+        registry = default_registry()
+    themes = registry.themes or {t.name: t for t in CORE_THEMES}
+    if name not in themes:
+        raise MlvizError(unknown("theme", name, list(themes)))
+    found: Theme = themes[name]
+    return found

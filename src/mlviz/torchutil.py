@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Literal
+from typing import Any, Literal
 
 
 @contextmanager
@@ -166,10 +166,11 @@ class LinearStack:
         self.act = {"tanh": torch.tanh, "sigmoid": torch.sigmoid,
                     "relu": torch.relu}[activation]
         aten = torch.ops.aten
-        self.act_backward = {
+        backward: dict[str, Callable[[Any, Any], Any]] = {
             "tanh": aten.tanh_backward, "sigmoid": aten.sigmoid_backward,
             "relu": lambda grad, out: aten.threshold_backward(grad, out, 0),
-        }[activation]
+        }
+        self.act_backward = backward[activation]
 
     def named_params(self) -> dict:
         """A numpy copy of every parameter, by the model's names."""
