@@ -399,3 +399,17 @@ def test_a_dark_poster_is_dark_with_light_text():
     prepared = prepare(n_points=60)
     assert_dark_poster(prepared)
     assert_dark_poster(prepared, frame=18)  # half-way to two components
+
+
+def test_the_walk_ends_at_the_fewest_components_that_keep_95_percent():
+    from mlviz_pca.trainer import kept_components
+
+    assert kept_components(np.array([0.8, 0.18, 0.02])) == 2
+    assert kept_components(np.array([0.96, 0.03, 0.01])) == 1
+    assert kept_components(np.array([0.4, 0.35, 0.25])) == 2  # never all d: nothing to drop
+    line = prepare(dataset="line")  # 95 % on PC1: the poster is the line
+    last = line.run.snapshots[-1]
+    assert last.k == 1 and np.array_equal(last.weights, [1.0, 0.0, 0.0])
+    story = PCA_ALGORITHM.story(line.config, line.run)
+    assert story.chapters[-1].title == "keep 1: the flattened cloud"
+    assert "PC2 to PC3" in story.chapters[-1].sentence

@@ -118,9 +118,14 @@ def _shape(k: int, d: int) -> str:
 def _describe(snapshot, d: int) -> str:
     k_from, k, sliding = stage(snapshot)
     if sliding:
-        verb = f"adding PC{k}" if k > k_from else f"dropping PC{k_from}"
+        verb = f"adding PC{k}" if k > k_from else f"dropping {_components(k + 1, k_from)}"
         return f"{verb}: from {_shape(k_from, d)} to {_shape(k, d)}"
     return f"span of the kept components (k = {k}): {_shape(k, d)}"
+
+
+def _components(first: int, last: int) -> str:
+    """"PC3", or "PC2–PC3" for several."""
+    return f"PC{last}" if first == last else f"PC{first}–PC{last}"
 
 
 def _k_text(snapshot) -> str:
@@ -256,7 +261,7 @@ class VariancePanel(Panel):
         if sliding and k > k_from:
             components = f"kept {k_from} of {d}, adding PC{k}"
         elif sliding:
-            components = f"kept {k_from} of {d}, dropping PC{k_from}"
+            components = f"kept {k_from} of {d}, dropping {_components(k + 1, k_from)}"
         self.label.set_text(f"{components}\nreconstruction keeps {100 * kept:.1f}%\n"
                             "of the variance")
         return [*self.bars, self.total, self.label]

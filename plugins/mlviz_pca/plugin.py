@@ -8,7 +8,7 @@ from mlviz import Algorithm, Dataset, Run, Scene, UserData, hookimpl
 from mlviz.story import Chapter, Story
 
 from .panels import AxesPanel, ReconstructionPanel, VariancePanel
-from .trainer import PCAConfig, PCATrainer, default_dataset, stages
+from .trainer import PCAConfig, PCATrainer, default_dataset, kept_components, stages
 
 #: What PCA minimises: the mean squared distance from each point to its projection onto
 #: the span of the first k components (V_k: their unit vectors, μ: the mean).
@@ -36,7 +36,8 @@ def pca_story(config: PCAConfig, run: Run) -> Story:
     ratio = np.asarray(run.trace("explained_variance_ratio")[-1])
     d = len(ratio)
     kept = np.cumsum(ratio)
-    frames = stages(d, config.slide_frames, config.hold_frames)
+    keep = kept_components(ratio)
+    frames = stages(d, config.slide_frames, config.hold_frames, keep)
     starts: dict[tuple[int, int], int] = {}
     for epoch, (k_from, k, _) in enumerate(frames):
         starts.setdefault((k_from, k) if k_from != k else (k - 1, k), epoch)
@@ -54,11 +55,13 @@ def pca_story(config: PCAConfig, run: Run) -> Story:
             shape, sentence = "all of space", (f"With all {d} components the points are the "
                                                "data itself: nothing is lost.")
         chapters.append(Chapter(f"k = {k}: {shape}", starts[(k - 1, k)], sentence))
-    if (d, 2) in starts:
+    if (d, keep) in starts:
+        dropped = f"PC{d}" if keep == d - 1 else f"PC{keep + 1} to PC{d}"
+        shape = {1: "onto the PC1 line", 2: "onto the plane"}.get(keep, f"onto {keep} axes")
         chapters.append(Chapter(
-            "keep two: the flattened cloud", starts[(d, 2)],
-            f"Dropping PC{d} again flattens the cloud onto the plane: only "
-            f"{100 * (1 - kept[1]):.0f} % of the variance, mostly noise, is lost."))
+            f"keep {keep}: the flattened cloud", starts[(d, keep)],
+            f"Dropping {dropped} again flattens the cloud {shape}: only "
+            f"{100 * (1 - kept[keep - 1]):.0f} % of the variance, mostly noise, is lost."))
     return Story(tuple(chapters), objective=OBJECTIVE)
 
 

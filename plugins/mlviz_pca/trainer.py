@@ -1,7 +1,8 @@
 """Principal component analysis by eigendecomposition of the covariance matrix.
 
 PCA has no training loop; its "trainer" walks through the number of kept components,
-k = 0, 1, …, d, then back to 2 (the lesson: the cloud flattened onto the PC1–PC2 plane),
+k = 0, 1, …, d, then back to the fewest that keep 95 % of the variance (the lesson: the
+default cloud flattened onto the PC1–PC2 plane),
 and yields one snapshot per animation frame (epoch = frame index). Between two values of k
 the points slide from their reconstruction on one span to the other. The loss is the
 reconstruction error: the mean over points of the squared distance between a point and
@@ -116,18 +117,31 @@ class PCASnapshot(Snapshot):
     explained_variance_ratio: np.ndarray | None = None
 
 
-def stages(n_components: int, slide: int, hold: int) -> list[tuple[int, int, float]]:
+#: The walk ends back at the fewest components that keep this share of the variance.
+KEEP_SHARE = 0.95
+
+
+def kept_components(explained_variance_ratio: np.ndarray) -> int:
+    """The fewest components that keep ``KEEP_SHARE`` of the variance, between 1 and d − 1
+    (the default cloud: 2, its plane; the noisy line: 1)."""
+    ratio = np.asarray(explained_variance_ratio, dtype=float)
+    d = len(ratio)
+    enough = int(np.searchsorted(np.cumsum(ratio), KEEP_SHARE - 1e-12)) + 1
+    return int(min(max(enough, 1), max(d - 1, 1)))
+
+
+def stages(n_components: int, slide: int, hold: int,
+           keep: int | None = None) -> list[tuple[int, int, float]]:
     """(k_from, k, progress) per frame: hold at k = 0, then for each k slide in and hold;
-    with three or more components, drop back to two at the end and hold there twice as long
-    (the lesson: the cloud flattened onto the plane of the first two components)."""
+    then, if ``keep`` < ``n_components``, drop back to ``keep`` components and hold there
+    twice as long (the lesson: the cloud flattened onto the span that matters)."""
     frames = [(0, 0, 1.0)] * hold
     for k in range(1, n_components + 1):
         frames += [(k - 1, k, smoothstep(i / slide)) for i in range(1, slide + 1)]
         frames += [(k, k, 1.0)] * (hold - 1)
-    if n_components >= 3:
-        last = n_components
-        frames += [(last, 2, smoothstep(i / slide)) for i in range(1, slide + 1)]
-        frames += [(2, 2, 1.0)] * (2 * hold - 1)
+    if keep is not None and 0 < keep < n_components:
+        frames += [(n_components, keep, smoothstep(i / slide)) for i in range(1, slide + 1)]
+        frames += [(keep, keep, 1.0)] * (2 * hold - 1)
     return frames
 
 
@@ -156,7 +170,8 @@ class PCATrainer:
         fit = fit_pca(X)
         full_scores = (X - fit.mean) @ fit.components.T
         d = X.shape[1]
-        frames = stages(d, config.slide_frames, config.hold_frames)
+        keep = kept_components(fit.explained_variance_ratio)
+        frames = stages(d, config.slide_frames, config.hold_frames, keep)
         for epoch, (k_from, k, progress) in enumerate(frames):
             weights = stage_weights(k_from, k, progress, d)
             scores = full_scores * weights
