@@ -18,7 +18,12 @@ from mlviz_linreg.datasets import advertising, load_xy, slides
 from mlviz_linreg.panels import FitPanel, LossPanel, SurfacePanel
 from mlviz_linreg.plugin import LINEAR_REGRESSION, linreg_scene
 from mlviz_linreg.trainer import (
-    LinRegConfig, LinRegTrainer, Problem, autograd_gradient, manual_gradient, mse,
+    LinRegConfig,
+    LinRegTrainer,
+    Problem,
+    autograd_gradient,
+    manual_gradient,
+    mse,
 )
 
 
@@ -180,12 +185,31 @@ def test_user_csv(tmp_path):
         assert data.y.tolist() == [2.1, 3.9, 6.2, 7.8]
 
 
-def test_schedule_is_dense_early_sparse_late_and_about_60_to_100_frames():
+def test_schedule_is_dense_while_the_loss_moves_and_sparse_after():
     prepared = prepare()
     epochs = [s.epoch for s in prepared.run.snapshots]
-    assert 60 <= len(epochs) <= 100 and epochs[:31] == list(range(31)) and epochs[-1] == 200
+    losses = np.array([s.loss for s in prepared.run.snapshots])
+    excess = (losses - losses[-1]) / (losses[0] - losses[-1])
+    assert np.mean(excess[1:] < 1e-3) <= 0.2  # at most a fifth of the frames on a flat loss
+    moving = int(np.argmax(excess < 1e-3))
+    assert epochs[:moving] == list(range(moving)) and epochs[-1] == 200
+    assert 25 <= moving <= 45  # every epoch while the loss moves (ρ = 0.9 a step)
     assert len(prepare(epochs=5000).run.snapshots) <= 100
     assert len(prepared.run.epochs) == 201  # the loss curve keeps every epoch
+    raw = [s.epoch for s in prepare(standardize=False).run.snapshots]  # the slow valley
+    assert 60 <= len(raw) <= 100 and raw[:31] == list(range(31)) and raw[-1] == 200
+
+
+def test_the_settling_epoch_is_where_the_excess_loss_falls_below_a_thousandth():
+    from mlviz_linreg.plugin import settling_epochs
+
+    for lr in (0.0, 0.02, 0.3):
+        config = LinRegConfig(lr=lr, epochs=2000)
+        run = prepare(lr=lr, epochs=2000).run
+        excess = (run.losses - run.losses[-1]) / (run.losses[0] - run.losses[-1])
+        first = int(np.argmax(excess < 1e-3))
+        assert abs(settling_epochs(config) - first) <= 2, lr
+    assert settling_epochs(LinRegConfig(standardize=False)) is None
 
 
 def test_the_descent_path_is_traced_at_every_epoch():
@@ -290,3 +314,94 @@ def test_the_equation_stays_readable_over_the_line():
     (equation,) = [t for t in fig.axes[0].texts if t.get_text().startswith("ŷ")]
     box = equation.get_bbox_patch()
     assert box is not None and box.get_alpha() >= 0.8
+
+
+# ---- the lesson on the frame: one (w, b) in both panels, readout off the lines, story -------
+
+def parse_line(text: str) -> tuple[float, float]:
+    """(slope, intercept) of a drawn "a·x + c" or "a·z − c"."""
+    import re
+
+    match = re.search(r"(−?[\d.e+-]+)·[xz] ([+−]) ([\d.e+-]+)", text)
+    slope = float(match.group(1).replace("−", "-"))
+    intercept = float(match.group(3)) * (-1 if match.group(2) == "−" else 1)
+    return slope, intercept
+
+
+def test_the_line_and_the_point_on_the_bowl_show_the_same_w_and_b():
+    """ŷ = w·z + b on the fit panel (z = (x − mean)/std, said on the surface panel) and the
+    point on the surface at (w, b): the same two numbers in both panels, in every frame."""
+    import re
+
+    from matplotlib.figure import Figure
+
+    run = prepare(epochs=40).run
+    problem = Problem.from_dataset(run.dataset, True)
+    fig = Figure()
+    fit, surface = FitPanel(), SurfacePanel()
+    fit.setup(fig.add_subplot(1, 2, 1), run)
+    surface.setup(fig.add_subplot(1, 2, 2, projection="3d"), run)
+    texts = [t.get_text() for t in fig.axes[1].texts]
+    assert any(f"z = (x − {problem.mean:.4g}) / {problem.scale:.4g}" in t for t in texts)
+    for snap in run.snapshots[1:]:
+        fit.update(snap)
+        surface.update(snap)
+        in_x, in_z = fit.equation.get_text().split("\n")
+        slope, intercept = parse_line(in_x)
+        w, b = parse_line(in_z)
+        assert (w, b) == pytest.approx((snap.w, snap.b), rel=1e-3)
+        assert (slope, intercept) == pytest.approx((snap.slope, snap.intercept), rel=1e-3)
+        point = re.search(r"\(w, b\) = \((\S+), (\S+)\)", surface.readout.get_text())
+        assert (float(point.group(1)), float(point.group(2))) == pytest.approx((w, b))
+        assert slope == pytest.approx(w / problem.scale, rel=2e-3)  # the two lines agree
+        assert intercept == pytest.approx(b - w * problem.mean / problem.scale, rel=2e-3)
+
+
+def test_the_readout_never_sits_on_a_line_of_the_run():
+    """At epoch 0 the line is y = 0 along the bottom: the readout goes where no line of the
+    run passes (here the upper right; the legend holds the upper left)."""
+    run = prepare(epochs=40).run
+    fig = panel_figure(FitPanel(), run, frame=0)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    (equation,) = [t for t in ax.texts if t.get_text().startswith("ŷ")]
+    box = equation.get_window_extent().transformed(ax.transData.inverted())
+    problem = Problem.from_dataset(run.dataset, True)
+    slopes, intercepts = problem.to_original(run.trace("w"), run.trace("b"))
+    xs = np.linspace(box.x0, box.x1, 50)
+    ys = slopes[:, None] * xs + intercepts[:, None]
+    assert not np.any((ys >= box.y0) & (ys <= box.y1))
+    legend = ax.get_legend().get_window_extent()
+    assert not legend.overlaps(equation.get_window_extent())
+
+
+def test_the_surface_says_what_it_draws():
+    run = prepare(epochs=40).run
+    fig = panel_figure(SurfacePanel(), run, frame=-1)
+    ax = fig.axes[0]
+    assert ax.get_zlabel() == "MSE" and ax.get_xlabel() == "slope w (on z)"
+    assert any(t.get_text().startswith(r"$\mathrm{MSE}(w, b) = \frac{1}{n}") for t in ax.texts)
+    data = advertising()
+    assert data.feature_names == ("radio spending (k$)",) and data.target_name == "sales (k units)"
+
+
+def test_story_chapters_start_where_the_phases_start():
+    from mlviz.story import story_problems
+
+    for standardize, titles in ((True, ["downhill", "settling", "converged"]),
+                                (False, ["downhill", "along the valley floor"])):
+        prepared = prepare(standardize=standardize)
+        run = prepared.run
+        story = LINEAR_REGRESSION.story(prepared.config, run)
+        assert story_problems(story, run.epochs) == []
+        assert [c.title for c in story.chapters] == titles
+        best = least_squares_mse(*raw_advertising())[1]
+        excess = (run.losses - best) / (run.losses[0] - best)
+        starts = {c.title: c.start for c in story.chapters}
+        if standardize:
+            assert excess[starts["settling"]] < 0.05 <= excess[starts["settling"] - 1]
+            assert excess[starts["converged"]] < 1e-3 <= excess[starts["converged"] - 1]
+        else:  # the fast fall is over; the crawl is slow
+            crawl = starts["along the valley floor"]
+            assert run.losses[0] - run.losses[crawl] > 0.8 * (run.losses[0] - run.losses[-1])
+            assert excess[-1] > 0.1

@@ -204,3 +204,105 @@ def test_a_dark_poster_is_dark_with_light_text(prepared):
 
     assert_dark_poster(prepared)
     assert_dark_poster(prepared, frame=0)
+
+
+# --- the lesson on the frame: the descent on its surface, legend, layout, pacing, story -----
+
+@pytest.fixture(scope="module")
+def default():
+    return mlviz.prepare("neural-network")
+
+
+def test_the_descent_lies_on_the_landscape_drawn(default):
+    """One fixed plane through the final weights along the path's two main directions; every
+    path point is at the MSE of its projected weights, which is the surface's height there."""
+    from mlviz import landscape as ls
+    from mlviz_nn.panels import PathPlaneLandscapePanel, on_plane_losses
+    from mlviz_nn.trainer import landscape_loss
+
+    run = default.run
+    panel = PathPlaneLandscapePanel(landscape_loss)
+    panel.compute(run)
+    assert list(panel.grids) == [-1]  # one plane for every frame
+    assert panel.captured > 0.99  # training moves the weights almost only within it
+    loss = landscape_loss(run)
+    origin = run.snapshots[-1].params
+    plane = ls.pca_directions(panel._path(run), origin)
+    xs, ys, zs = panel.grids[-1]
+    # the surface is the loss on the plane: its grid nodes, evaluated one by one
+    for j, i in ((0, 0), (len(ys) // 2, len(xs) // 3), (len(ys) - 1, len(xs) - 1)):
+        at = on_plane_losses(loss, origin, plane, np.array([[xs[i], ys[j]]]))[0]
+        assert zs[j, i] == pytest.approx(at, rel=1e-9)
+    # the path's heights: the loss at the projected points, not the training loss
+    xy = ls.project(panel._path(run), origin, plane)
+    np.testing.assert_allclose(panel.path[:, :2], xy)
+    np.testing.assert_allclose(panel.path[:, 2], on_plane_losses(loss, origin, plane, xy))
+    assert panel.path[-1, 2] == pytest.approx(run.losses[-1], rel=1e-9)  # ends on the weights
+    # ... which follows the loss curve once the first few steps are taken
+    assert np.max(np.abs(panel.path[10:, 2] - run.losses[10:])) < 0.01
+    # and each path point lies on the bilinear surface between its grid nodes
+    from scipy.interpolate import RegularGridInterpolator
+
+    surface = RegularGridInterpolator((ys, xs), zs)
+    heights = surface(panel.path[:, [1, 0]])
+    assert np.max(np.abs(heights - panel.path[:, 2])) < 0.02 * np.ptp(zs)
+    for snap in run.snapshots:
+        x, y, z = panel.points[snap.epoch]
+        assert (x, y, z) == pytest.approx(tuple(panel.path[snap.epoch]))
+
+
+def test_the_legend_says_what_is_drawn(default):
+    from matplotlib.colors import to_rgba
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection, Poly3DCollection
+
+    from mlviz_nn.panels import NETWORK_ALPHA
+
+    fig = scene_figure(default.scene, default.run, frame=-1)
+    ax = next(a for a in fig.axes if a.get_title().startswith("Function"))
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts[0].endswith("(wireframe)") and texts[1].endswith("(surface)")
+    wire = [c for c in ax.collections if isinstance(c, Line3DCollection)]
+    surfaces = [c for c in ax.collections if isinstance(c, Poly3DCollection)]
+    assert len(wire) == 1 and len(surfaces) == 1  # no filled true surface any more
+    true_line, network_patch = legend.legend_handles
+    assert to_rgba(wire[0].get_color()[0])[:3] == to_rgba(true_line.get_color())[:3]
+    face = surfaces[0].get_facecolor()[0]
+    assert face[3] == pytest.approx(NETWORK_ALPHA)
+    assert network_patch.get_facecolor()[3] == pytest.approx(NETWORK_ALPHA)
+
+
+def test_the_panels_fill_the_frame(default):
+    """The two 3D panels on top, the loss curve across the bottom: no empty band."""
+    fig = scene_figure(default.scene, default.run, frame=-1)
+    fig.canvas.draw()
+    height = fig.bbox.height
+    boxes = {ax.get_title(): ax.get_position() for ax in fig.axes}
+    loss = boxes["Mean squared error"]
+    assert loss.width > 0.8  # the curve runs across the frame
+    tops = [box for title, box in boxes.items() if title != "Mean squared error"]
+    assert all(box.y0 > loss.y1 for box in tops)
+    covered = (max(box.y1 for box in tops) - loss.y0)
+    assert covered * height > 0.85 * height
+
+
+def test_frames_go_where_the_loss_moves(default):
+    losses = np.array([s.loss for s in default.run.snapshots])
+    steps = np.abs(np.diff(losses)) / (losses[0] - losses[-1])
+    assert np.mean(steps < 0.005) <= 0.25  # frames where the loss is flat
+    assert default.run.snapshots[-1].epoch == default.config.epochs
+
+
+def test_story_chapters_start_where_the_phases_start(default):
+    from mlviz.story import story_problems
+
+    story = default.algorithm.story(default.config, default.run)
+    assert story_problems(story, default.run.epochs) == []
+    titles = [c.title for c in story.chapters]
+    assert titles == ["first steps", "the plateau", "into the saddle", "fine-tuning"]
+    starts = {c.title: c.start for c in story.chapters}
+    losses = default.run.losses
+    assert losses[0] - losses[starts["the plateau"]] > 0.25 * (losses[0] - losses[-1])
+    plateau = losses[starts["the plateau"]:starts["into the saddle"]]
+    assert np.ptp(plateau) < 0.12 * (losses[0] - losses[-1])  # it barely moves
+    assert losses[starts["fine-tuning"]] < 0.1 * losses[starts["into the saddle"]]

@@ -11,11 +11,23 @@ import mlviz
 from mlviz import ConfigError
 from mlviz.testing import assert_frames_independent_of_budget, panel_figure, scene_figure
 from mlviz_nudging.panels import (
-    DataLinePanel, ErrorCurvePanel, ErrorStepsPanel, WeightPanel, act_paths,
+    DataLinePanel,
+    ErrorCurvePanel,
+    ErrorStepsPanel,
+    WeightPanel,
+    act_paths,
 )
 from mlviz_nudging.trainer import (
-    GRADIENT, NUDGING, NudgingConfig, NudgingTrainer, default_dataset, mean_error, mse,
-    mse_grad, start_weight, tolerance_band,
+    GRADIENT,
+    NUDGING,
+    NudgingConfig,
+    NudgingTrainer,
+    default_dataset,
+    mean_error,
+    mse,
+    mse_grad,
+    start_weight,
+    tolerance_band,
 )
 
 
@@ -258,3 +270,55 @@ def test_a_dark_poster_is_dark_with_light_text(prepared):
 
     assert_dark_poster(prepared, frame=ACT1_FRAME)
     assert_dark_poster(prepared)
+
+
+# ---- the two error measures, linked on the frame; the story ---------------------------------
+
+@pytest.mark.parametrize("overrides", [{}, {"n_points": 3, "target": -2.0}])
+def test_mse_is_k_times_the_squared_mean_error_and_the_frame_says_so(overrides):
+    """The error curve (MSE) and the stopping rule (|mean error|) are one measure here:
+    MSE = k · (mean error)², k = mean(x²)/mean(x)²; both panels state k, the error curve
+    shades the stopping band and the error panel reads MSE on a second axis."""
+    from matplotlib.axes._secondary_axes import SecondaryAxis
+    from matplotlib.patches import Rectangle
+
+    from mlviz_nudging.panels import ErrorCurvePanel, ErrorStepsPanel
+    from mlviz_nudging.trainer import mse_per_squared_error, tolerance_band
+
+    prepared = mlviz.prepare("weight-nudging", **overrides)
+    run = prepared.run
+    x = run.dataset.X[:, 0]
+    k = mse_per_squared_error(x)
+    for snap in run.snapshots:  # the identity, at every step of both acts
+        assert snap.loss == pytest.approx(k * snap.error**2, rel=1e-9, abs=1e-12)
+    curve = panel_figure(ErrorCurvePanel(), run, frame=-1).axes[0]
+    assert curve.get_ylabel() == f"MSE = {k:.3g} · (mean error)²"
+    y = np.asarray(run.dataset.y, dtype=float)
+    band = tolerance_band(x, y, run.config.tolerance)
+    spans = [p for p in curve.patches if isinstance(p, Rectangle)
+             and p.get_x() == pytest.approx(min(band))]
+    assert len(spans) == 1 and spans[0].get_width() == pytest.approx(abs(band[1] - band[0]))
+    fig = panel_figure(ErrorStepsPanel(), run, frame=-1)
+    errors = fig.axes[0]
+    (second,) = [a for a in errors.child_axes if isinstance(a, SecondaryAxis)]
+    assert second.get_ylabel() == f"MSE = {k:.3g} · error²"
+    tol = run.config.tolerance
+    # the second axis maps the stop line's |mean error| to its MSE
+    at = errors.transData.transform([[0, tol]])[0, 1]
+    assert second.transData.inverted().transform([[0, at]])[0, 1] == pytest.approx(
+        k * tol**2, rel=1e-6)
+    labels = [t.get_text() for t in errors.get_legend().get_texts()]
+    assert f"stop at {tol:g} (MSE {k * tol * tol:.3g})" in labels
+
+
+def test_story_has_the_two_acts_where_they_start(prepared):
+    from mlviz.story import story_problems
+
+    story = prepared.algorithm.story(prepared.config, prepared.run)
+    assert story_problems(story, prepared.run.epochs) == []
+    assert [c.title for c in story.chapters] == ["act 1: fixed nudges",
+                                                 "act 2: gradient descent"]
+    acts = prepared.run.trace("act")
+    epochs = prepared.run.trace("epoch")
+    assert story.chapters[1].start == int(epochs[np.argmax(acts == 2)])
+    assert acts[np.searchsorted(epochs, story.chapters[1].start) - 1] == 1

@@ -73,21 +73,28 @@ def test_the_notebooks_noisy_line_is_still_there():
         > 0.9
 
 
-def test_frames_step_through_0_to_3_components_with_in_between_frames():
+def test_frames_step_through_0_to_3_components_then_back_to_2():
     config = PCAConfig(slide_frames=5, hold_frames=3)
     run = prepare(slide_frames=5, hold_frames=3).run
     snaps = run.snapshots
-    assert len(snaps) == 3 + 3 * (5 + 3 - 1) and [s.epoch for s in snaps] == list(range(len(snaps)))
+    assert len(snaps) == 3 + 3 * (5 + 3 - 1) + 5 + (2 * 3 - 1)
+    assert [s.epoch for s in snaps] == list(range(len(snaps)))
+    up = 3 + 3 * (5 + 3 - 1)  # the frames that add components; then PC3 is dropped again
     ks = [s.k for s in snaps]
-    assert ks == sorted(ks) and set(ks) == {0, 1, 2, 3}
+    assert ks[:up] == sorted(ks[:up]) and set(ks[:up]) == {0, 1, 2, 3}
+    assert set(ks[up:]) == {2} and all(s.k_from == 3 for s in snaps[up:up + 5])
     in_between = [s for s in snaps if 0 < s.progress < 1]
-    assert len(in_between) == 3 * 4
+    assert len(in_between) == 4 * 4
     assert all(isinstance(s.loss, float) for s in snaps)
-    assert np.all(np.diff(run.losses) <= 1e-12)  # each frame reconstructs at least as well
+    assert np.all(np.diff(run.losses[:up]) <= 1e-12)  # each added component helps
+    assert np.all(np.diff(run.losses[up - 1:up + 5]) >= -1e-12)  # dropping PC3 costs
     X = default_dataset(config).X
     assert np.allclose(snaps[0].reconstruction, X.mean(axis=0))
-    assert np.allclose(snaps[-1].reconstruction, X)
-    assert snaps[-1].loss == pytest.approx(0, abs=1e-20)
+    assert np.allclose(snaps[up - 1].reconstruction, X)
+    assert snaps[up - 1].loss == pytest.approx(0, abs=1e-20)
+    sk = PCA(n_components=2).fit(X)
+    assert np.allclose(snaps[-1].reconstruction, sk.inverse_transform(sk.transform(X)))
+    assert np.array_equal(snaps[-1].weights, [1.0, 1.0, 0.0])
 
 
 def test_held_frames_reconstruct_like_scikit_learn_and_lose_the_dropped_variance():
@@ -97,7 +104,7 @@ def test_held_frames_reconstruct_like_scikit_learn_and_lose_the_dropped_variance
     fit = fit_pca(X)
     n = len(X)
     for k in (1, 2):
-        held = [s for s in snaps if s.k == k and s.progress == 1.0][-1]
+        held = [s for s in snaps if s.k == k and s.progress == 1.0][0]
         sk = PCA(n_components=k).fit(X)
         assert np.allclose(held.reconstruction, sk.inverse_transform(sk.transform(X)))
         dropped = fit.explained_variance[k:].sum() * (n - 1) / n
@@ -236,25 +243,154 @@ def test_the_panels_texts_agree_in_every_frame():
 
     run = prepare(slide_frames=5, hold_frames=2).run
     cumulative = np.r_[0.0, np.cumsum(run.snapshots[0].explained_variance_ratio)]
-    sliding_frames = 0
+    adding_frames = dropping_frames = 0
     for snap, (axes, recon, variance) in zip(run.snapshots, captions(run)):
         kept = int(re.search(r"kept (\d+) of", variance).group(1))
         share = float(re.search(r"keeps ([\d.]+)%", variance).group(1)) / 100
         adding = re.search(r"adding PC(\d+)", variance)
+        dropping = re.search(r"dropping PC(\d+)", variance)
         k = re.search(r"k = (\d+)(?: → (\d+))?", recon)
         if adding:  # the points slide onto the next span: k - 1 kept, PCk coming in
-            sliding_frames += 1
+            adding_frames += 1
             assert 0 < snap.progress < 1
             assert int(adding.group(1)) == snap.k == kept + 1
             assert cumulative[kept] - 5e-4 <= share <= cumulative[kept + 1] + 5e-4
             assert k.group(2) is not None and (int(k.group(1)), int(k.group(2))) == (kept, snap.k)
             assert f"adding PC{snap.k}" in axes
+        elif dropping:  # PC3 leaves: the points fall back onto the plane
+            dropping_frames += 1
+            assert 0 < snap.progress < 1 and snap.k == 2 and kept == 3
+            assert int(dropping.group(1)) == 3 and "dropping PC3" in axes
+            assert cumulative[2] - 5e-4 <= share <= cumulative[3] + 5e-4
+            assert (int(k.group(1)), int(k.group(2))) == (3, 2)
         else:  # held: k kept, and the share is exactly theirs
             assert snap.progress == 1.0 and kept == snap.k
             assert share == pytest.approx(cumulative[kept], abs=5e-4)
             assert k.group(2) is None and int(k.group(1)) == kept
             assert f"(k = {kept})" in axes
-    assert sliding_frames == 3 * 4
+    assert (adding_frames, dropping_frames) == (3 * 4, 4)
+
+
+# ---- the lesson on the frame -----------------------------------------------------------------
+
+def held_frame(run, k: int, last: bool = False) -> int:
+    frames = [i for i, s in enumerate(run.snapshots) if s.k == k and s.progress == 1.0]
+    return frames[-1] if last else frames[0]
+
+
+def test_keeping_two_or_three_components_are_visibly_different_pictures(run):
+    """The camera sees the PC1–PC2 plane nearly edge-on: flattened points (k = 2) form a
+    thin sheet, the data (k = 3) a thicker cloud. Compared on the points alone (no plane,
+    residuals or caption), 5 times more pixels change than under a face-on camera (0.2 %)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def points_only(frame):
+        fig = Figure(figsize=(4.8, 4.0))
+        FigureCanvasAgg(fig)
+        panel = ReconstructionPanel()
+        panel.setup(fig.add_subplot(projection="3d"), run)
+        panel.update(run.snapshots[frame])
+        for artist in (panel.plane, panel.line, panel.residuals, panel.caption):
+            artist.set_visible(False)
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+
+    two, three = points_only(held_frame(run, 2)), points_only(held_frame(run, 3))
+    changed = np.any(np.abs(two - three) > 40, axis=2).mean()
+    assert changed > 0.008, f"only {100 * changed:.2f} % of the pixels differ"
+    # the poster is the flattened cloud again
+    assert run.snapshots[-1].k == 2 and np.array_equal(
+        run.snapshots[-1].reconstruction, run.snapshots[held_frame(run, 2)].reconstruction)
+
+
+def screen_spread(ax, points: np.ndarray) -> tuple[float, float]:
+    """Spread of 3D points on the screen: along and across their main screen direction."""
+    from mpl_toolkits.mplot3d import proj3d
+
+    x, y, _ = proj3d.proj_transform(*points.T, ax.get_proj())
+    xy = ax.transData.transform(np.column_stack([x, y]))
+    xy -= xy.mean(axis=0)
+    return tuple(np.sqrt(np.linalg.svd(xy, compute_uv=False) ** 2 / len(xy)))
+
+
+def test_the_camera_sees_the_plane_nearly_edge_on_and_pc1_broadside(run):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.8, 4.0))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(projection="3d")
+    panel = ReconstructionPanel()
+    panel.setup(ax, run)
+    fig.canvas.draw()
+    flat = run.snapshots[held_frame(run, 2)].reconstruction
+    along, across = screen_spread(ax, flat)
+    assert across < 0.25 * along, (along, across)  # a thin sheet on the screen
+    data_along, data_across = screen_spread(ax, run.snapshots[held_frame(run, 3)].reconstruction)
+    assert data_across > 1.5 * across  # the data is visibly thicker than its flattening
+    assert data_along > 0.06 * fig.bbox.width  # PC1 (std on the screen) spreads across
+
+
+def test_the_reconstruction_panel_draws_the_span_of_the_kept_components(run):
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    panel = ReconstructionPanel()
+    panel.setup(fig.add_subplot(projection="3d"), run)
+    fit = fit_pca(drawn_data(run.dataset, False))
+    for k, line, plane in ((0, False, False), (1, True, False), (2, False, True),
+                           (3, False, False)):
+        panel.update(run.snapshots[held_frame(run, k)])
+        assert (len(panel.line.get_data_3d()[0]) > 0) == line, k
+        assert panel.plane.get_visible() == plane, k
+        segment, corners = panel.span
+        assert (segment is not None, corners is not None) == (line, plane)
+        if line:  # the line runs along PC1 through the mean
+            ends = np.column_stack(panel.line.get_data_3d())
+            assert np.allclose(ends, segment)
+            direction = (ends[1] - ends[0]) / np.linalg.norm(ends[1] - ends[0])
+            assert abs(direction @ fit.components[0]) == pytest.approx(1)
+            assert np.linalg.norm(np.cross(ends[0] - fit.mean, direction)) < 1e-9
+        if plane:  # the plane's corners lie in the span of PC1 and PC2 through the mean
+            assert np.allclose((corners - fit.mean) @ fit.components[2], 0, atol=1e-9)
+            sides = np.linalg.norm(np.diff(corners, axis=0), axis=1)
+            assert np.all(sides > 0.2)
+
+
+def test_pc_labels_stand_apart_on_the_screen(run):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.8, 4.0))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(projection="3d")
+    panel = AxesPanel()
+    panel.setup(ax, run)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [a for a in panel.arrows if hasattr(a, "get_text")]
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    assert [label.get_text() for label in labels] == ["PC1", "PC2", "PC3"]
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert not boxes[i].overlaps(boxes[j]), (labels[i].get_text(), labels[j].get_text())
+
+
+def test_story_chapters_start_where_the_number_of_kept_components_changes():
+    from mlviz.story import story_problems
+
+    prepared = prepare(slide_frames=5, hold_frames=3)
+    run = prepared.run
+    story = PCA_ALGORITHM.story(prepared.config, run)
+    assert story_problems(story, run.epochs) == []
+    snaps = run.snapshots
+    starts = [c.start for c in story.chapters]
+    changes = [0] + [i for i in range(1, len(snaps))
+                     if snaps[i].progress < 1 and snaps[i - 1].progress == 1.0]
+    assert starts == changes and len(starts) == 5
+    assert "98 %" in story.chapters[2].sentence and "2 %" in story.chapters[-1].sentence
+    assert story.objective.startswith("$")
 
 
 def test_a_dark_poster_is_dark_with_light_text():
@@ -263,3 +399,17 @@ def test_a_dark_poster_is_dark_with_light_text():
     prepared = prepare(n_points=60)
     assert_dark_poster(prepared)
     assert_dark_poster(prepared, frame=18)  # half-way to two components
+
+
+def test_the_walk_ends_at_the_fewest_components_that_keep_95_percent():
+    from mlviz_pca.trainer import kept_components
+
+    assert kept_components(np.array([0.8, 0.18, 0.02])) == 2
+    assert kept_components(np.array([0.96, 0.03, 0.01])) == 1
+    assert kept_components(np.array([0.4, 0.35, 0.25])) == 2  # never all d: nothing to drop
+    line = prepare(dataset="line")  # 95 % on PC1: the poster is the line
+    last = line.run.snapshots[-1]
+    assert last.k == 1 and np.array_equal(last.weights, [1.0, 0.0, 0.0])
+    story = PCA_ALGORITHM.story(line.config, line.run)
+    assert story.chapters[-1].title == "keep 1: the flattened cloud"
+    assert "PC2 to PC3" in story.chapters[-1].sentence

@@ -8,7 +8,7 @@ from importlib import resources
 
 import numpy as np
 
-from mlviz import Dataset, DataError, UserData
+from mlviz import DataError, Dataset, UserData
 
 from .trainer import LinRegConfig
 
@@ -29,7 +29,8 @@ def advertising() -> Dataset:
     rows = _packaged("advertising.csv")
     x = np.array([float(r["radio"]) for r in rows])
     y = np.array([float(r["sales"]) for r in rows])
-    return Dataset(x[:, None], y, feature_names=("radio spending",), target_name="sales",
+    return Dataset(x[:, None], y, feature_names=("radio spending (k$)",),
+                   target_name="sales (k units)",
                    name="advertising", description="radio budget vs sales, 200 markets (ISLR)")
 
 

@@ -60,17 +60,64 @@ class FitPanel(Panel):
         legend = ax.legend(loc="upper left", frameon=True, framealpha=0.85,
                            facecolor=theme.halo)
         legend.get_frame().set_linewidth(0)
-        self.equation = ax.text(0.97, 0.03, "", transform=ax.transAxes, ha="right",
-                                va="bottom", fontsize=theme.fontsize(9),
+        self.problem = problem
+        self.corner = readout_corner(x, y, slopes, intercepts, self.xs, (lo - pad, hi + pad))
+        right, top = self.corner
+        self.equation = ax.text(0.97 if right else 0.03, 0.97 if top else 0.03, "",
+                                transform=ax.transAxes, ha="right" if right else "left",
+                                va="top" if top else "bottom", fontsize=theme.fontsize(9),
                                 family="DejaVu Sans Mono", zorder=4,
                                 bbox={"boxstyle": "round,pad=0.25", "facecolor": theme.halo,
                                       "alpha": 0.85, "linewidth": 0})
 
     def update(self, snapshot):
         self.line.set_data(self.xs, snapshot.slope * self.xs + snapshot.intercept)
-        sign = "+" if snapshot.intercept >= 0 else "−"
-        self.equation.set_text(f"ŷ = {snapshot.slope:.4g}·x {sign} {abs(snapshot.intercept):.4g}")
+        self.equation.set_text(equation_text(self.problem, snapshot))
         return [self.line, self.equation]
+
+
+def _signed(value: float) -> str:
+    return f"{'+' if value >= 0 else '−'} {abs(value):.4g}"
+
+
+def equation_text(problem: Problem, snapshot) -> str:
+    """The line in the data's units and in the descent's (w, b): the numbers the surface
+    panel's point sits at (on z-scored x, ŷ = w·z + b; the surface panel says what z is)."""
+    line = f"ŷ = {snapshot.slope:.4g}·x {_signed(snapshot.intercept)}"
+    if problem.scale == 1.0 and problem.mean == 0.0:
+        return line
+    return f"{line}\n  = {snapshot.w:.4g}·z {_signed(snapshot.b)}"
+
+
+def z_text(problem: Problem) -> str:
+    """What z is, in the data's units (empty on raw x)."""
+    if problem.scale == 1.0 and problem.mean == 0.0:
+        return ""
+    return f"z = (x − {problem.mean:.4g}) / {problem.scale:.4g}"
+
+
+#: Readout corners, (right, top), in order of preference: upper left holds the legend.
+CORNERS = ((True, False), (True, True), (False, False))
+
+
+def readout_corner(x, y, slopes, intercepts, xs, ylim, width: float = 0.5,
+                   height: float = 0.2) -> tuple[bool, bool]:
+    """The corner of the fit panel that the run's lines cross least (a line crossing in any
+    epoch counts 10 times a data point under the readout): (right, top)."""
+    lo, hi = ylim
+    sample = np.linspace(xs[0], xs[1], 25)
+    lines = slopes[:, None] * sample + intercepts[:, None]
+    scores = []
+    for right, top in CORNERS:
+        x0 = xs[0] + (1 - width) * (xs[1] - xs[0]) if right else xs[0]
+        x1 = x0 + width * (xs[1] - xs[0])
+        y0 = hi - height * (hi - lo) if top else lo
+        y1 = y0 + height * (hi - lo)
+        inside = (sample >= x0) & (sample <= x1)
+        crossing = np.any((lines[:, inside] >= y0) & (lines[:, inside] <= y1), axis=1)
+        points = np.sum((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+        scores.append(10 * int(np.sum(crossing)) + int(points))
+    return CORNERS[int(np.argmin(scores))]
 
 
 class SurfacePanel(Panel):
@@ -114,9 +161,10 @@ class SurfacePanel(Panel):
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
         ax.set_zlim(self.floor, top)
-        scaled = " (z-scored x)" if run.config.standardize else ""
-        ax.set_xlabel(f"slope w{scaled}", fontsize=theme.fontsize(8.5), labelpad=2)
-        ax.set_ylabel("intercept b", fontsize=theme.fontsize(8.5), labelpad=2)
+        scaled = " (on z)" if run.config.standardize else ""
+        ax.set_xlabel(f"slope w{scaled}", fontsize=theme.fontsize(8.5), labelpad=10)
+        ax.set_ylabel("intercept b", fontsize=theme.fontsize(8.5), labelpad=10)
+        ax.set_zlabel("MSE", fontsize=theme.fontsize(8.5), labelpad=2)
         ax.tick_params(labelsize=theme.fontsize(7), pad=0)
         for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
             axis.set_major_locator(MaxNLocator(5))
@@ -126,8 +174,16 @@ class SurfacePanel(Panel):
         ratio = high / low
         shape = ("a round bowl" if ratio < 10
                  else "a narrow valley: steep across, nearly flat along")
+        u = "z" if run.config.standardize else "x"
         ax.text2D(0.0, 1.0, f"curvatures λmax/λmin = {ratio:.3g}:\n{shape}",
                   transform=ax.transAxes, fontsize=theme.fontsize(8), va="top")
+        formula = rf"$\mathrm{{MSE}}(w, b) = \frac{{1}}{{n}}\sum_i\,(y_i - w\,{u}_i - b)^2$"
+        where = z_text(problem)
+        ax.text2D(1.0, 1.0, formula + (f"\n{where}" if where else ""), transform=ax.transAxes,
+                  fontsize=theme.fontsize(9), va="top", ha="right", linespacing=1.6)
+        self.readout = ax.text2D(0.0, 0.86, "", transform=ax.transAxes, ha="left",
+                                 va="top", fontsize=theme.fontsize(8.5),
+                                 family="DejaVu Sans Mono", color=theme.loss)
         loss_ls = float(problem.surface(np.array(w_ls), np.array(b_ls)))
         (self.minimum,) = ax.plot([w_ls], [b_ls], [loss_ls], "*", color=theme.halo, ms=12,
                                   mec=theme.ink, mew=0.8, zorder=4)
@@ -142,7 +198,9 @@ class SurfacePanel(Panel):
         self.shadow.set_data_3d(upto[:, 0], upto[:, 1], np.full(len(upto), self.floor))
         self.trail.set_data_3d(upto[:, 0], upto[:, 1], upto[:, 2])
         self.point.set_data_3d([snapshot.w], [snapshot.b], [snapshot.loss])
-        return [self.shadow, self.minimum, self.trail, self.point]
+        self.readout.set_text(f"● (w, b) = ({snapshot.w:.4g}, {snapshot.b:.4g})\n"
+                              f"MSE {snapshot.loss:.4g}")
+        return [self.shadow, self.minimum, self.trail, self.point, self.readout]
 
 
 class LossPanel(LossCurvePanel):

@@ -67,7 +67,7 @@ class LinRegSnapshot(Snapshot):
     b: float = 0.0
     slope: float = 0.0
     intercept: float = 0.0
-    grad: np.ndarray = None
+    grad: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

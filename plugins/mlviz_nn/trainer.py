@@ -51,8 +51,8 @@ class NNSnapshot(Snapshot):
 
     traces: ClassVar[tuple[str, ...]] = ("prediction_range",)
 
-    predictions: np.ndarray = None  # (dims, dims), on the dataset's grid
-    prediction_range: np.ndarray = None  # (2,): predictions.min(), predictions.max()
+    predictions: np.ndarray | None = None  # (dims, dims), on the dataset's grid
+    prediction_range: np.ndarray | None = None  # (2,): predictions.min(), predictions.max()
 
 
 def saddle(config: NNConfig) -> Dataset:
@@ -74,10 +74,12 @@ def snapshot(epoch: int, loss: float, params: dict[str, np.ndarray], predictions
 
 
 def nn_schedule(config: NNConfig) -> FrameSchedule:
-    """Dense early, sparse late, about 60 frames whatever the number of epochs."""
-    late = max(1, config.epochs // 40)
-    steps = tuple((upper, max(1, min(step, late))) for upper, step in
-                  ((4, 1), (20, 4), (min(config.epochs, 100), 10)) if upper < config.epochs)
+    """Frames where the loss moves: every epoch at first, three through the plateau, every
+    25th through the descent (epochs 300–800 at the default rate), and four or five for the
+    rest of a long run, where the loss is nearly flat."""
+    late = 25 if config.epochs <= 1000 else config.epochs // 8
+    steps = tuple((upper, step) for upper, step in ((4, 1), (20, 4), (300, 100), (800, 25))
+                  if upper < config.epochs)
     return FrameSchedule(steps=steps, late_step=late)
 
 

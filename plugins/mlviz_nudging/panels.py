@@ -14,7 +14,7 @@ import numpy as np
 from mlviz import Panel
 from mlviz.panels.placement import free_place, in_axes, place_legend, places_of, text_box
 
-from .trainer import GRADIENT, NUDGING, mse, tolerance_band
+from .trainer import GRADIENT, NUDGING, mse, mse_per_squared_error, tolerance_band
 
 #: The theme's categorical index of each act: its colour, line style and marker.
 ACT_INDEX = {NUDGING: 1, GRADIENT: 0}
@@ -186,8 +186,11 @@ class ErrorCurvePanel(Panel):
         ax.set_xlim(lo, hi)
         ax.set_ylim(-0.04 * top, top * 1.08)
         ax.set_xlabel("weight w")
-        ax.set_ylabel("MSE")
+        k = mse_per_squared_error(self.x)
+        ax.set_ylabel(f"MSE = {k:.3g} · (mean error)²")
         ax.set_title("The error curve")
+        ax.axvspan(*tolerance_band(self.x, self.y, self.tolerance), color=theme.good,
+                   alpha=0.2, lw=0, zorder=0)  # the weights where an act stops, as below
         ax.plot(ws, curve, color=theme.muted, lw=1.5, zorder=1)
         ax.axvline(run.config.target, color=theme.muted, linestyle=theme.linestyle(3), lw=1.1,
                    zorder=0)
@@ -261,7 +264,8 @@ class ErrorCurvePanel(Panel):
 
     def _stopped(self, snapshot) -> str:
         if abs(snapshot.error) <= self.tolerance:
-            return f"stopped: |mean error| ≤ {self.tolerance:g}"
+            level = mse_per_squared_error(self.x) * self.tolerance**2
+            return f"stopped: |mean error| ≤ {self.tolerance:g}\n(MSE ≤ {level:.3g})"
         return f"stopped after {snapshot.step} steps,\n|mean error| {abs(snapshot.error):.3g}"
 
 
@@ -295,8 +299,9 @@ class WeightPanel(Panel):
         ax.set_ylabel("weight w")
         ax.set_title("The weight")
         band = tolerance_band(x, y, run.config.tolerance)
+        level = mse_per_squared_error(x) * run.config.tolerance**2
         ax.axhspan(*band, color=theme.good, alpha=0.2, lw=0, zorder=0,
-                   label=f"|mean error| ≤ {run.config.tolerance:g}")
+                   label=f"|mean error| ≤ {run.config.tolerance:g} (MSE ≤ {level:.3g})")
         ax.axhline(run.config.target, color=theme.muted, linestyle=theme.linestyle(3), lw=1.1,
                    zorder=1, label=f"target {run.config.target:g}")
         self.nudges, self.descent = _act_lines(ax, theme)
@@ -337,8 +342,14 @@ class ErrorStepsPanel(Panel):
         ax.set_ylabel("|mean error| (log)")
         ax.set_title("The error")
         ax.grid(True)
+        k = mse_per_squared_error(self.x)
+        self.k = k
+        mse_axis = ax.secondary_yaxis(
+            "right", functions=(lambda e: k * np.square(e),
+                                lambda m: np.sqrt(np.maximum(m, 0.0) / k)))
+        mse_axis.set_ylabel(f"MSE = {k:.3g} · error²")
         ax.axhline(tol, color=theme.good, lw=1.3, linestyle=theme.linestyle(3),
-                   label=f"stop at {tol:g}", zorder=1)
+                   label=f"stop at {tol:g} (MSE {k * tol * tol:.3g})", zorder=1)
         self.nudges, self.descent = _act_lines(ax, theme)
         occupied = [in_axes(ax, np.arange(len(path)), self._shown(path))
                     for path in paths.values()]

@@ -13,7 +13,10 @@ from .trainer import drawn_data, fit_pca
 PC_COLOR_INDEX = (3, 2, 0)
 RECON_COLOR_INDEX = 1
 ARROW_SIGMAS = 2.0  # arrows are this many standard deviations long
-VIEW = {"elev": 18, "azim": -62}
+#: The camera looks at the PC1–PC2 plane from this many degrees above it, across PC1: the
+#: plane shows as a thin sheet, so points flattened onto it (k = 2) and points off it
+#: (k = 3) are visibly different pictures.
+VIEW_ABOVE_PLANE = 12.0
 
 
 def pc_colors(theme, d: int) -> list[str]:
@@ -21,11 +24,28 @@ def pc_colors(theme, d: int) -> list[str]:
     return [theme.color(PC_COLOR_INDEX[j % len(PC_COLOR_INDEX)]) for j in range(d)]
 
 
-def stage(k: int, progress: float) -> tuple[int, bool]:
-    """(components fully kept, whether PC``k`` is sliding in) at one frame: between two
-    held values of k the frames keep k − 1 components and add the k-th."""
-    sliding = k > 0 and progress < 1.0
-    return (k - 1 if sliding else k), sliding
+def stage(snapshot) -> tuple[int, int, bool]:
+    """(components kept before, components kept after, whether the points are sliding)
+    at one frame; runs recorded before ``k_from`` existed slide from k − 1 to k."""
+    k, progress = snapshot.k, snapshot.progress
+    k_from = getattr(snapshot, "k_from", None)
+    if k_from is None:
+        k_from = k - 1 if k > 0 and progress < 1.0 else k
+    return k_from, k, progress < 1.0 and k_from != k
+
+
+def camera(fit) -> dict[str, float]:
+    """elev and azim of a camera looking across PC1 at the plane of PC1 and PC2 from
+    ``VIEW_ABOVE_PLANE`` degrees above it (from above the floor, elev ≥ 0)."""
+    v = fit.components
+    if len(v) < 3:
+        return {"elev": 18.0, "azim": -62.0}
+    angle = np.radians(VIEW_ABOVE_PLANE)
+    above = v[2] if v[2][2] >= 0 else -v[2]  # look from above the floor
+    direction = -np.cos(angle) * v[1] + np.sin(angle) * above
+    elev = float(np.degrees(np.arcsin(np.clip(direction[2], -1.0, 1.0))))
+    azim = float(np.degrees(np.arctan2(direction[1], direction[0])))
+    return {"elev": elev, "azim": azim}
 
 
 def _setup_cube(ax, run, theme):
@@ -42,13 +62,14 @@ def _setup_cube(ax, run, theme):
     ax.set_box_aspect((1, 1, 1))
     suffix = " (z-scored)" if run.config.standardize else ""
     names = [f"{name}{suffix}" for name in run.dataset.feature_names]
-    ax.set_xlabel(names[0], labelpad=-4)
-    ax.set_ylabel(names[1], labelpad=-4)
-    ax.set_zlabel(names[2], labelpad=-4)
-    ax.tick_params(labelsize=theme.fontsize(7), pad=-2)
+    ax.set_xlabel(names[0], labelpad=0)
+    ax.set_ylabel(names[1], labelpad=0)
+    ax.set_zlabel(names[2], labelpad=0)
+    ax.tick_params(labelsize=theme.fontsize(7), pad=0)
+    ax.tick_params(axis="z", pad=3)  # keeps the minus of "−0.6" off the tick mark
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
         axis.set_major_locator(MaxNLocator(4))
-    ax.view_init(**VIEW)
+    ax.view_init(**camera(fit))
     return X, fit
 
 
@@ -65,16 +86,51 @@ def _span_shapes(fit, extent: np.ndarray, k: int):
     return None, None
 
 
+def _span_artists(ax, colors: list[str]):
+    """An (invisible) plane and line for the span of the kept components: the plane in
+    PC2's colour, the line in PC1's."""
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+
+    plane = Poly3DCollection([np.zeros((4, 3))], facecolor=colors[1 % len(colors)],
+                             alpha=0.22, edgecolor=colors[1 % len(colors)], linewidths=0.8,
+                             zorder=2)
+    ax.add_collection3d(plane, autolim=False)
+    (line,) = ax.plot([], [], [], color=colors[0], lw=1.6, alpha=0.85, zorder=2)
+    return plane, line
+
+
+def _show_span(plane, line, fit, extent: np.ndarray, k: int):
+    """Show the span of the first ``k`` components (a line for 1, a plane for 2); returns
+    (the line's two ends or None, the plane's four corners or None)."""
+    segment, corners = _span_shapes(fit, extent, k)
+    line.set_data_3d(*(segment.T if segment is not None else ([], [], [])))
+    plane.set_visible(corners is not None)
+    if corners is not None:
+        plane.set_verts([corners])
+    return segment, corners
+
+
 def _shape(k: int, d: int) -> str:
     return {0: "the mean alone", 1: "a line", 2: "a plane"}.get(
         k, "all of the space" if k == d else f"a {k}-dimensional subspace")
 
 
-def _describe(k: int, progress: float, d: int) -> str:
-    kept, sliding = stage(k, progress)
+def _describe(snapshot, d: int) -> str:
+    k_from, k, sliding = stage(snapshot)
     if sliding:
-        return f"adding PC{k}: from {_shape(kept, d)} to {_shape(k, d)}"
+        verb = f"adding PC{k}" if k > k_from else f"dropping {_components(k + 1, k_from)}"
+        return f"{verb}: from {_shape(k_from, d)} to {_shape(k, d)}"
     return f"span of the kept components (k = {k}): {_shape(k, d)}"
+
+
+def _components(first: int, last: int) -> str:
+    """"PC3", or "PC2–PC3" for several."""
+    return f"PC{last}" if first == last else f"PC{first}–PC{last}"
+
+
+def _k_text(snapshot) -> str:
+    k_from, k, sliding = stage(snapshot)
+    return f"k = {k_from} → {k}" if sliding else f"k = {k}"
 
 
 class AxesPanel(Panel):
@@ -86,8 +142,6 @@ class AxesPanel(Panel):
     fields = ("k", "progress")
 
     def setup(self, ax, run) -> None:
-        from mpl_toolkits.mplot3d.art3d import Poly3DCollection
-
         theme = self.theme
         X, fit = _setup_cube(ax, run, theme)
         colors = pc_colors(theme, X.shape[1])
@@ -103,28 +157,22 @@ class AxesPanel(Panel):
             tip = ARROW_SIGMAS * fit.std[j] * fit.components[j]
             self.arrows.append(ax.quiver(*fit.mean, *tip, color=colors[j], linewidth=2.2,
                                          arrow_length_ratio=0.18, zorder=4))
-            end = fit.mean + tip * 1.2
+            # beyond the tip by a fixed share of the cube, so short arrows keep their label
+            # off the others' (PC3 is only the noise's 2 standard deviations long)
+            end = fit.mean + tip + fit.components[j] * 0.12 * np.ptp(ax.get_xlim())
             self.arrows.append(ax.text(*end, f"PC{j + 1}", color=colors[j],
                                        fontsize=theme.fontsize(8), fontweight="bold",
                                        zorder=5))
-        self.plane = Poly3DCollection([np.zeros((4, 3))], facecolor=colors[1 % len(colors)],
-                                      alpha=0.22, edgecolor=colors[1 % len(colors)],
-                                      linewidths=0.8, zorder=2)
-        ax.add_collection3d(self.plane, autolim=False)
-        (self.line,) = ax.plot([], [], [], color=colors[0], lw=1.4, alpha=0.8)
+        self.plane, self.line = _span_artists(ax, colors)
         (self.center,) = ax.plot([], [], [], "o", color=theme.ink, ms=6)
         self.caption = ax.text2D(0.5, 1.0, "", transform=ax.transAxes, ha="center",
                                  va="top", fontsize=theme.fontsize(8.5))
 
     def update(self, snapshot):
-        line, plane = _span_shapes(self.fit, self.extent, snapshot.k)
-        self.line.set_data_3d(*(line.T if line is not None else ([], [], [])))
-        self.plane.set_visible(plane is not None)
-        if plane is not None:
-            self.plane.set_verts([plane])
+        self.span = _show_span(self.plane, self.line, self.fit, self.extent, snapshot.k)
         m = self.fit.mean
         self.center.set_data_3d(*(([m[0]], [m[1]], [m[2]]) if snapshot.k == 0 else ([], [], [])))
-        self.caption.set_text(_describe(snapshot.k, snapshot.progress, self.d))
+        self.caption.set_text(_describe(snapshot, self.d))
         return [self.plane, self.line, self.center, *self.arrows, self.caption]
 
 
@@ -140,9 +188,12 @@ class ReconstructionPanel(Panel):
         from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
         theme = self.theme
-        X, _ = _setup_cube(ax, run, theme)
-        self.X = X
+        X, fit = _setup_cube(ax, run, theme)
+        ax.computed_zorder = False  # draw by zorder, as the blitting renderer does
+        self.X, self.fit = X, fit
+        self.extent = np.percentile((X - fit.mean) @ fit.components.T, [2, 98], axis=0).T
         ax.set_title("Reconstruction from k components")
+        self.plane, self.line = _span_artists(ax, pc_colors(theme, X.shape[1]))
         ax.scatter(*X.T, s=6, color=theme.ink, alpha=0.18, depthshade=False, linewidths=0)
         self.residuals = Line3DCollection([], colors=theme.muted, linewidths=0.5, alpha=0.5)
         ax.add_collection3d(self.residuals, autolim=False)
@@ -154,12 +205,12 @@ class ReconstructionPanel(Panel):
 
     def update(self, snapshot):
         recon = snapshot.reconstruction
+        self.span = _show_span(self.plane, self.line, self.fit, self.extent, snapshot.k)
         self.points.set_data_3d(*recon.T)
         self.residuals.set_segments(np.stack([self.X, recon], axis=1))
-        kept, sliding = stage(snapshot.k, snapshot.progress)
-        k = f"k = {kept} → {snapshot.k}" if sliding else f"k = {snapshot.k}"
-        self.caption.set_text(f"{k}   reconstruction MSE {snapshot.loss:.4f}")
-        return [self.residuals, self.points, self.caption]
+        self.caption.set_text(f"{_k_text(snapshot)}   reconstruction MSE "
+                              f"{snapshot.loss:.4f}")
+        return [self.plane, self.line, self.residuals, self.points, self.caption]
 
 
 class VariancePanel(Panel):
@@ -201,12 +252,16 @@ class VariancePanel(Panel):
         for bar, color, weight in zip(self.bars, self.colors, snapshot.weights):
             bar.set_facecolor(tuple(grey + weight * (np.array(to_rgb(color)) - grey)))
         kept = float(np.sum(snapshot.weights**2 * snapshot.explained_variance_ratio))
-        totals = [*self.cumulative[: max(snapshot.k - 1, 0)], kept][: snapshot.k]
-        self.total.set_data(np.arange(1, snapshot.k + 1), totals)
-        held, sliding = stage(snapshot.k, snapshot.progress)
-        components = f"kept {held} of {len(self.bars)} components"
-        if sliding:
-            components = f"kept {held} of {len(self.bars)}, adding PC{snapshot.k}"
+        k_from, k, sliding = stage(snapshot)
+        shown = max(k_from, k) if sliding else k
+        totals = [*self.cumulative[: max(shown - 1, 0)], kept][:shown]
+        self.total.set_data(np.arange(1, shown + 1), totals)
+        d = len(self.bars)
+        components = f"kept {k} of {d} components"
+        if sliding and k > k_from:
+            components = f"kept {k_from} of {d}, adding PC{k}"
+        elif sliding:
+            components = f"kept {k_from} of {d}, dropping {_components(k + 1, k_from)}"
         self.label.set_text(f"{components}\nreconstruction keeps {100 * kept:.1f}%\n"
                             "of the variance")
         return [*self.bars, self.total, self.label]

@@ -1,10 +1,12 @@
 """Principal component analysis by eigendecomposition of the covariance matrix.
 
 PCA has no training loop; its "trainer" walks through the number of kept components,
-k = 0, 1, …, d, and yields one snapshot per animation frame (epoch = frame index). Between
-two values of k the points slide from their reconstruction on the span of the first k − 1
-components to the span of the first k. The loss is the reconstruction error: the mean over
-points of the squared distance between a point and its reconstruction.
+k = 0, 1, …, d, then back to the fewest that keep 95 % of the variance (the lesson: the
+default cloud flattened onto the PC1–PC2 plane),
+and yields one snapshot per animation frame (epoch = frame index). Between two values of k
+the points slide from their reconstruction on one span to the other. The loss is the
+reconstruction error: the mean over points of the squared distance between a point and
+its reconstruction.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from mlviz import Config, Dataset, Snapshot, param
 
 LINE_START = np.array([-1.0, -1.0, -1.0])  # the notebook's line through the cube's diagonal
 LINE_END = np.array([1.0, 1.0, 1.0])
-#: The default cloud's axes: along the cube's diagonal, then up across it, then out of
-#: that plane (towards the panels' camera, so the plane shows its face); and its standard
-#: deviation along the first two (along the third there is only the noise).
-CLOUD_AXES = np.array([[1.0, 1.0, 1.0], [-1.0, -1.0, 2.0], [1.0, -1.0, 0.0]])
+#: The default cloud's axes: along the cube's diagonal, then level across it, then out of
+#: that plane (so the plane of the first two is a tilted sheet that the panels' camera, a
+#: little above it, sees almost edge-on); and its standard deviation along the first two
+#: (along the third there is only the noise).
+CLOUD_AXES = np.array([[1.0, 1.0, 1.0], [1.0, -1.0, 0.0], [1.0, 1.0, -2.0]])
 CLOUD_AXES /= np.linalg.norm(CLOUD_AXES, axis=1, keepdims=True)
 CLOUD_SPREAD = (0.5, 0.22)
 
@@ -93,7 +96,9 @@ def smoothstep(t: float) -> float:
 
 @dataclass(frozen=True)
 class PCASnapshot(Snapshot):
-    """One frame: ``k`` components kept (the last one entering with ``progress`` 0 → 1).
+    """One frame: ``k`` components kept, reached from ``k_from`` with ``progress`` 0 → 1
+    (``progress`` 1: held at ``k``; ``k_from`` ``None`` means ``k`` − 1, the component
+    entering, as in runs recorded before the walk back to k = 2).
 
     ``weights`` scales each component's scores (1 kept, ``progress`` entering, 0 dropped);
     ``scores`` are the weighted coordinates in the components' basis and ``reconstruction``
@@ -105,19 +110,47 @@ class PCASnapshot(Snapshot):
 
     k: int = 0
     progress: float = 1.0
-    weights: np.ndarray = None
-    scores: np.ndarray = None
-    reconstruction: np.ndarray = None
-    explained_variance_ratio: np.ndarray = None
+    k_from: int | None = None
+    weights: np.ndarray | None = None
+    scores: np.ndarray | None = None
+    reconstruction: np.ndarray | None = None
+    explained_variance_ratio: np.ndarray | None = None
 
 
-def stages(n_components: int, slide: int, hold: int) -> list[tuple[int, float]]:
-    """(k, progress) per frame: hold at k = 0, then for each k slide in, then hold."""
-    frames = [(0, 1.0)] * hold
+#: The walk ends back at the fewest components that keep this share of the variance.
+KEEP_SHARE = 0.95
+
+
+def kept_components(explained_variance_ratio: np.ndarray) -> int:
+    """The fewest components that keep ``KEEP_SHARE`` of the variance, between 1 and d − 1
+    (the default cloud: 2, its plane; the noisy line: 1)."""
+    ratio = np.asarray(explained_variance_ratio, dtype=float)
+    d = len(ratio)
+    enough = int(np.searchsorted(np.cumsum(ratio), KEEP_SHARE - 1e-12)) + 1
+    return int(min(max(enough, 1), max(d - 1, 1)))
+
+
+def stages(n_components: int, slide: int, hold: int,
+           keep: int | None = None) -> list[tuple[int, int, float]]:
+    """(k_from, k, progress) per frame: hold at k = 0, then for each k slide in and hold;
+    then, if ``keep`` < ``n_components``, drop back to ``keep`` components and hold there
+    twice as long (the lesson: the cloud flattened onto the span that matters)."""
+    frames = [(0, 0, 1.0)] * hold
     for k in range(1, n_components + 1):
-        frames += [(k, smoothstep(i / slide)) for i in range(1, slide + 1)]
-        frames += [(k, 1.0)] * (hold - 1)
+        frames += [(k - 1, k, smoothstep(i / slide)) for i in range(1, slide + 1)]
+        frames += [(k, k, 1.0)] * (hold - 1)
+    if keep is not None and 0 < keep < n_components:
+        frames += [(n_components, keep, smoothstep(i / slide)) for i in range(1, slide + 1)]
+        frames += [(keep, keep, 1.0)] * (2 * hold - 1)
     return frames
+
+
+def stage_weights(k_from: int, k: int, progress: float, d: int) -> np.ndarray:
+    """Each component's weight at one frame: 1 kept, 0 dropped, and the components
+    between ``k_from`` and ``k`` (entering or leaving) at the slide's ``progress``."""
+    before = (np.arange(d) < k_from).astype(float)
+    after = (np.arange(d) < k).astype(float)
+    return before + progress * (after - before)
 
 
 def reconstruction_mse(X: np.ndarray, reconstruction: np.ndarray) -> float:
@@ -137,18 +170,17 @@ class PCATrainer:
         fit = fit_pca(X)
         full_scores = (X - fit.mean) @ fit.components.T
         d = X.shape[1]
-        for epoch, (k, progress) in enumerate(stages(d, config.slide_frames, config.hold_frames)):
-            weights = np.zeros(d)
-            weights[: max(k - 1, 0)] = 1.0
-            if k > 0:
-                weights[k - 1] = progress
+        keep = kept_components(fit.explained_variance_ratio)
+        frames = stages(d, config.slide_frames, config.hold_frames, keep)
+        for epoch, (k_from, k, progress) in enumerate(frames):
+            weights = stage_weights(k_from, k, progress, d)
             scores = full_scores * weights
             reconstruction = fit.mean + scores @ fit.components
             yield PCASnapshot(
                 epoch=epoch, loss=reconstruction_mse(X, reconstruction),
                 params={"mean": fit.mean, "components": fit.components,
                         "explained_variance": fit.explained_variance},
-                k=k, progress=progress, weights=weights, scores=scores,
+                k=k, progress=progress, k_from=k_from, weights=weights, scores=scores,
                 reconstruction=reconstruction,
                 explained_variance_ratio=fit.explained_variance_ratio,
             )
