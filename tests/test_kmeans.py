@@ -488,3 +488,18 @@ def test_the_seed_sweep_fits_one_k_from_one_random_start_and_says_so():
     assert [s.loss for s in whole] == [s.loss for s in snaps]
     with pytest.raises(mlviz.ConfigError):
         KMeansConfig(k_min=4, k_max=3).validate()
+
+
+def test_uniform_noise_says_there_is_no_clear_elbow():
+    from mlviz_kmeans.trainer import CLEAR_ELBOW, elbow_sharpness
+
+    assert elbow_sharpness(np.arange(1, 6), [100, 40, 10, 8, 6], 3) == pytest.approx(15.0)
+    assert elbow_sharpness(np.arange(1, 6), [100, 75, 55, 40, 30], 3) < CLEAR_ELBOW
+    uniform = mlviz.prepare("kmeans", dataset="uniform", frames=2)
+    ax = elbow_axes(uniform, -1)
+    assert any("no clear elbow" in t.get_text() for t in ax.texts)
+    story = uniform.algorithm.story(uniform.config, uniform.run)
+    assert story.chapters[-1].sentence.startswith("No clear elbow")
+    blobs = mlviz.prepare("kmeans", frames=2)
+    assert blobs.algorithm.story(blobs.config, blobs.run).chapters[-1].sentence.startswith(
+        "The elbow: beyond K = 3")

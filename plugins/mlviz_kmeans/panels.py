@@ -12,7 +12,7 @@ import numpy as np
 from mlviz import Panel
 
 from .geometry import voronoi_cells
-from .trainer import elbow
+from .trainer import CLEAR_ELBOW, elbow, elbow_sharpness
 
 REGION_TINT = 0.28  # how much of a cluster's colour shows in its region (the rest: background)
 HEADROOM = 1.12  # the elbow's y axis reaches this far above the largest converged inertia
@@ -113,6 +113,7 @@ class ElbowPanel(Panel):
         converged = (run.trace("converged")[self.lloyd] if run.has_trace("converged")
                      else np.ones(len(ks)))
         self.capped = {int(ks[i]): not bool(converged[i]) for i in last}
+        self.finals = (ks[last], finals)
         finite = finals[np.isfinite(finals)]
         top = float(finite.max()) if finite.size else 0.0
         self.top = top * HEADROOM if top > 0 else 1.0
@@ -184,7 +185,9 @@ class ElbowPanel(Panel):
             right = snapshot.k > (self.run.config.k_max + 1) / 2
             self.elbow_text.set_position((-22 if right else 22, 38))
             self.elbow_text.set_horizontalalignment("right" if right else "left")
-            self.elbow_text.set_text(f"elbow: K = {snapshot.k}")
+            sharp = elbow_sharpness(*self.finals, int(snapshot.k)) >= CLEAR_ELBOW
+            self.elbow_text.set_text(f"elbow: K = {snapshot.k}" if sharp else
+                                     f"no clear elbow\n(kneedle: K = {snapshot.k})")
         else:
             self.elbow_line.set_xdata([np.nan, np.nan])
             self.elbow_text.set_text("")

@@ -10,7 +10,14 @@ from mlviz.story import Chapter, Story
 from mlviz.sweep import declare_sweep
 
 from .panels import ClusterPanel, ElbowPanel, recap_mask
-from .trainer import KMeansConfig, KMeansTrainer, default_dataset
+from .trainer import (
+    CLEAR_ELBOW,
+    KMeansConfig,
+    KMeansTrainer,
+    default_dataset,
+    elbow,
+    elbow_sharpness,
+)
 
 
 def load_points(data: UserData, config: KMeansConfig) -> Dataset:
@@ -59,10 +66,14 @@ def kmeans_story(config: KMeansConfig, run) -> Story:
         chapters.append(Chapter(f"K = {k}", start, _k_sentence(int(k), config)))
     if recap.any():
         k = int(ks[recap][0])
-        chapters.append(Chapter(
-            "the elbow", int(epochs[recap][0]),
-            f"The elbow: beyond K = {k} extra clusters barely lower the inertia, so K = {k} "
-            f"is the natural choice."))
+        finals = elbow(ks[~recap], run.trace("loss")[~recap])
+        if elbow_sharpness(*finals, k) >= CLEAR_ELBOW:
+            sentence = (f"The elbow: beyond K = {k} extra clusters barely lower the inertia, "
+                        f"so K = {k} is the natural choice.")
+        else:
+            sentence = (f"No clear elbow: the inertia falls smoothly, so no K stands out; "
+                        f"K = {k} is only the kneedle rule's guess.")
+        chapters.append(Chapter("the elbow", int(epochs[recap][0]), sentence))
     return Story(tuple(chapters), objective=OBJECTIVE)
 
 

@@ -105,6 +105,21 @@ def knee(ks: np.ndarray, inertia: np.ndarray) -> int:
     return int(ks[np.argmax((1.0 - x) - height)])
 
 
+#: An elbow is "clear" when the inertia drops at least this many times more into the
+#: elbow K than out of it (blobs: about 30; uniform noise, moons, circles: 1 to 4).
+CLEAR_ELBOW = 5.0
+
+
+def elbow_sharpness(ks: np.ndarray, inertia: np.ndarray, k: int) -> float:
+    """How much more the inertia drops into K = ``k`` than out of it (∞ at the last K)."""
+    ks, y = np.asarray(ks), np.asarray(inertia, dtype=float)
+    i = int(np.flatnonzero(ks == k)[0])
+    if i == 0 or i == len(ks) - 1:
+        return float("inf") if i else 0.0
+    after = y[i] - y[i + 1]
+    return float("inf") if after <= 0 else float((y[i - 1] - y[i]) / after)
+
+
 def squared_distances(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """(n, k) matrix of squared Euclidean distances."""
     diff = points[:, None, :] - centroids[None, :, :]
