@@ -283,8 +283,9 @@ def test_one_legend_next_to_the_loss_curves(short_race):
     assert "saddle point" in [t.get_text() for t in legend.get_texts()]
 
 
-def test_the_legend_sits_where_no_curve_runs():
-    prepared = mlviz.prepare("optimizers")
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_the_legend_sits_where_no_curve_runs(surface):
+    prepared = mlviz.prepare("optimizers", surface=surface, frames=2)
     fig = scene_figure(prepared.scene, prepared.run, frame=-1)
     ax = next(ax for ax in fig.axes if ax.get_legend() is not None)
     fig.canvas.draw()

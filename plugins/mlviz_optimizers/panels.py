@@ -27,6 +27,9 @@ GAP_FLOOR = 1e-8
 #: The 3D panel's x and y axes get about this many tick labels, set this many points out
 #: (and their names as far again).
 TICK_BINS, TICK_PAD = 4, 2.0
+#: The legend takes the top (or bottom) 1 − LEGEND_ROOM of the loss panel: when the
+#: curves cross every corner, the axis reaches higher so that they keep below LEGEND_ROOM.
+LEGEND_ROOM = 0.72
 BACKDROP_DEPTH = 0.65  # the high ground's share of the muted colour (the valleys: background)
 
 
@@ -232,7 +235,8 @@ class RaceLossPanel(Panel):
         self.f_min = spec.f_min
         gap = run.trace("values") - spec.f_min
         ax.set_yscale("log")
-        ax.set_ylim(*loss_limits(gap))
+        low, high = loss_limits(gap)
+        ax.set_ylim(low, high)
         if np.any(gap[np.isfinite(gap)] <= GAP_FLOOR):
             ax.axhline(GAP_FLOOR, color=theme.muted, lw=0.9, ls=":", zorder=1)
             ax.annotate(f"minimum reached (≤ {GAP_FLOOR:.0e})", (0.0, GAP_FLOOR),
@@ -255,6 +259,8 @@ class RaceLossPanel(Panel):
                                         label=label)[0])
         self.ax, self.gap = ax, gap
         self.legend = self._legend(ax, run)
+        if self._corner()[1]:  # every corner crossed: room above the curves for the legend
+            ax.set_ylim(low, 10 ** (np.log10(low) + np.log10(high / low) / LEGEND_ROOM))
         self.label = ax.text(0.97, 0.97, "", transform=ax.transAxes, ha="right", va="top",
                              fontsize=theme.fontsize(8.5), family="DejaVu Sans Mono",
                              zorder=5)
@@ -278,6 +284,23 @@ class RaceLossPanel(Panel):
         legend.set_zorder(6)  # over the curves, which are redrawn every frame
         return legend
 
+    def _corner(self) -> tuple[str, int]:
+        """The corner of the panel (at its current limits) that the whole run's curves
+        cross least, and how many curve points fall in it."""
+        (x0, x1), (y0, y1) = self.ax.get_xlim(), self.ax.get_ylim()
+        steps = np.repeat(self.run.trace("epoch"), self.gap.shape[1])
+        drawn = np.maximum(self.gap.ravel(), GAP_FLOOR)
+        ok = np.isfinite(drawn)
+        fx = (steps[ok] - x0) / (x1 - x0)
+        fy = (np.log10(drawn[ok]) - np.log10(y0)) / (np.log10(y1) - np.log10(y0))
+        top = 1.0 - LEGEND_ROOM
+        corners = {"lower left": (fx < 0.6) & (fy < top),
+                   "upper right": (fx > 0.4) & (fy > LEGEND_ROOM),
+                   "lower right": (fx > 0.4) & (fy < top),
+                   "upper left": (fx < 0.6) & (fy > LEGEND_ROOM)}
+        corner = min(corners, key=lambda c: int(corners[c].sum()))
+        return corner, int(corners[corner].sum())
+
     def _place(self) -> None:
         """Put the legend in the corner the whole run's curves cross least, for the axis
         limits in force (a sweep may share them after ``setup``), and the step readout in
@@ -287,17 +310,7 @@ class RaceLossPanel(Panel):
         if limits == self.placed_for:
             return
         self.placed_for = limits
-        (x0, x1), (y0, y1) = limits
-        steps = np.repeat(self.run.trace("epoch"), self.gap.shape[1])
-        drawn = np.maximum(self.gap.ravel(), GAP_FLOOR)
-        ok = np.isfinite(drawn)
-        fx = (steps[ok] - x0) / (x1 - x0)
-        fy = (np.log10(drawn[ok]) - np.log10(y0)) / (np.log10(y1) - np.log10(y0))
-        corners = {"lower left": (fx < 0.6) & (fy < 0.45),
-                   "upper right": (fx > 0.4) & (fy > 0.55),
-                   "lower right": (fx > 0.4) & (fy < 0.45),
-                   "upper left": (fx < 0.6) & (fy > 0.55)}
-        corner = min(corners, key=lambda c: int(corners[c].sum()))
+        corner, _ = self._corner()
         self.legend.set_loc(corner)
         left = corner == "upper right"
         self.label.set_position((0.03, 0.97) if left else (0.97, 0.97))
