@@ -503,3 +503,34 @@ def test_uniform_noise_says_there_is_no_clear_elbow():
     blobs = mlviz.prepare("kmeans", frames=2)
     assert blobs.algorithm.story(blobs.config, blobs.run).chapters[-1].sentence.startswith(
         "The elbow: beyond K = 3")
+
+
+def test_train_keeps_every_keyframe_under_a_budget_and_fills_the_rest_evenly():
+    """The generic rule k-means relies on (mlviz.trainer's keeper): a snapshot whose
+    ``keyframe`` is true is drawn whatever the budget leaves; the others fill the room."""
+    from dataclasses import dataclass
+
+    from mlviz import Config, FrameSchedule, Snapshot
+    from mlviz.trainer import train
+
+    @dataclass(frozen=True)
+    class Keyed(Snapshot):
+        keyframe: bool = False
+
+    keys = {7, 23, 61, 62, 90}
+
+    class Toy:
+        def run(self, dataset):
+            for epoch in range(100):
+                yield Keyed(epoch=epoch, loss=float(epoch), keyframe=epoch in keys)
+
+    data = default_dataset(KMeansConfig())
+    for budget in (8, 12, 40):
+        run = train(Toy(), data, Config(), FrameSchedule.every(budget))
+        drawn = [s.epoch for s in run.snapshots]
+        assert keys <= set(drawn) and drawn[-1] == 99 and len(drawn) == budget, budget
+        assert drawn == sorted(drawn)
+    run = train(Toy(), data, Config(), FrameSchedule.every(3))  # too many keys: thinned
+    assert len(run.snapshots) == 3 and run.snapshots[-1].epoch == 99
+    run = train(Toy(), data, Config(), FrameSchedule(steps=((100, 10),)))
+    assert keys <= {s.epoch for s in run.snapshots}  # the rhythm alone would skip them
