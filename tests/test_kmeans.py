@@ -13,7 +13,13 @@ from mlviz.testing import panel_figure, scene_figure
 from mlviz_kmeans.geometry import voronoi_cells
 from mlviz_kmeans.panels import ClusterPanel, ElbowPanel
 from mlviz_kmeans.trainer import (
-    KMeansConfig, KMeansTrainer, best_start, default_dataset, elbow, initial_centroids, knee,
+    KMeansConfig,
+    KMeansTrainer,
+    best_start,
+    default_dataset,
+    elbow,
+    initial_centroids,
+    knee,
     lloyd,
 )
 
@@ -38,6 +44,13 @@ def test_snapshots_restart_every_k_with_float_centroids():
     snaps = list(KMeansTrainer(config).run(default_dataset(config)))
     assert [s.epoch for s in snaps] == list(range(len(snaps)))
     assert sorted({s.k for s in snaps}) == [1, 2, 3, 4, 5]
+    *snaps, recap = snaps
+    finals = {s.k: s for s in snaps}
+    elbow_k = knee(np.arange(1, 6), [finals[k].loss for k in range(1, 6)])
+    assert recap.recap and recap.keyframe and recap.k == recap.elbow_k == elbow_k
+    assert recap.loss == finals[elbow_k].loss
+    assert np.array_equal(recap.labels, finals[elbow_k].labels)
+    assert [s.keyframe for s in snaps] == [s is finals[s.k] for s in snaps]
     for k in range(1, 6):
         of_k = [s for s in snaps if s.k == k]
         assert [s.iteration for s in of_k] == list(range(len(of_k)))
@@ -53,8 +66,11 @@ def test_elbow_from_traces_holds_each_k_final_inertia():
     run = mlviz.prepare("kmeans", k_max=5, max_iter=30, frames=3).run
     assert run.n_frames == 3  # the elbow must not need the other snapshots
     config = KMeansConfig(k_max=5, max_iter=30)
-    finals = [s.loss for s in KMeansTrainer(config).run(default_dataset(config)) if s.converged]
-    ks, inertia = elbow(run.trace("k"), run.trace("loss"))
+    finals = [s.loss for s in KMeansTrainer(config).run(default_dataset(config))
+              if s.converged and not s.recap]
+    lloyd = ~run.trace("recap").astype(bool)
+    assert lloyd[:-1].all() and not lloyd[-1]  # the recap closes the run
+    ks, inertia = elbow(run.trace("k")[lloyd], run.trace("loss")[lloyd])
     assert ks.tolist() == [1, 2, 3, 4, 5] and inertia.dtype == float
     assert inertia.tolist() == finals
     assert all(a > b for a, b in zip(inertia, inertia[1:3]))
@@ -137,7 +153,9 @@ def test_default_datasets_are_clustered_and_in_the_drawing_box():
 def test_stop_early_false_gives_exactly_max_iter_frames_per_k():
     config = KMeansConfig(k_max=4, max_iter=8, stop_early=False)
     snaps = list(KMeansTrainer(config).run(default_dataset(config)))
-    assert len(snaps) == 32
+    assert len(snaps) == 33 and snaps[-1].recap  # 4 Ks of 8 steps, then the elbow again
+    snaps = list(KMeansTrainer(replace(config, recap=False)).run(default_dataset(config)))
+    assert len(snaps) == 32 and not any(s.recap for s in snaps)
 
 
 def test_random_init_lies_in_the_data_box_and_is_seeded():
@@ -226,7 +244,8 @@ def lines_labelled(ax, start):
 def test_the_elbow_is_scaled_to_the_converged_inertias_not_k1s_first_iteration():
     prepared = mlviz.prepare("kmeans", k_max=6)
     run = prepared.run
-    ks, finals = elbow(run.trace("k"), run.trace("loss"))
+    lloyd = ~run.trace("recap").astype(bool)
+    ks, finals = elbow(run.trace("k")[lloyd], run.trace("loss")[lloyd])
     first = float(run.trace("loss")[0])  # K = 1 from one point: far above its final inertia
     assert first > 1.5 * finals.max()
     for frame in (0, run.n_frames // 2, run.n_frames - 1):
@@ -300,7 +319,7 @@ def test_the_clustering_fills_its_panel_with_an_equal_aspect():
 
 
 def test_twelve_clusters_have_twelve_different_colour_and_marker_pairs():
-    run = mlviz.prepare("kmeans", frames=1).run
+    run = mlviz.prepare("kmeans", frames=1, recap=False).run
     assert run.snapshots[-1].k == 12
     fig = panel_figure(ClusterPanel(), run, -1, figsize=(6.4, 4.0))
     ax = fig.axes[0]
@@ -320,3 +339,198 @@ def test_a_dark_poster_is_dark_with_light_text():
     from theme_look import assert_dark_poster
 
     assert_dark_poster(mlviz.prepare("kmeans", k_max=5, max_iter=2))
+
+
+# ---- 0.3: the story, the elbow recap, stable colours, trails, true classes ----------------
+
+
+def test_the_story_has_a_chapter_per_k_then_the_elbow():
+    from mlviz.story import story_problems
+
+    prepared = mlviz.prepare("kmeans", k_max=6)
+    run = prepared.run
+    story = prepared.algorithm.story(prepared.config, run)
+    assert story_problems(story, run.epochs) == []
+    titles = [c.title for c in story.chapters]
+    assert titles == [f"K = {k}" for k in range(1, 7)] + ["the elbow"]
+    ks, recap = run.trace("k"), run.trace("recap").astype(bool)
+    for k, chapter in zip(range(1, 7), story.chapters):
+        assert chapter.start == int(np.flatnonzero(ks == k)[0])  # where K really starts
+    assert story.chapters[-1].start == int(np.flatnonzero(recap)[0]) == run.epochs[-1]
+    assert "\\mu" in story.objective
+
+
+def test_a_frame_budget_keeps_the_converged_frame_of_every_k():
+    for frames in (13, 20):
+        run = mlviz.prepare("kmeans", frames=frames).run
+        shown = [(s.k, s.converged) for s in run.snapshots if not s.recap]
+        assert {k for k, converged in shown if converged} == set(range(1, 13)), frames
+        assert run.n_frames <= frames and run.snapshots[-1].recap
+    assert mlviz.prepare("kmeans", frames=1).run.snapshots[-1].recap
+
+
+def test_the_poster_is_the_elbow_k_with_the_elbow_marked_whatever_the_frames():
+    full = mlviz.prepare("kmeans")
+    two = mlviz.prepare("kmeans", frames=2)
+    last = full.run.snapshots[-1]
+    assert last.recap and last.k == 3 and two.run.snapshots[-1].k == 3
+    assert np.array_equal(next(full.renderer().frames(indices=[full.run.n_frames - 1])),
+                          next(two.renderer().frames(indices=[1])))
+    ax = elbow_axes(full, -1)
+    texts = [t.get_text() for t in ax.texts if t.get_text()]
+    assert "elbow: K = 3" in texts
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [list(line.get_xdata()) for line in dashed] == [[3, 3]]
+    mid = elbow_axes(full, full.run.n_frames // 2)
+    assert not any("elbow" in t.get_text() for t in mid.texts)
+
+
+def test_clusters_keep_their_colour_from_one_k_to_the_next():
+    config = KMeansConfig(k_max=6)
+    snaps = [s for s in KMeansTrainer(config).run(default_dataset(config)) if not s.recap]
+    finals = {s.k: s.centroids for s in snaps}
+    for k in range(2, 7):
+        old, new = finals[k - 1], finals[k]
+        # cluster i of K is, greedily, the nearest to cluster i of K - 1
+        d = np.linalg.norm(old[:, None] - new[None], axis=2)
+        assert d[np.arange(k - 1), np.arange(k - 1)].sum() <= d.min(axis=1).sum() * 1.5 + 1
+    # K = 3 on three blobs and K = 4: the three blob centroids keep their index
+    assert np.allclose(finals[3], finals[4][:3], atol=80)
+    # the relabelling keeps Lloyd's result: labels are the nearest centroid
+    for s in snaps:
+        d2 = ((default_dataset(config).X[:, None] - s.centroids[None]) ** 2).sum(axis=2)
+        assert np.array_equal(s.labels, d2.argmin(axis=1))
+
+
+def test_match_order_pairs_nearest_and_puts_the_new_one_last():
+    from mlviz_kmeans.trainer import match_order
+
+    previous = np.array([[0.0, 0.0], [10.0, 0.0]])
+    centroids = np.array([[10.0, 1.0], [50.0, 50.0], [0.0, 1.0]])
+    assert match_order(previous, centroids).tolist() == [2, 0, 1]
+
+
+def test_trails_follow_each_centroid_through_this_k_from_the_traces():
+    prepared = mlviz.prepare("kmeans", k_max=4)
+    run = prepared.run
+    frame = frame_of(run, 4, 3)
+    fig = panel_figure(ClusterPanel(), run, frame, figsize=(6.4, 4.0))
+    from matplotlib.collections import LineCollection
+
+    trails = [c for c in fig.axes[0].collections
+              if isinstance(c, LineCollection) and c.get_linewidths()[0] == 2.0][0]
+    segments = trails.get_segments()
+    assert len(segments) == 4 and all(len(seg) == 4 for seg in segments)  # iterations 0 … 3
+    epochs = [i for i, s in enumerate(run.trace("k")) if s == 4][:4]
+    path = run.trace("params.centroids")[epochs]
+    for i, seg in enumerate(segments):
+        assert np.allclose(seg, path[:, i])
+
+
+def test_an_empty_cluster_says_so():
+    prepared = mlviz.prepare("kmeans", k_max=2, recap=False, frames=1)
+    run = prepared.run
+    snap = run.snapshots[-1]
+    far = np.array([[snap.centroids[0, 0], snap.centroids[0, 1]], [5000.0, 5000.0]])
+    empty = replace(snap, centroids=far, labels=np.zeros_like(snap.labels))
+    fig = panel_figure(ClusterPanel(), replace(run, snapshots=(empty,)), 0, figsize=(6.4, 4))
+    texts = [t for t in fig.axes[0].texts if "empty" in t.get_text()]
+    assert len(texts) == 1 and np.allclose(texts[0].xy, far[1])
+    fig = panel_figure(ClusterPanel(), run, 0, figsize=(6.4, 4))
+    assert not any("empty" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_moons_show_the_true_classes_by_marker_and_the_clusters_by_colour():
+    run = mlviz.prepare("kmeans", dataset="moons", frames=1).run
+    fig = panel_figure(ClusterPanel(), run, 0, figsize=(6.4, 4.0))
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    assert legend is not None and "true class" in legend.get_title().get_text()
+    assert [t.get_text() for t in legend.get_texts()][:2] == ["upper moon", "lower moon"]
+    snap = run.snapshots[-1]
+    y = run.dataset.y
+    from matplotlib.collections import PathCollection
+
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)
+            and len(c.get_offsets()) in (int((y == 0).sum()), int((y == 1).sum()))][:2]
+    for j, scatter in enumerate(dots):
+        assert np.allclose(scatter.get_offsets(), run.dataset.X[y == j])
+        colours = scatter.get_facecolors()[:, :3]
+        expected = ClusterPanel_colours(fig, snap.labels[y == j])
+        assert np.allclose(colours, expected)
+    # the clusters cut across the classes: some cluster holds points of both moons
+    assert any(len(set(y[snap.labels == c])) == 2 for c in range(snap.k))
+
+
+def ClusterPanel_colours(fig, labels):
+    from matplotlib.colors import to_rgb
+
+    from mlviz.theme import resolve_theme
+
+    theme = resolve_theme(None)
+    return np.array([to_rgb(theme.color(int(i))) for i in labels])
+
+
+def test_the_seed_sweep_fits_one_k_from_one_random_start_and_says_so():
+    from mlviz.sweep import sweep_defaults
+
+    algorithm = mlviz.prepare("kmeans", frames=1).algorithm
+    defaults = sweep_defaults(algorithm)
+    assert defaults.settings == {"n_init": 1, "init": "random", "k_min": 3, "k_max": 3}
+    config = KMeansConfig(**defaults.settings)
+    snaps = list(KMeansTrainer(config).run(default_dataset(config)))
+    assert {s.k for s in snaps} == {3} and not any(s.recap for s in snaps)
+    scene = defaults.scene(config)
+    assert scene.panels[0].xlabel == "Lloyd iteration (K = 3)"
+    # a run from K = 3 repeats K = 3 of a run from K = 1 (the same random draws)
+    whole = [s for s in KMeansTrainer(replace(config, k_min=1)).run(default_dataset(config))
+             if s.k == 3]
+    assert [s.loss for s in whole] == [s.loss for s in snaps]
+    with pytest.raises(mlviz.ConfigError):
+        KMeansConfig(k_min=4, k_max=3).validate()
+
+
+def test_uniform_noise_says_there_is_no_clear_elbow():
+    from mlviz_kmeans.trainer import CLEAR_ELBOW, elbow_sharpness
+
+    assert elbow_sharpness(np.arange(1, 6), [100, 40, 10, 8, 6], 3) == pytest.approx(15.0)
+    assert elbow_sharpness(np.arange(1, 6), [100, 75, 55, 40, 30], 3) < CLEAR_ELBOW
+    uniform = mlviz.prepare("kmeans", dataset="uniform", frames=2)
+    ax = elbow_axes(uniform, -1)
+    assert any("no clear elbow" in t.get_text() for t in ax.texts)
+    story = uniform.algorithm.story(uniform.config, uniform.run)
+    assert story.chapters[-1].sentence.startswith("No clear elbow")
+    blobs = mlviz.prepare("kmeans", frames=2)
+    assert blobs.algorithm.story(blobs.config, blobs.run).chapters[-1].sentence.startswith(
+        "The elbow: beyond K = 3")
+
+
+def test_train_keeps_every_keyframe_under_a_budget_and_fills_the_rest_evenly():
+    """The generic rule k-means relies on (mlviz.trainer's keeper): a snapshot whose
+    ``keyframe`` is true is drawn whatever the budget leaves; the others fill the room."""
+    from dataclasses import dataclass
+
+    from mlviz import Config, FrameSchedule, Snapshot
+    from mlviz.trainer import train
+
+    @dataclass(frozen=True)
+    class Keyed(Snapshot):
+        keyframe: bool = False
+
+    keys = {7, 23, 61, 62, 90}
+
+    class Toy:
+        def run(self, dataset):
+            for epoch in range(100):
+                yield Keyed(epoch=epoch, loss=float(epoch), keyframe=epoch in keys)
+
+    data = default_dataset(KMeansConfig())
+    for budget in (8, 12, 40):
+        run = train(Toy(), data, Config(), FrameSchedule.every(budget))
+        drawn = [s.epoch for s in run.snapshots]
+        assert keys <= set(drawn) and drawn[-1] == 99 and len(drawn) == budget, budget
+        assert drawn == sorted(drawn)
+    run = train(Toy(), data, Config(), FrameSchedule.every(3))  # too many keys: thinned
+    assert len(run.snapshots) == 3 and run.snapshots[-1].epoch == 99
+    run = train(Toy(), data, Config(), FrameSchedule(steps=((100, 10),)))
+    assert keys <= {s.epoch for s in run.snapshots}  # the rhythm alone would skip them

@@ -15,10 +15,20 @@ from mlviz import ConfigError, DataError
 from mlviz.testing import panel_figure, scene_figure
 from mlviz_logreg import datasets
 from mlviz_logreg.panels import (
-    BCECurvePanel, DecisionBoundaryPanel, ProbabilitySurfacePanel, boundary_segment,
+    BCECurvePanel,
+    DecisionBoundaryPanel,
+    ProbabilitySurfacePanel,
+    boundary_segment,
 )
 from mlviz_logreg.trainer import (
-    EPS, LogRegConfig, LogRegTrainer, bce, bce_gradient, log_steps, sigmoid, smoothness,
+    EPS,
+    LogRegConfig,
+    LogRegTrainer,
+    bce,
+    bce_gradient,
+    log_steps,
+    sigmoid,
+    smoothness,
 )
 
 #: Small runs keep image tests fast; a budget of 22 frames spreads them on the ladder
@@ -399,3 +409,76 @@ def test_the_probability_tint_follows_the_theme():
         fig = prepared.styled(theme=theme).renderer().figure_at(-1)
         brightness[theme] = float(np.asarray(fig.axes[2].images[0].get_array(), float).mean())
     assert brightness["light"] > 0.6 and brightness["dark"] < 0.35, brightness
+
+
+# ---- 0.3: honest labels, a scale for p, smooth shading, the story -------------------------
+
+
+def _boundary_figure(prepared, frame=-1):
+    from mlviz_logreg.panels import DecisionBoundaryPanel
+
+    return panel_figure(DecisionBoundaryPanel(), prepared.run, frame, figsize=(6.0, 5.0))
+
+
+def test_scaled_features_say_so_on_every_axis(default_prepared):
+    fig = scene_figure(default_prepared.scene, default_prepared.run, -1)
+    labels = [label for ax in fig.axes for label in (ax.get_xlabel(), ax.get_ylabel())
+              if "worst" in label]
+    assert len(labels) == 4 and all("scaled 0–1" in label for label in labels)
+
+
+def test_lines_of_equal_p_are_where_the_model_says_and_labelled(default_prepared):
+    from mlviz_logreg.panels import P_LEVELS
+    from mlviz_logreg.trainer import sigmoid
+
+    fig = _boundary_figure(default_prepared)
+    ax = fig.axes[0]
+    snap = default_prepared.run.snapshots[-1]
+    w, b = snap.params["w"], float(snap.params["b"])
+    texts = {t.get_text(): t for t in ax.texts}
+    for level in P_LEVELS:
+        assert f"p = {level:g}" in texts
+        line = next(line for line in ax.get_lines()
+                    if len(line.get_xdata()) == 2
+                    and np.allclose(sigmoid(np.column_stack(line.get_data()) @ w + b), level))
+        assert line is not None
+        x, y = texts[f"p = {level:g}"].get_position()
+        assert sigmoid(w[0] * x + w[1] * y + b) == pytest.approx(level, abs=1e-6)
+    # a colour bar for p beside the panel, from 0 to 1
+    (bar,) = [child for child in ax.child_axes if "p(" in child.get_ylabel()]
+    assert bar.get_ylim() == (0.0, 1.0)
+
+
+def test_the_background_is_smooth_not_banded(default_prepared):
+    fig = _boundary_figure(default_prepared)
+    image = fig.axes[0].get_images()[0]
+    data = np.asarray(image.get_array())
+    assert data.shape[0] >= 200 and image.get_interpolation() == "bilinear"
+    assert len(np.unique(data.reshape(-1, 3).round(4), axis=0)) > 100  # bands gave 10
+
+
+def test_the_story_starts_near_chance_and_settles(default_prepared):
+    from mlviz.story import story_problems
+
+    prepared = default_prepared
+    run = prepared.run
+    story = prepared.algorithm.story(prepared.config, run)
+    assert story_problems(story, run.epochs) == []
+    assert [c.title for c in story.chapters] == ["the start", "the line moves", "settling"]
+    losses = run.trace("loss")
+    start = story.chapters[-1].start
+    assert abs(losses[start] - losses[-1]) <= 0.01 * losses[-1]
+    assert abs(losses[start - 1] - losses[-1]) > 0.01 * losses[-1]
+    assert losses[0] == pytest.approx(np.log(2), abs=0.1)  # "near ln 2", as it says
+    assert "\\sigma" in story.objective
+
+
+def test_circles_say_on_the_frame_why_no_line_works():
+    prepared = mlviz.prepare("logistic-regression", dataset="circles", frames=2)
+    fig = _boundary_figure(prepared)
+    assert any("no straight line" in t.get_text() for t in fig.axes[0].texts)
+    story = prepared.algorithm.story(prepared.config, prepared.run)
+    assert "disc" in story.chapters[-1].sentence
+    blobs = mlviz.prepare("logistic-regression", dataset="blobs", frames=2)
+    assert not any("no straight line" in t.get_text() for t in _boundary_figure(blobs)
+                   .axes[0].texts)

@@ -9,7 +9,14 @@ import mlviz
 from mlviz import ConfigError
 from mlviz.testing import assert_frames_independent_of_budget, panel_figure, scene_figure
 from mlviz_optimizers.panels import (
-    GAP_FLOOR, RaceContourPanel, RaceLossPanel, RaceSurfacePanel, loss_limits, racer_labels,
+    GAP_FLOOR,
+    RaceContourPanel,
+    RaceLossPanel,
+    RaceSurfacePanel,
+    backdrop_cmap,
+    loss_limits,
+    racer_labels,
+    racer_style,
 )
 from mlviz_optimizers.plugin import race_scene, race_sweep_scene
 from mlviz_optimizers.surfaces import OPTIMIZERS, SURFACES
@@ -254,21 +261,41 @@ def test_the_loss_limits_keep_a_gap_of_zero_on_the_axis():
     assert loss_limits(np.array([[2e-8, 4.0]])) == pytest.approx((2e-8 / 3, 12.0))
 
 
-def test_one_legend_for_the_whole_figure(short_race):
-    """The contour and loss panels had a legend each; now the scene has one, below the
-    panels, naming each racer once with its colour, line style and marker."""
+def test_one_legend_next_to_the_loss_curves(short_race):
+    """One legend (there were two, one far below the loss panel): in the loss panel, naming
+    each racer once with its colour, line style and marker, then the contours' marks."""
     config = short_race.config
     for scene in (race_scene(config), race_sweep_scene(config)):
         fig = scene_figure(scene, short_race, frame=-1)
-        assert [ax.get_legend() for ax in fig.axes] == [None] * len(fig.axes)
-        assert len(fig.legends) == 1
-        legend = fig.legends[0]
+        legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+        assert len(legends) == 1 and not fig.legends
+        legend = legends[0]
+        assert legend.axes.get_title() == "Loss: f − f_min"
         assert [t.get_text() for t in legend.get_texts()] == [*racer_labels(config),
                                                                "minimum", "start"]
         racers = legend.legend_handles[:len(OPTIMIZERS)]
         for channel in ("get_color", "get_linestyle", "get_marker"):
             values = [str(getattr(handle, channel)()) for handle in racers]
             assert len(set(values)) == len(OPTIMIZERS), f"racers share {channel}: {values}"
+    saddle = mlviz.prepare("optimizers", surface="saddle", steps=30)
+    fig = scene_figure(saddle.scene, saddle.run, frame=-1)
+    (legend,) = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    assert "saddle point" in [t.get_text() for t in legend.get_texts()]
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_the_legend_sits_where_no_curve_runs(surface):
+    prepared = mlviz.prepare("optimizers", surface=surface, frames=2)
+    fig = scene_figure(prepared.scene, prepared.run, frame=-1)
+    ax = next(ax for ax in fig.axes if ax.get_legend() is not None)
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    for line in ax.get_lines():
+        xy = ax.transData.transform(np.column_stack(line.get_data()))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        inside = ((xy[:, 0] > box.x0) & (xy[:, 0] < box.x1)
+                  & (xy[:, 1] > box.y0) & (xy[:, 1] < box.y1))
+        assert not inside.any(), line
 
 
 @pytest.mark.parametrize("surface", list(SURFACES))
@@ -299,8 +326,8 @@ def _median_grey_inside(fig, ax) -> float:
 
 
 def test_the_contour_backdrop_follows_the_theme(short_race):
-    """The backdrop runs from the background (valleys) towards the muted grey: pale on the
-    light theme, and no light-grey block on the dark one (it was fixed Greys)."""
+    """The backdrop runs between the background and a grey: pale on the light theme, and
+    no light-grey block on the dark one (it was fixed Greys)."""
     from mlviz import Scene
     from mlviz.renderer import Renderer
 
@@ -310,3 +337,57 @@ def test_the_contour_backdrop_follows_the_theme(short_race):
         fig = Renderer(scene, short_race, theme=theme).figure_at(-1)
         grey[theme] = _median_grey_inside(fig, fig.axes[0])
     assert grey["light"] > 0.6 and grey["dark"] < 0.5, grey
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_darker_is_lower_in_every_theme_and_a_colour_bar_says_so(short_race, theme):
+    from matplotlib.colors import to_rgb
+
+    from mlviz.theme import resolve_theme
+
+    cmap = backdrop_cmap(resolve_theme(theme))
+    luminance = [float(np.dot(to_rgb(cmap(v)), (0.2126, 0.7152, 0.0722))) for v in (0, 1)]
+    assert luminance[0] < luminance[1]  # the valleys (low f) are the darker shade
+    from mlviz import Scene
+    from mlviz.renderer import Renderer
+
+    fig = Renderer(Scene([RaceContourPanel()], figsize=(4.8, 5.0)), short_race,
+                   theme=theme).figure_at(-1)
+    bars = [child for ax in fig.axes for child in ax.child_axes
+            if "darker = lower" in child.get_xlabel()]
+    assert len(bars) == 1 and bars[0].get_xscale() == "log"
+
+
+def test_the_racers_stay_apart_for_every_reader_and_off_the_grey_contours():
+    from matplotlib.colors import to_rgb
+
+    from mlviz.colorvision import check_palette
+    from mlviz.theme import resolve_theme
+
+    for name in ("light", "dark"):
+        theme = resolve_theme(name)
+        colours = [racer_style(theme, k)["color"] for k in range(len(OPTIMIZERS))]
+        cmap = backdrop_cmap(theme)
+        assert check_palette(colours, minimum=18.0) == []
+        for shade in np.linspace(0, 1, 6):
+            grey = to_rgb(cmap(shade))
+            assert check_palette(colours, background=grey, minimum=18.0) == [], (name, shade)
+    # the old choice (the first four colours) fails this: momentum and Adam meet
+    assert check_palette(resolve_theme("light").colors(4), minimum=18.0) != []
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_the_story_follows_the_race(surface):
+    from mlviz.story import story_problems
+
+    prepared = mlviz.prepare("optimizers", surface=surface, frames=2)
+    run = prepared.run
+    story = prepared.algorithm.story(prepared.config, run)
+    assert story_problems(story, run.epochs) == []
+    titles = [c.title for c in story.chapters]
+    assert titles[0] == "the start" and titles[-1] == "the finish"
+    gap = run.trace("values") - prepared.config.spec.f_min
+    if "first at the minimum" in titles:
+        start = story.chapters[titles.index("first at the minimum")].start
+        assert np.nanmin(gap[start]) <= 1e-3 and np.nanmin(gap[start - 1]) > 1e-3
+    assert story.objective.startswith("$") and "f(x, y)" in story.objective

@@ -9,11 +9,20 @@ import mlviz
 from mlviz import ConfigError
 from mlviz.testing import panel_figure, scene_figure
 from mlviz_perceptron.panels import (
-    CriterionPanel, DistanceStripPanel, PlanesPanel, arrow_segments, plane_polygon,
+    CriterionPanel,
+    DistanceStripPanel,
+    PlanesPanel,
+    arrow_segments,
+    plane_polygon,
 )
 from mlviz_perceptron.trainer import (
-    PerceptronConfig, PerceptronTrainer, criterion, criterion_gradient, default_dataset,
-    misclassified, signed_distances,
+    PerceptronConfig,
+    PerceptronTrainer,
+    criterion,
+    criterion_gradient,
+    default_dataset,
+    misclassified,
+    signed_distances,
 )
 
 
@@ -295,7 +304,7 @@ def test_the_classes_differ_by_marker_as_well_as_colour(default_prepared):
     y = default_prepared.run.dataset.y
     sizes = sorted([int((y > 0).sum()), int((y <= 0).sum())])
     titled = {ax.get_title(): ax for ax in fig.axes}
-    for title in ("Distances", "Target and learned planes"):
+    for title in ("Which side?", "Target and learned planes"):
         dots = [c for c in titled[title].collections
                 if len(c.get_offsets()) in sizes and c.get_facecolor().size]
         assert sorted(len(c.get_offsets()) for c in dots) == sizes, title
@@ -308,3 +317,69 @@ def test_a_dark_poster_is_dark_with_light_text(default_prepared):
 
     assert_dark_poster(default_prepared)
     assert_dark_poster(default_prepared, frame=0)  # every point misclassified: rings
+
+
+# ---- 0.3: which side of the plane, one heading, the labels apart, the story ---------------
+
+
+def test_every_point_drops_to_the_learned_plane_in_the_colour_of_its_side(default_prepared):
+    from matplotlib.colors import to_rgb
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection
+
+    from mlviz.theme import resolve_theme
+    from mlviz_perceptron.trainer import signed_distances
+
+    run = default_prepared.run
+    theme = resolve_theme(None)
+    frame = 5  # mid-training: points on both sides of the plane, some of them wrong
+    fig = panel_figure(PlanesPanel(), run, frame)
+    snap = run.snapshots[frame]
+    w, b = snap.params["w"], float(snap.params["b"])
+    drops = [c for c in fig.axes[0].collections if isinstance(c, Line3DCollection)
+             and len(c.get_segments()) == len(run.dataset.X)]
+    assert len(drops) == 1
+    segments = np.array(drops[0]._segments3d)  # (n, 2, 3): point, foot
+    assert np.allclose(segments[:, 0], run.dataset.X)
+    feet = segments[:, 1]
+    assert np.allclose(feet @ w + b, 0.0, atol=1e-9)  # each foot lies on the plane
+    distance = signed_distances(run.dataset.X, w, b)
+    assert np.allclose(np.linalg.norm(segments[:, 1] - segments[:, 0], axis=1), np.abs(distance))
+    colours = drops[0].get_colors()[:, :3]
+    side = np.where(distance > 0, 1.0, -1.0)
+    expected = np.array([to_rgb(theme.class_color(s)) for s in side])
+    assert np.allclose(colours, expected)
+    assert (side != run.dataset.y).any() and (side == run.dataset.y).any()
+
+
+def test_the_figure_title_sits_over_no_panel_title(default_prepared):
+    """No panel title right under the figure's (the "Distances" title sat there: a double
+    heading); the 3D panel's, well below it, is not one."""
+    prepared = default_prepared
+    fig = scene_figure(prepared.scene, prepared.run, -1)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    heading = fig._suptitle.get_window_extent(renderer)
+    for ax in fig.axes:
+        if ax.get_title():
+            box = ax.title.get_window_extent(renderer)
+            under = box.x0 < heading.x1 and heading.x0 < box.x1
+            assert not under or heading.y0 - box.y1 > 2 * box.height, ax.get_title()
+    # the distances' scale is on the right, so one rotated label sits between two panels
+    (strip,) = [ax for ax in fig.axes if ax.get_title() == "Which side?"]
+    assert strip.yaxis.get_label_position() == "right"
+
+
+def test_the_story_goes_from_the_wrong_start_to_separated(default_prepared):
+    from mlviz.story import story_problems
+
+    prepared = default_prepared
+    run = prepared.run
+    story = prepared.algorithm.story(prepared.config, run)
+    assert story_problems(story, run.epochs) == []
+    assert [c.title for c in story.chapters] == ["the start", "learning from mistakes",
+                                                 "separated"]
+    wrong = run.trace("misclassified")
+    separated = story.chapters[-1].start
+    assert wrong[separated] == 0 and wrong[separated - 1] > 0
+    assert str(int(wrong[0])) in story.chapters[0].sentence
+    assert "max(0" in story.objective

@@ -12,7 +12,7 @@ import numpy as np
 from mlviz import Panel
 
 from .geometry import voronoi_cells
-from .trainer import elbow
+from .trainer import CLEAR_ELBOW, elbow, elbow_sharpness
 
 REGION_TINT = 0.28  # how much of a cluster's colour shows in its region (the rest: background)
 HEADROOM = 1.12  # the elbow's y axis reaches this far above the largest converged inertia
@@ -39,6 +39,13 @@ def final_epochs(k: np.ndarray) -> np.ndarray:
     """Indices of the last epoch of each K in a whole run's trace of ``k``."""
     k = np.asarray(k)
     return np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if len(k) else np.array([], dtype=int)
+
+
+def recap_mask(run) -> np.ndarray:
+    """Which epochs of ``run`` are the closing recap of the elbow K (no Lloyd step)."""
+    if run.has_trace("recap"):
+        return np.asarray(run.trace("recap"), dtype=bool)
+    return np.zeros(len(run.trace("epoch")), dtype=bool)
 
 
 def fill_box_equally(ax) -> None:
@@ -97,20 +104,24 @@ class ElbowPanel(Panel):
         theme = self.theme
         self.run = run
         k_max = run.config.k_max
-        ks = run.trace("k")
+        k_min = getattr(run.config, "k_min", 1)
+        self.lloyd = ~recap_mask(run)  # the epochs that are Lloyd steps (not the recap)
+        ks = run.trace("k")[self.lloyd]
         last = final_epochs(ks)
-        finals = np.asarray(run.trace("loss"), dtype=float)[last]
-        self.last_epoch = {int(ks[i]): int(run.trace("epoch")[i]) for i in last}
-        converged = run.trace("converged") if run.has_trace("converged") else np.ones(len(ks))
+        finals = np.asarray(run.trace("loss"), dtype=float)[self.lloyd][last]
+        self.last_epoch = {int(ks[i]): int(run.trace("epoch")[self.lloyd][i]) for i in last}
+        converged = (run.trace("converged")[self.lloyd] if run.has_trace("converged")
+                     else np.ones(len(ks)))
         self.capped = {int(ks[i]): not bool(converged[i]) for i in last}
+        self.finals = (ks[last], finals)
         finite = finals[np.isfinite(finals)]
         top = float(finite.max()) if finite.size else 0.0
         self.top = top * HEADROOM if top > 0 else 1.0
         ax.set_title("Elbow method")
         ax.set_xlabel("K (number of clusters)")
-        ax.set_xlim(0.5, k_max + 0.5)
+        ax.set_xlim(k_min - 0.5, k_max + 0.5)
         ax.set_ylim(0, self.top)
-        ax.set_xticks(range(1, k_max + 1))
+        ax.set_xticks(range(k_min, k_max + 1))
         # the power of ten goes in the label, not above the axis (where the arrow goes)
         exponent = int(np.floor(np.log10(self.top))) if self.top > 0 else 0
         unit = f" (×10$^{{{exponent}}}$)" if abs(exponent) >= 3 else ""
@@ -132,8 +143,13 @@ class ElbowPanel(Panel):
                                 mew=0.6, zorder=5, clip_on=False)
         self.above_text = ax.text(0, 0, "", color=theme.accent, ha="left", va="top",
                                   fontsize=theme.fontsize(8), zorder=5)
-        for artist in (self.above, self.above_text):  # moving: no say in the layout
-            artist.set_in_layout(False)
+        self.elbow_line = ax.axvline(np.nan, color=theme.accent, lw=1.4, ls="--", zorder=1)
+        self.elbow_text = ax.annotate(
+            "", xy=(0, 0), xytext=(0, 0), textcoords="offset points", ha="left",
+            va="bottom", color=theme.accent, fontsize=theme.fontsize(10), fontweight="bold",
+            zorder=5, arrowprops={"arrowstyle": "->", "color": theme.accent, "lw": 1.4})
+        for artist in (self.above, self.above_text, self.elbow_line, self.elbow_text):
+            artist.set_in_layout(False)  # moving: no say in the layout
         handles = [self.done, self.current]
         if any(self.capped.values()):
             handles.insert(1, self.stopped)
@@ -142,9 +158,12 @@ class ElbowPanel(Panel):
 
     def update(self, snapshot):
         until = snapshot.epoch
-        ks, inertia = elbow(self.run.trace("k", until), self.run.trace("loss", until))
+        lloyd = self.lloyd[: len(self.run.trace("epoch", until))]
+        ks, inertia = elbow(self.run.trace("k", until)[lloyd],
+                            self.run.trace("loss", until)[lloyd])
+        recap = bool(getattr(snapshot, "recap", False))
         finished = ks < snapshot.k
-        if until >= self.last_epoch.get(int(snapshot.k), until + 1):
+        if recap or until >= self.last_epoch.get(int(snapshot.k), until + 1):
             finished = np.ones(len(ks), dtype=bool)  # the current K's last iteration
         capped = np.array([self.capped.get(int(k), False) for k in ks], dtype=bool)
         self.line.set_data(ks, inertia)
@@ -160,25 +179,49 @@ class ElbowPanel(Panel):
             self.current.set_data([snapshot.k], [loss])
             self.above.set_data([], [])
             self.above_text.set_text("")
-        return [self.line, self.done, self.stopped, self.current, self.above, self.above_text]
+        if recap:  # the chosen K: a dashed line and a label pointing at its point
+            self.elbow_line.set_xdata([snapshot.k, snapshot.k])
+            self.elbow_text.xy = (snapshot.k, loss)
+            right = snapshot.k > (self.run.config.k_max + 1) / 2
+            self.elbow_text.set_position((-22 if right else 22, 38))
+            self.elbow_text.set_horizontalalignment("right" if right else "left")
+            sharp = elbow_sharpness(*self.finals, int(snapshot.k)) >= CLEAR_ELBOW
+            self.elbow_text.set_text(f"elbow: K = {snapshot.k}" if sharp else
+                                     f"no clear elbow\n(kneedle: K = {snapshot.k})")
+        else:
+            self.elbow_line.set_xdata([np.nan, np.nan])
+            self.elbow_text.set_text("")
+        return [self.line, self.done, self.stopped, self.current, self.above, self.above_text,
+                self.elbow_line, self.elbow_text]
+
+
+#: Datasets whose true classes the cluster panel shows by marker (k-means cannot follow them).
+TRUE_CLASSES = {"moons": ("upper moon", "lower moon"), "circles": ("outer ring", "inner disc")}
 
 
 class ClusterPanel(Panel):
     """Points, their nearest centroid, and the Voronoi region of every centroid.
 
     Cluster ``i`` has the theme's colour ``i`` and marker ``i``: its points, its link lines
-    and its centroid (large, outlined). With an equal aspect the panel widens its limits to
-    fill its box, and the regions reach the edges.
+    and its centroid (large, outlined), and the trail of its centroid through this K's Lloyd
+    steps (from the ``params.centroids`` trace, so it does not depend on the drawn frames).
+    A cluster left without points says "empty". On moons and circles the marker is the
+    point's true class instead (a legend says so), so a student sees the clusters cut
+    across the classes. With an equal aspect the panel widens its limits to fill its box,
+    and the regions reach the edges.
     """
 
     name = "kmeans-clusters"
     fields = ("k", "iteration", "centroids", "labels", "converged", "loss")
+    traces = ("k", "params.centroids")
 
     def setup(self, ax, run) -> None:
         from matplotlib.collections import LineCollection, PolyCollection
+        from matplotlib.lines import Line2D
 
         theme = self.theme
         points = run.dataset.X
+        self.run = run
         self.points = points
         self.max_iter = run.config.max_iter
         k_max = run.config.k_max
@@ -205,15 +248,57 @@ class ClusterPanel(Panel):
         ax.add_collection(self.regions, autolim=False)
         self.links = LineCollection([], linewidths=1.0, alpha=0.55, zorder=1)
         ax.add_collection(self.links, autolim=False)
-        # one scatter per cluster: its colour and its marker
-        self.dots = [ax.scatter(points[:0, 0], points[:0, 1], s=18, marker=theme.marker(i),
-                                color=colors[i], edgecolors=theme.edge, linewidths=0.3,
-                                alpha=0.9, zorder=2)
-                     for i in range(k_max)]
-        self.centers = [ax.scatter([], [], s=230, marker=theme.marker(i), color=colors[i],
+        self.trails = LineCollection([], linewidths=2.0, zorder=2.5)
+        ax.add_collection(self.trails, autolim=False)
+        self.steps = ax.scatter([], [], s=22, marker="o", edgecolors=theme.edge,
+                                linewidths=0.6, zorder=2.6)
+        classes = TRUE_CLASSES.get(getattr(run.config, "dataset", ""))
+        y = run.dataset.y
+        self.classes = None
+        self.legend = None
+        if classes is not None and y is not None and len(np.unique(y)) == len(classes):
+            self.classes = np.unique(y, return_inverse=True)[1]
+        if self.classes is None or classes is None:  # one scatter per cluster: its colour and its marker
+            self.dots = [ax.scatter(points[:0, 0], points[:0, 1], s=18, marker=theme.marker(i),
+                                    color=colors[i], edgecolors=theme.edge, linewidths=0.3,
+                                    alpha=0.9, zorder=2)
+                         for i in range(k_max)]
+            center_marker = [theme.marker(i) for i in range(k_max)]
+        else:  # one scatter per true class: its marker; the colour is the cluster's
+            self.dots = [ax.scatter(points[self.classes == j, 0], points[self.classes == j, 1],
+                                    s=24, marker=theme.marker(j), edgecolors=theme.edge,
+                                    linewidths=0.4, alpha=0.95, zorder=2)
+                         for j in range(len(classes))]
+            center_marker = ["X"] * k_max
+            handles = [Line2D([], [], ls="", marker=theme.marker(j), ms=7, mfc=theme.muted,
+                              mec=theme.edge, label=name) for j, name in enumerate(classes)]
+            handles.append(Line2D([], [], ls="", marker="X", ms=10, mfc=theme.muted,
+                                  mec=theme.edge, label="centroid"))
+            self.legend = ax.legend(handles=handles, loc="upper left", fontsize="small",
+                                    title="marker: true class · colour: cluster",
+                                    title_fontsize="small", framealpha=0.9)
+            self.legend.set_zorder(6)  # above the regions, which are redrawn every frame
+        self.centers = [ax.scatter([], [], s=230, marker=center_marker[i], color=colors[i],
                                    edgecolors=theme.edge, linewidths=1.6, zorder=3)
                         for i in range(k_max)]
+        self.empty = [ax.annotate("", (0, 0), xytext=(11, 9), textcoords="offset points",
+                                  color=theme.ink, fontsize=theme.fontsize(9), ha="left",
+                                  va="bottom", zorder=4) for _ in range(k_max)]
+        for text in self.empty:
+            text.set_in_layout(False)
         self.caption = ax.set_title(" ")
+
+    def _trails(self, snapshot) -> list[np.ndarray]:
+        """Each cluster's centroid positions through this K's Lloyd steps so far."""
+        run = self.run
+        if not run.has_trace("params.centroids"):
+            return []
+        until = snapshot.epoch
+        ks = run.trace("k", until)
+        lloyd = ~recap_mask(run)[: len(ks)]
+        this_k = (ks == snapshot.k) & lloyd
+        path = run.trace("params.centroids", until)[this_k][:, : snapshot.k]
+        return [path[:, i] for i in range(snapshot.k)] if len(path) > 1 else []
 
     def update(self, snapshot):
         centroids, labels = snapshot.centroids, snapshot.labels
@@ -222,14 +307,38 @@ class ClusterPanel(Panel):
         self.regions.set_facecolor(self.tints[:k])
         self.links.set_segments(np.stack([self.points, centroids[labels]], axis=1))
         self.links.set_color(self.colors[labels])
-        for i, (dots, center) in enumerate(zip(self.dots, self.centers)):
-            dots.set_offsets(self.points[labels == i] if i < k else np.empty((0, 2)))
+        trails = self._trails(snapshot)
+        self.trails.set_segments(trails)
+        self.trails.set_color(self.colors[: len(trails)])
+        if trails:
+            earlier = np.concatenate([t[:-1] for t in trails])
+            self.steps.set_offsets(earlier)
+            self.steps.set_facecolor(np.repeat(self.colors[: len(trails)],
+                                               len(trails[0]) - 1, axis=0))
+        else:
+            self.steps.set_offsets(np.empty((0, 2)))
+        if self.classes is None:
+            for i, dots in enumerate(self.dots):
+                dots.set_offsets(self.points[labels == i] if i < k else np.empty((0, 2)))
+        else:
+            for j, dots in enumerate(self.dots):
+                dots.set_facecolor(self.colors[labels[self.classes == j]])
+        counts = np.bincount(labels, minlength=len(self.centers))
+        for i, (center, text) in enumerate(zip(self.centers, self.empty)):
             center.set_offsets(centroids[i: i + 1] if i < k else np.empty((0, 2)))
-        if snapshot.converged:
+            is_empty = i < k and counts[i] == 0
+            text.set_text("empty cluster" if is_empty else "")
+            if is_empty:
+                text.xy = tuple(centroids[i])
+        if getattr(snapshot, "recap", False):
+            state = "the elbow, converged"
+        elif snapshot.converged:
             state = "converged"
         elif snapshot.iteration + 1 >= self.max_iter:
             state = "not converged (max_iter)"
         else:
             state = f"iteration {snapshot.iteration}"
         self.caption.set_text(f"K = {snapshot.k}  ·  {state}  ·  inertia {snapshot.loss:,.0f}")
-        return [self.regions, self.links, *self.dots, *self.centers, self.caption]
+        legend = [] if self.legend is None else [self.legend]
+        return [self.regions, self.links, self.trails, self.steps, *self.dots, *self.centers,
+                *self.empty, self.caption, *legend]

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from mlviz import Algorithm, Dataset, DataError, Scene, UserData, hookimpl
+import numpy as np
+
+from mlviz import Algorithm, DataError, Dataset, Scene, UserData, hookimpl
 from mlviz.panels import MetricCurvePanel
+from mlviz.story import Chapter, Story
 from mlviz.sweep import declare_sweep
 
-from .panels import ClusterPanel, ElbowPanel
-from .trainer import KMeansConfig, KMeansTrainer, default_dataset
+from .panels import ClusterPanel, ElbowPanel, recap_mask
+from .trainer import (
+    CLEAR_ELBOW,
+    KMeansConfig,
+    KMeansTrainer,
+    default_dataset,
+    elbow,
+    elbow_sharpness,
+)
 
 
 def load_points(data: UserData, config: KMeansConfig) -> Dataset:
@@ -24,7 +34,47 @@ def load_points(data: UserData, config: KMeansConfig) -> Dataset:
 
 def kmeans_scene(config: KMeansConfig) -> Scene:
     return Scene([ElbowPanel(), ClusterPanel()], title="k-means clustering",
-                 width_ratios=(1.0, 1.8))
+                 width_ratios=(1.0, 1.8), figsize=(12.8, 7.2))
+
+
+OBJECTIVE = r"$J(\mu_1,\ldots,\mu_K) = \sum_{i=1}^{n}\ \min_k\ \Vert x_i - \mu_k\Vert^2$"
+
+
+def _k_sentence(k: int, config: KMeansConfig) -> str:
+    if config.n_init == 1:
+        return (f"K = {k}: one random start, not the best of ten: Lloyd's steps can settle "
+                f"in a poor clustering.")
+    if k == 1:
+        return "K = 1: one centroid, the mean of all points; its inertia is the total spread."
+    if k == 2 and config.dataset in ("moons", "circles"):
+        return ("K = 2: straight borders between centroids cut across the true classes: "
+                "k-means cannot follow curved shapes.")
+    if k == max(2, config.k_min):
+        return (f"K = {k}: assign each point to its nearest centroid, move each centroid to "
+                f"its points' mean, repeat.")
+    return f"K = {k}: more centroids always lower the inertia, but by less and less."
+
+
+def kmeans_story(config: KMeansConfig, run) -> Story:
+    """A chapter per K (from the epoch it starts), then the elbow recap."""
+    ks = run.trace("k")
+    recap = recap_mask(run)
+    epochs = run.trace("epoch")
+    chapters = []
+    for k in np.unique(ks[~recap]):
+        start = int(epochs[np.flatnonzero((ks == k) & ~recap)[0]])
+        chapters.append(Chapter(f"K = {k}", start, _k_sentence(int(k), config)))
+    if recap.any():
+        k = int(ks[recap][0])
+        finals = elbow(ks[~recap], run.trace("loss")[~recap])
+        if elbow_sharpness(*finals, k) >= CLEAR_ELBOW:
+            sentence = (f"The elbow: beyond K = {k} extra clusters barely lower the inertia, "
+                        f"so K = {k} is the natural choice.")
+        else:
+            sentence = (f"No clear elbow: the inertia falls smoothly, so no K stands out; "
+                        f"K = {k} is only the kneedle rule's guess.")
+        chapters.append(Chapter("the elbow", int(epochs[recap][0]), sentence))
+    return Story(tuple(chapters), objective=OBJECTIVE)
 
 
 KMEANS = Algorithm(
@@ -42,21 +92,28 @@ KMEANS = Algorithm(
               "choose two of more with --columns A,B)",
     dataset_params=("dataset", "clusters", "noise", "n_points"),
     fps=5.0,
+    story=kmeans_story,
 )
 
 
 def kmeans_sweep_scene(config: KMeansConfig) -> Scene:
     """For a sweep: every run's inertia on one axis, and each run's clusters."""
-    return Scene([MetricCurvePanel("loss", label="inertia", title="Inertia, step by step",
-                                   log=True),
-                  ClusterPanel()], title="k-means clustering", width_ratios=(1.0, 1.2))
+    one_k = config.k_min == config.k_max
+    xlabel = (f"Lloyd iteration (K = {config.k_max})" if one_k
+              else f"Lloyd iteration (K = {config.k_min} … {config.k_max} in turn)")
+    return Scene([MetricCurvePanel("loss", label="inertia", xlabel=xlabel, log=True,
+                                   title="Inertia, step by step"),
+                  ClusterPanel()], title="k-means clustering", width_ratios=(1.0, 1.2),
+                 figsize=(12.8, 7.2))
 
 
-# A sweep over seeds shows how k-means depends on its start: K = 1 … 3 on the three blobs,
-# each from one random start (not the best of ten), on the same data (a seed sweep keeps
-# the data of the base seed). Some of these seeds get stuck in a poor clustering.
+# A sweep over seeds shows how k-means depends on its start: K = 3 only, on the three
+# blobs, each run from ONE random start (not the best of ten k-means++ starts), on the same
+# data (a seed sweep keeps the data of the base seed). Some seeds settle in a poor
+# clustering: a higher inertia on the left, two blobs sharing a centroid on the right.
 declare_sweep(KMEANS, values={"seed": (0, 1, 2, 3)},
-              settings={"n_init": 1, "init": "random", "k_max": 3}, scene=kmeans_sweep_scene)
+              settings={"n_init": 1, "init": "random", "k_min": 3, "k_max": 3},
+              scene=kmeans_sweep_scene)
 
 
 @hookimpl

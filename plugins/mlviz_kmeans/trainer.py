@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from mlviz import Config, Dataset, Snapshot, datasets, param
+from mlviz import Config, ConfigError, Dataset, Snapshot, datasets, param
 
 #: The default data are made in the stock datasets' units, then scaled by SCALE and moved
 #: to CENTRE: into a 1200 × 675 box (like pixels). The blobs' centres lie in ±BOX, far
@@ -20,7 +20,10 @@ FRAME = (1.5, 0.84375)
 
 @dataclass(frozen=True)
 class KMeansConfig(Config):
-    k_max: int = param(12, "clusters are fitted for K = 1 … k_max", min=1, max=12)
+    k_max: int = param(12, "clusters are fitted for K = k_min … k_max", min=1, max=12)
+    k_min: int = param(1, "the first K fitted (k_min = k_max fits one K only)", min=1, max=12)
+    recap: bool = param(
+        True, "end on the elbow K's clustering again, the elbow marked (needs 3 Ks or more)")
     n_init: int = param(
         10, "k-means++ starts per K: each runs to convergence and the one with the lowest "
         "inertia is shown (scikit-learn's n_init); 1 shows how a single start can get stuck",
@@ -43,6 +46,10 @@ class KMeansConfig(Config):
                          max=1.0)
     n_points: int = param(150, "number of points in the default dataset", min=2, max=5_000)
 
+    def validate(self) -> None:
+        if self.k_min > self.k_max:
+            raise ConfigError(f"k_min={self.k_min} is above k_max={self.k_max}")
+
 
 @dataclass(frozen=True)
 class KMeansSnapshot(Snapshot):
@@ -51,16 +58,25 @@ class KMeansSnapshot(Snapshot):
     ``k`` is traced at every epoch: with the loss it gives the elbow (:func:`elbow`);
     ``converged`` too, so the elbow can tell a K that stopped at ``max_iter`` unconverged.
     ``params["centroids"]`` holds the centroids padded with NaN rows to ``k_max``, so that
-    it keeps one shape and can be recorded at every epoch (``mlviz train --record-params``).
+    it keeps one shape and can be recorded at every epoch; it is traced too, for the
+    centroids' trails. Cluster ``i`` of K is the one nearest cluster ``i`` of K − 1 (the new
+    cluster is the last), so a cluster keeps its colour from one K to the next.
+
+    ``recap`` marks the closing snapshot that returns to the elbow K (``elbow_k``) after
+    the last K: it repeats that K's converged state and is no new Lloyd step. ``keyframe``
+    (each K's last step, and the recap) asks a frame budget to keep the snapshot.
     """
 
-    traces: ClassVar[tuple[str, ...]] = ("k", "converged")
+    traces: ClassVar[tuple[str, ...]] = ("k", "converged", "recap", "params.centroids")
 
     k: int = 1
     iteration: int = 0
-    centroids: np.ndarray = None
-    labels: np.ndarray = None
+    centroids: np.ndarray = None  # type: ignore[assignment]  # always given
+    labels: np.ndarray = None  # type: ignore[assignment]  # always given
     converged: bool = False
+    recap: bool = False
+    elbow_k: int = 0
+    keyframe: bool = False
 
 
 def elbow(k: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,6 +103,21 @@ def knee(ks: np.ndarray, inertia: np.ndarray) -> int:
     x = (ks - ks[0]) / (ks[-1] - ks[0])
     height = (y - y[-1]) / (y[0] - y[-1])
     return int(ks[np.argmax((1.0 - x) - height)])
+
+
+#: An elbow is "clear" when the inertia drops at least this many times more into the
+#: elbow K than out of it (blobs: about 30; uniform noise, moons, circles: 1 to 4).
+CLEAR_ELBOW = 5.0
+
+
+def elbow_sharpness(ks: np.ndarray, inertia: np.ndarray, k: int) -> float:
+    """How much more the inertia drops into K = ``k`` than out of it (∞ at the last K)."""
+    ks, y = np.asarray(ks), np.asarray(inertia, dtype=float)
+    i = int(np.flatnonzero(ks == k)[0])
+    if i == 0 or i == len(ks) - 1:
+        return float("inf") if i else 0.0
+    after = y[i] - y[i + 1]
+    return float("inf") if after <= 0 else float((y[i - 1] - y[i]) / after)
 
 
 def squared_distances(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -128,7 +159,7 @@ def initial_centroids(points: np.ndarray, k: int, method: str, rng: np.random.Ge
             index = min(int(np.searchsorted(cdf / cdf[-1], rng.random(), side="right")),
                         len(points) - 1)
         else:
-            index = rng.integers(len(points))
+            index = int(rng.integers(len(points)))
         centroids.append(points[index])
         closest = np.minimum(closest, squared_distances(points, points[index][None])[:, 0])
     return np.array(centroids, dtype=float)
@@ -164,11 +195,36 @@ def best_start(points: np.ndarray, k: int, config: KMeansConfig,
         steps = list(lloyd(points, start, config.max_iter, config.stop_early))
         if best is None or steps[-1][3] < best[-1][3]:
             best = steps
+    assert best is not None  # n_init >= 1
     return best
 
 
+def match_order(previous: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """An order of ``centroids`` whose first ``len(previous)`` rows are, greedily by
+    distance, the ones nearest ``previous`` row by row; the unmatched ones follow."""
+    d2 = squared_distances(previous, centroids)
+    order = np.full(len(previous), -1)
+    used: set[int] = set()
+    for flat in np.argsort(d2, axis=None, kind="stable"):
+        i, j = divmod(int(flat), len(centroids))
+        if order[i] < 0 and j not in used:
+            order[i] = j
+            used.add(j)
+    rest = [j for j in range(len(centroids)) if j not in used]
+    return np.array([*order[order >= 0], *rest], dtype=int)
+
+
+def relabel(steps: list[tuple], order: np.ndarray) -> list[tuple]:
+    """Lloyd steps with the clusters renumbered: new cluster ``i`` is old ``order[i]``."""
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    return [(it, c[order], inverse[labels], inertia, conv)
+            for it, c, labels, inertia, conv in steps]
+
+
 class KMeansTrainer:
-    """k-means for K = 1 … k_max; every K is the best of ``n_init`` fresh, seeded starts."""
+    """k-means for K = k_min … k_max; every K is the best of ``n_init`` fresh, seeded
+    starts; then (``recap``) the elbow K's clustering once more."""
 
     def __init__(self, config: KMeansConfig) -> None:
         self.config = config
@@ -177,19 +233,34 @@ class KMeansTrainer:
         config = self.config
         points = dataset.X
         rng = np.random.default_rng(config.seed)
+        for k in range(1, config.k_min):  # the same draws as a run from K = 1
+            best_start(points, k, config, rng)
         epoch = 0
-        for k in range(1, config.k_max + 1):
-            for iteration, centroids, labels, inertia, converged in best_start(
-                points, k, config, rng
-            ):
-                padded = np.full((config.k_max, points.shape[1]), np.nan)
-                padded[:k] = centroids
-                yield KMeansSnapshot(
-                    epoch=epoch, loss=inertia, params={"centroids": padded},
+        previous: np.ndarray | None = None
+        finals: dict[int, KMeansSnapshot] = {}
+        for k in range(config.k_min, config.k_max + 1):
+            steps = best_start(points, k, config, rng)
+            if previous is not None:
+                steps = relabel(steps, match_order(previous, steps[-1][1]))
+            for iteration, centroids, labels, inertia, converged in steps:
+                snapshot = KMeansSnapshot(
+                    epoch=epoch, loss=inertia, params={"centroids": self._pad(centroids)},
                     k=k, iteration=iteration, centroids=centroids, labels=labels,
-                    converged=converged,
+                    converged=converged, keyframe=iteration == len(steps) - 1,
                 )
+                yield snapshot
                 epoch += 1
+            finals[k] = snapshot
+            previous = steps[-1][1]
+        if config.recap and len(finals) >= 3:
+            ks = np.array(sorted(finals))
+            chosen = finals[knee(ks, np.array([finals[k].loss for k in ks]))]
+            yield replace(chosen, epoch=epoch, recap=True, elbow_k=chosen.k, keyframe=True)
+
+    def _pad(self, centroids: np.ndarray) -> np.ndarray:
+        padded = np.full((self.config.k_max, centroids.shape[1]), np.nan)
+        padded[: len(centroids)] = centroids
+        return padded
 
 
 def default_dataset(config: KMeansConfig) -> Dataset:

@@ -10,6 +10,7 @@ read with ``importlib.resources``, so scikit-learn is not needed at run time.
 from __future__ import annotations
 
 from importlib import resources
+
 import numpy as np
 
 from mlviz import Dataset, UserData, datasets

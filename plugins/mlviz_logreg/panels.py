@@ -11,8 +11,20 @@ from .trainer import sigmoid
 
 LIMITS = (-0.03, 1.03)  # features are min-max scaled to [0, 1]
 TINT = 0.35  # share of the probability colour in the 2D background (the rest: background)
-BANDS = 10  # the 2D background shows p in bands of 0.1 (contour-like; small GIFs)
+SHADE_GRID = 240  # the 2D background's resolution (smooth shading, drawn bilinear)
+#: The labelled lines of equal probability on the 2D panel (0.5: the decision boundary).
+P_LEVELS = (0.1, 0.25, 0.5, 0.75, 0.9)
 SURFACE_ALPHA = 0.55  # the probability surface's opacity (its grid lines: the muted colour)
+LABEL_PAD = 30  # the 3D feature labels' distance from their tick labels (points)
+
+
+def scaled_name(name: str, gap: str = " ") -> str:
+    """A feature's axis label: every logistic-regression feature is min-max scaled."""
+    return f"{name}{gap}(scaled 0–1)"
+
+
+def logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
 
 
 def probability_colors(p: np.ndarray, theme) -> np.ndarray:
@@ -98,12 +110,17 @@ class ProbabilitySurfacePanel(Panel):
         self.gx, self.gy = np.meshgrid(g, g)
         ax.computed_zorder = False  # the order below holds in every frame
         ax.view_init(elev=20, azim=-35)
-        ax.set_box_aspect(None, zoom=0.94)
+        ax.set_box_aspect(None, zoom=0.85)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_zlim(0, 1)
-        ax.set_xlabel(names[0], labelpad=2)
-        ax.set_ylabel(names[1], labelpad=2)
+        # few tick labels, clear of the long feature labels (which sit under the middle of
+        # their axes) and of each other at the corners (x = 1 meets y = 0, y = 1 meets z = 0)
+        ax.set_xticks([0.0, 0.25, 1.0])
+        ax.set_yticks([0.25, 0.75])
+        ax.set_xlabel(scaled_name(names[0], "\n"), labelpad=LABEL_PAD)
+        ax.set_ylabel(scaled_name(names[1], "\n"), labelpad=LABEL_PAD)
+        ax.set_zlabel(f"p({positive})", labelpad=-3)
         ax.set_title(f"Predicted probability p({positive})")
         ax.tick_params(labelsize=theme.fontsize(7), pad=0)
         # A Poly3DCollection whose depth sort is vectorized (mplot3d sorts polygon by polygon)
@@ -148,8 +165,29 @@ class ProbabilitySurfacePanel(Panel):
         return [self.surface, *self.truth, self.predicted]
 
 
+def probability_colourbar(ax, theme, positive: str):
+    """A slim colour bar right of ``ax`` for the 2D panel's tint: which shade is which p."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize, to_rgb
+
+    p = np.linspace(0.0, 1.0, 256)
+    backdrop = np.array(to_rgb(theme.background))
+    tint = backdrop + TINT * (probability_colors(p, theme) - backdrop)
+    holder = ax.inset_axes((1.03, 0.0, 0.035, 1.0))
+    bar = ax.figure.colorbar(ScalarMappable(norm=Normalize(0.0, 1.0),
+                                            cmap=ListedColormap(tint)), cax=holder)
+    bar.set_ticks([0.0, *P_LEVELS, 1.0])
+    bar.ax.set_yticklabels([f"{v:g}" for v in (0.0, *P_LEVELS, 1.0)])
+    bar.outline.set_visible(False)
+    holder.tick_params(labelsize=theme.fontsize(7.5), length=2, pad=1)
+    bar.set_label(f"p({positive})", fontsize=theme.fontsize(8.5), labelpad=2)
+    return bar
+
+
 class DecisionBoundaryPanel(Panel):
-    """The data, the predicted probability as background tint, and the p = 0.5 line."""
+    """The data, the predicted probability as a smooth background tint (a colour bar says
+    which p), labelled lines of equal p (straight: p = c where w·x + b = logit c) and the
+    p = 0.5 line, the decision boundary."""
 
     name = "logreg-boundary"
     fields = ("params.w", "params.b", "accuracy")
@@ -165,30 +203,66 @@ class DecisionBoundaryPanel(Panel):
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
         self.backdrop = np.array(to_rgb(theme.background))
-        ax.set_xlabel(names[0])
-        ax.set_ylabel(names[1])
-        size = 160
-        g = np.linspace(lo, hi, size)
+        ax.set_xlabel(scaled_name(names[0]))
+        ax.set_ylabel(scaled_name(names[1]))
+        g = np.linspace(lo, hi, SHADE_GRID)
         self.gx, self.gy = np.meshgrid(g, g)
-        self.background = ax.imshow(np.ones((size, size, 3)), extent=(lo, hi, lo, hi),
-                                    origin="lower", aspect="auto", zorder=0)
+        self.background = ax.imshow(np.ones((SHADE_GRID, SHADE_GRID, 3)),
+                                    extent=(lo, hi, lo, hi), origin="lower", aspect="auto",
+                                    interpolation="bilinear", zorder=0)
+        probability_colourbar(ax, theme, positive)
         self.dots = [ax.scatter(X[y == label, 0], X[y == label, 1], s=10, alpha=0.75,
                                 linewidths=0, zorder=2, label=name, **class_style(theme, label))
                      for label, name in ((0, negative), (1, positive))]
-        (self.line,) = ax.plot([], [], color=theme.ink, lw=1.8, zorder=3)
+        self.levels = []
+        self.level_labels = []
+        for level in P_LEVELS:
+            boundary = level == 0.5
+            (line,) = ax.plot([], [], color=theme.ink if boundary else theme.muted,
+                              lw=1.8 if boundary else 0.9, ls="-" if boundary else "--",
+                              zorder=3)
+            label = ax.text(0, 0, "", fontsize=theme.fontsize(7.5), ha="center",
+                            va="center", color=theme.ink if boundary else theme.muted,
+                            rotation_mode="anchor", transform_rotates_text=True, zorder=4,
+                            bbox={"boxstyle": "round,pad=0.15", "fc": theme.halo,
+                                  "ec": "none", "alpha": 0.8})
+            label.set_in_layout(False)
+            self.levels.append(line)
+            self.level_labels.append(label)
+        self.line = self.levels[P_LEVELS.index(0.5)]
         ax.set_title("Decision boundary")  # short: it must fit the panel at large fonts
+        not_linear = getattr(run.config, "dataset", "") in ("circles", "xor") \
+            and run.dataset.name in ("circles", "xor")
+        self.note = "\nno straight line separates\nthese classes" if not_linear else ""
         self.caption = ax.text(0.03, 0.03, "", transform=ax.transAxes,
-                               fontsize=theme.fontsize(8.5), zorder=4,
+                               fontsize=theme.fontsize(8.5), zorder=5,
                                bbox={"boxstyle": "round,pad=0.25", "fc": theme.halo,
                                      "ec": "none", "alpha": 0.85})
 
     def update(self, snapshot):
         w, b = snapshot.params["w"], float(snapshot.params["b"])
         p = sigmoid(w[0] * self.gx + w[1] * self.gy + b)
-        p = (np.minimum(np.floor(p * BANDS), BANDS - 1) + 0.5) / BANDS
         tint = self.backdrop + TINT * (probability_colors(p, self.theme) - self.backdrop)
         self.background.set_data(tint)
-        segment = boundary_segment(w, b, *LIMITS)
-        self.line.set_data(segment[:, 0], segment[:, 1])
-        self.caption.set_text(f"line: p = 0.5\naccuracy {snapshot.accuracy:.1%}")
-        return [self.background, *self.dots, self.line, self.caption]
+        for level, line, label in zip(P_LEVELS, self.levels, self.level_labels):
+            segment = boundary_segment(w, b - logit(level), *LIMITS)
+            line.set_data(segment[:, 0], segment[:, 1])
+            self._label(label, segment, level)
+        self.caption.set_text(f"accuracy {snapshot.accuracy:.1%}{self.note}")
+        return [self.background, *self.dots, *self.levels, *self.level_labels, self.caption]
+
+    def _label(self, label, segment: np.ndarray, level: float) -> None:
+        """``p = level`` on its line, turned with it; the levels' labels are staggered along
+        their lines (the lines lie close together), the lowest p's nearest the left."""
+        if len(segment) < 2:
+            label.set_text("")
+            return
+        a, b = segment
+        if a[0] > b[0]:
+            a, b = b, a
+        spot = a + (0.1 + 0.8 * P_LEVELS.index(level) / (len(P_LEVELS) - 1)) * (b - a)
+        # in data units: the text turns with the axes' transform (transform_rotates_text)
+        angle = float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0])))
+        label.set_position(tuple(spot))
+        label.set_rotation(angle)
+        label.set_text(f"p = {level:g}")

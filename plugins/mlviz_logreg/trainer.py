@@ -116,7 +116,7 @@ class LogRegTrainer:
         config = self.config
         X, y = dataset.X, np.asarray(dataset.y, dtype=float)
         rng = np.random.default_rng(config.seed)
-        w = rng.uniform(0.0, 1.0, X.shape[1])
+        w = np.asarray(rng.uniform(0.0, 1.0, X.shape[1]), dtype=float)
         b = float(rng.uniform(0.0, 1.0))
         lr, epochs = config.resolved_lr(X), config.resolved_epochs
         for epoch in range(epochs + 1):

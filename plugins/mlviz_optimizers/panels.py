@@ -9,9 +9,17 @@ from mlviz.theme import LIGHT
 
 from .surfaces import OPTIMIZERS
 
+#: Which of the theme's categorical colours each racer gets: blue, orange, sky blue and
+#: black (light grey on the dark theme). Chosen with :mod:`mlviz.colorvision` so that for
+#: every reader (normal, protanopia, deuteranopia, tritanopia) the four stay at least
+#: 19 ΔE apart, from each other and from every grey of the contour backdrop, in the light
+#: and the dark theme (the first four colours fell to 12.5: under deuteranopia the orange
+#: and the vermilion met, and the green turned grey on the grey contours).
+RACER_COLORS = (0, 1, 5, 7)
+
 #: The racers' colours on the light theme, for code drawn outside mlviz's renderer (the
 #: benchmarks' notebook-style renderer); panels take theirs from :func:`racer_style`.
-COLORS = tuple(LIGHT.colors(len(OPTIMIZERS)))
+COLORS = tuple(LIGHT.color(i) for i in RACER_COLORS)
 
 #: f − f_min is drawn no lower than this: it can reach 0 exactly (a log axis has no 0), and
 #: below it the racer has reached the minimum (the floor is marked on the loss panel).
@@ -19,23 +27,53 @@ GAP_FLOOR = 1e-8
 #: The 3D panel's x and y axes get about this many tick labels, set this many points out
 #: (and their names as far again).
 TICK_BINS, TICK_PAD = 4, 2.0
+#: The legend takes the top (or bottom) 1 − LEGEND_ROOM of the loss panel: when the
+#: curves cross every corner, the axis reaches higher so that they keep below LEGEND_ROOM.
+LEGEND_ROOM = 0.72
 BACKDROP_DEPTH = 0.65  # the high ground's share of the muted colour (the valleys: background)
 
 
+def _luminance(color) -> float:
+    from matplotlib.colors import to_rgb
+
+    return float(np.dot(to_rgb(color), (0.2126, 0.7152, 0.0722)))
+
+
 def backdrop_cmap(theme):
-    """The theme's background in the valleys, shading towards its muted grey on the heights,
-    so the coloured paths stand out (light on a light theme, dark on a dark one)."""
+    """Grey shading between the theme's background and a mix towards its muted grey, the
+    darker shade always in the valleys (darker = lower, in every theme): on a light theme
+    the valleys are grey and the heights the background, on a dark one the other way."""
     from matplotlib.colors import LinearSegmentedColormap, to_rgb
 
-    low = np.array(to_rgb(theme.background))
-    high = low + BACKDROP_DEPTH * (np.array(to_rgb(theme.muted)) - low)
+    base = np.array(to_rgb(theme.background))
+    mixed = base + BACKDROP_DEPTH * (np.array(to_rgb(theme.muted)) - base)
+    low, high = (mixed, base) if _luminance(mixed) < _luminance(base) else (base, mixed)
     return LinearSegmentedColormap.from_list(f"{theme.name}-backdrop", [low, high])
 
 
 def racer_style(theme, k: int) -> dict:
     """Colour, line style and marker of racer ``k`` (colour is not the only channel)."""
-    return {"color": theme.color(k), "linestyle": theme.linestyle(k),
+    return {"color": theme.color(RACER_COLORS[k]), "linestyle": theme.linestyle(k),
             "marker": theme.marker(k)}
+
+
+def backdrop_colourbar(ax, theme, bottom: float, top: float) -> None:
+    """A slim horizontal colour bar under ``ax`` (below its x label): the backdrop's shade
+    against f − f_min, on a log scale."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LogNorm
+    from matplotlib.ticker import LogLocator
+
+    holder = ax.inset_axes((0.08, -0.25, 0.84, 0.035))
+    bar = ax.figure.colorbar(ScalarMappable(norm=LogNorm(bottom, top),
+                                            cmap=backdrop_cmap(theme)), cax=holder,
+                             orientation="horizontal")
+    bar.locator = LogLocator(numticks=7)
+    bar.update_ticks()
+    bar.outline.set_visible(False)
+    holder.tick_params(labelsize=theme.fontsize(7.5), length=2, pad=1)
+    bar.set_label("contour shading: f − f_min (darker = lower)", fontsize=theme.fontsize(8.5),
+                  labelpad=2)
 
 
 def racer_labels(config) -> list[str]:
@@ -48,8 +86,8 @@ def racer_labels(config) -> list[str]:
 
 
 def _grid(spec, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x = np.linspace(*spec.xlim, n)
-    y = np.linspace(*spec.ylim, n)
+    x = np.linspace(spec.xlim[0], spec.xlim[1], n)
+    y = np.linspace(spec.ylim[0], spec.ylim[1], n)
     X, Y = np.meshgrid(x, y)
     return X, Y, spec.f(X, Y) - spec.f_min
 
@@ -60,12 +98,16 @@ def _log_levels(gap: np.ndarray, count: int) -> np.ndarray:
     return np.concatenate([[0.0], np.geomspace(bottom, top, count)])
 
 
-class RaceContourPanel(Panel):
-    """Contours of the surface (log-spaced levels) with every optimizer's path so far.
+def landmark_style(theme) -> dict:
+    """How the minima, saddle points and the start are marked on the contours."""
+    return {"markerfacecolor": theme.halo, "markeredgecolor": theme.ink,
+            "linestyle": "none", "zorder": 2}
 
-    The racers' labels (with their learning rates) are this panel's: a scene shows them in
-    one figure-wide legend (``Scene(legend=...)``), each label once.
-    """
+
+class RaceContourPanel(Panel):
+    """Contours of the surface (log-spaced levels, a colour bar for f − f_min, darker =
+    lower) with every optimizer's path so far. The key to the racers and the marks is the
+    loss panel's legend (:class:`RaceLossPanel`)."""
 
     name = "optimizers-contour"
     fields = ("positions",)
@@ -84,6 +126,7 @@ class RaceContourPanel(Panel):
         ax.contourf(X, Y, gap, levels=levels, cmap=backdrop_cmap(theme), norm=norm, zorder=0)
         ax.contour(X, Y, gap, levels=levels, colors=theme.muted, linewidths=0.4, alpha=0.6,
                    zorder=1)
+        backdrop_colourbar(ax, theme, float(levels[1]), float(levels[-1]))
         ax.set_xlim(*spec.xlim)
         ax.set_ylim(*spec.ylim)
         ax.set_aspect("equal", adjustable="box")
@@ -91,22 +134,19 @@ class RaceContourPanel(Panel):
         ax.set_ylabel("y")
         ax.set_title(f"{spec.name.capitalize()}: {spec.formula}", fontsize=theme.fontsize(9.5))
         self.trails, self.heads = [], []
-        for k, label in enumerate(racer_labels(config)):
+        for k in range(len(OPTIMIZERS)):
             style = racer_style(theme, k)
             self.trails.append(ax.plot([], [], color=style["color"], ls=style["linestyle"],
                                        linewidth=1.6, zorder=3)[0])
-            # the head carries the label: its legend key shows line style and marker
             self.heads.append(ax.plot([], [], **style, markeredgecolor=theme.edge,
-                                      markersize=7, linewidth=1.6, zorder=4, label=label)[0])
-        marks = {"markerfacecolor": theme.halo, "markeredgecolor": theme.ink,
-                 "linestyle": "none", "zorder": 2}
-        for i, (mx, my) in enumerate(spec.minima):
-            ax.plot(mx, my, marker="*", markersize=13, **marks,
-                    label="minimum" if i == 0 else None)
+                                      markersize=7, linewidth=1.6, zorder=4)[0])
+        marks = landmark_style(theme)
+        for mx, my in spec.minima:
+            ax.plot(mx, my, marker="*", markersize=13, **marks)
         for sx, sy in spec.saddles:
-            ax.plot(sx, sy, marker="X", markersize=9, **marks, label="saddle point")
+            ax.plot(sx, sy, marker="X", markersize=9, **marks)
         x0, y0 = config.start_point()
-        ax.plot(x0, y0, marker="o", markersize=8, **marks, label="start")
+        ax.plot(x0, y0, marker="o", markersize=8, **marks)
 
     def update(self, snapshot):
         path = self.run.trace("positions", until=snapshot.epoch)
@@ -145,8 +185,8 @@ class RaceSurfacePanel(Panel):
         ax.set_ylabel("y", labelpad=TICK_PAD)
         ax.tick_params(labelsize=theme.fontsize(7), pad=TICK_PAD)
         ax.view_init(elev=40, azim=-120)
-        ax.set_title("The paths on the surface\nheight: log₁₀(1 + f − f_min)",
-                     fontsize=theme.fontsize(10))
+        ax.set_zlabel("log₁₀(1 + f − f_min)", labelpad=TICK_PAD)
+        ax.set_title("The paths on the surface", fontsize=theme.fontsize(10))
         self.trails, self.heads = [], []
         for k in range(len(OPTIMIZERS)):
             style = racer_style(theme, k)
@@ -195,7 +235,8 @@ class RaceLossPanel(Panel):
         self.f_min = spec.f_min
         gap = run.trace("values") - spec.f_min
         ax.set_yscale("log")
-        ax.set_ylim(*loss_limits(gap))
+        low, high = loss_limits(gap)
+        ax.set_ylim(low, high)
         if np.any(gap[np.isfinite(gap)] <= GAP_FLOOR):
             ax.axhline(GAP_FLOOR, color=theme.muted, lw=0.9, ls=":", zorder=1)
             ax.annotate(f"minimum reached (≤ {GAP_FLOOR:.0e})", (0.0, GAP_FLOOR),
@@ -213,13 +254,67 @@ class RaceLossPanel(Panel):
             style = racer_style(theme, k)
             self.lines.append(ax.plot([], [], color=style["color"], ls=style["linestyle"],
                                       linewidth=1.6, zorder=3)[0])
-            # the same label as the contour panel's: a figure legend shows it once
             self.markers.append(ax.plot([], [], **style, markeredgecolor=theme.edge,
                                         markersize=6, linewidth=1.6, zorder=4,
                                         label=label)[0])
+        self.ax, self.gap = ax, gap
+        self.legend = self._legend(ax, run)
+        if self._corner()[1]:  # every corner crossed: room above the curves for the legend
+            ax.set_ylim(low, 10 ** (np.log10(low) + np.log10(high / low) / LEGEND_ROOM))
         self.label = ax.text(0.97, 0.97, "", transform=ax.transAxes, ha="right", va="top",
                              fontsize=theme.fontsize(8.5), family="DejaVu Sans Mono",
                              zorder=5)
+        self.placed_for: tuple | None = None
+
+    def _legend(self, ax, run):
+        """The scene's one legend: the racers, then the contours' marks."""
+        from matplotlib.lines import Line2D
+
+        spec = run.config.spec
+        marks = landmark_style(self.theme)
+        handles = list(self.markers)
+        handles.append(Line2D([], [], marker="*", markersize=11, label="minimum", **marks))
+        if spec.saddles:
+            handles.append(Line2D([], [], marker="X", markersize=8, label="saddle point",
+                                  **marks))
+        handles.append(Line2D([], [], marker="o", markersize=7, label="start", **marks))
+        legend = ax.legend(handles=handles, loc="lower left",
+                           fontsize=self.theme.fontsize(7.5), framealpha=0.92,
+                           handlelength=2.4, borderaxespad=0.4)
+        legend.set_zorder(6)  # over the curves, which are redrawn every frame
+        return legend
+
+    def _corner(self) -> tuple[str, int]:
+        """The corner of the panel (at its current limits) that the whole run's curves
+        cross least, and how many curve points fall in it."""
+        (x0, x1), (y0, y1) = self.ax.get_xlim(), self.ax.get_ylim()
+        steps = np.repeat(self.run.trace("epoch"), self.gap.shape[1])
+        drawn = np.maximum(self.gap.ravel(), GAP_FLOOR)
+        ok = np.isfinite(drawn)
+        fx = (steps[ok] - x0) / (x1 - x0)
+        fy = (np.log10(drawn[ok]) - np.log10(y0)) / (np.log10(y1) - np.log10(y0))
+        top = 1.0 - LEGEND_ROOM
+        corners = {"lower left": (fx < 0.6) & (fy < top),
+                   "upper right": (fx > 0.4) & (fy > LEGEND_ROOM),
+                   "lower right": (fx > 0.4) & (fy < top),
+                   "upper left": (fx < 0.6) & (fy > LEGEND_ROOM)}
+        corner = min(corners, key=lambda c: int(corners[c].sum()))
+        return corner, int(corners[corner].sum())
+
+    def _place(self) -> None:
+        """Put the legend in the corner the whole run's curves cross least, for the axis
+        limits in force (a sweep may share them after ``setup``), and the step readout in
+        an upper corner the legend leaves free."""
+        ax = self.ax
+        limits = (ax.get_xlim(), ax.get_ylim())
+        if limits == self.placed_for:
+            return
+        self.placed_for = limits
+        corner, _ = self._corner()
+        self.legend.set_loc(corner)
+        left = corner == "upper right"
+        self.label.set_position((0.03, 0.97) if left else (0.97, 0.97))
+        self.label.set_horizontalalignment("left" if left else "right")
 
     def update(self, snapshot):
         steps, values = self.run.history("values", until=snapshot.epoch)
@@ -227,5 +322,6 @@ class RaceLossPanel(Panel):
         for k, (line, marker) in enumerate(zip(self.lines, self.markers)):
             line.set_data(steps, gap[:, k])
             marker.set_data(steps[-1:], gap[-1:, k])
+        self._place()
         self.label.set_text(f"step {snapshot.epoch}")
-        return [*self.lines, *self.markers, self.label]
+        return [*self.lines, *self.markers, self.label, self.legend]

@@ -96,8 +96,8 @@ class RaceSnapshot(Snapshot):
 
     traces: ClassVar[tuple[str, ...]] = ("positions", "values")
 
-    positions: np.ndarray = None
-    values: np.ndarray = None
+    positions: np.ndarray = None  # type: ignore[assignment]  # always given
+    values: np.ndarray = None  # type: ignore[assignment]  # always given
 
 
 def make_optimizer(key: str, point, lr: float, momentum: float):
@@ -111,8 +111,10 @@ def make_optimizer(key: str, point, lr: float, momentum: float):
         return PlainOptimizer("sgd", [point], lr=lr)
     if key == "momentum":
         return PlainOptimizer("sgd", [point], lr=lr, momentum=momentum)
-    if key in ("rmsprop", "adam"):
-        return PlainOptimizer(key, [point], lr=lr)
+    if key == "rmsprop":
+        return PlainOptimizer("rmsprop", [point], lr=lr)
+    if key == "adam":
+        return PlainOptimizer("adam", [point], lr=lr)
     raise ValueError(f"unknown optimizer {key!r}")
 
 

@@ -93,8 +93,17 @@ class DistanceStripPanel(Panel):
         ax.set_ylim(-reach * 1.05, reach * 1.05)
         ax.set_xlim(-0.5, 1.5)
         ax.set_xticks([0, 1], ["y = −1", "y = +1"])
-        ax.set_ylabel("signed distance to learned plane")
-        ax.set_title("Distances")
+        # the last panel: its scale on the right, away from the panels to its left
+        ax.yaxis.tick_right()
+        ax.yaxis.set_label_position("right")
+        ax.spines["right"].set_visible(True)
+        ax.spines["left"].set_visible(False)
+        ax.set_ylabel("signed distance to the learned plane")
+        ax.set_title("Which side?")
+        ax.text(0.5, 0.985, "+ side", transform=ax.transAxes, ha="center", va="top",
+                fontsize=theme.fontsize(8), color=theme.ink)
+        ax.text(0.5, 0.015, "− side", transform=ax.transAxes, ha="center", va="bottom",
+                fontsize=theme.fontsize(8), color=theme.ink)
         ax.axhspan(0, reach * 2, color=theme.positive, alpha=0.08, lw=0, zorder=0)
         ax.axhspan(-reach * 2, 0, color=theme.negative, alpha=0.08, lw=0, zorder=0)
         ax.axhline(0.0, color=theme.ink, lw=1.0, zorder=1)
@@ -133,11 +142,11 @@ def plane_polygon(w: np.ndarray, b: float, lo: float = CUBE[0], hi: float = CUBE
             points.append(corners[i] + t * (corners[j] - corners[i]))
     if len(points) < 3:
         return np.empty((0, 3))
-    points = np.unique(np.round(np.array(points), 12), axis=0)
-    centre = points.mean(axis=0)
+    vertices = np.unique(np.round(np.array(points), 12), axis=0)
+    centre = vertices.mean(axis=0)
     u, v = _basis(w)
-    angles = np.arctan2((points - centre) @ v, (points - centre) @ u)
-    return points[np.argsort(angles)]
+    angles = np.arctan2((vertices - centre) @ v, (vertices - centre) @ u)
+    return vertices[np.argsort(angles)]
 
 
 def _basis(n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,6 +176,7 @@ class PlanesPanel(Panel):
     fields = ("params.w", "params.b")
 
     def setup(self, ax, run) -> None:
+        from matplotlib.colors import to_rgba
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
         from mpl_toolkits.mplot3d.art3d import Line3DCollection, Poly3DCollection
@@ -191,7 +201,7 @@ class PlanesPanel(Panel):
             ax.scatter(X[members, 0], X[members, 1], X[members, 2], s=12, alpha=0.9,
                        linewidths=0, depthshade=False, zorder=2, **class_style(theme, label))
         normal = run.dataset.extra.get("normal")
-        handles = []
+        handles: list = []
         if normal is not None:
             offset = float(run.dataset.extra.get("offset", 0.0))
             polygon = plane_polygon(normal, offset)
@@ -208,16 +218,26 @@ class PlanesPanel(Panel):
         ax.add_collection3d(self.normal)
         self.rings = ax.scatter([], [], [], s=40, facecolors="none", edgecolors=theme.ink,
                                 linewidths=0.9, depthshade=False, zorder=3)
+        # each point's perpendicular to the learned plane, in the colour of the side it is
+        # on (the class the plane predicts): a ring and a line of the other class's colour
+        # mark a mistake; the lengths are the distances of the "Which side?" panel
+        self.sides = np.array([to_rgba(theme.class_color(-1.0), 0.55),
+                               to_rgba(theme.class_color(1.0), 0.55)])
+        self.drops = Line3DCollection(np.zeros((0, 2, 3)), linewidths=0.8, zorder=1.5,
+                                      axlim_clip=True)
+        ax.add_collection3d(self.drops)
         handles += [Patch(color=learned, alpha=0.5, label="learned plane and normal"),
                     *(Line2D([], [], ls="", markeredgewidth=0, label=f"y = {name}",
                              **class_style(theme, label))
                       for label, name in ((-1.0, "−1"), (1.0, "+1"))),
                     Line2D([], [], ls="", marker="o", mfc="none", mec=theme.ink,
-                           label="misclassified")]
+                           label="misclassified"),
+                    Line2D([], [], color=theme.muted, lw=1.0,
+                           label="to the learned plane, coloured by its side")]
         # above the cube, which holds everything that moves: the legend can stay static
         ax.legend(handles=handles, loc="upper left", fontsize=theme.fontsize(7.5))
         self.static = [c for c in ax.collections if c not in (self.plane, self.normal,
-                                                               self.rings)]
+                                                               self.rings, self.drops)]
 
     def update(self, snapshot):
         w, b = snapshot.params["w"], float(snapshot.params["b"])
@@ -230,4 +250,8 @@ class PlanesPanel(Panel):
             self.normal.set_segments(arrow_segments(polygon.mean(0), w))
         wrong = misclassified(self.X, self.y, w, b)
         self.rings._offsets3d = tuple(self.X[wrong].T)
-        return [self.plane, *self.static, self.rings, self.normal]
+        distance = signed_distances(self.X, w, b)
+        feet = self.X - distance[:, None] * (w / np.linalg.norm(w))
+        self.drops.set_segments(np.stack([self.X, feet], axis=1))
+        self.drops.set_color(self.sides[(distance > 0).astype(int)])
+        return [self.drops, self.plane, *self.static, self.rings, self.normal]

@@ -6,14 +6,15 @@ import numpy as np
 
 from mlviz import Algorithm, Dataset, FrameSchedule, Scene, UserData, hookimpl
 from mlviz.datasets import scaled
+from mlviz.story import Chapter, Story
 
 from .panels import CriterionPanel, DistanceStripPanel, PlanesPanel
 from .trainer import PerceptronConfig, PerceptronTrainer, default_dataset
 
 
 def perceptron_scene(config: PerceptronConfig) -> Scene:
-    return Scene([CriterionPanel(), DistanceStripPanel(), PlanesPanel()], title="Perceptron",
-                 width_ratios=(1.0, 0.62, 1.55))
+    return Scene([CriterionPanel(), PlanesPanel(), DistanceStripPanel()], title="Perceptron",
+                 width_ratios=(1.0, 1.55, 0.62), figsize=(12.8, 7.2))
 
 
 #: At most this many frames unless --frames says otherwise: epochs are thinned evenly.
@@ -34,6 +35,32 @@ def load_labelled(data: UserData, config: PerceptronConfig) -> Dataset:
                                "scaled into [−1, 1]³ (+1: the class sorted second)")
 
 
+OBJECTIVE = r"$J(w, b) = \frac{1}{n}\sum_{i=1}^{n} \max(0,\ -y_i\,(w \cdot x_i + b))$"
+
+
+def perceptron_story(config: PerceptronConfig, run) -> Story:
+    """The wrong start; learning from mistakes; separated (or, never, not separable)."""
+    epochs, wrong = run.trace("epoch"), run.trace("misclassified")
+    n = len(run.dataset.X)
+    chapters = [Chapter("the start", int(epochs[0]),
+                        f"The learned plane starts facing away from the target: {int(wrong[0])} "
+                        f"of {n} points are on the wrong side.")]
+    if len(epochs) > 2:
+        chapters.append(Chapter("learning from mistakes", int(epochs[1]),
+                                "Each point on the wrong side pulls the plane towards it: "
+                                "w ← w + η·y·x, b ← b + η·y."))
+    done = np.flatnonzero(wrong == 0)
+    if done.size and done[0] > chapters[-1].start:
+        chapters.append(Chapter("separated", int(epochs[done[0]]),
+                                "Every point is on its own side: the criterion is zero, so "
+                                "the perceptron stops learning."))
+    elif not done.size and len(epochs) > 3:
+        chapters.append(Chapter("no plane separates", int(epochs[-1]),
+                                f"After {int(epochs[-1])} epochs {int(wrong[-1])} points are "
+                                f"still on the wrong side: no plane may separate these data."))
+    return Story(tuple(chapters), objective=OBJECTIVE)
+
+
 PERCEPTRON = Algorithm(
     name="perceptron",
     summary="the perceptron learning a separating plane in 3D, mistake by mistake",
@@ -51,6 +78,7 @@ PERCEPTRON = Algorithm(
     dataset_params=("grid", "margin"),
     schedule=perceptron_schedule,
     fps=5.0,
+    story=perceptron_story,
 )
 
 

@@ -81,7 +81,7 @@ class PerceptronTrainer:
         config = self.config
         X, y = dataset.X, np.asarray(dataset.y, dtype=float)
         rng = np.random.default_rng(config.seed + 1)
-        w = _unit(rng.normal(size=X.shape[1]))
+        w = _unit(np.asarray(rng.normal(size=X.shape[1]), dtype=float))
         target = dataset.extra.get("normal")
         if target is not None and w @ target > 0:
             w = -w  # start on the wrong side, so there is something to learn

@@ -158,7 +158,9 @@ class _Keeper:
     most about four times the budget: each time there are too many, every other one is
     dropped and the stride doubles, so what is kept stays spread evenly over the run. The
     frames are then the kept snapshots nearest to ``budget`` evenly spaced places (exactly
-    :meth:`FrameSchedule.select` when nothing had to be dropped).
+    :meth:`FrameSchedule.select` when nothing had to be dropped). A snapshot whose
+    ``keyframe`` attribute is true (e.g. k-means' converged state of each K) is always
+    drawn; under a budget the other frames fill the room the keyframes leave.
     """
 
     SLACK = 4  # snapshots kept per frame of the budget, at most
@@ -166,10 +168,13 @@ class _Keeper:
     def __init__(self, schedule: FrameSchedule) -> None:
         self.schedule = schedule
         self.kept: list[Snapshot] = []
+        self.keys: list[Snapshot] = []  # snapshots whose ``keyframe`` is true: drawn first
         self.stride = 1
         self.seen = 0  # snapshots the rhythm wanted so far
 
     def add(self, snapshot: Snapshot) -> None:
+        if getattr(snapshot, "keyframe", False):
+            self.keys.append(snapshot)
         if not self.schedule.wants(snapshot.epoch):
             return
         index, self.seen = self.seen, self.seen + 1
@@ -182,6 +187,16 @@ class _Keeper:
             self.stride *= 2
 
     def chosen(self, last: Snapshot) -> tuple[Snapshot, ...]:
+        spread = self._spread(last)
+        budget = self.schedule.budget
+        if not self.keys:
+            return spread
+        if budget is None:
+            return tuple(sorted({s.epoch: s for s in (*spread, *self.keys)}.values(),
+                                key=lambda s: s.epoch))
+        return _with_keys(spread, self.keys, last, budget)
+
+    def _spread(self, last: Snapshot) -> tuple[Snapshot, ...]:
         kept = list(self.kept)
         if not kept or kept[-1] is not last:
             kept.append(last)
@@ -197,6 +212,25 @@ class _Keeper:
         targets = np.linspace(0, places[-1], budget)
         picks = np.unique(np.abs(places[None, :] - targets[:, None]).argmin(axis=1))
         return tuple(kept[i] for i in picks)
+
+
+def _with_keys(spread: tuple[Snapshot, ...], keys: list[Snapshot], last: Snapshot,
+               budget: int) -> tuple[Snapshot, ...]:
+    """At most ``budget`` snapshots: the keyframes and ``last`` (evenly thinned if they
+    alone are too many), then as many of the evenly ``spread`` others as fit, evenly."""
+    if budget == 1:
+        return (last,)
+    must = {s.epoch: s for s in (*keys, last)}
+    if len(must) >= budget:
+        ordered = sorted(must.values(), key=lambda s: s.epoch)
+        picks = np.unique(np.round(np.linspace(0, len(ordered) - 1, budget)).astype(int))
+        return tuple(ordered[p] for p in picks)
+    others = [s for s in spread if s.epoch not in must]
+    room = budget - len(must)
+    if len(others) > room:
+        picks = np.unique(np.round(np.linspace(0, len(others) - 1, room)).astype(int))
+        others = [others[p] for p in picks]
+    return tuple(sorted([*must.values(), *others], key=lambda s: s.epoch))
 
 
 def train(
