@@ -171,7 +171,8 @@ class PlaneLossPanel(Panel):
 
 class LayerNormsPanel(Panel):
     """A per-layer norm over epochs (trace ``trace``, shape (epochs, layers)), one line
-    per layer (on a log scale when it spans decades), drawn up to the current epoch. ``layers`` names them."""
+    per layer (on a log scale when it spans decades), drawn up to the current epoch.
+    ``layers`` names them."""
 
     name = "layer-norms"
     MAX_LABELLED = 6
@@ -244,12 +245,13 @@ class DecisionRegionsPanel(Panel):
 
     name = "decision-regions"
     fields = ("regions",)
+    TINT = 0.38  # share of the class colour in a region's tint
 
     def __init__(self, title: str = "Decision regions") -> None:
         self.title = title
 
     def setup(self, ax: Axes, run: Run) -> None:
-        from matplotlib.colors import ListedColormap
+        from matplotlib.colors import ListedColormap, to_rgb
 
         theme = self.theme
         data = run.dataset
@@ -258,16 +260,21 @@ class DecisionRegionsPanel(Panel):
         labels = np.asarray(data.y).astype(int)
         count = max(int(labels.max()) + 1, 2)
         colors = class_colors(theme, count)
+        # Opaque tints (the class colour over the background): redrawn every frame, an
+        # image with alpha would pile up over the background instead.
+        back = np.array(to_rgb(theme.background))
+        tints = [tuple(self.TINT * np.array(to_rgb(c)) + (1 - self.TINT) * back)
+                 for c in colors]
         extent = (gx[0], gx[-1], gy[0], gy[-1])
         self.image = ax.imshow(np.zeros((len(gy), len(gx))), origin="lower", extent=extent,
-                               aspect="auto", cmap=ListedColormap(colors), vmin=-0.5,
-                               vmax=count - 0.5, alpha=0.35, interpolation="nearest",
-                               zorder=0)
+                               aspect="auto", cmap=ListedColormap(tints), vmin=-0.5,
+                               vmax=count - 0.5, interpolation="nearest", zorder=0)
+        self.points = []
         for c in range(count):
             chosen = labels == c
-            ax.scatter(data.X[chosen, 0], data.X[chosen, 1], s=10, color=colors[c],
-                       marker=theme.marker(c), edgecolors=theme.edge, linewidths=0.3,
-                       zorder=2)
+            self.points.append(ax.scatter(
+                data.X[chosen, 0], data.X[chosen, 1], s=10, color=colors[c],
+                marker=theme.marker(c), edgecolors=theme.edge, linewidths=0.3, zorder=2))
         ax.set_xlim(gx[0], gx[-1])
         ax.set_ylim(gy[0], gy[-1])
         ax.set_title(self.title)
@@ -276,7 +283,7 @@ class DecisionRegionsPanel(Panel):
 
     def update(self, snapshot: Snapshot):
         self.image.set_data(np.asarray(snapshot.regions, dtype=float))
-        return [self.image]
+        return [self.image, *self.points]  # the points stay above the regions
 
 
 class HiddenActivationsPanel(Panel):
