@@ -61,6 +61,8 @@ def build(recorder: Recorder) -> Prepared:
     first = recorder.params[0]
     kept_epochs, rows = recorder.trace.kept()
     finite = np.isfinite(rows).all(axis=1)
+    if recorder.diverged >= 0:  # the plane of the path before it blew up
+        finite &= kept_epochs < recorder.diverged
     x_cpu = data.x.detach().cpu().numpy()
     y_cpu = data.y.detach().cpu().numpy()
     classes = classes_of(y_cpu)
@@ -68,7 +70,7 @@ def build(recorder: Recorder) -> Prepared:
     input_shape = tuple(x_cpu.shape[1:])
     regions = input_shape == (2,) and classes >= 2
 
-    # The plane, its landscape and the path on it (finite parameter sets only).
+    # The plane, its landscape and the path on it (parameter sets before any divergence).
     loss = BatchedLoss(model, recorder.loss_fn, data.x, data.y, options["memory"])
     plane_xy = np.full((n, 2), np.nan)
     plane_loss = np.full(n, np.nan)
