@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .compute import (
-    BatchedLoss, PlanePoints, grid_axes, outputs_and_hidden, pca_plane, predicted_classes,
+    BatchedLoss,
+    PlanePoints,
+    grid_axes,
+    outputs_and_hidden,
+    pca_plane,
+    predicted_classes,
     project_2d,
 )
 from .model import ALGORITHM, WatchConfig, WatchSnapshot
@@ -55,7 +60,7 @@ def build(recorder: Recorder) -> Prepared:
         raise WatchError(f"the '{ALGORITHM}' plugin (mlviz_watch) is not installed: "
                          "reinstall mlviz")
     algorithm = registry.algorithms[ALGORITHM]
-    model, data, options = recorder.model, recorder.data, recorder.options
+    model, data = recorder.model, recorder.data
     n = recorder.n_epochs
     epochs = np.arange(n)
     first = recorder.params[0]
@@ -71,12 +76,12 @@ def build(recorder: Recorder) -> Prepared:
     regions = input_shape == (2,) and classes >= 2
 
     # The plane, its landscape and the path on it (parameter sets before any divergence).
-    loss = BatchedLoss(model, recorder.loss_fn, data.x, data.y, options["memory"])
+    loss = BatchedLoss(model, recorder.loss_fn, data.x, data.y, recorder.memory)
     plane_xy = np.full((n, 2), np.nan)
     plane_loss = np.full(n, np.nan)
     true_loss = np.full(n, np.nan)
     extra: dict = {"variance": np.nan, "chunk": loss.chunk}
-    resolution = options["resolution"]
+    resolution = recorder.resolution
     if finite.any():
         good = rows[finite]
         plane = pca_plane(good)
@@ -93,7 +98,7 @@ def build(recorder: Recorder) -> Prepared:
                      landscape=grid.reshape(resolution, resolution))
 
     # The drawn frames: kept epochs, evenly, the last always.
-    picks = _frame_picks(len(kept_epochs), options["frames"])
+    picks = _frame_picks(len(kept_epochs), recorder.frames)
     frame_rows = [torch.as_tensor(np.nan_to_num(rows[i]), dtype=first.dtype,
                                   device=first.device) for i in picks]
     hidden_wanted = True
@@ -151,7 +156,7 @@ def build(recorder: Recorder) -> Prepared:
               losses=losses, traces=traces,
               stopped="diverged" if recorder.diverged >= 0 else "")
     return Prepared(algorithm, config, run, algorithm.scene(config),
-                    float(options["fps"]), source="mlviz.watch")
+                    float(recorder.fps), source="mlviz.watch")
 
 
 def recorder_summary(recorder: Recorder) -> str:

@@ -149,6 +149,7 @@ class BatchedLoss:
         :class:`PlanePoints`, which makes its rows a chunk at a time)."""
         import torch
 
+        rows: Callable[[int, int], Any]
         if isinstance(points, PlanePoints):
             rows, count = points, points.count
         else:

@@ -100,8 +100,7 @@ class Recorder:
         self.grad_norms: list[np.ndarray] = []
         self.n_epochs = 0
         self.diverged = -1
-        self.options = {"resolution": resolution, "frames": frames, "memory": memory,
-                        "fps": fps}
+        self.resolution, self.frames, self.memory, self.fps = resolution, frames, memory, fps
         self.path = None if path is None else Path(path)
         self.saved: Path | None = None
 
@@ -149,7 +148,7 @@ class Recorder:
         for name, value in values.items():
             series = self.metrics.setdefault(name, [math.nan] * epoch)
             series.append(value)
-        for name, series in self.metrics.items():
+        for series in self.metrics.values():
             if len(series) == epoch:
                 series.append(math.nan)
         with torch.no_grad():
