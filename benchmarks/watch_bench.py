@@ -11,7 +11,8 @@
 * memory: 10,000 epochs with the default budget: the recorder's bytes and the process's
   peak traced memory at 1,000, 5,000 and 10,000 epochs.
 
-Prints one line per measurement and the load average (the machine is shared).
+Prints one line per measurement and the load average (the machine is shared). PyTorch
+uses WATCH_THREADS threads (default 1: on a shared 2-core machine two threads contend).
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def memory() -> None:
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(int(os.environ.get("WATCH_THREADS", "2")))
+    torch.set_num_threads(int(os.environ.get("WATCH_THREADS", "1")))
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     for name, job in (("overhead", overhead), ("landscape", landscape), ("memory", memory)):
         if which in (name, "all"):

@@ -72,8 +72,8 @@ class PlaneLandscapePanel(Panel):
         if np.isfinite(variance):
             title += f"\n(the plane holds {100 * variance:.1f}% of the path's variance)"
         ax.set_title(title)
-        ax.set_xlabel("PC 1", labelpad=-2)
-        ax.set_ylabel("PC 2", labelpad=-2)
+        ax.set_xlabel("PC 1", labelpad=4)
+        ax.set_ylabel("PC 2", labelpad=4)
         ax.set_zlabel("loss", labelpad=-2)
         ax.view_init(*self.view)
         if "landscape" not in extra:
@@ -296,7 +296,7 @@ class HiddenActivationsPanel(Panel):
     fields = ("hidden",)
     LIMIT = 3.0
 
-    def __init__(self, title: str = "Last hidden layer (PCA)") -> None:
+    def __init__(self, title: str = "Last hidden layer") -> None:
         self.title = title
 
     def setup(self, ax: Axes, run: Run) -> None:
@@ -316,7 +316,7 @@ class HiddenActivationsPanel(Panel):
         ax.set_xlim(-limit, limit)
         ax.set_ylim(-limit, limit)
         ax.set_title(self.title)
-        ax.set_xlabel("PC 1")
+        ax.set_xlabel("PC 1 (per epoch)")
         ax.set_ylabel("PC 2")
         ax.set_xticks([])
         ax.set_yticks([])

@@ -12,7 +12,10 @@ from mlviz.panels import MetricCurvePanel
 from mlviz.watch.model import ALGORITHM, WatchConfig
 
 from .panels import (
-    DecisionRegionsPanel, HiddenActivationsPanel, LayerNormsPanel, PlaneLandscapePanel,
+    DecisionRegionsPanel,
+    HiddenActivationsPanel,
+    LayerNormsPanel,
+    PlaneLandscapePanel,
     PlaneLossPanel,
 )
 
@@ -46,8 +49,8 @@ def watch_scene(config: WatchConfig) -> Scene:
         small.append(DecisionRegionsPanel())
     if config.hidden:
         small.append(HiddenActivationsPanel())
-    small += [LayerNormsPanel("weight_norms", layers, "Weight norm per layer", "‖W‖"),
-              LayerNormsPanel("grad_norms", layers, "Gradient norm per layer", "‖∇W‖")]
+    small += [LayerNormsPanel("weight_norms", layers, "Weight norms", "‖W‖"),
+              LayerNormsPanel("grad_norms", layers, "Gradient norms", "‖∇W‖")]
     metrics = config.metric_names()
     small.append(MetricCurvePanel("loss", label="loss", title="Loss (your loop)"))
     for name in metrics[1:2]:
