@@ -403,3 +403,43 @@ def test_mlviz_watch_is_the_function_and_the_package():
 
     assert callable(mlviz.watch) and callable(package)
     assert package.watch.__name__ == "watch"
+
+
+def _line_model():
+    torch.manual_seed(1)
+    X = torch.randn(32, 1)
+    return torch.nn.Linear(1, 1), X, 2 * X + 1
+
+
+def _fit(model, X, y, recorder, epochs=5):
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(epochs):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(X), y)
+        loss.backward()
+        opt.step()
+        recorder.epoch(loss=loss)
+
+
+def test_the_context_manager_saves_when_the_block_ends_and_not_after_an_error(tmp_path):
+    model, X, y = _line_model()
+    with mlviz.watch(model, data=(X, y), loss=torch.nn.MSELoss(), resolution=5,
+                     path=tmp_path / "ok.npz") as recorder:
+        _fit(model, X, y, recorder)
+    assert recorder.saved == tmp_path / "ok.npz"
+    assert len(mlviz.load_run(tmp_path / "ok.npz").run.epochs) == 5
+    with pytest.raises(RuntimeError), mlviz.watch(model, data=(X, y), loss=torch.nn.MSELoss(),
+                                                  path=tmp_path / "bad.npz") as recorder:
+        _fit(model, X, y, recorder, 2)
+        raise RuntimeError("the loop failed")
+    assert not (tmp_path / "bad.npz").exists()
+
+
+def test_a_recorder_shows_in_a_notebook_as_the_player():
+    model, X, y = _line_model()
+    recorder = mlviz.watch(model, data=(X, y), loss=torch.nn.MSELoss(), resolution=5,
+                           frames=3)
+    _fit(model, X, y, recorder)
+    html = recorder._repr_html_()
+    assert "<" in html and len(html) > 1000
+    assert recorder.prepared().run.n_frames == 3
