@@ -50,8 +50,8 @@ def _pair(item: Any, what: str) -> tuple[Any, Any]:
 
 
 def take_eval_data(data: Any, device: Any, dtype: Any, size: int = EVAL_SIZE) -> EvalData:
-    """At most ``size`` samples of ``data`` on ``device`` (inputs cast to ``dtype`` when
-    they are floating point)."""
+    """At most ``size`` samples of ``data`` on ``device`` (inputs and targets cast to
+    ``dtype`` when they are floating point)."""
     import torch
 
     if size < 1:
@@ -90,6 +90,8 @@ def take_eval_data(data: Any, device: Any, dtype: Any, size: int = EVAL_SIZE) ->
                          f"{type(data).__name__}")
     if x.is_floating_point():
         x = x.to(dtype)
+    if y.is_floating_point():  # regression targets: the model's precision
+        y = y.to(dtype)
     return EvalData(x.to(device), y.to(device), note)
 
 
