@@ -4,7 +4,8 @@
 
 * overhead: ``recorder.epoch`` per epoch against the training loop alone (MLP on moons and
   the digits CNN), median of interleaved repeats.
-* landscape: the digits CNN (22,570 parameters, all 1,797 images) on a 31 x 31 grid:
+* landscape: the moons MLP, then the digits CNN (22,602 parameters, all 1,797 images), on
+  a 31 x 31 grid:
   batched (``vmap`` over ``functional_call``, in memory-budgeted chunks) against one full
   forward pass per grid point, sequentially (tomgoldstein/loss-landscape's method, without
   its MPI); then the whole ``save`` of an 8-epoch watched run.
@@ -102,13 +103,19 @@ def overhead() -> None:
 
 
 def landscape() -> None:
+    for name, data, make, batch, lr in (("moons MLP", moons(), mlp, 50, 0.05),
+                                        ("digits CNN", digits(), digits_cnn, 128, 0.02)):
+        grid_versus_loop(name, data, make, batch, lr)
+
+
+def grid_versus_loop(name, data, make, batch, lr) -> None:
     from mlviz.watch.compute import BatchedLoss, PlanePoints, grid_axes, pca_plane
 
-    X, y = digits()
-    model = digits_cnn()
+    X, y = data
+    model = make()
     loss_fn = torch.nn.CrossEntropyLoss()
     recorder = mlviz.watch(model, data=(X, y), loss=loss_fn)
-    train(model, X, y, 8, 128, recorder, lr=0.02)
+    train(model, X, y, 8, batch, recorder, lr=lr)
     params = sum(p.numel() for p in model.parameters())
     _, rows = recorder.trace.kept()
     plane = pca_plane(rows)
@@ -124,7 +131,7 @@ def landscape() -> None:
     t_batched = time.perf_counter() - start
 
     start = time.perf_counter()
-    clone = digits_cnn().eval()
+    clone = make().eval()
     sequential = np.empty(len(coords))
     with torch.no_grad():
         for k, (ca, cb) in enumerate(coords):
@@ -133,7 +140,7 @@ def landscape() -> None:
             sequential[k] = float(loss_fn(clone(X), y))
     t_sequential = time.perf_counter() - start
     error = float(np.max(np.abs(batched - sequential) / np.maximum(np.abs(sequential), 1e-12)))
-    print(f"landscape digits CNN ({params:,} parameters, {len(X):,} images, 31x31 grid = "
+    print(f"landscape {name} ({params:,} parameters, {len(X):,} samples, 31x31 grid = "
           f"{31 * 31 * len(X):,} sample-forwards): batched {t_batched:.2f} s (chunk "
           f"{batched_loss.chunk} points, {'vmap' if batched_loss.vectorized else 'point by point'}), sequential {t_sequential:.2f} s: "
           f"{t_sequential / t_batched:.1f}x; max relative difference {error:.1e}; {load()}",
@@ -141,8 +148,8 @@ def landscape() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        recorder.save(Path(folder) / "digits.npz")
-        print(f"save of the watched digits CNN (8 epochs, 31x31 landscape, 60 frames of "
+        recorder.save(Path(folder) / "run.npz")
+        print(f"save of the watched {name} (8 epochs, 31x31 landscape, frames of "
               f"activations): {time.perf_counter() - start:.2f} s; {load()}", flush=True)
 
 

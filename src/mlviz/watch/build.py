@@ -119,7 +119,7 @@ def build(recorder: Recorder) -> Prepared:
                   if regions else [])
     snapshots = []
     previous = None
-    losses = np.asarray(recorder.metrics["loss"], dtype=float)
+    losses = recorder.metrics["loss"].array()
     for k, i in enumerate(picks):
         epoch = int(kept_epochs[i])
         fields = {}
@@ -143,9 +143,9 @@ def build(recorder: Recorder) -> Prepared:
         classes=classes, regions=regions, hidden=hidden_ok, resolution=resolution,
         budget=recorder.trace.budget, diverged=recorder.diverged,
     )
-    traces = {name: np.asarray(recorder.metrics[name], dtype=float) for name in names}
-    traces.update(weight_norms=np.array(recorder.weight_norms),
-                  grad_norms=np.array(recorder.grad_norms),
+    traces = {name: recorder.metrics[name].array() for name in names}
+    traces.update(weight_norms=recorder.weight_norms.array(),
+                  grad_norms=recorder.grad_norms.array(),
                   plane_xy=plane_xy, plane_loss=plane_loss, true_loss=true_loss)
     flat_x = x_cpu[shown].reshape(len(shown), -1).astype(float)
     y_shown = y_cpu[shown].reshape(len(shown), -1)

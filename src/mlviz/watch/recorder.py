@@ -20,7 +20,7 @@ import numpy as np
 from .compute import MEMORY_BUDGET, Layout, evaluating
 from .data import EVAL_SIZE, take_eval_data
 from .errors import WatchError
-from .trace import BUDGET, ParamTrace
+from .trace import BUDGET, Growing, ParamTrace
 
 #: Trace names the recorder uses itself: no metric may take them.
 RESERVED = frozenset({"epoch", "loss", "params", "weight_norms", "grad_norms", "plane_xy",
@@ -95,9 +95,9 @@ class Recorder:
         self._param_layer = np.array([paths.index(n.rpartition(".")[0])
                                       for n in self.layout.names])
         self._starts = np.cumsum([0, *self.layout.sizes[:-1]])
-        self.metrics: dict[str, list[float]] = {}
-        self.weight_norms: list[np.ndarray] = []
-        self.grad_norms: list[np.ndarray] = []
+        self.metrics: dict[str, Growing] = {}
+        self.weight_norms = Growing((len(self.layer_names),))
+        self.grad_norms = Growing((len(self.layer_names),))
         self.n_epochs = 0
         self.diverged = -1
         self.resolution, self.frames, self.memory, self.fps = resolution, frames, memory, fps
@@ -146,11 +146,11 @@ class Recorder:
                 values["loss"] = float(self.loss_fn(self.model(self.data.x), self.data.y))
         epoch = self.n_epochs
         for name, value in values.items():
-            series = self.metrics.setdefault(name, [math.nan] * epoch)
+            series = self.metrics.setdefault(name, Growing())
+            series.pad(epoch)
             series.append(value)
         for series in self.metrics.values():
-            if len(series) == epoch:
-                series.append(math.nan)
+            series.pad(epoch + 1)  # a metric not given this epoch: NaN
         with torch.no_grad():
             flat = torch.cat([p.detach().reshape(-1) for p in self.params])
             grads = torch.stack([p.grad.detach().double().pow(2).sum() if p.grad is not None
@@ -210,9 +210,10 @@ class Recorder:
 
     @property
     def nbytes(self) -> int:
-        """Memory the recorder holds: the parameter trace, plus a few floats per epoch."""
-        per_epoch = 8 * (len(self.metrics) + 2 * len(self.layer_names))
-        return self.trace.nbytes + per_epoch * self.n_epochs
+        """Memory the recorder holds: the parameter trace (fixed), and 8 bytes per metric
+        and per layer norm per epoch (buffers that double when full)."""
+        series = [*self.metrics.values(), self.weight_norms, self.grad_norms]
+        return self.trace.nbytes + sum(s.nbytes for s in series)
 
 
 def watch(model, data, loss: Callable, **options: Any) -> Recorder:

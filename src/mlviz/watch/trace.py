@@ -55,3 +55,36 @@ class ParamTrace:
     @property
     def nbytes(self) -> int:
         return self.rows.nbytes + self.epochs.nbytes + self.last.nbytes
+
+
+class Growing:
+    """Rows of a fixed shape appended one at a time into one numpy buffer that doubles
+    when full: 8 bytes a value, no Python object per epoch."""
+
+    def __init__(self, shape: tuple[int, ...] = (), fill: float = np.nan) -> None:
+        self.buffer = np.full((16, *shape), fill)
+        self.fill = fill
+        self.count = 0
+
+    def append(self, value) -> None:
+        if self.count == len(self.buffer):
+            grown = np.full((2 * len(self.buffer), *self.buffer.shape[1:]), self.fill)
+            grown[: self.count] = self.buffer
+            self.buffer = grown
+        self.buffer[self.count] = value
+        self.count += 1
+
+    def pad(self, count: int) -> None:
+        """Fill up to ``count`` rows with the fill value (a metric first given late)."""
+        while self.count < count:
+            self.append(self.fill)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def array(self) -> np.ndarray:
+        return self.buffer[: self.count].copy()
+
+    @property
+    def nbytes(self) -> int:
+        return self.buffer.nbytes
