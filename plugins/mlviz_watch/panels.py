@@ -228,8 +228,28 @@ class LayerNormsPanel(Panel):
             (line,) = ax.plot([], [], color=colors[k], linewidth=1.4,
                               label=names[k] if k in labelled else None)
             self.lines.append(line)
-        ax.legend(loc="best", fontsize=theme.fontsize(6.5), framealpha=0.85,
+        ax.legend(loc=self._free_corner(ax), fontsize=theme.fontsize(6.5), framealpha=0.85,
                   handlelength=1.2, borderpad=0.3, labelspacing=0.2)
+
+    def _free_corner(self, ax: Axes) -> str:
+        """The corner the whole run's curves enter least (fixed, whatever frames are
+        drawn), for the legend."""
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        values = self.values
+        if ax.get_yscale() == "log":
+            values, y0, y1 = np.log(values), np.log(y0), np.log(y1)
+        fx = np.repeat((self.epochs - x0) / (x1 - x0), values.shape[1])
+        fy = ((values - y0) / (y1 - y0)).ravel()
+        ok = np.isfinite(fy)
+        fx, fy = fx[ok], fy[ok]
+        width, height = 0.42, 0.08 + 0.08 * min(len(self.lines), 3)
+        corners = {"upper left": (0, 1 - height), "upper right": (1 - width, 1 - height),
+                   "lower right": (1 - width, 0), "lower left": (0, 0)}
+        counts = {name: int(((fx >= cx) & (fx <= cx + width) & (fy >= cy)
+                             & (fy <= cy + height)).sum())
+                  for name, (cx, cy) in corners.items()}
+        return min(corners, key=lambda name: counts[name])
 
     def update(self, snapshot: Snapshot):
         stop = _until(self.run, snapshot.epoch)
