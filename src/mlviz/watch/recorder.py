@@ -46,8 +46,10 @@ def _scalar(name: str, value: Any) -> float:
 
 
 def summarize(model) -> str:
-    """The model in one short line: its leaf layers and trainable parameter count."""
-    leaves = [m for m in model.modules() if not list(m.children())]
+    """The model in one short line: its layers with parameters (activations, pooling and
+    reshaping left out), e.g. ``Conv2d 1→16, Linear 128→10``."""
+    leaves = [m for m in model.modules()
+              if not list(m.children()) and any(True for _ in m.parameters(recurse=False))]
     parts = []
     for m in leaves:
         name = type(m).__name__
