@@ -101,7 +101,8 @@ def build(recorder: Recorder) -> Prepared:
     picks = _frame_picks(len(kept_epochs), recorder.frames)
     frame_rows = [torch.as_tensor(np.nan_to_num(rows[i]), dtype=first.dtype,
                                   device=first.device) for i in picks]
-    hidden_wanted = True
+    # A hidden layer exists where the last layer with parameters is not the only one.
+    hidden_wanted = len(set(recorder.layer_names)) > 1
     region_grid = None
     if regions:
         lo, hi = x_cpu.min(axis=0), x_cpu.max(axis=0)
@@ -114,7 +115,7 @@ def build(recorder: Recorder) -> Prepared:
                                       dtype=data.x.dtype, device=data.x.device)
     x_shown = data.x[torch.as_tensor(shown, device=data.x.device)]
     _, hiddens = outputs_and_hidden(model, recorder.layout, frame_rows, x_shown, hidden_wanted)
-    hidden_ok = all(h is not None and h.shape[1] >= 1 for h in hiddens)
+    hidden_ok = hidden_wanted and all(h is not None and h.shape[1] >= 1 for h in hiddens)
     region_out = (outputs_and_hidden(model, recorder.layout, frame_rows, region_grid, False)[0]
                   if regions else [])
     snapshots = []
