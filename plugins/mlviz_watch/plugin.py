@@ -25,7 +25,12 @@ HOW = (f"{ALGORITHM} draws a model recorded by your own loop: record one with "
 
 
 class RecordOnly:
-    """The trainer of ``watched-model``: it cannot train by itself (the user's loop does)."""
+    """The trainer of ``watched-model``: it cannot train by itself (the user's loop does).
+
+    ``record_only`` tells tools that train every algorithm (the gallery, the conformance
+    check) to draw this one from a record instead."""
+
+    record_only = True
 
     def __init__(self, config: WatchConfig) -> None:
         self.config = config
