@@ -85,6 +85,7 @@ _LAZY = {
     "Renderer": "renderer",
     "save_run": "record", "load_run": "record",
     "open_writer": "writers", "Writer": "writers",
+    "watch": "watch",
 }
 
 

@@ -1,0 +1,285 @@
+"""What a watched run's record is computed from at ``save``: the loss of many parameter
+sets at once, the PCA plane of the trajectory and its landscape, decision regions and
+the last hidden layer's activations.
+
+Cost model of a landscape: one forward pass of the evaluation subset per grid point, so
+``resolution² × n_eval`` sample-forwards (plus one per kept epoch for the path and the
+true loss). Grid points are evaluated ``chunk`` at a time with ``torch.func.vmap`` over
+``torch.func.functional_call``, on the model's device; ``chunk`` comes from a memory
+budget and the activation size of one forward pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Default memory budget of one batched landscape call, in bytes.
+MEMORY_BUDGET = 512 * 2**20
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the model's trainable parameters lie in one flat vector."""
+
+    names: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+    sizes: tuple[int, ...]
+
+    @classmethod
+    def of(cls, model) -> Layout:
+        named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+        return cls(tuple(n for n, _ in named), tuple(tuple(p.shape) for _, p in named),
+                   tuple(p.numel() for _, p in named))
+
+    @property
+    def size(self) -> int:
+        return sum(self.sizes)
+
+    def split(self, flat) -> dict[str, Any]:
+        """{name: view} of a (..., P) tensor: each parameter with the leading axes kept."""
+        lead = tuple(flat.shape[:-1])
+        parts = flat.split(list(self.sizes), dim=-1)
+        return {n: part.reshape(*lead, *shape)
+                for n, part, shape in zip(self.names, parts, self.shapes)}
+
+
+@contextlib.contextmanager
+def evaluating(model) -> Iterator[None]:
+    """The model in eval mode and without gradients, its modes restored afterwards."""
+    import torch
+
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        for module, mode in modes:
+            module.training = mode
+
+
+def per_point_bytes(model, x) -> int:
+    """Bytes one forward pass of ``x`` holds: every leaf module's output, twice (inputs of
+    the next), plus the parameters. Measured with forward hooks, removed at once."""
+    total = [0]
+
+    def hook(module, inputs, output):
+        import torch
+
+        if isinstance(output, torch.Tensor):
+            total[0] += output.numel() * output.element_size()
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    try:
+        with evaluating(model):
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    return 2 * total[0] + params + x.numel() * x.element_size()
+
+
+class BatchedLoss:
+    """``loss_fn(model(x; θ), y)`` for many flat parameter vectors θ at once.
+
+    Chunks of grid points that fit ``memory`` bytes are evaluated with ``vmap`` over
+    ``functional_call``. The first chunk is also timed point by point (``functional_call``
+    alone), and the faster way evaluates the rest: ``vmap`` wins where per-point overhead
+    dominates (small dense models); on a CPU a convolution's batched weights become a
+    grouped convolution, which can be slower than one point at a time. A loss that ``vmap``
+    cannot trace (one calling ``.item()``, say) is evaluated point by point. 4-D inputs
+    are made channels-last (faster convolutions and pooling; the same values).
+    """
+
+    def __init__(self, model, loss_fn: Callable, x, y, memory: int = MEMORY_BUDGET) -> None:
+        import torch
+
+        if x.dim() == 4 and x.is_floating_point():
+            x = x.contiguous(memory_format=torch.channels_last)
+        self.model, self.loss_fn, self.x, self.y = model, loss_fn, x, y
+        self.layout = Layout.of(model)
+        self.chunk = max(1, int(memory // max(per_point_bytes(model, x), 1)))
+        self.vectorized: bool | None = None  # None: not chosen yet
+
+    def _one(self, params):
+        from torch.func import functional_call
+
+        return self.loss_fn(functional_call(self.model, params, (self.x,)), self.y).reshape(())
+
+    def _loop(self, params, count: int):
+        import torch
+
+        return torch.stack([self._one({k: v[i] for k, v in params.items()})
+                            for i in range(count)])
+
+    def _vmap(self, params):
+        from torch.func import vmap
+
+        return vmap(self._one)(params)
+
+    PROBE = 4  # points timed each way to choose
+
+    def _choose(self, params, count: int) -> None:
+        """Time a few points both ways (after one warm-up call); keep the faster way."""
+        import time
+
+        count = min(count, self.PROBE)
+        probe = {k: v[:count] for k, v in params.items()}
+        self._loop(probe, 1)
+        start = time.perf_counter()
+        self._loop(probe, count)
+        loop_time = time.perf_counter() - start
+        try:
+            self._vmap({k: v[:1] for k, v in probe.items()})
+            start = time.perf_counter()
+            self._vmap(probe)
+            self.vectorized = time.perf_counter() - start < loop_time
+        except Exception:  # noqa: BLE001 - not vmappable: point by point, same values
+            self.vectorized = False
+
+    def __call__(self, points) -> np.ndarray:
+        """Losses of the rows of ``points`` (an (n, P) tensor on the model's device, or a
+        :class:`PlanePoints`, which makes its rows a chunk at a time)."""
+        import torch
+
+        rows: Callable[[int, int], Any]
+        if isinstance(points, PlanePoints):
+            rows, count = points, points.count
+        else:
+            rows, count = (lambda a, b: points[a:b]), len(points)
+        out = []
+        with evaluating(self.model):
+            for start in range(0, count, self.chunk):
+                block = rows(start, min(start + self.chunk, count))
+                params = self.layout.split(block)
+                if self.vectorized is None:
+                    self._choose(params, len(block))
+                if self.vectorized:
+                    out.append(self._vmap(params))
+                else:
+                    out.append(self._loop(params, len(block)))
+        return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
+
+
+class PlanePoints:
+    """The rows ``base + a·d₁ + b·d₂`` of a grid of (a, b), made a chunk at a time."""
+
+    def __init__(self, base, directions, coords: np.ndarray) -> None:
+        import torch
+
+        self.base, self.directions = base, directions
+        self.coords = torch.as_tensor(coords, dtype=base.dtype, device=base.device)
+        self.count = len(coords)
+
+    def __call__(self, start: int, stop: int):
+        return self.base + self.coords[start:stop] @ self.directions
+
+
+@dataclass(frozen=True)
+class Plane:
+    """The plane of a trajectory: its mean, two unit directions (rows), each kept point's
+    coordinates, the share of the trajectory's variance it holds."""
+
+    origin: np.ndarray
+    directions: np.ndarray
+    coords: np.ndarray
+    variance: float
+
+
+def pca_plane(rows: np.ndarray) -> Plane:
+    """The best-fit plane through ``rows`` (finite parameter vectors): centred PCA."""
+    rows = np.asarray(rows, dtype=float)
+    origin = rows.mean(axis=0)
+    offsets = rows - origin
+    _, s, vt = np.linalg.svd(offsets, full_matrices=False)
+    directions = np.zeros((2, rows.shape[1]))
+    directions[: min(2, len(vt))] = vt[:2]
+    for k in range(len(vt[:2]), 2):  # fewer than 2 directions: coordinate axes, orthogonalised
+        axis = np.eye(rows.shape[1])[k % rows.shape[1]]
+        axis -= directions[:k].T @ (directions[:k] @ axis)
+        directions[k] = axis / (np.linalg.norm(axis) or 1.0)
+    total = float((s ** 2).sum())
+    variance = float((s[:2] ** 2).sum() / total) if total > 0 else 1.0
+    return Plane(origin, directions, offsets @ directions.T, variance)
+
+
+def grid_axes(coords: np.ndarray, resolution: int, margin: float = 0.25
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Axes of a grid holding every point of ``coords`` with a ``margin`` of its extent."""
+    lo, hi = coords.min(axis=0), coords.max(axis=0)
+    extent = np.maximum(hi - lo, 1e-3 * max(float(np.abs(coords).max()), 1.0))
+    lo, hi = lo - margin * extent, hi + margin * extent
+    return np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+
+
+def last_layer(model):
+    """The last module (in registration order) holding trainable parameters directly."""
+    found = None
+    for module in model.modules():
+        if any(p.requires_grad for p in module.parameters(recurse=False)):
+            found = module
+    return found
+
+
+def outputs_and_hidden(model, layout: Layout, flat_rows, x, want_hidden: bool
+                       ) -> tuple[list[Any], list[Any]]:
+    """The model's outputs on ``x`` (and the input of its last layer, flattened) for each
+    flat parameter row; a forward pre-hook reads the input, removed afterwards."""
+    from torch.func import functional_call
+
+    captured: list[Any] = []
+    handle = None
+    if want_hidden:
+        layer = last_layer(model)
+        handle = layer.register_forward_pre_hook(
+            lambda module, inputs: captured.append(inputs[0].reshape(len(inputs[0]), -1)))
+    outputs, hidden = [], []
+    try:
+        with evaluating(model):
+            for row in flat_rows:
+                captured.clear()
+                outputs.append(functional_call(model, layout.split(row), (x,)))
+                if want_hidden:
+                    hidden.append(captured[-1] if captured else None)
+    finally:
+        if handle is not None:
+            handle.remove()
+    return outputs, hidden
+
+
+def predicted_classes(output, classes: int):
+    """Class indices from a model's outputs: argmax of several, or one output split at 0
+    (logits) or 0.5 (a probability: every value in [0, 1])."""
+    out = output.reshape(len(output), -1)
+    if out.shape[1] > 1:
+        return out.argmax(dim=1)
+    values = out[:, 0]
+    probability = bool(((values >= 0) & (values <= 1)).all())
+    return (values > (0.5 if probability else 0.0)).long()
+
+
+def project_2d(hidden: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+    """Points of ``hidden`` (n, d) on their first two principal components, each scaled to
+    unit standard deviation, signs chosen to follow ``previous`` (the frame before) so axes do not flip."""
+    centred = hidden - hidden.mean(axis=0)
+    if centred.shape[1] == 1:
+        coords = np.column_stack([centred[:, 0], np.zeros(len(centred))])
+    else:
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        coords = centred @ vt[:2].T
+        if coords.shape[1] == 1:
+            coords = np.column_stack([coords[:, 0], np.zeros(len(coords))])
+    spread = coords.std(axis=0)
+    coords = coords / np.where(spread > 0, spread, 1.0)
+    if previous is not None:
+        for k in range(2):
+            if float(coords[:, k] @ previous[:, k]) < 0:
+                coords[:, k] = -coords[:, k]
+    return coords
