@@ -20,7 +20,7 @@ from mlviz.api import write_animation
 from mlviz.panels import MetricCurvePanel
 from mlviz.plugins import Registry, load_registry
 from mlviz.record import SWEEP_FORMAT, load_run, save_run
-from mlviz.sweep import (DIVERGED, MAX_RUNS, PreparedSweep, declare_sweep,
+from mlviz.sweep import (DIVERGED, MAX_RUNS, declare_sweep,
                          frame_epochs, max_runs, parse_sweep, prepare_sweep)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ TOY = Algorithm(name="toy", summary="a toy", config=ToyConfig, trainer=ToyTraine
 declare_sweep(TOY, values={"rate": (0.5, 0.8)})
 
 
-def toy_sweep(sweep, **kwargs) -> PreparedSweep:
+def toy_sweep(sweep, **kwargs) -> mlviz.Prepared:
     return prepare_sweep(TOY, sweep, processes=1, **kwargs)
 
 
@@ -168,7 +168,7 @@ def test_side_by_side_copies_share_the_union_of_their_limits_except_a_diverged_o
     fig = wild.renderer(dpi=30).figure_at(0)
     panels = [ax for ax in fig.axes if ax.get_yscale() == "linear"]
     assert {ax.get_xlim() for ax in panels} == {(0.0, 50.0)}  # from the tame scale=50 run
-    assert wild.sweep.shape == (2, 2) and wild.scene.blocks == (2, 2)
+    assert wild.sweep.shape == (2, 2) and wild.composition().layout.blocks == (2, 2)
     assert wild.sweep.labels[1] == "scale=1, rate=3"
 
 
@@ -267,7 +267,7 @@ def test_kmeans_seed_sweep_keeps_the_data_and_applies_its_sweep_settings():
     first, second = prepared.runs
     assert np.array_equal(first.dataset.X, second.dataset.X)  # only the start changes
     assert (first.config.n_init, first.config.k_max) == (1, 3)  # declared for sweeps
-    assert prepared.sweep.n_frames <= 6 and prepared.scenes[0].panel_names[0] == "metric-curve"
+    assert prepared.sweep.n_frames <= 6 and prepared.sweep.scenes[0].panel_names[0] == "metric-curve"
 
 
 def test_a_sweep_is_saved_and_drawn_again_as_one_record(tmp_path):
@@ -280,7 +280,7 @@ def test_a_sweep_is_saved_and_drawn_again_as_one_record(tmp_path):
         # the runs share their data: it is written once
         assert sum(name.endswith("dataset/X") for name in archive.files) == 1
     again = load_run(path)
-    assert isinstance(again, PreparedSweep) and again.labels == ("seed=0", "seed=3")
+    assert isinstance(again, mlviz.Prepared) and again.labels == ("seed=0", "seed=3")
     assert np.array_equal(again.sweep.epochs, prepared.sweep.epochs)
     for a, b in zip(prepared.runs, again.runs):
         assert np.array_equal(a.losses, b.losses) and a.config == b.config

@@ -405,7 +405,7 @@ def _prepare(registry, args, then: str = "drawing", **options):
                        keep_on_interrupt=True, progress=_progress_wanted(args),
                        **options, **overrides)
     run = prepared.run
-    if getattr(run, "stopped", "") and not args.quiet:  # a sweep marks each run instead
+    if prepared.stopped and not args.quiet:  # a sweep marks each run instead
         print(f"mlviz: training stopped ({run.stopped}) after {len(run.epochs)} epochs; "
               f"{then} what was trained", file=sys.stderr)
     return prepared
@@ -465,9 +465,6 @@ def _render(registry, args) -> int:
         check_theme_output(theme, output, registry)
         prepared = load_run(args.algorithm, registry).with_frames(args.frames)
         if args.overlay is not None:
-            if not hasattr(prepared, "with_overlay"):
-                raise MlvizError("--overlay chooses how a sweep's runs are drawn; "
-                                 f"{args.algorithm} holds one run")
             prepared = prepared.with_overlay(args.overlay)
     else:
         algorithm = registry.get(args.algorithm)
@@ -506,8 +503,8 @@ def _train(registry, args) -> int:
     if not args.quiet:
         run = prepared.run
         size = _bytes(output.stat().st_size)
-        trained = f"{len(run.runs)} runs" if args.sweep else f"{len(run.epochs)} epochs"
-        print(f"wrote {output} ({trained}, {run.n_frames} frames to draw, {size}, "
+        trained = f"{len(prepared.runs)} runs" if args.sweep else f"{len(run.epochs)} epochs"
+        print(f"wrote {output} ({trained}, {prepared.n_frames} frames to draw, {size}, "
               f"{time.perf_counter() - start:.1f} s)")
     return 0
 
