@@ -16,7 +16,8 @@ from .optional import OPTIONAL_PACKAGES, optional_dependencies
 from .parallel import check_jobs, default_jobs
 from .plugins import Registry, load_registry
 from .prepared import Prepared, frame_captions, parse_size, tell_story
-from .progress import bar as progress_bar, training as training_progress
+from .progress import bar as progress_bar
+from .progress import training as training_progress
 from .renderer import DEFAULT_DPI
 from .snapshot import Snapshot
 from .sweep import prepare_sweep
@@ -108,7 +109,7 @@ def render(
     *,
     fps: float | None = None,
     frames: int | None = None,
-    dpi: float = DEFAULT_DPI,
+    dpi: float | None = None,
     data: DataSource | None = None,
     progress: bool = False,
     registry: Registry | None = None,
@@ -140,13 +141,14 @@ def render(
     output = Path(output) if output is not None else Path(f"{name}.gif")
     registry = registry or load_registry()
     check_output_path(output, registry)
-    check_dpi(dpi)
+    if dpi is not None:
+        check_dpi(dpi)
     check_hold(hold)
     if fps is not None:
         check_fps(output, fps, registry)
     if size is not None:
         parse_size(size)
-        if dpi != DEFAULT_DPI:
+        if dpi is not None:
             raise MlvizError("give a size or a dpi, not both: the size sets the resolution")
     check_theme_output(resolve_theme(theme, registry, font_scale), output, registry)
     prepared = prepare(algorithm, frames=frames, data=data, fps=fps, registry=registry,
@@ -155,7 +157,7 @@ def render(
     if (theme, font_scale, size, panel) != (None, None, None, None):
         prepared = prepared.styled(theme=theme, font_scale=font_scale, size=size, panel=panel,
                                    registry=registry)
-    write_animation(prepared, output, dpi=None if size is not None else dpi,
+    write_animation(prepared, output, dpi=dpi,
                     progress=progress, hold=hold, registry=registry, jobs=jobs,
                     caption=caption)
     return output

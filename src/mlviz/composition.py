@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from .trainer import Run
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
-    from matplotlib.figure import FigureBase
+    from matplotlib.figure import Figure, SubFigure
 
     from .panel import Panel
     from .theme import Theme
@@ -50,7 +50,7 @@ class Drawing(Protocol):
 class Layout(Protocol):
     """Where the cells of a composition go, and what is drawn around them."""
 
-    def build(self, fig: FigureBase, composition: Composition, theme: Theme) -> Drawing:
+    def build(self, fig: Figure | SubFigure, composition: Composition, theme: Theme) -> Drawing:
         """Set up fresh copies of every panel on ``fig``; return what updates them."""
         ...
 
@@ -86,7 +86,7 @@ class Composition:
         if epochs.ndim != 1 or not len(epochs):
             raise ValueError("a composition needs at least one frame epoch")
         object.__setattr__(self, "epochs", epochs)
-        rows = self.rows
+        rows: Any = self.rows
         if rows is None:
             rows = [np.maximum(np.searchsorted([s.epoch for s in cell.run.snapshots],
                                                epochs, side="right") - 1, 0)
@@ -137,11 +137,11 @@ class SceneLayout:
     """The one-cell layout: the cell's panels on its scene's grid, the scene's title and
     figure legend."""
 
-    def build(self, fig: FigureBase, composition: Composition, theme: Theme) -> Drawing:
+    def build(self, fig: Figure | SubFigure, composition: Composition, theme: Theme) -> Drawing:
         cell = composition.cells[0]
         scene = cell.scene
         grid = fig.add_gridspec(
-            scene.rows, scene.cols,
+            scene.rows, scene.cols or 1,
             width_ratios=scene.width_ratios, height_ratios=scene.height_ratios,
         )
         panels = [copy.deepcopy(panel) for panel in scene.panels]
@@ -179,7 +179,7 @@ class PanelsDrawing:
         return changed, full
 
 
-def fitted_title(fig: FigureBase, text: str, **kwargs) -> None:
+def fitted_title(fig: Figure | SubFigure, text: str, **kwargs: Any) -> None:
     """The figure's title, broken into two lines (at the space nearest its middle) when one
     line would be wider than the frame, as a large font scale makes it."""
     title = fig.suptitle(text, **kwargs)
@@ -192,7 +192,7 @@ def fitted_title(fig: FigureBase, text: str, **kwargs) -> None:
         title.set_text(f"{text[:cut]}\n{text[cut + 1:]}")
 
 
-def figure_legend(fig: FigureBase, place: str) -> None:
+def figure_legend(fig: Figure | SubFigure, place: str) -> None:
     """One legend for the whole figure: every labelled artist of every panel, once each."""
     handles: dict[str, Artist] = {}
     for ax in fig.axes:

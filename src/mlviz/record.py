@@ -67,7 +67,8 @@ def save_run(prepared: Prepared, path: str | Path) -> Path:
         meta.update(_sweep_meta(prepared, arrays))
     arrays[META] = np.array(json.dumps(meta, allow_nan=True))
     with atomic_output(path) as tmp, open(tmp, "wb") as out:
-        np.savez_compressed(out, **arrays)
+        members: dict[str, Any] = arrays
+        np.savez_compressed(out, **members)
     return path
 
 

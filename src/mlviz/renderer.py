@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -102,7 +102,8 @@ class Renderer:
         FigureCanvasAgg(fig)
         band = None
         if self.story is not None:
-            band = CaptionBand(fig, self.story, composition.epochs, self.theme)
+            band = CaptionBand(fig, self.story, [int(e) for e in composition.epochs],
+                               self.theme)
         drawing = composition.layout.build(fig, composition, self.theme)
         return fig, _Frame(drawing, band)
 
@@ -228,7 +229,7 @@ class FrameDrawer:
         changed, full = self._renderer._update(self._frame, index)
         for artist in changed:
             artist.set_animated(True)
-        canvas = self.figure.canvas
+        canvas: Any = self.figure.canvas
         if self._background is None or full:
             canvas.draw()  # static content (the layout is settled on the first draw)
             if not self._settled:
@@ -271,7 +272,8 @@ def figure_class() -> type[Figure]:
 
             def _repr_png_(self) -> bytes:
                 buffer = BytesIO()
-                self.canvas.print_png(buffer)
+                canvas: Any = self.canvas
+                canvas.print_png(buffer)
                 return buffer.getvalue()
 
         _FIGURE_CLASS = MlvizFigure
@@ -284,7 +286,7 @@ def settle_layout(fig: Figure, bottom: float = 0.0) -> bool:
     (constrained layout does not see 3D tick labels): shrink each such axes by its
     overflow. Return whether anything moved (then draw again)."""
     fig.set_layout_engine("none")
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     width, height = fig.bbox.width, fig.bbox.height
     moved = False
     for ax in fig.axes:

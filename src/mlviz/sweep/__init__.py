@@ -25,15 +25,32 @@ same :class:`~mlviz.Renderer` as a single run; :func:`mlviz.prepare` returns the
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..prepared import Prepared
 from ..renderer import DEFAULT_DPI, Renderer
-from .declare import (DIVERGED, DIVERGENCE_FACTOR, MAX_KEYS, MAX_RUNS, MAX_SCALE,
-                      MAX_SIDE_CELLS, TARGET_ASPECT, TRAIN_JOBS, SweepDefaults, declare_sweep,
-                      sweep_defaults)
-from .layout import (CONVERGED_SHARE, LOG_EPOCHS_RATIO, SweepDrawing, SweepLayout,
-                     convergence_epoch, log_epochs, share_limits)
+from .declare import (
+    DIVERGED,
+    DIVERGENCE_FACTOR,
+    MAX_KEYS,
+    MAX_RUNS,
+    MAX_SCALE,
+    MAX_SIDE_CELLS,
+    TARGET_ASPECT,
+    TRAIN_JOBS,
+    SweepDefaults,
+    declare_sweep,
+    sweep_defaults,
+)
+from .layout import (
+    CONVERGED_SHARE,
+    LOG_EPOCHS_RATIO,
+    SweepDrawing,
+    SweepLayout,
+    convergence_epoch,
+    log_epochs,
+    share_limits,
+)
 from .prepare import prepare_sweep, prepared_sweep, sweep_scene
 from .runs import Sweep, frame_epochs
 from .spec import can_overlay, check_size, choose_overlay, max_runs, parse_sweep, show_value

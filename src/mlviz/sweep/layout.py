@@ -13,13 +13,20 @@ import numpy as np
 
 from ..composition import figure_legend, fitted_title
 from ..panels.metric import MetricCurvePanel
-from ..scene import DEFAULT_FIGSIZE, GROWTH_PER_CELL, Scene
+from ..scene import GROWTH_PER_CELL, Scene
 from ..theme import Theme
 from .declare import DIVERGED, MAX_SCALE, TARGET_ASPECT
 
+#: The 16:9 figure a sweep's layout grows from, in inches (a third per panel column past
+#: two and row past one, up to :data:`MAX_SCALE` times); the frame is then drawn at
+#: :data:`FRAME_SIZE` pixels, so a larger layout has smaller text, not a larger frame.
+BASE_FIGSIZE = (9.6, 5.4)
+#: A sweep's frame in pixels unless a size is asked for: every default frame's.
+FRAME_SIZE = (1280, 720)
+
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
-    from matplotlib.figure import FigureBase
+    from matplotlib.figure import Figure, SubFigure
     from matplotlib.text import Text
 
     from ..composition import Composition, Drawing
@@ -53,8 +60,9 @@ class SweepLayout:
     below it (a row each, spanning every column).
 
     A block holds a run's side-by-side panels in a row, or (``vertical``) in a column,
-    whichever shape suits the frame. ``figsize`` grows with the grid like a
-    :class:`~mlviz.Scene`'s, to at most twice 16:9 (1920 x 1080 pixels at 100 dpi).
+    whichever shape suits the frame. ``figsize`` grows with the grid, from 9.6 x 5.4 in
+    by a third per column past two and row past one, to at most twice that; the frame is
+    :data:`FRAME_SIZE` (1280 x 720 pixels) unless a size is asked for.
     """
 
     def __init__(self, sweep: Sweep) -> None:
@@ -70,8 +78,10 @@ class SweepLayout:
         self.side_ratios = [ratios[i] for i in self.side]
         self.blocks, self.vertical, self.below, columns, rows = self._arrange(shape)
         first_side = self.side[0] if self.side else count
+        self.left: tuple[int, ...] = ()
+        self.right: tuple[int, ...] = ()
         if self.below:
-            self.left, self.right = (), ()
+            pass
         else:
             self.left = tuple(i for i in self.overlay if i < first_side)
             self.right = tuple(i for i in self.overlay if i > first_side)
@@ -83,7 +93,7 @@ class SweepLayout:
         self.height_ratios = [*([tall] * self.blocks[0]),
                               *([1.0] * (len(self.overlay) if self.below else 0))]
         scale = _scale(columns, rows)
-        self.figsize = (round(DEFAULT_FIGSIZE[0] * scale, 3), round(DEFAULT_FIGSIZE[1] * scale, 3))
+        self.figsize = (round(BASE_FIGSIZE[0] * scale, 3), round(BASE_FIGSIZE[1] * scale, 3))
         self.title = _title(scenes, keys)
         self.legend = scene.legend
 
@@ -112,8 +122,8 @@ class SweepLayout:
                         columns += overlays
                     scale = _scale(columns, panel_rows)
                     # Inches a panel has, less what its labels, titles and ticks take.
-                    width = DEFAULT_FIGSIZE[0] * scale / columns - 0.6
-                    height = DEFAULT_FIGSIZE[1] * scale / panel_rows - 0.9
+                    width = BASE_FIGSIZE[0] * scale / columns - 0.6
+                    height = BASE_FIGSIZE[1] * scale / panel_rows - 0.9
                     cost = abs(math.log(max(width, 0.1) / max(height, 0.1) / TARGET_ASPECT)) \
                         + 0.4 * empty
                     if best is None or cost < best[0] - 1e-9:
@@ -126,7 +136,7 @@ class SweepLayout:
         return divmod(r, self.blocks[1])
 
 
-    def build(self, fig: FigureBase, composition: Composition, theme: Theme) -> Drawing:
+    def build(self, fig: Figure | SubFigure, composition: Composition, theme: Theme) -> Drawing:
         """Set up, per run, a copy of every side-by-side panel (the copies of one panel
         share the union of their limits) and one copy of every overlaid panel with all
         runs; see :class:`SweepDrawing`."""
@@ -138,7 +148,7 @@ class SweepLayout:
         colors = theme.colors(sweep.n_runs)
         labels = sweep.labels
         side: list[list[Panel]] = []
-        titles = []
+        titles: list[Text | None] = []
         axes: dict[int, list[Any]] = {p: [] for p in layout.side}
         for r, (run, scene) in enumerate(zip(sweep.runs, sweep.scenes)):
             copies: list[Panel] = []
@@ -181,7 +191,11 @@ class SweepLayout:
                 ax.set_xscale("symlog", linthresh=1.0, linscale=0.4)
             panel.setup_overlay(ax, sweep.runs, labels, colors)  # type: ignore[attr-defined]
             if logged:
-                ax.set_xlim(0, ax.get_xlim()[1])
+                from matplotlib.ticker import FuncFormatter
+
+                last = max(float(run.epochs[-1]) for run in sweep.runs)
+                ax.set_xlim(0, last * 1.25)  # room for the last markers on a log scale
+                ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             overlays.append(panel)
         if layout.title:
             fitted_title(fig, layout.title)

@@ -124,4 +124,4 @@ def prepared_sweep(algorithm: Algorithm, config: Config, sweep: Sweep, fps: floa
     """A :class:`~mlviz.prepared.Prepared` drawing ``sweep`` (its first run and scene
     stand for ``run`` and ``scene``; ``config`` is the one before the swept values)."""
     return Prepared(algorithm, config, sweep.runs[0], sweep.scenes[0], fps, schedule, source,
-                    sweep=sweep)
+                    dpi=sweep.dpi, sweep=sweep)

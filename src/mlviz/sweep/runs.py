@@ -19,7 +19,7 @@ from ..schedule import FrameSchedule
 from ..snapshot import Snapshot
 from ..trainer import Run
 from .declare import DIVERGED, sweep_defaults
-from .layout import SweepLayout
+from .layout import FRAME_SIZE, SweepLayout
 from .spec import check_size, choose_overlay, show_value
 
 
@@ -65,7 +65,6 @@ class Sweep:
             raise ValueError("a sweep needs one scene per run")
         object.__setattr__(self, "scenes", tuple(self.scenes))
         object.__setattr__(self, "overlay", tuple(self.overlay))
-        object.__setattr__(self, "_combinations", list(itertools.product(*self.values)))
 
     def __repr__(self) -> str:
         return (f"<Sweep of {self.n_runs} runs ({'; '.join(self.labels)}), "
@@ -101,14 +100,19 @@ class Sweep:
         cells = tuple(RunCell(run, scene, label)
                       for run, scene, label in zip(self.runs, self.scenes, self.labels))
         layout = SweepLayout(self)
-        figsize = layout.figsize if self.size is None else fit_figsize(layout.figsize,
-                                                                       *self.size)[0]
+        figsize = fit_figsize(layout.figsize, *(self.size or FRAME_SIZE))[0]
         return Composition(cells, self.epochs, layout, figsize)
+
+    @property
+    def dpi(self) -> float:
+        """The resolution that draws the layout at the frame's size (:data:`FRAME_SIZE`
+        unless ``size`` says)."""
+        return fit_figsize(SweepLayout(self).figsize, *(self.size or FRAME_SIZE))[1]
 
     def sized(self, width: int, height: int) -> tuple[Sweep, float]:
         """This sweep drawn ``width`` x ``height`` pixels: (sweep, dpi)."""
-        figsize = SweepLayout(self).figsize
-        return replace(self, size=(width, height)), fit_figsize(figsize, width, height)[1]
+        sized = replace(self, size=(width, height))
+        return sized, sized.dpi
 
     def with_overlay(self, overlay: str | Sequence[str] | None, algorithm: Algorithm) -> Sweep:
         """The same runs with other panels overlaid (see :func:`choose_overlay`)."""
@@ -119,6 +123,10 @@ class Sweep:
     def index(self, r: int, i: int) -> int:
         """Which of run ``r``'s snapshots frame ``i`` shows."""
         return int(self._rows[r, i])
+
+    @functools.cached_property
+    def _combinations(self) -> list[tuple[Any, ...]]:
+        return list(itertools.product(*self.values))
 
     @functools.cached_property
     def _rows(self) -> np.ndarray:

@@ -50,8 +50,8 @@ def parse_sweep(spec: Mapping[str, Any] | Sequence[str], config: type[Config],
     else:
         items = []
         for text in spec:
-            key, sep, values = str(text).partition("=")
-            items.append((key.strip(), values if sep else None))
+            key, sep, given = str(text).partition("=")
+            items.append((key.strip(), given if sep else None))
     if not items:
         raise ConfigError("--sweep needs KEY=V1,V2,...")
     if len(items) > MAX_KEYS:
@@ -73,12 +73,12 @@ def parse_sweep(spec: Mapping[str, Any] | Sequence[str], config: type[Config],
             raw = defaults.values[key]
         if isinstance(raw, str):
             separator = ";" if _is_tuple(config, key) else ","
-            texts = [part.strip() for part in raw.split(separator) if part.strip()]
+            texts: list[Any] = [part.strip() for part in raw.split(separator) if part.strip()]
             shown = raw
         else:
             texts = list(raw) if isinstance(raw, Sequence) else [raw]
             shown = ",".join(map(show_value, texts))
-        values = []
+        values: list[Any] = []
         for text in texts:
             try:
                 values.append(config.value_of(key, text))
@@ -119,14 +119,14 @@ def choose_overlay(scene: Scene, overlay: str | Sequence[str] | None,
     if overlay is None:
         if default is None:
             return tuple(able)
-        overlay = list(default)
+        overlay = tuple(default)
     if isinstance(overlay, str):
         if overlay.strip().lower() == "all":
             return tuple(able)
         if overlay.strip().lower() == "none":
             return ()
-        overlay = [part.strip() for part in overlay.split(",") if part.strip()]
-    chosen = []
+        overlay = tuple(part.strip() for part in overlay.split(",") if part.strip())
+    chosen: list[int] = []
     for name in overlay:
         if name not in names:
             raise ConfigError(f"--overlay: no panel '{name}'; the panels are "
