@@ -353,3 +353,74 @@ def test_command_line_sweep_render_train_and_record(tmp_path):
     bad = run("render", "linear-regression", "--sweep", "lr=0.1")
     assert bad.returncode == 2 and "gives 1 value" in bad.stderr and not list(
         tmp_path.glob("linear-regression*"))
+
+
+# --- Showing the comparison -------------------------------------------------------------
+
+
+def _run_with_losses(losses, stopped=""):
+    from mlviz.trainer import Run
+
+    snapshots = tuple(ToySnapshot(epoch=e, loss=v) for e, v in enumerate(losses))
+    return Run(config=ToyConfig(), dataset=Dataset(np.zeros((2, 1))), snapshots=snapshots,
+               epochs=np.arange(len(losses)), losses=np.asarray(losses, float), traces={},
+               stopped=stopped)
+
+
+def test_runs_converging_a_decade_apart_get_a_log_epoch_axis():
+    from mlviz.sweep import convergence_epoch, log_epochs
+
+    fast = _run_with_losses([100 * 0.5 ** e for e in range(201)])  # 95 % of the way by ~5
+    slow = _run_with_losses([100 * 0.985 ** e for e in range(201)])
+    assert convergence_epoch(fast) == 5 and 150 < convergence_epoch(slow) < 201
+    assert log_epochs([fast, slow])
+    assert not log_epochs([slow, _run_with_losses([100 * 0.98 ** e for e in range(201)])])
+    diverged = _run_with_losses([1, 10, 1000], stopped=DIVERGED)
+    assert convergence_epoch(diverged) is None and not log_epochs([fast, diverged])
+    # drawn: the overlaid loss curve of such a sweep is on a log epoch axis, else linear
+    far = toy_sweep({"rate": [0.2, 0.97]}, epochs=200)
+    near = toy_sweep({"rate": [0.5, 0.6]}, epochs=20)
+    scales = [[ax.get_xscale() for ax in p.renderer(dpi=30).figure_at(-1).axes
+               if ax.get_xlabel() == "epoch"] for p in (far, near)]
+    assert scales == [["symlog"], ["linear"]]
+
+
+class PathPanel(Panel):
+    """Draws a run's own line in the theme's loss colour (like a descent path)."""
+
+    name = "toy-path"
+
+    def setup(self, ax, run) -> None:
+        ax.set_title("The path")
+        (self.line,) = ax.plot([0, 1], [0, 1], color=self.theme.loss, gid="toy-path")
+
+    def update(self, snapshot):
+        return [self.line]
+
+
+def test_each_run_has_its_colour_everywhere_and_titles_say_what_differs_once():
+    algorithm = Algorithm(name="toy-path", summary="a toy", config=ToyConfig,
+                          trainer=ToyTrainer, dataset=TOY.dataset, schedule=toy_schedule,
+                          scene=lambda config: Scene([PathPanel(), MetricCurvePanel("loss")],
+                                                     title="Toy"))
+    prepared = prepare_sweep(algorithm, {"rate": [0.5, 0.8, 0.9]}, processes=1)
+    fig = prepared.renderer(dpi=30).figure_at(-1)
+    from matplotlib.colors import to_hex
+
+    paths = [to_hex(line.get_color()) for line in fig.findobj(lambda a: a.get_gid() == "toy-path")]
+    from matplotlib.lines import Line2D
+
+    curves = [to_hex(line.get_color()) for line in fig.findobj(Line2D)
+              if str(line.get_label()).startswith("rate=")]
+    colours = [c.lower() for c in mlviz.theme.resolve_theme(None).colors(3)]
+    assert paths == colours and curves[:3] == colours  # the path and curve of run i match
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title().strip() == "The path"]
+    assert len(titles) == 1  # said once, in the first column; the runs' labels above each
+    assert [block._suptitle.get_text() for block in fig.subfigs] == \
+        ["rate=0.5", "rate=0.8", "rate=0.9"]
+
+
+def test_a_sweep_frame_is_1280x720_unless_a_size_is_asked_for():
+    prepared = toy_sweep({"rate": [0.5, 0.8, 0.9]})
+    assert prepared.renderer().frame_size == (1280, 720)
+    assert prepared.styled(size="1920x1080").renderer().frame_size == (1920, 1080)
