@@ -20,8 +20,15 @@ from mlviz.api import write_animation
 from mlviz.panels import MetricCurvePanel
 from mlviz.plugins import Registry, load_registry
 from mlviz.record import SWEEP_FORMAT, load_run, save_run
-from mlviz.sweep import (DIVERGED, MAX_RUNS, declare_sweep,
-                         frame_epochs, max_runs, parse_sweep, prepare_sweep)
+from mlviz.sweep import (
+    DIVERGED,
+    MAX_RUNS,
+    declare_sweep,
+    frame_epochs,
+    max_runs,
+    parse_sweep,
+    prepare_sweep,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
