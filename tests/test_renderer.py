@@ -248,3 +248,45 @@ def test_write_animation_passes_chapters_and_draws_the_strip_only_where_asked(tm
 
     a, b, c = (np.asarray(Image.open(p)) for p in (with_strip, without, plain))
     assert a.shape == b.shape == c.shape and np.array_equal(b, c) and not np.array_equal(a, b)
+
+
+def test_a_panel_whose_update_returns_no_artists_is_named():
+    from mlviz.errors import ContractError
+
+    class Wrong(LossCurvePanel):
+        name = "wrong-panel"
+
+        def update(self, snapshot):
+            super().update(snapshot)
+            return 3
+
+    with pytest.raises(ContractError, match="panel wrong-panel: update.. must return"):
+        Renderer(Scene([Wrong()], figsize=(4, 3)), make_run(3), dpi=30).figure_at(1)
+
+
+def test_the_command_line_draws_the_strip_unless_no_caption(tmp_path, monkeypatch):
+    import dataclasses
+
+    import mlviz.plugins
+    from mlviz.cli import main
+    from mlviz.story import Chapter, Story
+
+    registry = mlviz.plugins.load_registry()
+    base = registry.algorithms["perceptron"]
+    story = Story((Chapter("all", 0, "The boundary turns toward the mistakes."),),
+                  objective=r"$\sum_i \max(0, -y_i w^T x_i)$")
+    registry.algorithms["perceptron"] = dataclasses.replace(base, story=lambda c, r: story)
+    monkeypatch.setattr(mlviz.plugins, "load_registry", lambda: registry)
+    from PIL import Image
+
+    shots = {}
+    for name, extra in (("on.png", []), ("off.png", ["--no-caption"])):
+        assert main(["render", "perceptron", "-o", str(tmp_path / name), "--frames", "2",
+                     "-q", "--size", "640x360", *extra]) == 0
+        shots[name] = np.asarray(Image.open(tmp_path / name))
+    registry.algorithms["perceptron"] = base
+    assert main(["render", "perceptron", "-o", str(tmp_path / "none.png"), "--frames", "2",
+                 "-q", "--size", "640x360"]) == 0
+    none = np.asarray(Image.open(tmp_path / "none.png"))
+    assert shots["on.png"].shape == shots["off.png"].shape == none.shape == (360, 640, 3)
+    assert np.array_equal(shots["off.png"], none) and not np.array_equal(shots["on.png"], none)

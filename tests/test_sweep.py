@@ -431,3 +431,18 @@ def test_a_sweep_frame_is_1280x720_unless_a_size_is_asked_for():
     prepared = toy_sweep({"rate": [0.5, 0.8, 0.9]})
     assert prepared.renderer().frame_size == (1280, 720)
     assert prepared.styled(size="1920x1080").renderer().frame_size == (1920, 1080)
+
+
+def test_the_old_sweep_names_still_work():
+    import warnings
+
+    from mlviz.sweep import PreparedSweep, SweepRenderer
+
+    prepared = toy_sweep({"rate": [0.5, 0.8]})
+    assert isinstance(prepared, PreparedSweep)  # one type now: mlviz.Prepared
+    with pytest.warns(DeprecationWarning, match="prepared.renderer"):
+        old = SweepRenderer(prepared, dpi=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = prepared.renderer(dpi=30)
+    assert np.array_equal(next(old.frames()), next(new.frames()))

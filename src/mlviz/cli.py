@@ -183,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     look.add_argument("--panel", metavar="NAME", default=None,
                       help="draw only this panel of the scene (names: 'mlviz info ALGORITHM'); "
                            "NAME:N picks the N-th of several with one name")
+    look.add_argument("--no-caption", dest="caption", action="store_false",
+                      help="leave out the caption strip below the panels (the playing "
+                           "chapter's sentence and the objective, where the algorithm tells "
+                           "a story; never in .html)")
     render.add_argument("--overlay", metavar="PANELS",
                         help="with --sweep: the panels drawn once with every run on them "
                              "(names from 'mlviz info', comma-separated; 'all': every panel "
@@ -484,7 +488,7 @@ def _render(registry, args) -> int:
         prepared = prepared.styled(theme=args.theme, font_scale=args.font_scale,
                                    size=args.size, panel=args.panel, registry=registry)
     count = write_animation(prepared, output, dpi=args.dpi, progress=_progress_wanted(args),
-                            hold=hold, registry=registry, jobs=args.jobs)
+                            hold=hold, registry=registry, jobs=args.jobs, caption=args.caption)
     if not args.quiet:
         size = output.stat().st_size
         print(f"wrote {output} ({count} frame{'' if count == 1 else 's'}, {_bytes(size)}, "

@@ -171,12 +171,32 @@ class PanelsDrawing:
         for c, panels in enumerate(self.panels):
             snapshot = self.composition.snapshot(c, index)
             for panel in panels:
-                artists = panel.update(snapshot)
+                artists = updated_artists(panel, panel.update(snapshot))
                 if artists is None:
                     full = True
                 else:
                     changed.extend(artists)
         return changed, full
+
+
+def updated_artists(panel: Panel, result: object) -> list[Artist] | None:
+    """What a panel's ``update`` returned, as a list of artists (``None``: redraw it all);
+    a :class:`~mlviz.errors.ContractError` naming the panel for anything else."""
+    from matplotlib.artist import Artist
+
+    if result is None:
+        return None
+    try:
+        items = None if isinstance(result, (str, bytes)) else list(result)  # type: ignore[call-overload]
+    except TypeError:
+        items = None
+    if items is None or not all(isinstance(item, Artist) for item in items):
+        from .errors import ContractError
+
+        name = type(panel).name or type(panel).__name__
+        raise ContractError(f"panel {name}: update() must return a list of the artists it "
+                            f"changed (or None to redraw everything), got {result!r:.80}")
+    return items
 
 
 def fitted_title(fig: Figure | SubFigure, text: str, **kwargs: Any) -> None:
@@ -214,4 +234,4 @@ def figure_legend(fig: Figure | SubFigure, place: str) -> None:
 
 
 __all__ = ["Composition", "Drawing", "Layout", "PanelsDrawing", "RunCell", "SceneLayout",
-           "figure_legend", "fitted_title"]
+           "figure_legend", "fitted_title", "updated_artists"]

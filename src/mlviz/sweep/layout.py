@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..composition import figure_legend, fitted_title
+from ..composition import figure_legend, fitted_title, updated_artists
 from ..panels.metric import MetricCurvePanel
 from ..scene import GROWTH_PER_CELL, Scene
 from ..theme import Theme
@@ -263,9 +263,9 @@ class SweepDrawing:
 
         for copies, snapshot in zip(panels.side, snapshots):
             for panel in copies:
-                add(panel.update(snapshot))
+                add(updated_artists(panel, panel.update(snapshot)))
         for panel in panels.overlays:
-            add(panel.update_overlay(snapshots))  # type: ignore[attr-defined]
+            add(updated_artists(panel, panel.update_overlay(snapshots)))  # type: ignore[attr-defined]
         labels = sweep.labels
         endings = []
         for r, title in enumerate(panels.titles):
