@@ -446,3 +446,32 @@ def test_the_old_sweep_names_still_work():
         warnings.simplefilter("error")
         new = prepared.renderer(dpi=30)
     assert np.array_equal(next(old.frames()), next(new.frames()))
+
+
+class SurfacePanel(Panel):
+    """Draws a static 'surface' over the extent of the runs it is compared with."""
+
+    name = "toy-surface"
+
+    def share_runs(self, runs) -> None:
+        self.shared = list(runs)
+
+    def setup(self, ax, run) -> None:
+        extent = max(r.config.scale for r in getattr(self, "shared", [run]))
+        ax.plot([0, extent], [0, 0], gid="toy-surface")
+
+    def update(self, snapshot):
+        return []
+
+
+def test_a_panel_that_shares_runs_draws_one_extent_for_every_run_but_diverged_ones():
+    algorithm = Algorithm(name="toy-surface", summary="a toy", config=ToyConfig,
+                          trainer=ToyTrainer, dataset=TOY.dataset, schedule=toy_schedule,
+                          scene=lambda config: Scene([SurfacePanel(), MetricCurvePanel("loss")]))
+    prepared = prepare_sweep(algorithm, {"scale": [1.0, 50.0, 7.0], "rate": [0.5, 3.0]},
+                             processes=1, epochs=8)
+    stopped = [run.stopped for run in prepared.runs]
+    assert stopped.count(DIVERGED) == 3  # the three runs at rate 3
+    fig = prepared.renderer(dpi=30).figure_at(0)
+    extents = [line.get_xdata()[-1] for line in fig.findobj(lambda a: a.get_gid() == "toy-surface")]
+    assert extents == [50.0] * 6  # the tame runs' union, in every run's copy

@@ -47,6 +47,7 @@ from .layout import (
     LOG_EPOCHS_RATIO,
     SweepDrawing,
     SweepLayout,
+    can_share,
     convergence_epoch,
     log_epochs,
     share_limits,
@@ -81,7 +82,7 @@ __all__ = ["CONVERGED_SHARE", "DIVERGED", "DIVERGENCE_FACTOR", "LOG_EPOCHS_RATIO
            "MAX_KEYS", "MAX_RUNS", "MAX_SCALE", "MAX_SIDE_CELLS", "TARGET_ASPECT",
            "TRAIN_JOBS", "DivergenceGuard", "PreparedSweep", "Sweep", "SweepDefaults",
            "SweepDrawing", "SweepLayout", "SweepRenderer", "SweepScene", "TrainingJob",
-           "can_overlay", "check_size", "choose_overlay", "convergence_epoch",
+           "can_overlay", "can_share", "check_size", "choose_overlay", "convergence_epoch",
            "declare_sweep", "frame_epochs", "log_epochs", "max_runs", "parse_sweep",
            "prepare_sweep", "prepared_sweep", "share_limits", "show_value", "sweep_defaults",
            "sweep_scene", "train_jobs", "union_schedule"]

@@ -150,6 +150,7 @@ class SweepLayout:
         side: list[list[Panel]] = []
         titles: list[Text | None] = []
         axes: dict[int, list[Any]] = {p: [] for p in layout.side}
+        shared = [run for run in sweep.runs if run.stopped != DIVERGED] or list(sweep.runs)
         for r, (run, scene) in enumerate(zip(sweep.runs, sweep.scenes)):
             copies: list[Panel] = []
             if layout.side:
@@ -162,6 +163,8 @@ class SweepLayout:
                     panel.theme = run_theme(theme, colors[r])
                     ax = block.add_subplot(inner[j, 0] if layout.vertical else inner[0, j],
                                            projection=panel.projection)
+                    if can_share(panel):
+                        panel.share_runs(shared)  # type: ignore[attr-defined]
                     panel.setup(ax, run)
                     copies.append(panel)
                     axes[p].append(ax)
@@ -281,6 +284,13 @@ class SweepDrawing:
             panels.footer.set_text(" · ".join(endings))
             changed.append(panels.footer)
         return changed, full
+
+
+def can_share(panel: Panel) -> bool:
+    """Whether ``panel`` takes the runs it is compared with (``share_runs(runs)``, called
+    before ``setup``), to draw its static part over all of them: one loss surface over the
+    union of the runs' extents, so that the same function looks the same in every run."""
+    return callable(getattr(panel, "share_runs", None))
 
 
 def run_theme(theme: Theme, color: str) -> Theme:
