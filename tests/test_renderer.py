@@ -62,7 +62,7 @@ def test_blitted_frames_match_full_redraws(panels):
     renderer = Renderer(Scene(panels, title="test"), run)
     frames = list(renderer.frames())
     assert len(frames) == run.n_frames
-    assert frames[0].shape == (720, 1280, 3) and frames[0].dtype == np.uint8  # the default frame
+    assert frames[0].shape == (540, 960, 3) and frames[0].dtype == np.uint8
     assert not np.array_equal(frames[1], frames[7])  # something moves
     for index in (0, 7, run.n_frames - 1):
         reference = as_rgb(Renderer(Scene(panels, title="test"), run).figure_at(index))

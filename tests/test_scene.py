@@ -154,10 +154,11 @@ def test_a_spanning_panel_is_drawn_over_both_rows():
 
 def test_default_size_grows_with_columns_and_rows():
     one = LossCurvePanel()
-    # one frame size for every scene: 1280 x 720 pixels at 100 dpi, whatever its panels
-    assert Scene([one, one]).figsize == (12.8, 7.2)
-    assert Scene([one, one, one]).figsize == (12.8, 7.2)
-    assert Scene([one] * 4, cols=2).figsize == (12.8, 7.2)
+    # 0.2's default, kept for plugins that set none (their baselines hold); every built-in
+    # scene sets 12.8 x 7.2 in (1280 x 720 pixels at 100 dpi)
+    assert Scene([one, one]).figsize == (9.6, 5.4)
+    assert Scene([one, one, one]).figsize == pytest.approx((12.8, 7.2))
+    assert Scene([one] * 4, cols=2).figsize == pytest.approx((12.8, 7.2))
     assert Scene([one], figsize=(3, 2)).figsize == (3, 2)
     assert Renderer(Scene([one] * 3), run_of()).frame_size == (1280, 720)
 

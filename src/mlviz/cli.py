@@ -166,9 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how long the last frame stays on screen before the animation "
                              "loops (default: 2); 0 gives it one frame's time; at most 60")
     render.add_argument("--dpi", type=_positive_float, default=None,
-                        help="pixels per inch (default: the one that gives 1280x720 frames, 100 "
-                             "for a scene's 12.8x7.2 in figure); 10 to 800, at most 8192 "
-                             "pixels a side and 40 Mpx a frame")
+                        help="pixels per inch (default: 100, which gives 1280x720 frames for "
+                             "every built-in scene; a sweep's and --panel's default gives "
+                             "1280x720 too); 10 to 800, at most 8192 pixels a side and 40 Mpx "
+                             "a frame")
     look = render.add_argument_group("look")
     look.add_argument("--theme", metavar="NAME", default=None,
                       help="colours and background: light (default), dark, transparent (PNG "

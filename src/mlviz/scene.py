@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 
 from .panel import Panel
 
-#: Every scene's default frame: 12.8 x 7.2 in, 1280 x 720 pixels at 100 dpi (16:9).
-DEFAULT_FIGSIZE = (12.8, 7.2)
-#: How much a sweep's figure grows per column past two and row past one (a third of 16:9).
+#: 16:9 at 100 dpi gives 960 x 540 pixels: the size of a scene of one or two columns.
+DEFAULT_FIGSIZE = (9.6, 5.4)
+#: The default size grows by a third of 16:9 for each column past two and each row past one.
 GROWTH_PER_CELL = 1 / 3
 #: Where a figure-wide legend may go (matplotlib's "outside" placements).
 LEGEND_PLACES = ("lower center", "upper center", "right", "left")
@@ -36,8 +36,9 @@ class Scene:
     appearance, rows separated by ``;`` (``"AB;CB"``: B spans both rows on the right);
     ``.`` leaves a cell empty. Each letter must cover a rectangle.
 
-    ``figsize`` defaults to 16:9, 12.8 x 7.2 in: 1280 x 720 px at 100 dpi, whatever the
-    number of panels (one frame size for every scene). ``legend`` puts one figure-wide legend of every panel's
+    ``figsize`` defaults to 16:9: 9.6 x 5.4 in (960 x 540 px at 100 dpi) for one row of up
+    to two columns, a third larger for each further column or row (three columns: 12.8 x
+    7.2 in). ``legend`` puts one figure-wide legend of every panel's
     labelled artists (a label shown once) outside the panels: ``"lower center"``,
     ``"upper center"``, ``"right"`` or ``"left"``.
     """
@@ -76,7 +77,8 @@ class Scene:
             raise ValueError(f"legend must be one of {', '.join(LEGEND_PLACES)}, "
                              f"got {self.legend!r}")
         if self.figsize is None:
-            self.figsize = DEFAULT_FIGSIZE
+            scale = 1 + GROWTH_PER_CELL * max(0, self.cols - 2, self.rows - 1)
+            self.figsize = (DEFAULT_FIGSIZE[0] * scale, DEFAULT_FIGSIZE[1] * scale)
         self.panel_names = [type(p).name or type(p).__name__ for p in self.panels]
 
     def only(self, name: str) -> Scene:
