@@ -154,6 +154,8 @@ def test_a_spanning_panel_is_drawn_over_both_rows():
 
 def test_default_size_grows_with_columns_and_rows():
     one = LossCurvePanel()
+    # 0.2's default, kept for plugins that set none (their baselines hold); every built-in
+    # scene sets 12.8 x 7.2 in (1280 x 720 pixels at 100 dpi)
     assert Scene([one, one]).figsize == (9.6, 5.4)
     assert Scene([one, one, one]).figsize == pytest.approx((12.8, 7.2))
     assert Scene([one] * 4, cols=2).figsize == pytest.approx((12.8, 7.2))
@@ -244,3 +246,19 @@ def test_a_built_in_panel_in_another_algorithms_scene_says_what_it_misses():
     with pytest.raises(ContractError, match="panel kmeans-clusters in compare needs the "
                                             "snapshot field 'k', which CountSnapshot"):
         Renderer(Scene([clusters()]), run_of(), algorithm="compare")
+
+
+def test_panel_alone_drops_the_scene_title_and_fills_a_1280x720_frame():
+    import mlviz
+
+    prepared = mlviz.prepare("linear-regression", frames=2)
+    alone = prepared.styled(panel="linreg-fit")
+    renderer = alone.renderer()
+    assert renderer.frame_size == (1280, 720) and alone.scene.title == ""
+    fig = renderer.figure_at(-1)
+    assert fig._suptitle is None and [ax.get_title() for ax in fig.axes] == ["Linear regression"]
+    # the panel's text is a third larger in pixels than in the whole scene's frame
+    whole = prepared.renderer().figure_at(-1)
+    size = {f: [ax.title.get_fontsize() * f.dpi for ax in f.axes if ax.get_title() ==
+                "Linear regression"][0] for f in (fig, whole)}
+    assert size[fig] == pytest.approx(size[whole] * 4 / 3, rel=0.01)

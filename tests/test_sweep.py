@@ -20,8 +20,15 @@ from mlviz.api import write_animation
 from mlviz.panels import MetricCurvePanel
 from mlviz.plugins import Registry, load_registry
 from mlviz.record import SWEEP_FORMAT, load_run, save_run
-from mlviz.sweep import (DIVERGED, MAX_RUNS, PreparedSweep, declare_sweep,
-                         frame_epochs, max_runs, parse_sweep, prepare_sweep)
+from mlviz.sweep import (
+    DIVERGED,
+    MAX_RUNS,
+    declare_sweep,
+    frame_epochs,
+    max_runs,
+    parse_sweep,
+    prepare_sweep,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -82,7 +89,7 @@ TOY = Algorithm(name="toy", summary="a toy", config=ToyConfig, trainer=ToyTraine
 declare_sweep(TOY, values={"rate": (0.5, 0.8)})
 
 
-def toy_sweep(sweep, **kwargs) -> PreparedSweep:
+def toy_sweep(sweep, **kwargs) -> mlviz.Prepared:
     return prepare_sweep(TOY, sweep, processes=1, **kwargs)
 
 
@@ -168,7 +175,7 @@ def test_side_by_side_copies_share_the_union_of_their_limits_except_a_diverged_o
     fig = wild.renderer(dpi=30).figure_at(0)
     panels = [ax for ax in fig.axes if ax.get_yscale() == "linear"]
     assert {ax.get_xlim() for ax in panels} == {(0.0, 50.0)}  # from the tame scale=50 run
-    assert wild.sweep.shape == (2, 2) and wild.scene.blocks == (2, 2)
+    assert wild.sweep.shape == (2, 2) and wild.composition().layout.blocks == (2, 2)
     assert wild.sweep.labels[1] == "scale=1, rate=3"
 
 
@@ -267,7 +274,7 @@ def test_kmeans_seed_sweep_keeps_the_data_and_applies_its_sweep_settings():
     first, second = prepared.runs
     assert np.array_equal(first.dataset.X, second.dataset.X)  # only the start changes
     assert (first.config.n_init, first.config.k_max) == (1, 3)  # declared for sweeps
-    assert prepared.sweep.n_frames <= 6 and prepared.scenes[0].panel_names[0] == "metric-curve"
+    assert prepared.sweep.n_frames <= 6 and prepared.sweep.scenes[0].panel_names[0] == "metric-curve"
 
 
 def test_a_sweep_is_saved_and_drawn_again_as_one_record(tmp_path):
@@ -280,7 +287,7 @@ def test_a_sweep_is_saved_and_drawn_again_as_one_record(tmp_path):
         # the runs share their data: it is written once
         assert sum(name.endswith("dataset/X") for name in archive.files) == 1
     again = load_run(path)
-    assert isinstance(again, PreparedSweep) and again.labels == ("seed=0", "seed=3")
+    assert isinstance(again, mlviz.Prepared) and again.labels == ("seed=0", "seed=3")
     assert np.array_equal(again.sweep.epochs, prepared.sweep.epochs)
     for a, b in zip(prepared.runs, again.runs):
         assert np.array_equal(a.losses, b.losses) and a.config == b.config
@@ -353,3 +360,118 @@ def test_command_line_sweep_render_train_and_record(tmp_path):
     bad = run("render", "linear-regression", "--sweep", "lr=0.1")
     assert bad.returncode == 2 and "gives 1 value" in bad.stderr and not list(
         tmp_path.glob("linear-regression*"))
+
+
+# --- Showing the comparison -------------------------------------------------------------
+
+
+def _run_with_losses(losses, stopped=""):
+    from mlviz.trainer import Run
+
+    snapshots = tuple(ToySnapshot(epoch=e, loss=v) for e, v in enumerate(losses))
+    return Run(config=ToyConfig(), dataset=Dataset(np.zeros((2, 1))), snapshots=snapshots,
+               epochs=np.arange(len(losses)), losses=np.asarray(losses, float), traces={},
+               stopped=stopped)
+
+
+def test_runs_converging_a_decade_apart_get_a_log_epoch_axis():
+    from mlviz.sweep import convergence_epoch, log_epochs
+
+    fast = _run_with_losses([100 * 0.5 ** e for e in range(201)])  # 95 % of the way by ~5
+    slow = _run_with_losses([100 * 0.985 ** e for e in range(201)])
+    assert convergence_epoch(fast) == 5 and 150 < convergence_epoch(slow) < 201
+    assert log_epochs([fast, slow])
+    assert not log_epochs([slow, _run_with_losses([100 * 0.98 ** e for e in range(201)])])
+    diverged = _run_with_losses([1, 10, 1000], stopped=DIVERGED)
+    assert convergence_epoch(diverged) is None and not log_epochs([fast, diverged])
+    # drawn: the overlaid loss curve of such a sweep is on a log epoch axis, else linear
+    far = toy_sweep({"rate": [0.2, 0.97]}, epochs=200)
+    near = toy_sweep({"rate": [0.5, 0.6]}, epochs=20)
+    scales = [[ax.get_xscale() for ax in p.renderer(dpi=30).figure_at(-1).axes
+               if ax.get_xlabel() == "epoch"] for p in (far, near)]
+    assert scales == [["symlog"], ["linear"]]
+
+
+class PathPanel(Panel):
+    """Draws a run's own line in the theme's loss colour (like a descent path)."""
+
+    name = "toy-path"
+
+    def setup(self, ax, run) -> None:
+        ax.set_title("The path")
+        (self.line,) = ax.plot([0, 1], [0, 1], color=self.theme.loss, gid="toy-path")
+
+    def update(self, snapshot):
+        return [self.line]
+
+
+def test_each_run_has_its_colour_everywhere_and_titles_say_what_differs_once():
+    algorithm = Algorithm(name="toy-path", summary="a toy", config=ToyConfig,
+                          trainer=ToyTrainer, dataset=TOY.dataset, schedule=toy_schedule,
+                          scene=lambda config: Scene([PathPanel(), MetricCurvePanel("loss")],
+                                                     title="Toy"))
+    prepared = prepare_sweep(algorithm, {"rate": [0.5, 0.8, 0.9]}, processes=1)
+    fig = prepared.renderer(dpi=30).figure_at(-1)
+    from matplotlib.colors import to_hex
+
+    paths = [to_hex(line.get_color()) for line in fig.findobj(lambda a: a.get_gid() == "toy-path")]
+    from matplotlib.lines import Line2D
+
+    curves = [to_hex(line.get_color()) for line in fig.findobj(Line2D)
+              if str(line.get_label()).startswith("rate=")]
+    colours = [c.lower() for c in mlviz.theme.resolve_theme(None).colors(3)]
+    assert paths == colours and curves[:3] == colours  # the path and curve of run i match
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title().strip() == "The path"]
+    assert len(titles) == 1  # said once, in the first column; the runs' labels above each
+    assert [block._suptitle.get_text() for block in fig.subfigs] == \
+        ["rate=0.5", "rate=0.8", "rate=0.9"]
+
+
+def test_a_sweep_frame_is_1280x720_unless_a_size_is_asked_for():
+    prepared = toy_sweep({"rate": [0.5, 0.8, 0.9]})
+    assert prepared.renderer().frame_size == (1280, 720)
+    assert prepared.styled(size="1920x1080").renderer().frame_size == (1920, 1080)
+
+
+def test_the_old_sweep_names_still_work():
+    import warnings
+
+    from mlviz.sweep import PreparedSweep, SweepRenderer
+
+    prepared = toy_sweep({"rate": [0.5, 0.8]})
+    assert isinstance(prepared, PreparedSweep)  # one type now: mlviz.Prepared
+    with pytest.warns(DeprecationWarning, match="prepared.renderer"):
+        old = SweepRenderer(prepared, dpi=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new = prepared.renderer(dpi=30)
+    assert np.array_equal(next(old.frames()), next(new.frames()))
+
+
+class SurfacePanel(Panel):
+    """Draws a static 'surface' over the extent of the runs it is compared with."""
+
+    name = "toy-surface"
+
+    def share_runs(self, runs) -> None:
+        self.shared = list(runs)
+
+    def setup(self, ax, run) -> None:
+        extent = max(r.config.scale for r in getattr(self, "shared", [run]))
+        ax.plot([0, extent], [0, 0], gid="toy-surface")
+
+    def update(self, snapshot):
+        return []
+
+
+def test_a_panel_that_shares_runs_draws_one_extent_for_every_run_but_diverged_ones():
+    algorithm = Algorithm(name="toy-surface", summary="a toy", config=ToyConfig,
+                          trainer=ToyTrainer, dataset=TOY.dataset, schedule=toy_schedule,
+                          scene=lambda config: Scene([SurfacePanel(), MetricCurvePanel("loss")]))
+    prepared = prepare_sweep(algorithm, {"scale": [1.0, 50.0, 7.0], "rate": [0.5, 3.0]},
+                             processes=1, epochs=8)
+    stopped = [run.stopped for run in prepared.runs]
+    assert stopped.count(DIVERGED) == 3  # the three runs at rate 3
+    fig = prepared.renderer(dpi=30).figure_at(0)
+    extents = [line.get_xdata()[-1] for line in fig.findobj(lambda a: a.get_gid() == "toy-surface")]
+    assert extents == [50.0] * 6  # the tame runs' union, in every run's copy

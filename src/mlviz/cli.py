@@ -169,8 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="how long the last frame stays on screen before the animation "
                              "loops (default: 2); 0 gives it one frame's time; at most 60")
     render.add_argument("--dpi", type=_positive_float, default=None,
-                        help="pixels per inch; 100 gives 960x540 frames (default: 100); 10 to "
-                             "800, at most 8192 pixels a side and 40 Mpx a frame")
+                        help="pixels per inch (default: 100, which gives 1280x720 frames for "
+                             "every built-in scene; a sweep's and --panel's default gives "
+                             "1280x720 too); 10 to 800, at most 8192 pixels a side and 40 Mpx "
+                             "a frame")
     look = render.add_argument_group("look")
     look.add_argument("--theme", metavar="NAME", default=None,
                       help="colours and background: light (default), dark, transparent (PNG "
@@ -185,6 +187,10 @@ def build_parser() -> argparse.ArgumentParser:
     look.add_argument("--panel", metavar="NAME", default=None,
                       help="draw only this panel of the scene (names: 'mlviz info ALGORITHM'); "
                            "NAME:N picks the N-th of several with one name")
+    look.add_argument("--no-caption", dest="caption", action="store_false",
+                      help="leave out the caption strip below the panels (the playing "
+                           "chapter's sentence and the objective, where the algorithm tells "
+                           "a story; never in .html)")
     render.add_argument("--overlay", metavar="PANELS",
                         help="with --sweep: the panels drawn once with every run on them "
                              "(names from 'mlviz info', comma-separated; 'all': every panel "
@@ -401,9 +407,8 @@ def _prepare(registry, args, then: str = "drawing", **options):
                        keep_on_interrupt=True, progress=_progress_wanted(args),
                        **options, **overrides)
     run = prepared.run
-    stopped = getattr(run, "stopped", "")  # a sweep marks each run instead
-    if stopped and not args.quiet:
-        print(f"mlviz: training stopped ({stopped}) after {len(run.epochs)} epochs; "
+    if prepared.stopped and not args.quiet:  # a sweep marks each run instead
+        print(f"mlviz: training stopped ({run.stopped}) after {len(run.epochs)} epochs; "
               f"{then} what was trained", file=sys.stderr)
     return prepared
 
@@ -462,9 +467,6 @@ def _render(registry, args) -> int:
         check_theme_output(theme, output, registry)
         prepared = load_run(args.algorithm, registry).with_frames(args.frames)
         if args.overlay is not None:
-            if not hasattr(prepared, "with_overlay"):
-                raise MlvizError("--overlay chooses how a sweep's runs are drawn; "
-                                 f"{args.algorithm} holds one run")
             prepared = prepared.with_overlay(args.overlay)
     else:
         algorithm = registry.get(args.algorithm)
@@ -483,7 +485,7 @@ def _render(registry, args) -> int:
         prepared = prepared.styled(theme=args.theme, font_scale=args.font_scale,
                                    size=args.size, panel=args.panel, registry=registry)
     count = write_animation(prepared, output, dpi=args.dpi, progress=_progress_wanted(args),
-                            hold=hold, registry=registry, jobs=args.jobs)
+                            hold=hold, registry=registry, jobs=args.jobs, caption=args.caption)
     if not args.quiet:
         size = output.stat().st_size
         print(f"wrote {output} ({count} frame{'' if count == 1 else 's'}, {_bytes(size)}, "
@@ -503,8 +505,8 @@ def _train(registry, args) -> int:
     if not args.quiet:
         run = prepared.run
         size = _bytes(output.stat().st_size)
-        trained = f"{len(run.runs)} runs" if args.sweep else f"{len(run.epochs)} epochs"
-        print(f"wrote {output} ({trained}, {run.n_frames} frames to draw, {size}, "
+        trained = f"{len(prepared.runs)} runs" if args.sweep else f"{len(run.epochs)} epochs"
+        print(f"wrote {output} ({trained}, {prepared.n_frames} frames to draw, {size}, "
               f"{time.perf_counter() - start:.1f} s)")
     return 0
 

@@ -245,7 +245,7 @@ def notebook_player(
     A run whose player would pass ``max_bytes`` (:data:`MAX_BYTES`) shows its last frame
     and one line saying why, instead of failing.
     """
-    store = FrameStore(max_bytes, name="This run's player", total=renderer.run.n_frames,
+    store = FrameStore(max_bytes, name="This run's player", total=renderer.n_frames,
                        captions=captions or ())
     last_seconds = max(1.0 / fps, hold)
     try:
@@ -254,7 +254,7 @@ def notebook_player(
         return player_html(store, captions, fps=fps, last_seconds=last_seconds,
                            title=title, standalone=False)
     except PlayerTooLarge as exc:
-        last = renderer.run.n_frames - 1
+        last = renderer.n_frames - 1
         frame = next(iter(renderer.frames(indices=[last])))
         caption = captions[last] if captions and len(captions) > last else ""
         note = (f"{exc.reason}; showing the last frame. Draw fewer frames, e.g. "

@@ -27,9 +27,8 @@ from .snapshot import Snapshot
 from .trainer import Run
 
 if TYPE_CHECKING:
-    from .api import Prepared
     from .plugins import Registry
-    from .sweep import PreparedSweep
+    from .prepared import Prepared
 
 FORMAT = "mlviz-run"
 FORMAT_VERSION = 1
@@ -41,33 +40,35 @@ META = "record.json"
 SUFFIX = ".npz"
 
 
-def save_run(prepared: Prepared | PreparedSweep, path: str | Path) -> Path:
+def save_run(prepared: Prepared, path: str | Path) -> Path:
     """Write ``prepared``'s run to ``path`` (an ``.npz`` run record), atomically.
 
-    A sweep (:class:`mlviz.sweep.PreparedSweep`) is saved as a sweep record: every run
-    in one file (``format`` ``"mlviz-sweep"``, see ``docs/sweeps.rst``).
+    A sweep (``prepared.sweep``) is saved as a sweep record: every run in one file
+    (``format`` ``"mlviz-sweep"``, see ``docs/sweeps.rst``).
     """
     from .writers import atomic_output
 
     path = Path(path)
     check_record_path(path)
     arrays: dict[str, np.ndarray] = {}
-    if hasattr(prepared, "sweep"):
-        meta = _sweep_meta(prepared, arrays)
+    sweep = prepared.sweep
+    meta: dict[str, Any] = {
+        "format": FORMAT if sweep is None else SWEEP_FORMAT,
+        "format_version": FORMAT_VERSION if sweep is None else SWEEP_FORMAT_VERSION,
+        "algorithm": prepared.algorithm.name,
+        "plugin": prepared.algorithm.plugin,
+        "versions": _versions(),
+        "fps": prepared.fps,
+    }
+    if sweep is None:
+        meta.update(_run_meta(prepared.config, prepared.run, prepared.schedule,
+                              prepared.source, arrays))
     else:
-        meta = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "algorithm": prepared.algorithm.name,
-            "plugin": prepared.algorithm.plugin,
-            "versions": _versions(),
-            "fps": prepared.fps,
-            **_run_meta(prepared.config, prepared.run, prepared.schedule, prepared.source,
-                        arrays),
-        }
+        meta.update(_sweep_meta(prepared, arrays))
     arrays[META] = np.array(json.dumps(meta, allow_nan=True))
     with atomic_output(path) as tmp, open(tmp, "wb") as out:
-        np.savez_compressed(out, **arrays)
+        members: dict[str, Any] = arrays
+        np.savez_compressed(out, **members)
     return path
 
 
@@ -126,18 +127,13 @@ def _dataset_key(data) -> tuple:
             content(data.X), content(data.y), repr(sorted(data.extra)) if data.extra else "")
 
 
-def _sweep_meta(prepared: PreparedSweep, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+def _sweep_meta(prepared: Prepared, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """The record of a sweep: its keys and values, how it is drawn, and every run."""
     sweep = prepared.sweep
-    names = prepared.scenes[0].panel_names
+    assert sweep is not None
+    names = sweep.scenes[0].panel_names
     datasets: dict = {}
     return {
-        "format": SWEEP_FORMAT,
-        "format_version": SWEEP_FORMAT_VERSION,
-        "algorithm": prepared.algorithm.name,
-        "plugin": prepared.algorithm.plugin,
-        "versions": _versions(),
-        "fps": prepared.fps,
         "sweep": {
             "keys": list(sweep.keys),
             "values": [_encode(list(values), arrays, f"sweep/values/{k}")
@@ -151,16 +147,16 @@ def _sweep_meta(prepared: PreparedSweep, arrays: dict[str, np.ndarray]) -> dict[
     }
 
 
-def load_run(path: str | Path, registry: Registry | None = None
-             ) -> Prepared | PreparedSweep:
+def load_run(path: str | Path, registry: Registry | None = None) -> Prepared:
     """Read a run record written by :func:`save_run`; ready to render, no training.
 
-    A sweep record gives a :class:`mlviz.sweep.PreparedSweep`. Raises
+    A sweep record gives a prepared sweep (its ``sweep`` holds the runs). Raises
     :class:`~mlviz.errors.RecordError` (one line) for a missing, truncated or foreign
     file, a pickled array inside, a newer format, or an algorithm that is not installed.
     """
-    from .api import Prepared
+    from .optional import optional_dependencies
     from .plugins import load_registry
+    from .prepared import Prepared, tell_story
 
     path = Path(path)
     archive = _open(path)
@@ -183,8 +179,11 @@ def load_run(path: str | Path, registry: Registry | None = None
             raise
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise RecordError(f"{path} is damaged: {type(exc).__name__}: {exc}") from None
-    return Prepared(algorithm, config, run, algorithm.scene(config), float(meta["fps"]),
-                    schedule=schedule, source=source)
+    with optional_dependencies(algorithm.name):
+        scene = algorithm.scene(config)
+        story = tell_story(algorithm, config, run)
+    return Prepared(algorithm, config, run, scene, float(meta["fps"]), schedule=schedule,
+                    source=source, story=story)
 
 
 def _load_one(path: Path, meta: dict, arrays: _Arrays, algorithm) -> tuple:
@@ -221,24 +220,34 @@ def _load_one(path: Path, meta: dict, arrays: _Arrays, algorithm) -> tuple:
     return config, run, schedule, str(data.get("source", ""))
 
 
-def _load_sweep(path: Path, meta: dict, arrays: _Arrays, algorithm) -> PreparedSweep:
-    """A sweep record as a :class:`~mlviz.sweep.PreparedSweep`, checked."""
-    from .sweep import PreparedSweep, Sweep, choose_overlay, sweep_scene
+def _load_sweep(path: Path, meta: dict, arrays: _Arrays, algorithm) -> Prepared:
+    """A sweep record as a prepared sweep, checked."""
+    from .sweep import Sweep, choose_overlay, prepared_sweep, sweep_scene
 
     spec = meta["sweep"]
     keys = tuple(spec["keys"])
     values = tuple(tuple(algorithm.config.value_of(key, v) for v in _decode(raw, arrays))
                    for key, raw in zip(keys, spec["values"]))
     parts = [_load_one(path, run_meta, arrays, algorithm) for run_meta in meta["runs"]]
+    runs = tuple(run for _, run, _, _ in parts)
+    if not runs:
+        raise RecordError(f"{path} is damaged: it holds no run")
+    scenes = tuple(sweep_scene(algorithm, run.config) for run in runs)
+    overlay = choose_overlay(scenes[0], list(spec.get("overlay", [])))
     try:
-        sweep = Sweep(keys, values, tuple(run for _, run, _, _ in parts),
-                      _decode(spec["epochs"], arrays))
+        sweep = Sweep(keys, values, runs, _decode(spec["epochs"], arrays), scenes, overlay)
     except ValueError as exc:
         raise RecordError(f"{path} is damaged: {exc}") from None
-    scenes = tuple(sweep_scene(algorithm, run.config) for run in sweep.runs)
-    overlay = choose_overlay(scenes[0], list(spec.get("overlay", [])))
-    return PreparedSweep(algorithm, sweep, scenes, overlay, float(meta["fps"]),
-                         schedule=parts[0][2], source=parts[0][3])
+    base = _base_config(algorithm, keys, parts[0][0])
+    return prepared_sweep(algorithm, base, sweep, float(meta["fps"]), schedule=parts[0][2],
+                          source=parts[0][3])
+
+
+def _base_config(algorithm, keys: tuple[str, ...], config):
+    """The config of a sweep before its swept values: the first run's, with each swept key
+    at its default."""
+    defaults = algorithm.config()
+    return config.replace(**{key: getattr(defaults, key) for key in keys})
 
 
 def is_record(path: str | Path) -> bool:

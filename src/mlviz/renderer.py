@@ -1,15 +1,16 @@
-"""The Renderer: lays out a scene, draws the static parts once, and blits each frame."""
+"""The Renderer: draws a :class:`~mlviz.composition.Composition` (a run and its scene, or
+several runs laid out together): the static parts once, then each frame by blitting."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .panel import Panel
+from .caption import CaptionBand
+from .composition import Composition, Drawing
 from .scene import Scene
 from .theme import Theme, resolve_theme
 from .trainer import Run
@@ -18,33 +19,68 @@ if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.figure import Figure
 
+    from .story import Story
     from .writers import Writer
 
 DEFAULT_DPI = 100
 
+#: Draws a renderer's frames in worker processes: given the renderer, the frame indices,
+#: the positions wanted first and the number of processes, a context giving ``(position,
+#: frame)`` pairs like :meth:`Renderer.draw_in_order` (the front end passes one built on
+#: :func:`mlviz.parallel.draw_in_workers`; the renderer itself starts no process).
+WorkerSource = Callable[["Renderer", Sequence[int], Sequence[int], int],
+                        AbstractContextManager[Iterator[tuple[int, np.ndarray]]]]
+
 
 class Renderer:
-    """Turns a :class:`Run` into RGB frames through the panels of a :class:`Scene`.
+    """Turns a :class:`~mlviz.composition.Composition` into RGB frames.
 
-    ``frames()`` yields one ``(height, width, 3)`` uint8 array per snapshot. Static content
-    is rendered once into a background; each frame restores it and draws only the artists
-    the panels returned. A panel whose ``update`` returns ``None`` forces a full redraw of
-    that frame.
+    ``Renderer(scene, run)`` draws one run (the one-cell composition);
+    ``Renderer(composition)`` draws any. ``frames()`` yields one ``(height, width, 3)``
+    uint8 array per frame. Static content is rendered once into a background; each frame
+    restores it and draws only the artists the panels returned. A panel whose ``update``
+    returns ``None`` forces a full redraw of that frame.
 
     Every figure it builds (one for ``frames()``, one per ``figure_at()``) sets up its own
-    copies of the scene's panels, so the two never disturb each other. The scene is checked
-    against the run (the fields and traces its panels need) before anything is drawn.
+    copies of the panels, so the two never disturb each other. Every scene is checked
+    against its run (the fields and traces its panels need) before anything is drawn.
+    ``story``: draw a caption strip below the panels (the playing chapter's sentence and
+    the objective, :mod:`mlviz.caption`); the frame keeps its size. ``workers``: what
+    :meth:`render` uses to draw with ``jobs`` > 1 (``None``: it draws here).
     """
 
-    def __init__(self, scene: Scene, run: Run, dpi: float = DEFAULT_DPI,
-                 algorithm: str = "", theme: Theme | str | None = None) -> None:
-        if run.n_frames == 0:
-            raise ValueError("the run has no snapshot to draw")
-        scene.check(run, algorithm)
-        self.scene = scene
-        self.run = run
+    def __init__(self, scene: Scene | Composition, run: Run | None = None,
+                 dpi: float = DEFAULT_DPI, algorithm: str = "",
+                 theme: Theme | str | None = None, story: Story | None = None,
+                 workers: WorkerSource | None = None) -> None:
+        if isinstance(scene, Composition):
+            composition = scene
+        else:
+            if run is None:
+                raise TypeError("Renderer(scene, run) needs a run")
+            if run.n_frames == 0:
+                raise ValueError("the run has no snapshot to draw")
+            composition = Composition.single(scene, run)
+        composition.check(algorithm)
+        self.composition = composition
         self.dpi = dpi
         self.theme = resolve_theme(theme)
+        self.story = story
+        self.workers = workers
+
+    @property
+    def scene(self) -> Scene:
+        """The (first) cell's scene."""
+        return self.composition.cells[0].scene
+
+    @property
+    def run(self) -> Run:
+        """The (first) cell's run."""
+        return self.composition.cells[0].run
+
+    @property
+    def n_frames(self) -> int:
+        return self.composition.n_frames
 
     @property
     def channels(self) -> int:
@@ -54,44 +90,28 @@ class Renderer:
     @property
     def frame_size(self) -> tuple[int, int]:
         """(width, height) of each frame in pixels."""
-        w, h = self.scene.figsize
+        w, h = self.composition.figsize
         return int(round(w * self.dpi)), int(round(h * self.dpi))
 
-    def _build(self) -> tuple[Figure, list[Panel]]:
-        """A new figure with fresh copies of the scene's panels set up on it."""
+    def _build(self) -> tuple[Figure, _Frame]:
+        """A new figure with fresh copies of the panels set up on it."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-        scene = self.scene
-        fig = _figure_class()(figsize=scene.figsize, dpi=self.dpi, layout="constrained")
+        composition = self.composition
+        fig = figure_class()(figsize=composition.figsize, dpi=self.dpi, layout="constrained")
         FigureCanvasAgg(fig)
-        grid = fig.add_gridspec(
-            scene.rows, scene.cols,
-            width_ratios=scene.width_ratios, height_ratios=scene.height_ratios,
-        )
-        panels = [copy.deepcopy(panel) for panel in scene.panels]
-        for panel in panels:
-            panel.theme = self.theme
-        for panel, cell in zip(panels, scene.cells):
-            ax = fig.add_subplot(grid[cell.top:cell.bottom, cell.left:cell.right],
-                                 projection=panel.projection)
-            panel.setup(ax, self.run)
-        if scene.title:
-            _fitted_title(fig, scene.title)
-        if scene.legend:
-            _figure_legend(fig, scene.legend)
-        return fig, panels
+        band = None
+        if self.story is not None:
+            band = CaptionBand(fig, self.story, [int(e) for e in composition.epochs],
+                               self.theme)
+        drawing = composition.layout.build(fig, composition, self.theme)
+        return fig, _Frame(drawing, band)
 
-    def _update(self, panels: Sequence[Panel], index: int) -> tuple[list[Artist], bool]:
-        """Update every panel to snapshot ``index``: (changed artists, needs full redraw)."""
-        snapshot = self.run.snapshots[index]
-        changed: list[Artist] = []
-        full = False
-        for panel in panels:
-            artists = panel.update(snapshot)
-            if artists is None:
-                full = True
-            else:
-                changed.extend(artists)
+    def _update(self, frame: _Frame, index: int) -> tuple[list[Artist], bool]:
+        """Move the figure to frame ``index``: (changed artists, needs full redraw)."""
+        changed, full = frame.drawing.update(index)
+        if frame.band is not None:
+            changed = [*changed, *frame.band.update(index)]
         return changed, full
 
     def frames(
@@ -100,8 +120,8 @@ class Renderer:
         indices: Sequence[int] | None = None,
     ) -> Iterator[np.ndarray]:
         """Yield each frame (or only those at ``indices``) as an RGB array, in order."""
-        with _Drawer(self) as drawer:
-            for index in range(self.run.n_frames) if indices is None else indices:
+        with FrameDrawer(self) as drawer:
+            for index in range(self.n_frames) if indices is None else indices:
                 yield drawer.draw(index)
                 if on_frame is not None:
                     on_frame(index)
@@ -111,14 +131,14 @@ class Renderer:
 
         In Jupyter it displays as a PNG image by itself, without pyplot or ``%matplotlib``.
         """
-        index = range(self.run.n_frames)[index]
+        index = range(self.n_frames)[index]
         with self.theme.context():
-            fig, panels = self._build()
-            changed, _ = self._update(panels, index)
+            fig, frame = self._build()
+            changed, _ = self._update(frame, index)
             for artist in changed:
                 artist.set_animated(False)
             fig.canvas.draw()
-            if _settle_layout(fig):
+            if settle_layout(fig, _bottom(frame)):
                 fig.canvas.draw()
         return fig
 
@@ -128,26 +148,23 @@ class Renderer:
 
         A poster writer (``writer.last_frame_only``) gets the last frame alone. A writer
         that wants some frames ahead (``frames_wanted_first(count)``, then ``prime(frames)``:
-        the GIF's palette samples) gets them first; each frame is still drawn once. With
-        ``jobs`` > 1 and enough frames, worker processes draw them
-        (:mod:`mlviz.parallel`) while this process encodes: the frames, and so the file,
-        are the same as with one.
+        the GIF's palette samples) gets them first; each frame is still drawn once.
+        With ``jobs`` > 1 the renderer's ``workers`` draw them in that many processes
+        (:mod:`mlviz.parallel`, which draws short or cheap runs here) while this process
+        encodes: the frames, and so the file, are the same as with one.
         """
-        from . import parallel
-
-        indices = [self.run.n_frames - 1] if writer.last_frame_only else \
-            list(range(self.run.n_frames))
+        indices = [self.n_frames - 1] if writer.last_frame_only else list(range(self.n_frames))
         wanted = getattr(writer, "frames_wanted_first", None)
         first = list(dict.fromkeys(wanted(len(indices)))) if wanted and len(indices) > 1 else []
-        if parallel.worth_it(len(indices), jobs):
-            stream = parallel.draw_in_workers(self, indices, first, jobs)
+        if jobs > 1 and self.workers is not None:
+            stream = self.workers(self, indices, first, jobs)
         else:
             stream = self.draw_in_order(indices, first)
         count = 0
         with stream as drawn:
             ahead = {position: frame for position, frame in (next(drawn) for _ in first)}
             if first:
-                writer.prime([ahead[position] for position in first])
+                writer.prime([ahead[position] for position in first])  # type: ignore[attr-defined]
             for position, index in enumerate(indices):
                 frame = ahead.pop(position) if position in ahead else next(drawn)[1]
                 writer.write(frame)
@@ -161,9 +178,22 @@ class Renderer:
                       ) -> Iterator[Iterator[tuple[int, np.ndarray]]]:
         """``(position, frame)`` for every position of ``indices``: those in ``first``
         first, in that order, then the others in order; one figure, in this process."""
-        with _Drawer(self) as drawer:
+        with FrameDrawer(self) as drawer:
             yield ((position, drawer.draw(indices[position]))
                    for position in drawing_order(len(indices), first))
+
+
+class _Frame:
+    """A built figure's moving parts: the layout's drawing and the caption band."""
+
+    def __init__(self, drawing: Drawing, band: CaptionBand | None) -> None:
+        self.drawing = drawing
+        self.band = band
+
+
+def _bottom(frame: _Frame) -> float:
+    """Pixels at the bottom of the frame the panels must leave free (the caption band)."""
+    return 0.0 if frame.band is None else frame.band.height_px
 
 
 def drawing_order(count: int, first: Sequence[int] = ()) -> list[int]:
@@ -172,8 +202,8 @@ def drawing_order(count: int, first: Sequence[int] = ()) -> list[int]:
     return [*first, *(p for p in range(count) if p not in early)]
 
 
-class _Drawer:
-    """One figure that draws any frame of a run on request, blitting.
+class FrameDrawer:
+    """One figure that draws any frame of a renderer on request, blitting.
 
     The first frame drawn settles the layout and (unless a panel asked for a full redraw)
     leaves the static background; every later frame restores it and draws the changed
@@ -187,7 +217,7 @@ class _Drawer:
         self._stack = ExitStack()
         self._stack.enter_context(renderer.theme.context())
         try:
-            self.figure, self._panels = renderer._build()
+            self.figure, self._frame = renderer._build()
         except BaseException:
             self._stack.close()
             raise
@@ -195,16 +225,16 @@ class _Drawer:
         self._settled = False
 
     def draw(self, index: int) -> np.ndarray:
-        """Frame ``index`` of the run as a fresh (height, width, 3) uint8 array."""
-        changed, full = self._renderer._update(self._panels, index)
+        """Frame ``index`` as a fresh (height, width, 3) uint8 array."""
+        changed, full = self._renderer._update(self._frame, index)
         for artist in changed:
             artist.set_animated(True)
-        canvas = self.figure.canvas
+        canvas: Any = self.figure.canvas
         if self._background is None or full:
             canvas.draw()  # static content (the layout is settled on the first draw)
             if not self._settled:
                 self._settled = True
-                if _settle_layout(self.figure):
+                if settle_layout(self.figure, _bottom(self._frame)):
                     canvas.draw()
             if not full:
                 self._background = canvas.copy_from_bbox(self.figure.bbox)
@@ -216,17 +246,20 @@ class _Drawer:
     def close(self) -> None:
         self._stack.close()
 
-    def __enter__(self) -> _Drawer:
+    def __enter__(self) -> FrameDrawer:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
 
+#: The former private name of :class:`FrameDrawer` (used by :mod:`mlviz.parallel`).
+_Drawer = FrameDrawer
+
 _FIGURE_CLASS: type | None = None
 
 
-def _figure_class() -> type[Figure]:
+def figure_class() -> type[Figure]:
     """matplotlib's Figure, plus ``_repr_png_`` so that Jupyter shows it as an image."""
     global _FIGURE_CLASS
     if _FIGURE_CLASS is None:
@@ -239,19 +272,21 @@ def _figure_class() -> type[Figure]:
 
             def _repr_png_(self) -> bytes:
                 buffer = BytesIO()
-                self.canvas.print_png(buffer)
+                canvas: Any = self.canvas
+                canvas.print_png(buffer)
                 return buffer.getvalue()
 
         _FIGURE_CLASS = MlvizFigure
     return _FIGURE_CLASS
 
 
-def _settle_layout(fig: Figure) -> bool:
+def settle_layout(fig: Figure, bottom: float = 0.0) -> bool:
     """Fix the layout the first draw found, and pull 3D panels whose tick labels reach
-    past the frame back inside it (constrained layout does not see 3D tick labels): shrink
-    each such axes by its overflow. Return whether anything moved (then draw again)."""
+    past the frame (or into the ``bottom`` pixels kept for a caption band) back inside it
+    (constrained layout does not see 3D tick labels): shrink each such axes by its
+    overflow. Return whether anything moved (then draw again)."""
     fig.set_layout_engine("none")
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     width, height = fig.bbox.width, fig.bbox.height
     moved = False
     for ax in fig.axes:
@@ -260,54 +295,20 @@ def _settle_layout(fig: Figure) -> bool:
         box = ax.get_tightbbox(renderer)
         if box is None:
             continue
-        left, bottom = max(0.0, -box.x0), max(0.0, -box.y0)
+        left, below = max(0.0, -box.x0), max(0.0, bottom - box.y0)
         right, top = max(0.0, box.x1 - width), max(0.0, box.y1 - height)
-        if max(left, bottom, right, top) <= 1.0:
+        if max(left, below, right, top) <= 1.0:
             continue
         margin = 3.0  # pixels kept free at the edge it reached
         pos = ax.get_position(original=True)
         x0 = pos.x0 + (left + margin * (left > 0)) / width
         x1 = pos.x1 - (right + margin * (right > 0)) / width
-        y0 = pos.y0 + (bottom + margin * (bottom > 0)) / height
+        y0 = pos.y0 + (below + margin * (below > 0)) / height
         y1 = pos.y1 - (top + margin * (top > 0)) / height
         if x1 - x0 > 0.05 and y1 - y0 > 0.05:
             ax.set_position((x0, y0, x1 - x0, y1 - y0))
             moved = True
     return moved
-
-
-def _fitted_title(fig: Figure, text: str) -> None:
-    """The figure's title, broken into two lines (at the space nearest its middle) when one
-    line would be wider than the frame, as a large font scale makes it."""
-    title = fig.suptitle(text)
-    renderer = fig.canvas.get_renderer()
-    if "\n" in text or title.get_window_extent(renderer).width <= 0.97 * fig.bbox.width:
-        return
-    spaces = [i for i, c in enumerate(text) if c == " "]
-    if spaces:
-        cut = min(spaces, key=lambda i: abs(i - len(text) / 2))
-        title.set_text(f"{text[:cut]}\n{text[cut + 1:]}")
-
-
-def _figure_legend(fig: Figure, place: str) -> None:
-    """One legend for the whole figure: every labelled artist of every panel, once each."""
-    handles: dict[str, Artist] = {}
-    for ax in fig.axes:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            handles.setdefault(label, handle)
-    if not handles:
-        return
-    if place not in ("lower center", "upper center"):
-        fig.legend(handles.values(), handles.keys(), loc=f"outside {place}", ncols=1)
-        return
-    renderer = fig.canvas.get_renderer()
-    for rows in range(1, len(handles) + 1):  # one row if it fits the width, else more
-        columns = -(-len(handles) // rows)
-        legend = fig.legend(handles.values(), handles.keys(), loc=f"outside {place}",
-                            ncols=columns)
-        if columns == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
-            return
-        legend.remove()
 
 
 def _draw_artists(renderer, artists: list[Artist]) -> None:
