@@ -15,7 +15,7 @@ Run-level data (the landscape grid, region axes) is read from ``run.dataset.extr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from mlviz.panels.landscape import quad_surface_class, surface_quads, tidy_3d_ax
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from mpl_toolkits.mplot3d.axes3d import Axes3D
 
     from mlviz import Run, Snapshot
 
@@ -59,7 +60,7 @@ class PlaneLandscapePanel(Panel):
         self.title = title
         self.view = view
 
-    def setup(self, ax: Axes, run: Run) -> None:
+    def setup(self, ax: Axes3D, run: Run) -> None:
         from matplotlib.colors import to_rgba
 
         self.ax, self.run = ax, run
@@ -108,7 +109,7 @@ class PlaneLandscapePanel(Panel):
                                  color=theme.text, zorder=7)
 
     def update(self, snapshot: Snapshot):
-        if self.trail is None:
+        if self.trail is None or self.marker is None:
             return []
         stop = _until(self.run, snapshot.epoch)
         ok = self.ok[:stop]
@@ -301,7 +302,7 @@ class DecisionRegionsPanel(Panel):
         ax.set_xlabel(data.feature_names[0])
         ax.set_ylabel(data.feature_names[1])
 
-    def update(self, snapshot: Snapshot):
+    def update(self, snapshot: Any):
         self.image.set_data(np.asarray(snapshot.regions, dtype=float))
         return [self.image, *self.points]  # the points stay above the regions
 
@@ -330,7 +331,7 @@ class HiddenActivationsPanel(Panel):
             cmap = theme.cmap("sequential")
             span = float(np.ptp(y)) or 1.0
             self.colors = list(cmap((y - y.min()) / span))
-        last = np.asarray(run.snapshots[-1].hidden, dtype=float)
+        last = np.asarray(cast(Any, run.snapshots[-1]).hidden, dtype=float)
         finite = np.abs(last[np.isfinite(last)])
         limit = max(self.LIMIT, float(np.quantile(finite, 0.995)) * 1.1 if finite.size else 0)
         ax.set_xlim(-limit, limit)
@@ -343,7 +344,7 @@ class HiddenActivationsPanel(Panel):
         self.points = ax.scatter(np.zeros(len(y)), np.zeros(len(y)), s=9, c=self.colors,
                                  edgecolors=theme.edge, linewidths=0.2, zorder=2)
 
-    def update(self, snapshot: Snapshot):
+    def update(self, snapshot: Any):
         self.points.set_offsets(np.nan_to_num(np.asarray(snapshot.hidden, dtype=float),
                                               nan=1e9))
         return [self.points]

@@ -39,7 +39,7 @@ def _recording(found: list[DrawnText]) -> Iterator[None]:
         if box.width > 0 and box.height > 0:
             found.append(DrawnText(self.get_text(), box))
 
-    Text.draw = draw  # type: ignore[method-assign]
+    Text.draw = draw  # type: ignore[method-assign, assignment]
     try:
         yield
     finally:
