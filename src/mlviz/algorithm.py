@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
 import warnings
 from collections.abc import Callable
@@ -49,7 +50,11 @@ class Algorithm:
         config: the frozen :class:`~mlviz.Config` subclass holding the hyperparameters.
         trainer: builds a :class:`~mlviz.Trainer` from a config.
         dataset: builds the default dataset from a config.
-        scene: builds the default :class:`~mlviz.Scene` (its panels) from a config.
+        scene: builds the default :class:`~mlviz.Scene` (its panels): ``scene(config,
+            dataset)``, given the validated config and the dataset the run trains on (the
+            default one or the user's ``--data``: a title can describe it). A factory of
+            mlviz 0.1 and 0.2, ``scene(config)``, works unchanged. Call it through
+            :meth:`make_scene`.
         dataset_help: describes the default dataset for ``mlviz info``.
         load_data: builds the dataset from a user's data (``--data``, or ``data=`` in
             Python), given as a :class:`~mlviz.UserData` (a CSV file, an array or
@@ -79,7 +84,7 @@ class Algorithm:
     config: type[Config]
     trainer: Callable[[Config], Trainer]
     dataset: Callable[[Config], Dataset]
-    scene: Callable[[Config], Scene]
+    scene: Callable[..., Scene]
     dataset_help: str = ""
     load_data: Callable[[UserData, Config], Dataset] | None = None
     data_help: str = ""
@@ -101,6 +106,13 @@ class Algorithm:
         if unknown:
             raise ValueError(f"{self.name}: dataset_params names no hyperparameter: "
                              f"{', '.join(sorted(unknown))}")
+
+    def make_scene(self, config: Config, dataset: Dataset) -> Scene:
+        """The scene of a run on ``dataset``: ``scene(config, dataset)``, or ``scene(config)``
+        for a factory that takes the config alone (decided by its signature)."""
+        if _takes_dataset(self.scene):
+            return self.scene(config, dataset)
+        return self.scene(config)
 
     def make_dataset(self, config: Config, data: Any = None) -> Dataset:
         """The default dataset, or the user's data when ``data`` is given: a path to a CSV
@@ -144,6 +156,19 @@ class Algorithm:
             raise DataError(f"{settings} only {'shapes' if len(changed) == 1 else 'shape'} "
                             f"{self.name}'s default dataset, which --data replaces; leave "
                             f"{'it' if len(changed) == 1 else 'them'} out")
+
+
+def _takes_dataset(factory: Callable[..., Any]) -> bool:
+    """Whether a scene factory takes a second positional argument (the dataset)."""
+    try:
+        parameters = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):  # no signature (a builtin): the 0.1 form
+        return False
+    positional = [p for p in parameters
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return True
+    return len(positional) >= 2
 
 
 def _show(value: object) -> str:
