@@ -16,8 +16,8 @@ from .config import Config
 from .dataset import Dataset, UserData
 from .errors import DataError, MlvizWarning
 from .limits import MAX_POINTS, check_magnitude
-from .schedule import FrameSchedule
 from .scene import Scene
+from .schedule import FrameSchedule
 from .trainer import Trainer
 
 if TYPE_CHECKING:
