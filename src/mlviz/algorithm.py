@@ -127,6 +127,7 @@ class Algorithm:
         else:
             user = UserData(data, algorithm=self.name)
             self.check_user_data(config)
+            assert self.load_data is not None  # check_user_data refused it otherwise
             dataset = self.load_data(user, config)
             where = user.name
         for values in (dataset.X, dataset.y):

@@ -6,7 +6,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from typing import TYPE_CHECKING
+
 from .panel import Panel
+
+if TYPE_CHECKING:
+    from .trainer import Run
 
 #: 16:9 at 100 dpi gives 960 x 540 pixels: the size of a scene of one or two columns.
 DEFAULT_FIGSIZE = (9.6, 5.4)
@@ -46,7 +51,7 @@ class Scene:
     ``"upper center"``, ``"right"`` or ``"left"``.
     """
 
-    panels: Sequence[Panel] | Mapping[str, Panel]
+    panels: Sequence[Panel]  # or Mapping[str, Panel], bound by letter (a list after init)
     title: str = ""
     cols: int | None = None
     figsize: tuple[float, float] | None = None
@@ -63,13 +68,14 @@ class Scene:
     def __post_init__(self) -> None:
         if not self.panels:
             raise ValueError("a scene needs at least one panel")
-        if isinstance(self.panels, Mapping):
+        given: object = self.panels
+        if isinstance(given, Mapping):
             if self.mosaic is None:
                 raise ValueError("panels bound to letters need a mosaic that places them")
             if self.letters is not None:
                 raise ValueError("give panels as a mapping of letters, or letters=, not both")
-            self.letters = tuple(str(letter) for letter in self.panels)
-            self.panels = list(self.panels.values())
+            self.letters = tuple(str(letter) for letter in given)
+            self.panels = list(given.values())
         self.panels = list(self.panels)
         if self.mosaic is not None:
             if self.letters is None:
@@ -126,6 +132,7 @@ class Scene:
         """This scene drawn ``width`` x ``height`` pixels: (scene, dpi). The figure keeps
         its area in inches, so text and lines keep their size relative to the panels
         (a bigger frame is sharper, not busier); only the aspect ratio follows the size."""
+        assert self.figsize is not None  # set in __post_init__
         figsize, dpi = fit_figsize(self.figsize, width, height)
         return replace(self, figsize=figsize), dpi
 
@@ -138,7 +145,7 @@ class Scene:
                     names.append(name)
         return tuple(names)
 
-    def check(self, run, algorithm: str = "") -> None:
+    def check(self, run: Run, algorithm: str = "") -> None:
         """Raise :class:`~mlviz.errors.ContractError` naming the first panel whose data
         ``run`` lacks: a snapshot field or a trace. Called before the first frame."""
         from .errors import ContractError

@@ -49,7 +49,7 @@ class LossCurvePanel(MetricCurvePanel):
                  xlabel: str = "epoch") -> None:
         super().__init__("loss", label=ylabel, title=title, log=log, xlabel=xlabel)
 
-    @property  # type: ignore[override]
+    @property
     def label(self) -> str:
         label = _Label(self.__dict__["_label"])
         label.__dict__["_panel"] = self

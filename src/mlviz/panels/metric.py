@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from .placement import first_free, legend_loc, places_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from ..snapshot import Snapshot
     from ..trainer import Run
@@ -151,6 +152,7 @@ class MetricCurvePanel(Panel):
         by (a triangle pointing the way). The legend goes in the first corner no curve
         enters.
         """
+        self.ax = ax
         self.runs = list(runs)
         curves = [(self._xs(run), self._shown(run.trace(self.trace))) for run in self.runs]
         kept = [curve for run, curve in zip(self.runs, curves) if run.stopped != "diverged"]
@@ -173,8 +175,9 @@ class MetricCurvePanel(Panel):
         # The legend's size in axes fractions, from its text (8 pt, scaled) and the axes' size.
         scale = self.theme.font_scale
         box = ax.get_position()
-        width_pt = box.width * ax.figure.get_figwidth() * 72
-        height_pt = box.height * ax.figure.get_figheight() * 72
+        figure = cast("Figure", ax.figure)  # panels sit on a Figure, not a SubFigure
+        width_pt = box.width * figure.get_figwidth() * 72
+        height_pt = box.height * figure.get_figheight() * 72
         chars = max(len(label) for label in labels)
         width = min(0.9, scale * (4.8 * chars + 40) / max(width_pt, 1.0))
         height = min(0.6, scale * (12 * len(self.runs) + 12) / max(height_pt, 1.0))
@@ -194,7 +197,7 @@ class MetricCurvePanel(Panel):
 
     def update_overlay(self, snapshots: Sequence[Snapshot]):
         """Each run's curve up to its snapshot's epoch (one snapshot per run, in order)."""
-        lo, hi = self.markers[0].axes.get_ylim()
+        lo, hi = self.ax.get_ylim()
         for run, snapshot, line, marker in zip(self.runs, snapshots, self.lines, self.markers):
             values = run.trace(self.trace, until=snapshot.epoch)
             epochs = self._xs(run, until=snapshot.epoch)
