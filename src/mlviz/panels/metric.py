@@ -166,7 +166,7 @@ class MetricCurvePanel(Panel):
         ax.set_ylim(*self._limits(np.concatenate([values for _, values in kept or curves])))
         self._draw_references(ax)
         self.lines, self.markers = [], []
-        for i, (run, label, color) in enumerate(zip(self.runs, labels, colors)):
+        for i, (label, color) in enumerate(zip(labels, colors)):
             (line,) = ax.plot([], [], color=color, linestyle=self.theme.linestyle(i),
                               label=label, zorder=3)
             (marker,) = ax.plot([], [], "o", color=color, markersize=5, zorder=4)
