@@ -218,3 +218,15 @@ def test_the_frames_checks_catch_frames_that_miss_the_last_epoch(monkeypatch):
 def test_parametrize_checks_gives_one_case_per_check(check, request):
     assert request.node.callspec.id == str(check) == check.id
     check()
+
+
+def test_mlviz_check_prints_one_line_per_check_and_exits_1_on_a_failure(monkeypatch, capsys):
+    from mlviz import testing
+    from mlviz.cli import main
+
+    monkeypatch.setitem(testing._CHECK_FUNCTIONS, "colours",
+                        lambda subject: subject.fail("colours", "a panel\nnames red"))
+    assert main(["check", "parabola", "--set", "epochs=40"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"ok    parabola:{name}" if name != "colours" else
+                     "FAIL  parabola:colours: a panel names red" for name in CHECKS]

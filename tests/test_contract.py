@@ -107,8 +107,10 @@ def test_bound_panels_need_a_mosaic():
 def test_the_scene_factory_may_take_the_dataset_and_the_old_form_still_works():
     config = GrowConfig()
     new = grow(scene=lambda c, dataset: Scene([MetricCurvePanel("accuracy")],
-                                              title=f"on {dataset.name}"))
+                                              title=f"on {dataset.name}"),
+               dataset=lambda c: Dataset(np.zeros((2, 1)), name="the default"))
     assert new.make_scene(config, data()).title == "on three zeros"
+    assert new.make_scene(config).title == "on the default"  # mlviz info: no run yet
     old = grow(scene=lambda c: Scene([MetricCurvePanel("accuracy")], title="fixed"))
     assert old.make_scene(config, data()).title == "fixed"
 

@@ -107,11 +107,12 @@ class Algorithm:
             raise ValueError(f"{self.name}: dataset_params names no hyperparameter: "
                              f"{', '.join(sorted(unknown))}")
 
-    def make_scene(self, config: Config, dataset: Dataset) -> Scene:
+    def make_scene(self, config: Config, dataset: Dataset | None = None) -> Scene:
         """The scene of a run on ``dataset``: ``scene(config, dataset)``, or ``scene(config)``
-        for a factory that takes the config alone (decided by its signature)."""
+        for a factory that takes the config alone (decided by its signature). Without a
+        dataset (``mlviz info``), a factory that takes one gets the default dataset."""
         if _takes_dataset(self.scene):
-            return self.scene(config, dataset)
+            return self.scene(config, self.dataset(config) if dataset is None else dataset)
         return self.scene(config)
 
     def make_dataset(self, config: Config, data: Any = None) -> Dataset:

@@ -360,7 +360,7 @@ def _info(registry, name: str) -> int:
             print(_wrapped(f"with --data, leave out {', '.join(names)}: {they} the default "
                            "dataset only", "    "))
     print("\npanels:")
-    panels = algorithm.scene(config).panels
+    panels = algorithm.make_scene(config).panels
     kinds = Counter(type(panel) for panel in panels)
     first = {kind: next(p for p in panels if type(p) is kind) for kind in kinds}
     for kind, count in kinds.items():
