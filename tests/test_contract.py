@@ -233,3 +233,18 @@ def test_a_requirement_that_excludes_the_running_version_is_found(requires, vers
 def test_no_installed_plugin_conflicts_here():
     assert requirement_conflicts() == []
     assert requirement_conflicts("0.0.1") == []  # built-in plugins declare no pin
+
+
+def test_a_field_named_like_a_snapshot_method_is_ranged_too():
+    @dataclass(frozen=True)
+    class Shadow(Snapshot):
+        value: float = 0.0
+
+    class Trainer:
+        def __init__(self, config):
+            pass
+
+        def run(self, dataset):
+            yield from (Shadow(e, 1.0, value=float(e * e)) for e in range(4))
+
+    assert mlviz.train(Trainer(None), data(), GrowConfig()).trace_range("value") == (0.0, 9.0)

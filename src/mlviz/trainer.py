@@ -191,13 +191,13 @@ class _Recorder:
                       if f.name not in ("epoch", "loss", "params")]
         candidates += [f"params.{key}" for key in first.params]
         self.ranged = [name for name in candidates
-                       if name not in self.values and _numeric(first.value(name))]
+                       if name not in self.values and _numeric(Snapshot.value(first, name))]
         self.lows: dict[str, float] = {}
         self.highs: dict[str, float] = {}
 
     def add(self, snapshot: Snapshot) -> None:
         for name in self.ranged:
-            value = snapshot.value(name)
+            value = Snapshot.value(snapshot, name)
             if not _numeric(value):
                 continue
             lo, hi = _finite_range(np.asarray(value, dtype=float).ravel())
@@ -205,7 +205,7 @@ class _Recorder:
                 self.lows[name] = min(self.lows.get(name, lo), lo)
                 self.highs[name] = max(self.highs.get(name, hi), hi)
         for name, values in self.values.items():
-            value = snapshot.value(name)
+            value = Snapshot.value(snapshot, name)
             shape = np.shape(value)
             expected = self.shapes.setdefault(name, shape)
             if shape != expected:
