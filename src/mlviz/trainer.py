@@ -194,16 +194,23 @@ class _Recorder:
                        if name not in self.values and _numeric(Snapshot.value(first, name))]
         self.lows: dict[str, float] = {}
         self.highs: dict[str, float] = {}
+        # Values wait in buffers and are reduced a batch at a time (one numpy call per
+        # field per batch, not per epoch); a batch holds at most RANGE_BATCH numbers.
+        self.pending: dict[str, list[Any]] = {name: [] for name in self.ranged}
+        self.pending_size = 0
+        self.accessors = [(name, name[len("params."):] if name.startswith("params.") else "",
+                           self.pending[name]) for name in self.ranged]
 
     def add(self, snapshot: Snapshot) -> None:
-        for name in self.ranged:
-            value = Snapshot.value(snapshot, name)
-            if not _numeric(value):
-                continue
-            lo, hi = _finite_range(np.asarray(value, dtype=float).ravel())
-            if lo == lo:  # not NaN: some finite value
-                self.lows[name] = min(self.lows.get(name, lo), lo)
-                self.highs[name] = max(self.highs.get(name, hi), hi)
+        params = snapshot.params
+        size = 0
+        for name, key, pending in self.accessors:
+            value = params[key] if key else getattr(snapshot, name)
+            pending.append(value)
+            size += getattr(value, "size", 1)
+        self.pending_size += size
+        if self.pending_size >= RANGE_BATCH:
+            self._reduce()
         for name, values in self.values.items():
             value = Snapshot.value(snapshot, name)
             shape = np.shape(value)
@@ -218,9 +225,31 @@ class _Recorder:
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: np.asarray(values) for name, values in self.values.items()}
 
+    def _reduce(self) -> None:
+        """Fold the buffered values into each field's range."""
+        for name, values in self.pending.items():
+            if not values:
+                continue
+            try:  # numbers, or arrays of one shape: one array
+                flat = np.asarray(values, dtype=float).ravel()
+            except (TypeError, ValueError):  # shapes or kinds vary: the numeric ones
+                parts = [np.asarray(v, dtype=float).ravel() for v in values if _numeric(v)]
+                flat = np.concatenate(parts) if parts else np.empty(0)
+            lo, hi = _finite_range(flat)
+            if lo == lo:  # not NaN: some finite value
+                self.lows[name] = min(self.lows.get(name, lo), lo)
+                self.highs[name] = max(self.highs.get(name, hi), hi)
+            values.clear()
+        self.pending_size = 0
+
     def ranges(self) -> dict[str, tuple[float, float]]:
+        self._reduce()
         return {name: (self.lows.get(name, math.nan), self.highs.get(name, math.nan))
                 for name in self.ranged}
+
+
+#: Numbers buffered before the field ranges are updated (bounds the memory they hold).
+RANGE_BATCH = 1 << 16
 
 
 def _numeric(value: Any) -> bool:
