@@ -248,3 +248,26 @@ def test_a_field_named_like_a_snapshot_method_is_ranged_too():
             yield from (Shadow(e, 1.0, value=float(e * e)) for e in range(4))
 
     assert mlviz.train(Trainer(None), data(), GrowConfig()).trace_range("value") == (0.0, 9.0)
+
+
+def test_ranges_fold_batch_by_batch_and_across_shapes(monkeypatch):
+    from mlviz import trainer
+
+    monkeypatch.setattr(trainer, "RANGE_BATCH", 5)  # several batches in a short run
+
+    @dataclass(frozen=True)
+    class Ragged(Snapshot):
+        sizes: np.ndarray = None
+
+    class Trainer:
+        def __init__(self, config):
+            pass
+
+        def run(self, dataset):  # arrays of growing length: no single array per batch
+            for e in range(9):
+                values = np.arange(e + 1, dtype=float) - 2 * e
+                values[0] = np.inf if e == 4 else values[0]
+                yield Ragged(e, 1.0, sizes=values)
+
+    run = mlviz.train(Trainer(None), data(), GrowConfig())
+    assert run.trace_range("sizes") == (-16.0, 0.0)
