@@ -11,7 +11,7 @@ import pytest
 
 from mlviz import Algorithm, Config, Dataset, Panel, Scene, Snapshot, load_registry, param
 from mlviz.panels import MetricCurvePanel
-from mlviz.testing import check_algorithm
+from mlviz.testing import CHECKS, algorithm_checks, check_algorithm, parametrize_checks
 
 #: Hyperparameters that train each built-in algorithm in a second or two.
 FAST: dict[str, dict] = {
@@ -30,10 +30,16 @@ FAST: dict[str, dict] = {
 }
 
 
+REGISTRY = load_registry()
+#: One case per check of each built-in algorithm: each trains once, for all its checks.
+CASES = [pytest.param(check, id=check_id) for name in sorted(REGISTRY.algorithms)
+         for check_id, check in algorithm_checks(name, registry=REGISTRY, **FAST.get(name, {}))]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(load_registry().algorithms))
-def test_every_algorithm_conforms(name):
-    check_algorithm(name, **FAST.get(name, {}))
+@pytest.mark.parametrize("check", CASES)
+def test_every_algorithm_conforms(check):
+    check()
 
 
 def test_every_built_in_algorithm_has_fast_settings():
@@ -149,3 +155,78 @@ def test_the_frames_helper_catches_a_panel_that_reads_drawn_snapshots():
     bad = mlviz.prepare(walk(scene=lambda c: Scene([PathFromDrawnFrames()], figsize=(3, 2))))
     with pytest.raises(AssertionError, match="differs when 3 frames are drawn instead of all"):
         assert_frames_independent_of_budget(bad)
+
+
+class CountingWalk(Walk):
+    """A walk that counts how often it is trained."""
+
+    runs = 0
+
+    def run(self, dataset):
+        type(self).runs += 1
+        yield from super().run(dataset)
+
+
+def test_the_checks_train_once_and_once_more_for_determinism():
+    CountingWalk.runs = 0
+    checks = algorithm_checks(walk(trainer=CountingWalk))
+    assert [check_id for check_id, _ in checks] == [f"walk:{name}" for name in CHECKS]
+    for _, check in checks:
+        check()
+    assert CountingWalk.runs == 2
+
+
+def test_every_failure_is_reported_not_only_the_first():
+    @dataclass(frozen=True)
+    class Terse(WalkConfig):
+        pace: float = 1.0
+
+    broken = walk(config=Terse, scene=lambda c: Scene([PathFromDrawnFrames(), NamedColours()],
+                                                      figsize=(6, 2)))
+    with pytest.raises(AssertionError) as info:
+        check_algorithm(broken)
+    lines = str(info.value).splitlines()
+    assert any("help: hyperparameter 'pace' has no help text" in line for line in lines)
+    assert any("poster-independent-of-frames: the last frame" in line for line in lines)
+    assert any("colours: test_conformance names colours" in line for line in lines)
+
+
+def test_a_broken_story_fails_its_check_and_a_good_one_passes():
+    from mlviz.story import Chapter, Story
+
+    good = walk(story=lambda c, run: Story((Chapter("start", 0, "The walk begins."),)))
+    dict(algorithm_checks(good))["walk:story"]()
+    late = walk(story=lambda c, run: Story((Chapter("late", 5, "It starts late."),)))
+    with pytest.raises(AssertionError, match="story: the first chapter starts at epoch 5"):
+        dict(algorithm_checks(late))["walk:story"]()
+
+
+def test_the_frames_checks_catch_frames_that_miss_the_last_epoch(monkeypatch):
+    from mlviz import trainer
+
+    chosen = trainer._Keeper.chosen
+    monkeypatch.setattr(trainer._Keeper, "chosen",
+                        lambda self, last: chosen(self, last)[:-1] or (self.kept[0],))
+    checks = dict(algorithm_checks(walk()))
+    for frames in (1, 2):
+        with pytest.raises(AssertionError, match=f"frames-{frames}: --frames {frames} draws "
+                                                 "epochs .* ending on the last"):
+            checks[f"walk:frames-{frames}"]()
+
+
+@parametrize_checks(walk())
+def test_parametrize_checks_gives_one_case_per_check(check, request):
+    assert request.node.callspec.id == str(check) == check.id
+    check()
+
+
+def test_mlviz_check_prints_one_line_per_check_and_exits_1_on_a_failure(monkeypatch, capsys):
+    from mlviz import testing
+    from mlviz.cli import main
+
+    monkeypatch.setitem(testing._CHECK_FUNCTIONS, "colours",
+                        lambda subject: subject.fail("colours", "a panel\nnames red"))
+    assert main(["check", "parabola", "--set", "epochs=40"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"ok    parabola:{name}" if name != "colours" else
+                     "FAIL  parabola:colours: a panel names red" for name in CHECKS]

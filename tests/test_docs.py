@@ -21,7 +21,8 @@ from mlviz.cli import build_parser
 REPO = Path(__file__).resolve().parents[1]
 PUBLIC_MODULES = ("mlviz.panels", "mlviz.theme", "mlviz.colorvision", "mlviz.style",
                   "mlviz.testing", "mlviz.torchutil",
-                  "mlviz.landscape", "mlviz.datasets", "mlviz.sweep")
+                  "mlviz.landscape", "mlviz.datasets", "mlviz.sweep", "mlviz.story",
+                  "mlviz.compat")
 
 
 @pytest.fixture(scope="module")

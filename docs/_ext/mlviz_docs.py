@@ -48,7 +48,8 @@ def hook_names() -> list[str]:
 #: the same list as the docstring of ``mlviz/__init__.py`` and ``tests/test_docs.py``).
 PUBLIC_MODULES = ("mlviz.panels", "mlviz.theme", "mlviz.colorvision", "mlviz.style",
                   "mlviz.testing", "mlviz.torchutil",
-                  "mlviz.landscape", "mlviz.datasets", "mlviz.sweep")
+                  "mlviz.landscape", "mlviz.datasets", "mlviz.sweep", "mlviz.story",
+                  "mlviz.compat")
 
 
 class _Generated(SphinxDirective):

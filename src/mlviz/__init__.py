@@ -5,10 +5,12 @@ panels), ``mlviz.theme`` (themes: the colours panels draw with), ``mlviz.colorvi
 (colour-blind checks of a palette), ``mlviz.style`` (0.1's colour constants),
 ``mlviz.testing`` (pytest-mpl helpers),
 ``mlviz.torchutil`` (PyTorch helpers), ``mlviz.landscape`` (loss landscapes),
-``mlviz.datasets`` (stock datasets: blobs, moons, circles, XOR, spiral) and
+``mlviz.datasets`` (stock datasets: blobs, moons, circles, XOR, spiral),
 ``mlviz.sweep`` (comparing runs: what a plugin declares with ``declare_sweep``),
-``mlviz.session`` (the registry, theme and options in use) and ``mlviz.registry`` (the
-one registry of algorithms, panels, writers and themes).
+``mlviz.story`` (chapters and objective of a scene's lesson), ``mlviz.compat``
+(whether installed plugins accept the running mlviz), ``mlviz.session`` (the registry,
+theme and options in use) and ``mlviz.registry`` (the one registry of algorithms, panels,
+writers and themes).
 A plugin may import those and nothing else; every other module is private. Names are
 imported on first use (``import mlviz`` imports neither numpy nor pluggy), and
 matplotlib only when something is drawn.
@@ -31,7 +33,7 @@ if TYPE_CHECKING:  # every name is imported on first use: `mlviz --help` stays q
     from .session import Session
     from .snapshot import Snapshot
     from .story import Chapter, Story
-    from .trainer import Run, Trainer, train
+    from .trainer import Run, Trainer, traced, train
     from .writers import Writer, open_writer
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "read_csv",
     "render",
     "save_run",
+    "traced",
     "train",
 ]
 
@@ -79,7 +82,7 @@ _LAZY = {
     "FrameSchedule": "schedule",
     "Snapshot": "snapshot",
     "Chapter": "story", "Story": "story",
-    "Run": "trainer", "Trainer": "trainer", "train": "trainer",
+    "Run": "trainer", "Trainer": "trainer", "train": "trainer", "traced": "trainer",
     "Prepared": "api", "prepare": "api", "render": "api",
     "Registry": "registry", "load_registry": "plugins",
     "Renderer": "renderer",

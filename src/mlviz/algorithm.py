@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
 import warnings
 from collections.abc import Callable
@@ -15,8 +16,8 @@ from .config import Config
 from .dataset import Dataset, UserData
 from .errors import DataError, MlvizWarning
 from .limits import MAX_POINTS, check_magnitude
-from .schedule import FrameSchedule
 from .scene import Scene
+from .schedule import FrameSchedule
 from .trainer import Trainer
 
 if TYPE_CHECKING:
@@ -49,7 +50,11 @@ class Algorithm:
         config: the frozen :class:`~mlviz.Config` subclass holding the hyperparameters.
         trainer: builds a :class:`~mlviz.Trainer` from a config.
         dataset: builds the default dataset from a config.
-        scene: builds the default :class:`~mlviz.Scene` (its panels) from a config.
+        scene: builds the default :class:`~mlviz.Scene` (its panels): ``scene(config,
+            dataset)``, given the validated config and the dataset the run trains on (the
+            default one or the user's ``--data``: a title can describe it). A factory of
+            mlviz 0.1 and 0.2, ``scene(config)``, works unchanged. Call it through
+            :meth:`make_scene`.
         dataset_help: describes the default dataset for ``mlviz info``.
         load_data: builds the dataset from a user's data (``--data``, or ``data=`` in
             Python), given as a :class:`~mlviz.UserData` (a CSV file, an array or
@@ -82,7 +87,7 @@ class Algorithm:
     # contravariant in their arguments).
     trainer: Callable[[Any], Trainer]
     dataset: Callable[[Any], Dataset]
-    scene: Callable[[Any], Scene]
+    scene: Callable[..., Scene]  # scene(config) or scene(config, dataset)
     dataset_help: str = ""
     load_data: Callable[[UserData, Any], Dataset] | None = None
     data_help: str = ""
@@ -105,6 +110,14 @@ class Algorithm:
             raise ValueError(f"{self.name}: dataset_params names no hyperparameter: "
                              f"{', '.join(sorted(unknown))}")
 
+    def make_scene(self, config: Config, dataset: Dataset | None = None) -> Scene:
+        """The scene of a run on ``dataset``: ``scene(config, dataset)``, or ``scene(config)``
+        for a factory that takes the config alone (decided by its signature). Without a
+        dataset (``mlviz info``), a factory that takes one gets the default dataset."""
+        if _takes_dataset(self.scene):
+            return self.scene(config, self.dataset(config) if dataset is None else dataset)
+        return self.scene(config)
+
     def make_dataset(self, config: Config, data: Any = None) -> Dataset:
         """The default dataset, or the user's data when ``data`` is given: a path to a CSV
         file, a numpy array, a pandas DataFrame or a :class:`~mlviz.UserData`.
@@ -118,6 +131,7 @@ class Algorithm:
         else:
             user = UserData(data, algorithm=self.name)
             self.check_user_data(config)
+            assert self.load_data is not None  # check_user_data refused it otherwise
             dataset = self.load_data(user, config)
             where = user.name
         for values in (dataset.X, dataset.y):
@@ -147,6 +161,19 @@ class Algorithm:
             raise DataError(f"{settings} only {'shapes' if len(changed) == 1 else 'shape'} "
                             f"{self.name}'s default dataset, which --data replaces; leave "
                             f"{'it' if len(changed) == 1 else 'them'} out")
+
+
+def _takes_dataset(factory: Callable[..., Any]) -> bool:
+    """Whether a scene factory takes a second positional argument (the dataset)."""
+    try:
+        parameters = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):  # no signature (a builtin): the 0.1 form
+        return False
+    positional = [p for p in parameters
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return True
+    return len(positional) >= 2
 
 
 def _show(value: object) -> str:

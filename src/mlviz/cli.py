@@ -220,6 +220,17 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe an algorithm's hyperparameters and panels")
     info.add_argument("algorithm", help="algorithm name (see 'mlviz list')")
 
+    check = commands.add_parser(
+        "check", help="run the conformance checks of an algorithm (mlviz.testing)",
+        description="Train the algorithm once and run every check of "
+                    "mlviz.testing.check_algorithm; print one line per check; exit 1 if one "
+                    "fails.")
+    check.add_argument("algorithm", help="algorithm name (see 'mlviz list')")
+    check.add_argument("--set", dest="settings", action="append", default=[],
+                       metavar="KEY=VALUE",
+                       help="set a hyperparameter for the checks (repeatable): settings that "
+                            "train quickly make the checks quick")
+
     gallery = commands.add_parser(
         "gallery", help="render every algorithm and write a browsable index.html",
         description="Render every installed algorithm (built-in and third-party) to a GIF, an "
@@ -277,6 +288,8 @@ def _dispatch(registry, args) -> int:
         return _info(registry, args.algorithm)
     if args.command == "gallery":
         return _gallery(registry, args)
+    if args.command == "check":
+        return _check(registry, args)
     if args.command == "train":
         return _train(registry, args)
     return _render(registry, args)
@@ -302,7 +315,23 @@ def _list(registry) -> int:
     if own:
         print(f"\nbuilt in: {own}; others name their plugin in [brackets]. "
               "'mlviz info NAME' for more")
+    from .compat import requirement_conflicts
+
+    for line in requirement_conflicts():
+        print(f"mlviz: warning: {line}", file=sys.stderr)
     return 0
+
+
+def _check(registry, args) -> int:
+    from .testing import run_checks
+
+    results = run_checks(registry.get(args.algorithm), registry=registry,
+                         settings=args.settings)
+    prefix = f"check_algorithm({args.algorithm!r}) "
+    for check_id, message in results:
+        why = " ".join(message.removeprefix(prefix).partition(": ")[2].split())
+        print(f"{'FAIL' if message else 'ok':<4}  {check_id}{': ' + why if why else ''}")
+    return 1 if any(message for _, message in results) else 0
 
 
 def _distribution(plugin: str) -> str:
@@ -343,7 +372,7 @@ def _info(registry, name: str) -> int:
             print(_wrapped(f"with --data, leave out {', '.join(names)}: {they} the default "
                            "dataset only", "    "))
     print("\npanels:")
-    panels = algorithm.scene(config).panels
+    panels = algorithm.make_scene(config).panels
     kinds = Counter(type(panel) for panel in panels)
     first = {kind: next(p for p in panels if type(p) is kind) for kind in kinds}
     for kind, count in kinds.items():

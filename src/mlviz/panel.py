@@ -7,8 +7,9 @@ knows how to draw everything can subclass :class:`RedrawPanel` instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .theme import Theme, current_theme
 
@@ -27,11 +28,15 @@ class Panel:
     ``projection`` (``None`` for 2D, ``"3d"`` for 3D), and implement:
 
     * ``setup(ax, run)``: draw the static content once and fix the axis limits from the
-      whole run (every snapshot is in ``run.snapshots``); create the artists to animate.
+      whole run: its traces (:meth:`mlviz.Run.trace`) hold every epoch, and
+      :meth:`mlviz.Run.trace_range` gives the range of a trace or of any numeric snapshot
+      field over every epoch. ``run.snapshots`` holds only the snapshots that will be drawn
+      (``--frames`` changes them): never build a curve or a limit from them. Create the
+      artists to animate.
     * ``update(snapshot)``: set the moving artists to this snapshot's state and return all
       of them. It must not depend on which frames came before. The renderer draws the
       returned artists, in z-order, over the static background; a static artist that must
-      stay above moving ones is returned too.
+      stay above moving ones (a legend) is passed to :meth:`keep_on_top` in ``setup``.
 
     A panel declares the data it reads, so a scene is checked before its first frame and
     the panel can be reused by other algorithms: ``fields`` names snapshot fields (or
@@ -61,6 +66,25 @@ class Panel:
     def theme(self, theme: Theme) -> None:
         self.__dict__["_theme"] = theme
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        update = cls.__dict__.get("update")
+        if update is not None and not getattr(update, "_adds_on_top", False):
+            cls.update = _adding_on_top(update)  # type: ignore[method-assign]
+
+    def keep_on_top(self, *artists: Artist) -> None:
+        """Keep ``artists`` (a legend, say: static, drawn once in ``setup``) above every
+        moving artist: they are drawn again after them on every frame. Call it at the end of
+        ``setup``; their z-order is raised above every artist of their axes."""
+        on_top = self.__dict__.setdefault("_on_top", [])
+        for artist in artists:
+            ax = artist.axes
+            others = [a.get_zorder() for a in (ax.get_children() if ax is not None else [])
+                      if a is not artist]
+            artist.set_zorder(max([artist.get_zorder(), *others]) + 1)
+            if artist not in on_top:
+                on_top.append(artist)
+
     def requires(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """``(fields, traces)`` this panel reads: by default its class attributes."""
         return tuple(self.fields), tuple(self.traces)
@@ -70,6 +94,22 @@ class Panel:
 
     def update(self, snapshot: Snapshot) -> Sequence[Artist] | None:
         raise NotImplementedError
+
+
+def _adding_on_top(update: Callable[..., Any]) -> Callable[..., Any]:
+    """``update`` returning also the artists kept on top (:meth:`Panel.keep_on_top`)."""
+
+    @functools.wraps(update)
+    def wrapped(self: Panel, snapshot: Snapshot) -> Any:
+        artists = update(self, snapshot)
+        on_top = self.__dict__.get("_on_top")
+        if not on_top or artists is None:
+            return artists
+        artists = list(artists)
+        return artists + [a for a in on_top if not any(a is b for b in artists)]
+
+    wrapped._adds_on_top = True  # type: ignore[attr-defined]
+    return wrapped
 
 
 class RedrawPanel(Panel):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from .panel import Panel
+
+if TYPE_CHECKING:
+    from .trainer import Run
 
 #: 16:9 at 100 dpi gives 960 x 540 pixels: the size of a scene of one or two columns.
 DEFAULT_FIGSIZE = (9.6, 5.4)
@@ -32,9 +36,12 @@ class Scene:
 
     By default panels fill a ``rows`` x ``cols`` grid row by row (one row unless ``cols``
     is given). ``mosaic`` places them instead, in the spirit of matplotlib's
-    ``subplot_mosaic``: one letter per panel, in the order of ``panels`` by first
-    appearance, rows separated by ``;`` (``"AB;CB"``: B spans both rows on the right);
-    ``.`` leaves a cell empty. Each letter must cover a rectangle.
+    ``subplot_mosaic``: one letter per panel, rows separated by ``;`` (``"AB;CB"``: B spans
+    both rows on the right); ``.`` leaves a cell empty. Each letter must cover a rectangle.
+    Bind panels to letters by name with a mapping, ``Scene({"A": loss, "B": regions, "C":
+    bars}, mosaic="AB;CB")``: a letter with no panel, or a panel whose letter is not on
+    the mosaic, is an error. Given as a sequence, panels take the letters in order of their
+    first appearance.
 
     ``figsize`` defaults to 16:9: 9.6 x 5.4 in (960 x 540 px at 100 dpi) for one row of up
     to two columns, a third larger for each further column or row (three columns: 12.8 x
@@ -43,7 +50,7 @@ class Scene:
     ``"upper center"``, ``"right"`` or ``"left"``.
     """
 
-    panels: Sequence[Panel]
+    panels: Sequence[Panel]  # or Mapping[str, Panel], bound by letter (a list after init)
     title: str = ""
     cols: int | None = None
     figsize: tuple[float, float] | None = None
@@ -51,6 +58,8 @@ class Scene:
     height_ratios: Sequence[float] | None = None
     mosaic: str | None = None
     legend: str | None = None
+    #: The mosaic letter of each panel, in order (filled in from a mapping of panels).
+    letters: Sequence[str] | None = None
     panel_names: list[str] = field(init=False)
     cells: list[Cell] = field(init=False)
     rows: int = field(init=False)
@@ -58,9 +67,24 @@ class Scene:
     def __post_init__(self) -> None:
         if not self.panels:
             raise ValueError("a scene needs at least one panel")
+        given: object = self.panels
+        if isinstance(given, Mapping):
+            if self.mosaic is None:
+                raise ValueError("panels bound to letters need a mosaic that places them")
+            if self.letters is not None:
+                raise ValueError("give panels as a mapping of letters, or letters=, not both")
+            self.letters = tuple(str(letter) for letter in given)
+            self.panels = list(given.values())
         self.panels = list(self.panels)
         if self.mosaic is not None:
-            self.cells, self.rows, self.cols = parse_mosaic(self.mosaic, len(self.panels))
+            if self.letters is None:
+                self.cells, self.rows, self.cols = parse_mosaic(self.mosaic, len(self.panels))
+            else:
+                self.letters = tuple(self.letters)
+                self.cells, self.rows, self.cols = bind_mosaic(self.mosaic, self.letters,
+                                                               self.panels)
+        elif self.letters is not None:
+            raise ValueError("letters= binds panels to a mosaic: give mosaic= too")
         else:
             if self.cols is None:
                 self.cols = len(self.panels)
@@ -107,6 +131,7 @@ class Scene:
         """This scene drawn ``width`` x ``height`` pixels: (scene, dpi). The figure keeps
         its area in inches, so text and lines keep their size relative to the panels
         (a bigger frame is sharper, not busier); only the aspect ratio follows the size."""
+        assert self.figsize is not None  # set in __post_init__
         figsize, dpi = fit_figsize(self.figsize, width, height)
         return replace(self, figsize=figsize), dpi
 
@@ -119,7 +144,7 @@ class Scene:
                     names.append(name)
         return tuple(names)
 
-    def check(self, run, algorithm: str = "") -> None:
+    def check(self, run: Run, algorithm: str = "") -> None:
         """Raise :class:`~mlviz.errors.ContractError` naming the first panel whose data
         ``run`` lacks: a snapshot field or a trace. Called before the first frame."""
         from .errors import ContractError
@@ -152,8 +177,9 @@ def fit_figsize(figsize: tuple[float, float], width: int, height: int
     return (new_width, new_width * height / width), width / new_width * (1 + 1e-9)
 
 
-def parse_mosaic(mosaic: str, count: int) -> tuple[list[Cell], int, int]:
-    """The cells of ``count`` panels on a mosaic like ``"AB;CB"``: (cells, rows, cols)."""
+def mosaic_cells(mosaic: str) -> tuple[dict[str, Cell], int, int]:
+    """Every letter's cell on a mosaic like ``"AB;CB"``, in order of first appearance:
+    (cells by letter, rows, cols)."""
     rows = [row.strip() for row in mosaic.replace("\n", ";").split(";") if row.strip()]
     if not rows or len({len(row) for row in rows}) != 1:
         raise ValueError(f"mosaic {mosaic!r}: every row needs the same number of cells")
@@ -162,14 +188,44 @@ def parse_mosaic(mosaic: str, count: int) -> tuple[list[Cell], int, int]:
         for letter in row:
             if letter != "." and letter not in letters:
                 letters.append(letter)
-    if len(letters) != count:
-        raise ValueError(f"mosaic {mosaic!r} names {len(letters)} panels; the scene has {count}")
-    cells = []
+    cells = {}
     for letter in letters:
         where = [(r, c) for r, row in enumerate(rows) for c, x in enumerate(row) if x == letter]
         top, bottom = min(r for r, _ in where), max(r for r, _ in where) + 1
         left, right = min(c for _, c in where), max(c for _, c in where) + 1
         if len(where) != (bottom - top) * (right - left):
             raise ValueError(f"mosaic {mosaic!r}: panel '{letter}' does not cover a rectangle")
-        cells.append(Cell(top, bottom, left, right))
+        cells[letter] = Cell(top, bottom, left, right)
     return cells, len(rows), len(rows[0])
+
+
+def parse_mosaic(mosaic: str, count: int) -> tuple[list[Cell], int, int]:
+    """The cells of ``count`` panels on a mosaic like ``"AB;CB"``, given to the panels in
+    order of the letters' first appearance: (cells, rows, cols)."""
+    cells, rows, cols = mosaic_cells(mosaic)
+    if len(cells) != count:
+        raise ValueError(f"mosaic {mosaic!r} names {len(cells)} panels; the scene has {count}")
+    return list(cells.values()), rows, cols
+
+
+def bind_mosaic(mosaic: str, letters: Sequence[str], panels: Sequence[Panel]
+                ) -> tuple[list[Cell], int, int]:
+    """The cells of panels bound to mosaic letters by name (``letters[i]`` is panel i's):
+    (cells, rows, cols). Every letter of the mosaic needs exactly one panel."""
+    cells, rows, cols = mosaic_cells(mosaic)
+    if len(letters) != len(panels):
+        raise ValueError(f"{len(letters)} letters for {len(panels)} panels")
+    name = {letter: type(panel).name or type(panel).__name__
+            for letter, panel in zip(letters, panels)}
+    bad = [letter for letter in letters if len(letter) != 1 or letter == "."]
+    twice = sorted({letter for letter in letters if list(letters).count(letter) > 1})
+    off = [f"'{letter}' ({name[letter]})" for letter in letters if letter not in cells]
+    unbound = [f"'{letter}'" for letter in cells if letter not in letters]
+    problems = ([f"letters must be single characters other than '.': {bad}"] if bad else []) \
+        + ([f"letter(s) {', '.join(twice)} bound twice"] if twice else []) \
+        + ([f"panel(s) bound to {', '.join(off)} but the mosaic has no such letter"]
+           if off else []) \
+        + ([f"no panel is bound to {', '.join(unbound)}"] if unbound else [])
+    if problems:
+        raise ValueError(f"mosaic {mosaic!r}: {'; '.join(problems)}")
+    return [cells[letter] for letter in letters], rows, cols

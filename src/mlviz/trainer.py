@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -28,6 +29,33 @@ class Trainer(Protocol):
     def run(self, dataset: Dataset) -> Iterator[Snapshot]: ...
 
 
+#: The key of ``dataclasses.field(metadata=...)`` that declares a snapshot field a trace.
+TRACE = "mlviz.trace"
+
+
+def traced(default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
+    """A snapshot field that is also a trace, recorded at every epoch: the same as
+    naming it in the snapshot class's ``traces``, declared where the field is::
+
+        @dataclass(frozen=True)
+        class BoostSnapshot(Snapshot):
+            accuracy: float = traced(0.0)
+
+    ``kwargs`` go to :func:`dataclasses.field` (``default_factory``, ...).
+    """
+    metadata = {**kwargs.pop("metadata", {}), TRACE: True}
+    return field(default=default, metadata=metadata, **kwargs)
+
+
+def declared_traces(snapshot_class: type[Snapshot]) -> tuple[str, ...]:
+    """The traces a snapshot class declares: its ``traces`` and its :func:`traced` fields."""
+    names = list(snapshot_class.traces)
+    for item in dataclasses.fields(snapshot_class):
+        if item.metadata.get(TRACE) and item.name not in names:
+            names.append(item.name)
+    return tuple(names)
+
+
 #: Why training ended before the trainer did (``Run.stopped``).
 INTERRUPTED, EPOCH_LIMIT, TIME_LIMIT = "interrupted", "epoch limit", "time limit"
 
@@ -38,8 +66,10 @@ class Run:
 
     ``snapshots`` are the ones chosen to be drawn (one per frame). ``epochs``, ``losses`` and
     ``traces`` hold the whole history, every epoch, however sparse the frames: read it with
-    :meth:`trace` or :meth:`history`. ``stopped`` says why training ended early (``""``:
-    the trainer finished; ``"interrupted"``, ``"epoch limit"``, ``"time limit"``).
+    :meth:`trace` or :meth:`history`. ``ranges`` holds the range (lowest, highest finite
+    value) over every epoch of each numeric snapshot field and parameter that is not a
+    trace; :meth:`trace_range` answers for both. ``stopped`` says why training ended early
+    (``""``: the trainer finished; ``"interrupted"``, ``"epoch limit"``, ``"time limit"``).
     """
 
     config: Config
@@ -49,6 +79,7 @@ class Run:
     losses: np.ndarray
     traces: Mapping[str, np.ndarray] = field(default_factory=dict)
     stopped: str = ""
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         epochs = frozen_array(np.asarray(self.epochs, dtype=int))
@@ -63,6 +94,8 @@ class Run:
                 )
             traces[name] = values
         object.__setattr__(self, "traces", FrozenDict(traces))
+        object.__setattr__(self, "ranges", FrozenDict(
+            {name: (float(lo), float(hi)) for name, (lo, hi) in dict(self.ranges).items()}))
 
     @property
     def n_frames(self) -> int:
@@ -103,6 +136,18 @@ class Run:
         known = ", ".join(self.trace_names)
         raise KeyError(f"no trace '{name}' was recorded; recorded: {known}")
 
+    def trace_range(self, name: str) -> tuple[float, float]:
+        """(lowest, highest) finite value of ``name`` over the whole run, every epoch
+        however few are drawn: a trace (:meth:`trace`) or a numeric snapshot field or
+        ``params.KEY`` (kept by :func:`train` for every one). ``(nan, nan)`` when it never
+        had a finite value. For axis limits, without recording a trace only for them."""
+        if name in self.ranges:
+            return self.ranges[name]
+        if name not in self.trace_names:
+            known = ", ".join(dict.fromkeys([*self.trace_names, *self.ranges]))
+            raise KeyError(f"no range of '{name}' was kept; known: {known}")
+        return _finite_range(np.asarray(self.trace(name), dtype=float))
+
     def history(self, name: str, until: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(epochs, values)`` of a trace up to and including epoch ``until``."""
         return self.trace("epoch", until), self.trace(name, until)
@@ -112,13 +157,21 @@ class Run:
         return self.history("loss", epoch)
 
 
+def _finite_range(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return math.nan, math.nan
+    return float(finite.min()), float(finite.max())
+
+
 class _Recorder:
-    """Records the declared traces of every snapshot, checking each keeps its shape."""
+    """Records the declared traces of every snapshot, checking each keeps its shape, and
+    the range of every other numeric field and parameter."""
 
     def __init__(self, first: Snapshot, extra: Iterable[str]) -> None:
-        declared = set(type(first).traces)
+        declared = set(declared_traces(type(first)))
         names: list[str] = []
-        for name in (*type(first).traces, *extra):
+        for name in (*declared_traces(type(first)), *extra):
             if name in ("loss", "epoch"):
                 continue
             expanded = [f"params.{k}" for k in first.params] if name == "params" else [name]
@@ -134,10 +187,32 @@ class _Recorder:
                     )
         self.values: dict[str, list[Any]] = {name: [] for name in names}
         self.shapes: dict[str, tuple[int, ...]] = {}
+        candidates = [f.name for f in dataclasses.fields(first)
+                      if f.name not in ("epoch", "loss", "params")]
+        candidates += [f"params.{key}" for key in first.params]
+        self.ranged = [name for name in candidates
+                       if name not in self.values and _numeric(Snapshot.value(first, name))]
+        self.lows: dict[str, float] = {}
+        self.highs: dict[str, float] = {}
+        # Values wait in buffers and are reduced a batch at a time (one numpy call per
+        # field per batch, not per epoch); a batch holds at most RANGE_BATCH numbers.
+        self.pending: dict[str, list[Any]] = {name: [] for name in self.ranged}
+        self.pending_size = 0
+        self.accessors = [(name, name[len("params."):] if name.startswith("params.") else "",
+                           self.pending[name]) for name in self.ranged]
 
     def add(self, snapshot: Snapshot) -> None:
+        params = snapshot.params
+        size = 0
+        for name, key, pending in self.accessors:
+            value = params[key] if key else getattr(snapshot, name)
+            pending.append(value)
+            size += getattr(value, "size", 1)
+        self.pending_size += size
+        if self.pending_size >= RANGE_BATCH:
+            self._reduce()
         for name, values in self.values.items():
-            value = snapshot.value(name)
+            value = Snapshot.value(snapshot, name)
             shape = np.shape(value)
             expected = self.shapes.setdefault(name, shape)
             if shape != expected:
@@ -149,6 +224,41 @@ class _Recorder:
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {name: np.asarray(values) for name, values in self.values.items()}
+
+    def _reduce(self) -> None:
+        """Fold the buffered values into each field's range."""
+        for name, values in self.pending.items():
+            if not values:
+                continue
+            try:  # numbers, or arrays of one shape: one array
+                flat = np.asarray(values, dtype=float).ravel()
+            except (TypeError, ValueError):  # shapes or kinds vary: the numeric ones
+                parts = [np.asarray(v, dtype=float).ravel() for v in values if _numeric(v)]
+                flat = np.concatenate(parts) if parts else np.empty(0)
+            lo, hi = _finite_range(flat)
+            if lo == lo:  # not NaN: some finite value
+                self.lows[name] = min(self.lows.get(name, lo), lo)
+                self.highs[name] = max(self.highs.get(name, hi), hi)
+            values.clear()
+        self.pending_size = 0
+
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        self._reduce()
+        return {name: (self.lows.get(name, math.nan), self.highs.get(name, math.nan))
+                for name in self.ranged}
+
+
+#: Numbers buffered before the field ranges are updated (bounds the memory they hold).
+RANGE_BATCH = 1 << 16
+
+
+def _numeric(value: Any) -> bool:
+    """A number or an array of numbers (not a bool, a string or an object)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return True
+    return isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and value.size > 0
 
 
 class _Keeper:
@@ -303,4 +413,5 @@ def train(
         losses=np.array(losses),
         traces=recorder.arrays(),
         stopped=stopped,
+        ranges=recorder.ranges(),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 import numpy as np
 
@@ -45,6 +45,9 @@ def quad_surface_class():
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
     class QuadSurface(Poly3DCollection):
+        _closed_buffer: np.ndarray | None = None
+        _closed_paths: list[Path]
+
         def set_quads(self, quads: np.ndarray, faces: np.ndarray, edges: np.ndarray) -> None:
             """``quads`` (P, 4, 3) corners; ``faces`` and ``edges`` (P, 4) RGBA colours."""
             self._quads = np.asarray(quads, float)
@@ -68,8 +71,7 @@ def quad_surface_class():
             """The closed 2D paths of ``corners`` (P, 4, 2), as ``set_verts(…, closed=True)``
             makes them, but written into paths made once: their vertices are rows of one
             array (a new Path per quad per frame cost more than drawing it)."""
-            if getattr(self, "_closed_buffer", None) is None or \
-                    len(self._closed_buffer) != len(corners):
+            if self._closed_buffer is None or len(self._closed_buffer) != len(corners):
                 self._closed_buffer = np.empty((len(corners), 5, 2))
                 codes = np.full(5, Path.LINETO, dtype=Path.code_type)
                 codes[0], codes[-1] = Path.MOVETO, Path.CLOSEPOLY
@@ -147,7 +149,7 @@ class LossLandscapePanel(Panel):
     """
 
     name = "loss-landscape"
-    projection = "3d"
+    projection: ClassVar[str | None] = "3d"
     fields = ("params",)
     traces = ("params",)  # the most it reads; requires() says what this instance reads
 
@@ -181,7 +183,10 @@ class LossLandscapePanel(Panel):
         self.follow = follow
         self.schedule = schedule
         self.style = style
-        self.projection = "3d" if style == "surface" else None
+        # A class default, overridden per instance (the renderer reads the instance's).
+        self.projection = "3d" if style == "surface" else None  # type: ignore[misc]
+        self._flat_path: np.ndarray | None = None
+        self._colormap: Colormap | None = None
         self.span = span
         self.resolution = resolution
         self.seed = seed
@@ -210,7 +215,8 @@ class LossLandscapePanel(Panel):
 
     def _weight_path(self, run: Run) -> np.ndarray:
         """The two chosen weights at every epoch: (epochs, 2)."""
-        return np.column_stack([run.trace(f"params.{name}")[(slice(None), *index)]
+        assert self.weights is not None  # only called for a plane along two weights
+        return np.column_stack([run.trace(f"params.{name}")[(slice(None),) + tuple(index)]
                                 for name, index in self.weights])
 
     def _plane(self, origin, run: Run) -> ls.Directions:
@@ -224,14 +230,17 @@ class LossLandscapePanel(Panel):
         """Where δ = 0 sits on the x and y axes (the weights' values, or 0)."""
         if self.weights is None or self.relative:
             return 0.0, 0.0
-        return tuple(float(np.asarray(origin[name])[tuple(index)]) for name, index in self.weights)
+        (x_name, x_index), (y_name, y_index) = self.weights
+        return (float(np.asarray(origin[x_name])[tuple(x_index)]),
+                float(np.asarray(origin[y_name])[tuple(y_index)]))
 
     def _scale_indices(self, run: Run) -> np.ndarray:
         """Positions of the epochs whose landscapes set the z range (``follow``)."""
         epochs = run.trace("epoch")
         if self.schedule is None:
             return np.arange(len(epochs))
-        return np.asarray(self.schedule(run.config).select(epochs), dtype=int)
+        return np.asarray(self.schedule(run.config).select([int(e) for e in epochs]),
+                          dtype=int)
 
     def compute(self, run: Run) -> None:
         """Evaluate the landscapes this panel shows, the path and the z range, from the run.
@@ -329,12 +338,13 @@ class LossLandscapePanel(Panel):
         ax.set_xlabel(xlabel, labelpad=-2 if self.style == "surface" else None)
         ax.set_ylabel(ylabel, labelpad=-2 if self.style == "surface" else None)
         if self.style == "surface":
+            ax3d = cast(Any, ax)  # an Axes3D (matplotlib's types know only Axes here)
             pad = 0.04 * (self.zmax - self.zmin)
-            ax.set_zlim(self.zmin - pad, self.zmax + pad)
+            ax3d.set_zlim(self.zmin - pad, self.zmax + pad)
             if self.zlabel:
-                ax.set_zlabel(self.zlabel, labelpad=-2)
-            ax.view_init(*self.view)
-            ax.set_box_aspect(None, zoom=self.zoom)
+                ax3d.set_zlabel(self.zlabel, labelpad=-2)
+            ax3d.view_init(*self.view)
+            ax3d.set_box_aspect(None, zoom=self.zoom)
             tidy_3d_axes(ax)
         self.surface = None
         if not self.follow:
@@ -353,16 +363,18 @@ class LossLandscapePanel(Panel):
     def _colormap_of(self) -> Colormap:
         """The loss colormap: ``cmap`` as given, else the theme's ``surface`` map."""
         # Kept: the registry hands out copies, each building its lookup table when first used.
-        if getattr(self, "_colormap", None) is None:
+        colormap = getattr(self, "_colormap", None)
+        if colormap is None:
             import matplotlib
 
             if self.cmap is None:
-                self._colormap = self.theme.cmap("surface")
+                colormap = self.theme.cmap("surface")
             elif isinstance(self.cmap, str):
-                self._colormap = matplotlib.colormaps[self.cmap]
+                colormap = matplotlib.colormaps[self.cmap]
             else:
-                self._colormap = self.cmap
-        return self._colormap
+                colormap = self.cmap
+            self._colormap = colormap
+        return colormap
 
     def _path_color(self) -> str:
         """Of the theme's ink and halo, the one that stands out more from the colormap's
@@ -394,7 +406,7 @@ class LossLandscapePanel(Panel):
             edges = np.tile(to_rgba(self.theme.halo, 0.3), (len(quads), 1))
             if self.surface is None:
                 self.surface = quad_surface_class()(list(quads), linewidths=0.3, zorder=1)
-                self.ax.add_collection3d(self.surface)
+                cast(Any, self.ax).add_collection3d(self.surface)  # an Axes3D
             self.surface.set_quads(quads, faces, edges)
             return self.surface
         levels = np.linspace(self.zmin, self.zmax, 16)
@@ -410,13 +422,13 @@ class LossLandscapePanel(Panel):
             artists.append(self.surface)
         x, y, z = self.points[snapshot.epoch]
         if self.style == "surface":
-            self.marker.set_data_3d([x], [y], [z])
+            cast(Any, self.marker).set_data_3d([x], [y], [z])  # a Line3D
         else:
             self.marker.set_data([x], [y])
         if self.path is not None:  # a path only where it has a meaning
             path = self.path[: np.searchsorted(self.epochs, snapshot.epoch, side="right")]
             if self.style == "surface":
-                self.trail.set_data_3d(path[:, 0], path[:, 1], path[:, 2])
+                cast(Any, self.trail).set_data_3d(path[:, 0], path[:, 1], path[:, 2])
             else:
                 self.trail.set_data(path[:, 0], path[:, 1])
             artists.append(self.trail)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from .placement import first_free, legend_loc, places_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from ..snapshot import Snapshot
     from ..trainer import Run
@@ -32,7 +33,10 @@ class MetricCurvePanel(Panel):
     (non-positive values are left out); ``higher_is_better`` marks the best value so far
     as the highest, not the lowest; ``references`` draws labelled horizontal lines (e.g.
     the least-squares loss) and keeps them in view. The readout (epoch, value, best) goes
-    in the first corner the whole curve never enters, or above the panel if none is free.
+    in the first corner the whole curve never enters, or above the panel if none is free;
+    ``readout_label`` names the value there (default: ``label``). ``x`` plots the trace
+    against another trace instead of the epoch (e.g. ``x="n_trees"``; the x label
+    defaults to its name): the readout then gives ``x``'s current value.
 
     In a sweep (:mod:`mlviz.sweep`) it can draw several runs on one axis
     (:meth:`setup_overlay`, :meth:`update_overlay`): one curve per run, each in its colour
@@ -53,34 +57,54 @@ class MetricCurvePanel(Panel):
         log: bool = False,
         higher_is_better: bool = False,
         references: Mapping[str, float] | Sequence[tuple[str, float]] = (),
-        xlabel: str = "epoch",
+        xlabel: str | None = None,
         color: str | None = None,
         fmt: str = ".4g",
+        x: str = "epoch",
+        readout_label: str | None = None,
     ) -> None:
         self.trace = trace
+        self.x = x
+        self.readout_label = readout_label
         self.label = label or trace
         self.title = self.label.capitalize() if title is None else title
         self.log = log
         self.higher_is_better = higher_is_better
         items = references.items() if isinstance(references, Mapping) else references
         self.references = [(str(name), float(value)) for name, value in items]
-        self.xlabel = xlabel
+        self.xlabel = x if xlabel is None else xlabel
         self.color = color  # None: the theme's loss colour, chosen in setup()
         self.fmt = fmt
 
     def requires(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        return (), (self.trace,)
+        return (), (self.trace,) if self.x == "epoch" else (self.trace, self.x)
+
+    def _xs(self, run: Run, until: int | None = None) -> np.ndarray:
+        """The x values of ``run``'s curve (up to epoch ``until``), as floats."""
+        xs = np.asarray(run.trace(self.x, until), dtype=float)
+        return xs.reshape(len(xs), -1)[:, 0]
+
+    def _set_xlim(self, ax: Axes, runs: Sequence[Run]) -> None:
+        if self.x == "epoch":
+            last = max(max(float(run.epochs[-1]) for run in runs), 1.0)
+            ax.set_xlim(-0.02 * last, last * 1.02)
+            return
+        ranges = [run.trace_range(self.x) for run in runs]
+        lo = min((r[0] for r in ranges if np.isfinite(r[0])), default=0.0)
+        hi = max((r[1] for r in ranges if np.isfinite(r[1])), default=1.0)
+        pad = 0.02 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.1
+        ax.set_xlim(lo - pad, hi + pad)
 
     def setup(self, ax: Axes, run: Run) -> None:
+        self.ax = ax
         self.run = run
-        epochs = run.trace("epoch").astype(float)
+        epochs = self._xs(run)
         values = self._shown(run.trace(self.trace))
         ax.set_title(self.title)
         ax.set_xlabel(self.xlabel)
         ax.set_ylabel(self.label)
         ax.grid(True)
-        last = max(float(epochs[-1]), 1.0)
-        ax.set_xlim(-0.02 * last, last * 1.02)
+        self._set_xlim(ax, [run])
         lo, hi = self._limits(values)
         if self.log:
             ax.set_yscale("log")
@@ -97,12 +121,20 @@ class MetricCurvePanel(Panel):
             ax.set_title(self.title, loc="left")
 
     def update(self, snapshot: Snapshot):
-        epochs, values = self.run.history(self.trace, until=snapshot.epoch)
+        values = self.run.trace(self.trace, until=snapshot.epoch)
         shown = self._shown(values)
+        if self.x == "epoch":
+            epochs = self.run.trace("epoch", until=snapshot.epoch)
+            where, first = float(snapshot.epoch), f"{self.xlabel} {snapshot.epoch}"
+        else:
+            epochs = self._xs(self.run, until=snapshot.epoch)
+            where = float(epochs[-1]) if len(epochs) else float("nan")
+            first = f"{self.xlabel} {where:{self.fmt}}"
         self.line.set_data(epochs, shown)
         current = float(shown[-1]) if len(shown) else float("nan")
-        self.marker.set_data([snapshot.epoch], [current])
-        lines = [f"{self.xlabel} {snapshot.epoch}", f"{self.label} {current:{self.fmt}}"]
+        self.marker.set_data([where], [current])
+        name = self.label if self.readout_label is None else self.readout_label
+        lines = [first, f"{name} {current:{self.fmt}}"]
         finite = shown[np.isfinite(shown)]
         if self.higher_is_better and finite.size:
             lines.append(f"best {finite.max():{self.fmt}}")
@@ -120,22 +152,21 @@ class MetricCurvePanel(Panel):
         by (a triangle pointing the way). The legend goes in the first corner no curve
         enters.
         """
+        self.ax = ax
         self.runs = list(runs)
-        curves = [(run.trace("epoch").astype(float), self._shown(run.trace(self.trace)))
-                  for run in self.runs]
+        curves = [(self._xs(run), self._shown(run.trace(self.trace))) for run in self.runs]
         kept = [curve for run, curve in zip(self.runs, curves) if run.stopped != "diverged"]
         ax.set_title(self.title)
         ax.set_xlabel(self.xlabel)
         ax.set_ylabel(self.label)
         ax.grid(True)
-        last = max(max(float(run.epochs[-1]) for run in self.runs), 1.0)
-        ax.set_xlim(-0.02 * last, last * 1.02)
+        self._set_xlim(ax, self.runs)
         if self.log:
             ax.set_yscale("log")
         ax.set_ylim(*self._limits(np.concatenate([values for _, values in kept or curves])))
         self._draw_references(ax)
         self.lines, self.markers = [], []
-        for i, (run, label, color) in enumerate(zip(self.runs, labels, colors)):
+        for i, (label, color) in enumerate(zip(labels, colors)):
             (line,) = ax.plot([], [], color=color, linestyle=self.theme.linestyle(i),
                               label=label, zorder=3)
             (marker,) = ax.plot([], [], "o", color=color, markersize=5, zorder=4)
@@ -144,8 +175,9 @@ class MetricCurvePanel(Panel):
         # The legend's size in axes fractions, from its text (8 pt, scaled) and the axes' size.
         scale = self.theme.font_scale
         box = ax.get_position()
-        width_pt = box.width * ax.figure.get_figwidth() * 72
-        height_pt = box.height * ax.figure.get_figheight() * 72
+        figure = cast("Figure", ax.figure)  # panels sit on a Figure, not a SubFigure
+        width_pt = box.width * figure.get_figwidth() * 72
+        height_pt = box.height * figure.get_figheight() * 72
         chars = max(len(label) for label in labels)
         width = min(0.9, scale * (4.8 * chars + 40) / max(width_pt, 1.0))
         height = min(0.6, scale * (12 * len(self.runs) + 12) / max(height_pt, 1.0))
@@ -165,9 +197,10 @@ class MetricCurvePanel(Panel):
 
     def update_overlay(self, snapshots: Sequence[Snapshot]):
         """Each run's curve up to its snapshot's epoch (one snapshot per run, in order)."""
-        lo, hi = self.markers[0].axes.get_ylim()
+        lo, hi = self.ax.get_ylim()
         for run, snapshot, line, marker in zip(self.runs, snapshots, self.lines, self.markers):
-            epochs, values = run.history(self.trace, until=snapshot.epoch)
+            values = run.trace(self.trace, until=snapshot.epoch)
+            epochs = self._xs(run, until=snapshot.epoch)
             shown = self._shown(values)
             line.set_data(epochs, shown)
             current = float(shown[-1]) if len(shown) else float("nan")
@@ -178,7 +211,9 @@ class MetricCurvePanel(Panel):
             elif current < lo:
                 current, style = lo, "v"
             marker.set_marker(style)
-            marker.set_data([snapshot.epoch], [current])
+            where = snapshot.epoch if self.x == "epoch" else \
+                (float(epochs[-1]) if len(epochs) else float("nan"))
+            marker.set_data([where], [current])
         return [*self.lines, *self.markers]
 
     def _draw_references(self, ax: Axes) -> None:

@@ -89,7 +89,7 @@ def text_box(ax: Axes, texts: Iterable[str], points: float, family: str | None =
     from matplotlib import rcParams
     from matplotlib.font_manager import FontProperties
 
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg
     font = FontProperties(family=family or rcParams["font.family"], size=points)
     width = height = 0.0
     for text in texts:
@@ -102,7 +102,8 @@ def text_box(ax: Axes, texts: Iterable[str], points: float, family: str | None =
 
 def legend_box(ax: Axes, legend: Legend) -> Box:
     """The room ``legend`` takes (as drawn now, plus 6 pixels), in ``ax``'s axes fractions."""
-    extent = legend.get_window_extent(ax.figure.canvas.get_renderer())
+    extent = legend.get_window_extent(
+        ax.figure.canvas.get_renderer())  # type: ignore[attr-defined]  # Agg
     return artist_box(ax, extent.width + 6, extent.height + 6)
 
 
