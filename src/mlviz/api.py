@@ -90,7 +90,7 @@ def prepare(
     with optional_dependencies(algorithm.name):
         dataset = algorithm.make_dataset(config, data)
         schedule = algorithm.schedule(config).with_budget(frames)
-        scene = algorithm.scene(config)
+        scene = algorithm.make_scene(config, dataset)
         traces = (*scene.required_traces(), *(("params",) if record_params else ()))
         with training_progress(algorithm.name, config, epoch_limit=epoch_limit,
                                enabled=progress, on_epoch=on_epoch) as callback:

@@ -107,6 +107,7 @@ def _run_meta(config, run: Run, schedule: FrameSchedule | None, source: str,
             "traces": {name: _encode(values, arrays, f"{prefix}trace/{name}")
                        for name, values in run.traces.items()},
             "stopped": run.stopped,
+            "ranges": {name: list(bounds) for name, bounds in run.ranges.items()},
         },
         "snapshot_class": [snapshot_type.__module__, snapshot_type.__qualname__],
         "snapshots": [
@@ -180,7 +181,7 @@ def load_run(path: str | Path, registry: Registry | None = None) -> Prepared:
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise RecordError(f"{path} is damaged: {type(exc).__name__}: {exc}") from None
     with optional_dependencies(algorithm.name):
-        scene = algorithm.scene(config)
+        scene = algorithm.make_scene(config, run.dataset)
         story = tell_story(algorithm, config, run)
     return Prepared(algorithm, config, run, scene, float(meta["fps"]), schedule=schedule,
                     source=source, story=story)
@@ -212,6 +213,7 @@ def _load_one(path: Path, meta: dict, arrays: _Arrays, algorithm) -> tuple:
         losses=_decode(run_meta["losses"], arrays),
         traces={k: _decode(v, arrays) for k, v in run_meta["traces"].items()},
         stopped=run_meta.get("stopped", ""),
+        ranges={name: tuple(bounds) for name, bounds in run_meta.get("ranges", {}).items()},
     )
     schedule = meta.get("schedule")
     if schedule is not None:
@@ -232,7 +234,7 @@ def _load_sweep(path: Path, meta: dict, arrays: _Arrays, algorithm) -> Prepared:
     runs = tuple(run for _, run, _, _ in parts)
     if not runs:
         raise RecordError(f"{path} is damaged: it holds no run")
-    scenes = tuple(sweep_scene(algorithm, run.config) for run in runs)
+    scenes = tuple(sweep_scene(algorithm, run.config, run.dataset) for run in runs)
     overlay = choose_overlay(scenes[0], list(spec.get("overlay", [])))
     try:
         sweep = Sweep(keys, values, runs, _decode(spec["epochs"], arrays), scenes, overlay)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..algorithm import Algorithm
@@ -19,14 +20,17 @@ from .spec import check_size, choose_overlay, parse_sweep, show_value
 from .training import TrainingJob, train_jobs, union_schedule
 
 if TYPE_CHECKING:
-    from ..dataset import DataSource
+    from ..dataset import Dataset, DataSource
     from ..plugins import Registry
 
 
-def sweep_scene(algorithm: Algorithm, config: Config) -> Scene:
-    """The scene a sweep draws each run with: the declared sweep scene, or the algorithm's."""
-    scene = sweep_defaults(algorithm).scene or algorithm.scene
-    return scene(config)
+def sweep_scene(algorithm: Algorithm, config: Config, dataset: Dataset | None = None) -> Scene:
+    """The scene a sweep draws each run with: the declared sweep scene, or the algorithm's
+    (given the run's dataset, where its factory takes one)."""
+    declared = sweep_defaults(algorithm).scene
+    if declared is None:
+        return algorithm.make_scene(config, dataset)
+    return replace(algorithm, scene=declared).make_scene(config, dataset)
 
 
 def _check_scenes(algorithm: Algorithm, scenes: Sequence[Scene], keys: Sequence[str]) -> None:
@@ -94,20 +98,24 @@ def prepare_sweep(
             label = ", ".join(f"{k}={show_value(v)}" for k, v in chosen_values.items())
             raise ConfigError(f"--sweep {label}: {exc}") from None
     with optional_dependencies(algorithm.name):
-        scenes = [sweep_scene(algorithm, config) for config in configs]
-        _check_scenes(algorithm, scenes, keys)
-        chosen = choose_overlay(scenes[0], overlay, defaults.overlay)
-        check_size(algorithm, scenes[0], chosen, len(configs))
         datasets: dict[Any, Any] = {}
-        jobs = []
-        schedules = [algorithm.schedule(config) for config in configs]
-        schedule = union_schedule(schedules, frames)
-        for config, scene in zip(configs, scenes):
+        for config in configs:
             data_config = config.replace(seed=base.seed) if "seed" in keys else config
             if data_config not in datasets:
                 datasets[data_config] = algorithm.make_dataset(data_config, data)
+        run_data = [datasets[config.replace(seed=base.seed) if "seed" in keys else config]
+                    for config in configs]
+        scenes = [sweep_scene(algorithm, config, dataset)
+                  for config, dataset in zip(configs, run_data)]
+        _check_scenes(algorithm, scenes, keys)
+        chosen = choose_overlay(scenes[0], overlay, defaults.overlay)
+        check_size(algorithm, scenes[0], chosen, len(configs))
+        jobs = []
+        schedules = [algorithm.schedule(config) for config in configs]
+        schedule = union_schedule(schedules, frames)
+        for config, scene, dataset in zip(configs, scenes, run_data):
             traces = (*scene.required_traces(), *(("params",) if record_params else ()))
-            jobs.append(TrainingJob(algorithm, config, datasets[data_config], schedule, traces,
+            jobs.append(TrainingJob(algorithm, config, dataset, schedule, traces,
                              defaults.trainer, defaults.divergence, epoch_limit, time_limit))
     with progress_bar(len(jobs), desc=f"training {len(jobs)} runs", unit="run",
                       enabled=progress) as bar:
