@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from .errors import plugin_step
 from .scene import Scene, fit_figsize
 from .snapshot import Snapshot
 from .trainer import Run
@@ -137,6 +138,7 @@ class SceneLayout:
     """The one-cell layout: the cell's panels on its scene's grid, the scene's title and
     figure legend."""
 
+    @plugin_step("panel")
     def build(self, fig: Figure | SubFigure, composition: Composition, theme: Theme) -> Drawing:
         cell = composition.cells[0]
         scene = cell.scene
@@ -165,6 +167,7 @@ class PanelsDrawing:
         self.composition = composition
         self.panels = panels
 
+    @plugin_step("panel")
     def update(self, index: int) -> tuple[list[Artist], bool]:
         changed: list[Artist] = []
         full = False

@@ -38,8 +38,7 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
 #: By name, for functions not marked with :func:`mlviz.errors.plugin_step` yet; the
 #: renderer's two (``_build``, ``_update``) are to be marked where they are defined, and
 #: this table then shrinks to nothing.
-_STEPS = {"train": "trainer", "make_dataset": "dataset", "_build": "panel", "_update": "panel",
-          "check": "scene"}
+_STEPS = {"train": "trainer", "make_dataset": "dataset", "check": "scene"}
 
 
 def traceback_wanted(flag: bool = False) -> bool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..composition import figure_legend, fitted_title, updated_artists
+from ..errors import plugin_step
 from ..panels.metric import MetricCurvePanel
 from ..scene import GROWTH_PER_CELL, Scene
 from ..theme import Theme
@@ -136,6 +137,7 @@ class SweepLayout:
         return divmod(r, self.blocks[1])
 
 
+    @plugin_step("panel")
     def build(self, fig: Figure | SubFigure, composition: Composition, theme: Theme) -> Drawing:
         """Set up, per run, a copy of every side-by-side panel (the copies of one panel
         share the union of their limits) and one copy of every overlaid panel with all
@@ -250,6 +252,7 @@ class SweepDrawing:
         self.side, self.overlays, self.titles = side, overlays, titles
         self.epoch, self.footer = epoch, footer
 
+    @plugin_step("panel")
     def update(self, index: int) -> tuple[list[Artist], bool]:
         """Every run to its snapshot for frame ``index``: (changed artists, full redraw)."""
         sweep, panels = self.sweep, self
