@@ -1,0 +1,167 @@
+"""Animated WebP: the GIF's palette, coded losslessly, in a streamed ANMF container."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import MlvizError
+from .delta import DeltaAnimation, even_box
+from .palette import (
+    TRANSPARENT,
+    FrameSpool,
+    SharedPalette,
+    palette_image,
+    palette_index,
+    quantized_white,
+    shared_palette,
+    to_palette,
+    unchanged_as_transparent,
+)
+
+
+def riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The (fourcc, payload) chunks of a RIFF/WEBP file, after its 12-byte header."""
+    chunks, at = [], 12
+    while at + 8 <= len(data):
+        fourcc, size = data[at: at + 4], int.from_bytes(data[at + 4: at + 8], "little")
+        chunks.append((fourcc, data[at + 8: at + 8 + size]))
+        at += 8 + size + size % 2
+    return chunks
+
+
+def riff_chunk(fourcc: bytes, payload: bytes) -> bytes:
+    return fourcc + len(payload).to_bytes(4, "little") + payload + b"\0" * (len(payload) % 2)
+
+
+class WebpWriter(SharedPalette, DeltaAnimation):
+    """Animated WebP through Pillow's libwebp: the GIF's 256-colour palette for the run,
+    coded losslessly: the GIF's pixels in 60 to 80 % of its bytes.
+
+    Measured on kmeans, linear-regression and neural-network: exact-colour lossless WebP is
+    1 to 2.5 times the GIF (anti-aliased edges make thousands of colours) and lossy WebP
+    at quality 80 to 90 is as large as the GIF with ringing around text, while the shared
+    palette is indistinguishable by eye and WebP's lossless coder beats GIF's LZW. The
+    palette comes from the same frames as the GIF's, given first (:meth:`prime`) by a
+    renderer that can, or spooled like the GIF's (bounded memory) until the end. Each frame
+    is mapped onto it, and its changed rectangle encoded by Pillow as a still lossless WebP
+    with alpha (unchanged pixels transparent, blended over the previous frame) and wrapped
+    by this writer in the animation container (``ANMF`` chunks), streamed to the file.
+    For exact colours, use ``.apng``.
+    """
+
+    suffix = ".webp"
+    description = "animated WebP: the GIF's pixels, 20 to 40 % smaller"
+    # Durations are whole milliseconds in 24 bits; browsers slow frames of 10 ms or less
+    # down to 100 ms.
+    min_fps = 0.001
+    max_fps = 90.0
+    fps_limit = ("WebP frames last whole milliseconds and browsers slow frames of 10 ms or "
+                 "less to 100 ms, so use 0.001 to 90 fps (or .mp4 for faster)")
+    align = 2
+    #: libwebp's lossless effort: ``quality`` 0 to 100 and ``method`` 0 to 6 (both: more is
+    #: smaller and slower); 50 and 2 are within 3 % of the smallest, at a fraction of its time.
+    quality = 50
+    method = 2
+
+    def _open(self, size: tuple[int, int]) -> None:
+        primed = getattr(self, "_primed", None)
+        if primed is None:
+            self._spool = FrameSpool(self.spool_bytes)
+        else:
+            self._use(primed)
+            self._start(size)
+
+    def _write(self, frame: np.ndarray) -> None:
+        if getattr(self, "_spool", None) is None:
+            self._add(self._indices(frame))
+        else:
+            self._spool.append(frame)
+
+    def _finish(self) -> None:
+        spool = getattr(self, "_spool", None)
+        if spool is not None:
+            self._use(shared_palette(spool, self.palette_samples))
+            self._start(self.size)
+            for i in range(len(spool)):
+                self._add(self._indices(spool[i]))
+            spool.close()
+        self._end()
+
+    def _difference(self, indices: np.ndarray):
+        """Frames are palette indices here (as the GIF's): the changed box, unchanged
+        pixels set to the transparent index, to RGBA in Pillow."""
+        if self._previous is None:
+            image = palette_image(indices, self._palette).convert("RGBA")
+            return (0, 0, indices.shape[1], indices.shape[0]), image, False
+        box = even_box(self._previous != indices, self.align)
+        part = unchanged_as_transparent(self._previous, indices, box, self._palette)
+        part.info["transparency"] = TRANSPARENT
+        return box, part.convert("RGBA"), True
+
+    def _use(self, palette) -> None:
+        """Map frames onto ``palette`` from now on."""
+        self._palette = palette
+        self._white = palette_index(palette, (255, 255, 255))
+        self._white_goes_to = quantized_white(palette)
+
+    def _indices(self, frame: np.ndarray) -> np.ndarray:
+        """``frame`` as indices into the palette, exactly as the GIF maps it."""
+        return to_palette(frame, self._palette, self._white, self._white_goes_to)
+
+    def _cleanup(self) -> None:
+        super()._cleanup()
+        spool = getattr(self, "_spool", None)
+        if spool is not None:
+            spool.close()
+
+    @classmethod
+    def check_available(cls) -> None:
+        super().check_available()
+        from PIL import features
+
+        if not features.check("webp"):
+            raise MlvizError("writing .webp needs Pillow built with WebP support (libwebp): "
+                             "pip install --force-reinstall pillow")
+
+    def _header(self, size: tuple[int, int]) -> None:
+        width, height = size
+        flags = 0x10 | 0x02  # alpha (the frames use it to keep unchanged pixels), animation
+        vp8x = bytes([flags, 0, 0, 0]) + (width - 1).to_bytes(3, "little") + \
+            (height - 1).to_bytes(3, "little")
+        anim = (0xFFFFFFFF).to_bytes(4, "little") + (0).to_bytes(2, "little")  # white; loop
+        self._out.write(b"RIFF\0\0\0\0WEBP" + riff_chunk(b"VP8X", vp8x) +
+                        riff_chunk(b"ANIM", anim))
+        self._elapsed_ms = 0
+        self._seconds = 0.0
+
+    def _encode(self, image) -> bytes:
+        from io import BytesIO
+
+        buffer = BytesIO()
+        image.save(buffer, format="WEBP", lossless=True, quality=self.quality,
+                   method=self.method)
+        return b"".join(riff_chunk(fourcc, payload)
+                        for fourcc, payload in riff_chunks(buffer.getvalue())
+                        if fourcc in (b"ALPH", b"VP8 ", b"VP8L"))
+
+    def _emit(self, box, data, blend, *, index, seconds):
+        left, top, right, bottom = box
+        # Whole milliseconds from a running clock: no drift over a long run.
+        self._seconds += seconds
+        end = round(self._seconds * 1000)
+        duration = max(1, end - self._elapsed_ms)
+        self._elapsed_ms += duration
+        header = ((left // 2).to_bytes(3, "little") + (top // 2).to_bytes(3, "little") +
+                  (right - left - 1).to_bytes(3, "little") +
+                  (bottom - top - 1).to_bytes(3, "little") +
+                  min(duration, 2**24 - 1).to_bytes(3, "little") +
+                  bytes([0 if blend else 0x02]))  # bit 1: do not blend
+        self._out.write(riff_chunk(b"ANMF", header + data))
+
+    def _trailer(self) -> None:
+        size = self._out.tell()
+        if size - 8 >= 2**32:
+            raise OSError("the animation is over 4 GB, more than WebP can hold; use .mp4")
+        self._out.seek(4)
+        self._out.write((size - 8).to_bytes(4, "little"))
+        self._out.seek(size)
