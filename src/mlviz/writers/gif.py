@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .base import Writer
 from .palette import (
     TRANSPARENT,
     FrameSpool,
+    Quantizer,
     SharedPalette,
-    changed_box,
+    mask_box,
     palette_image,
-    palette_index,
-    quantized_white,
+    same_pixels,
     shared_palette,
-    to_palette,
-    unchanged_as_transparent,
+    transparent_where,
 )
 
 
@@ -89,34 +90,39 @@ class GifEncoder:
 
     def __init__(self, out, palette, duration_ms: int) -> None:
         self.out = out
-        self.palette = palette
+        self.quantize = Quantizer(palette)
         self.duration = duration_ms
-        self.white = palette_index(palette, (255, 255, 255))
-        self.white_goes_to = quantized_white(palette)
-        self.previous: np.ndarray | None = None
-        self.pending = None  # (palette image, box, extra) of the frame not yet written
+        self.previous: tuple[np.ndarray, Any] | None = None  # (indices, palette)
+        self.header_palette: Any = None  # the global colour table's palette
+        self.pending: tuple[Any, tuple[int, int, int, int], dict] | None = None
 
     def add(self, frame: np.ndarray) -> None:
         from PIL import GifImagePlugin
 
-        indices = to_palette(frame, self.palette, self.white, self.white_goes_to)
+        indices, palette = self.quantize(frame)
         if self.previous is None:
-            image = palette_image(indices, self.palette)
+            image = palette_image(indices, palette)
             header, _ = GifImagePlugin.getheader(
                 image, info={"loop": 0, "optimize": False, "duration": self.duration})
             self.out.write(b"".join(header))
-            pending = (image, (0, 0, indices.shape[1], indices.shape[0]), {})
+            self.header_palette = palette
+            pending: tuple[Any, tuple[int, int, int, int], dict] = (
+                image, (0, 0, indices.shape[1], indices.shape[0]), {})
         else:
             self._flush(self.duration)
-            box = changed_box(self.previous, indices)
-            pending = (unchanged_as_transparent(self.previous, indices, box, self.palette),
-                       box, {"transparency": TRANSPARENT})
+            same = same_pixels(*self.previous, indices, palette)
+            box = mask_box(~same)
+            extra: dict[str, Any] = {"transparency": TRANSPARENT}
+            if palette is not self.header_palette:
+                extra["include_color_table"] = True  # a local palette for this frame
+            pending = (transparent_where(indices, same, box, palette), box, extra)
         self.pending = pending
-        self.previous = indices
+        self.previous = (indices, palette)
 
     def _flush(self, duration: int) -> None:
         from PIL import GifImagePlugin
 
+        assert self.pending is not None
         part, box, extra = self.pending
         self.out.write(b"".join(GifImagePlugin.getdata(
             part, offset=box[:2], duration=duration, disposal=1, **extra)))

@@ -10,6 +10,16 @@ import numpy as np
 
 #: Palette index kept free for "unchanged since the previous frame".
 TRANSPARENT = 255
+#: A pixel is off when one of its channels is more than this (of 255) from the frame's.
+OFF_BY = 48
+#: A frame fits a palette when at most this share of its pixels is off (0.001 %: 9 pixels
+#: of a 1280x720 frame).
+FIT_SHARE = 1e-5
+#: Colours kept exact in a palette: the most frequent ones (white background, text, flat
+#: fills, markers), before median cut shares the rest of the entries.
+EXACT_COLOURS = 24
+#: Entries a palette keeps for colours median cut misses (see :func:`palette_of`).
+RESCUE_COLOURS = 32
 
 
 
@@ -38,20 +48,46 @@ class SharedPalette:
 
 def unchanged_as_transparent(before: np.ndarray, after: np.ndarray, box, palette):
     """The ``box`` of ``after`` as a palette image, pixels equal in ``before`` transparent."""
+    return transparent_where(after, before == after, box, palette)
+
+
+def transparent_where(indices: np.ndarray, same: np.ndarray, box, palette):
+    """The ``box`` of ``indices`` as a palette image, the pixels where ``same`` is true
+    set to :data:`TRANSPARENT` (unchanged since the previous frame)."""
     left, top, right, bottom = box
-    region = after[top:bottom, left:right].copy()
-    region[before[top:bottom, left:right] == region] = TRANSPARENT
+    region = indices[top:bottom, left:right].copy()
+    region[same[top:bottom, left:right]] = TRANSPARENT
     return palette_image(region, palette)
 
 
-def changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the pixels that differ; one pixel if none do."""
-    changed = before != after
-    rows = np.flatnonzero(changed.any(axis=1))
+def same_pixels(before: np.ndarray, before_palette, after: np.ndarray, after_palette
+                ) -> np.ndarray:
+    """(height, width) booleans: the pixels that two quantized frames show alike (their
+    indices, when they share a palette; else their colours)."""
+    if before_palette is after_palette:
+        return before == after
+    shown_before = palette_rgb(before_palette)[before]
+    shown_after = palette_rgb(after_palette)[after]
+    same = shown_before == shown_after
+    return same[..., 0] & same[..., 1] & same[..., 2]
+
+
+def mask_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) around the true pixels of ``mask``; one pixel if none."""
+    rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return (0, 0, 1, 1)
-    cols = np.flatnonzero(changed[rows[0]: rows[-1] + 1].any(axis=0))
+    cols = np.flatnonzero(mask[rows[0]: rows[-1] + 1].any(axis=0))
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def changed_box(before: np.ndarray, after: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the pixels that differ (two index frames, or two RGB
+    frames); one pixel if none do."""
+    changed = before != after
+    if changed.ndim == 3:  # channel by channel: faster than .any(axis=2) over three
+        changed = changed[..., 0] | changed[..., 1] | changed[..., 2]
+    return mask_box(changed)
 
 
 def to_palette(frame: np.ndarray, palette, white: int | None,
@@ -148,22 +184,26 @@ def palette_picks(count: int, samples: int) -> list[int]:
     return [int(i) for i in np.unique(np.linspace(0, count - 1, min(samples, count)).astype(int))]
 
 
-def shared_palette(frames: FrameSpool, samples: int, exact: int = 16):
+def shared_palette(frames: FrameSpool, samples: int, exact: int = EXACT_COLOURS):
     """A 256-colour palette image for frames sampled evenly through the run."""
     return palette_of([frames[i] for i in palette_picks(len(frames), samples)], exact)
 
 
-def palette_of(picks: Sequence[np.ndarray], exact: int = 16):
+def palette_of(picks: Sequence[np.ndarray], exact: int = EXACT_COLOURS, step: int = 2):
     """A 256-colour palette image for the frames ``picks``.
 
-    Median cut finds 255 - ``exact`` colours; the ``exact`` most frequent colours (white
-    background, black text, flat fills) are added unchanged, so they stay exact. The last
-    entry (:data:`TRANSPARENT`) is left unused for the frame differences.
+    The ``exact`` most frequent colours (white background, black text, flat fills) are
+    kept unchanged; median cut shares most other entries. Median cut follows pixel counts,
+    so a colour few pixels have (a marker, the peak of a colormap) can end up far from
+    every entry: when some pixel would be off by more than :data:`OFF_BY`, median cut
+    gets :data:`RESCUE_COLOURS` entries fewer and those go to the colours it missed, the
+    most frequent first (:func:`cover`). The last entry (:data:`TRANSPARENT`) is left
+    unused for the frame differences. Every ``step``-th row and column is read (2 quarters
+    the work and is plenty over several frames).
     """
     from PIL import Image
 
-    # Every other row and column is plenty to find the colours; it quarters the work.
-    mosaic = np.concatenate([frame[::2, ::2] for frame in picks], axis=0)
+    mosaic = np.concatenate([frame[::step, ::step] for frame in picks], axis=0)
     image = Image.fromarray(mosaic)
     # Pillow counts the colours (a hash table, in C); sorted as np.unique would give them.
     colors = image.getcolors(mosaic.shape[0] * mosaic.shape[1])
@@ -172,16 +212,125 @@ def palette_of(picks: Sequence[np.ndarray], exact: int = 16):
     packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
     order = np.argsort(packed)
     values, counts = packed[order], counts[order]
-    common = values[np.argsort(counts)[::-1][:exact]]
-    common_rgb = np.stack([(common >> 16) & 255, (common >> 8) & 255, common & 255], axis=1)
-    quantized = image.quantize(
-        colors=TRANSPARENT - len(common), method=Image.Quantize.MEDIANCUT,
-        dither=Image.Dither.NONE,
-    )
-    used = len(quantized.getcolors(256) or ()) or TRANSPARENT - len(common)
-    palette = list(common_rgb.astype(np.uint8).ravel()) + quantized.getpalette()[: 3 * used]
-    palette = palette[: 3 * TRANSPARENT]
-    palette += palette[:3] * ((768 - len(palette)) // 3)  # padding repeats entry 0
+    common = unpack(values[np.argsort(counts)[::-1][:exact]])
+
+    def median_cut(count: int) -> np.ndarray:
+        quantized = image.quantize(colors=count, method=Image.Quantize.MEDIANCUT,
+                                   dither=Image.Dither.NONE)
+        used = len(quantized.getcolors(256) or ()) or count
+        found = np.array(quantized.getpalette()[: 3 * used], dtype=np.uint8).reshape(-1, 3)
+        return np.concatenate([common, found])[:TRANSPARENT]
+
+    entries = median_cut(TRANSPARENT - len(common))
+    if len(missed_colours(mosaic, entries)[0]):
+        entries = median_cut(TRANSPARENT - len(common) - RESCUE_COLOURS)
+        missed, weights = missed_colours(mosaic, entries)
+        entries = np.concatenate([entries, cover(missed, weights, RESCUE_COLOURS)])
+    return palette_from(entries)
+
+
+def unpack(packed: np.ndarray) -> np.ndarray:
+    """Colours packed as ``r << 16 | g << 8 | b``, as an (n, 3) uint8 array."""
+    return np.stack([(packed >> 16) & 255, (packed >> 8) & 255, packed & 255],
+                    axis=1).astype(np.uint8)
+
+
+def palette_from(entries: np.ndarray):
+    """A palette image holding ``entries`` ((n, 3) uint8, n <= 255); the entries left over
+    repeat entry 0, so :data:`TRANSPARENT` matches no colour of its own."""
+    from PIL import Image
+
+    colours = list(entries[:TRANSPARENT].astype(np.uint8).ravel())
+    colours += colours[:3] * ((768 - len(colours)) // 3)
     image = Image.new("P", (1, 1))
-    image.putpalette(palette[:768])
+    image.putpalette(colours[:768])
     return image
+
+
+def missed_colours(pixels: np.ndarray, entries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct colours of ``pixels`` that the palette ``entries`` would show off by
+    more than :data:`OFF_BY`, and how many pixels have each."""
+    palette = palette_from(entries)
+    indices = to_palette(pixels, palette, palette_index(palette, (255, 255, 255)))
+    shown = palette_rgb(palette)[indices]
+    off = np.zeros(indices.shape, dtype=bool)
+    for channel in range(3):
+        off |= np.abs(shown[..., channel].astype(np.int16) -
+                      pixels[..., channel].astype(np.int16)) > OFF_BY
+    far = pixels[off].astype(np.uint32)
+    values, weights = np.unique((far[:, 0] << 16) | (far[:, 1] << 8) | far[:, 2],
+                                return_counts=True)
+    return unpack(values), weights
+
+
+def cover(colours: np.ndarray, weights: np.ndarray, count: int) -> np.ndarray:
+    """At most ``count`` of ``colours`` such that each of them is within ``OFF_BY / 2``
+    (every channel) of one chosen: greedily, the colour with the most pixels not yet
+    covered first."""
+    chosen = []
+    left = np.ones(len(colours), dtype=bool)
+    signed = colours.astype(np.int16)
+    while left.any() and len(chosen) < count:
+        best = int(np.argmax(np.where(left, weights, -1)))
+        chosen.append(colours[best])
+        left &= np.abs(signed - signed[best]).max(axis=1) > OFF_BY // 2
+    return np.array(chosen, dtype=np.uint8).reshape(-1, 3)
+
+
+def palette_rgb(palette) -> np.ndarray:
+    """The 256 colours of a palette image, as a (256, 3) uint8 array."""
+    return np.array(palette.getpalette()[:768], dtype=np.uint8).reshape(-1, 3)
+
+
+def off_pixels(frame: np.ndarray, indices: np.ndarray, colours: np.ndarray) -> int:
+    """How many pixels of ``frame`` the palette ``colours`` at ``indices`` shows more than
+    :data:`OFF_BY` away in some channel."""
+    shown = colours[indices]
+    worst = np.zeros(indices.shape, dtype=bool)
+    for channel in range(3):  # one channel at a time: int16 arrays a third of the size
+        worst |= np.abs(shown[..., channel].astype(np.int16) -
+                        frame[..., channel].astype(np.int16)) > OFF_BY
+    return int(np.count_nonzero(worst))
+
+
+class Quantizer:
+    """Maps RGB frames onto a run's shared palette; a frame that does not fit it gets a
+    local palette of its own (median cut of that frame alone, at full resolution).
+
+    A frame fits when at most :data:`FIT_SHARE` of its pixels would be off by more than
+    :data:`OFF_BY`. Only what changed since the previous frame is checked when that frame
+    used the shared palette too (the rest maps exactly as it did). Calling it returns
+    ``(indices, palette)``; ``palette`` is :attr:`palette` itself or a local one.
+    """
+
+    def __init__(self, palette) -> None:
+        self.palette = palette
+        self.colours = palette_rgb(palette)
+        self.white = palette_index(palette, (255, 255, 255))
+        self.white_goes_to = quantized_white(palette)
+        self.local_frames = 0
+        self._previous: np.ndarray | None = None  # the previous frame, if it fitted
+
+    def __call__(self, frame: np.ndarray):
+        indices = to_palette(frame, self.palette, self.white, self.white_goes_to)
+        limit = FIT_SHARE * indices.size
+        if self._previous is None:
+            off = off_pixels(frame, indices, self.colours)
+        else:
+            left, top, right, bottom = changed_box(self._previous, frame)
+            region = (slice(top, bottom), slice(left, right))
+            off = off_pixels(frame[region], indices[region], self.colours)
+        if off <= limit:
+            self._previous = frame
+            return indices, self.palette
+        if self._previous is not None:  # the whole frame, to compare with a local palette
+            off = off_pixels(frame, indices, self.colours)
+        local = palette_of([frame], step=1)
+        local_indices = to_palette(frame, local, palette_index(local, (255, 255, 255)))
+        if off_pixels(frame, local_indices, palette_rgb(local)) >= off:
+            self._previous = frame
+            return indices, self.palette
+        self.local_frames += 1
+        self._previous = None
+        return local_indices, local
+

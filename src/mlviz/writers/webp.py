@@ -9,13 +9,12 @@ from .delta import DeltaAnimation, even_box
 from .palette import (
     TRANSPARENT,
     FrameSpool,
+    Quantizer,
     SharedPalette,
     palette_image,
-    palette_index,
-    quantized_white,
+    same_pixels,
     shared_palette,
-    to_palette,
-    unchanged_as_transparent,
+    transparent_where,
 )
 
 
@@ -87,26 +86,26 @@ class WebpWriter(SharedPalette, DeltaAnimation):
             spool.close()
         self._end()
 
-    def _difference(self, indices: np.ndarray):
-        """Frames are palette indices here (as the GIF's): the changed box, unchanged
-        pixels set to the transparent index, to RGBA in Pillow."""
+    def _difference(self, quantized):
+        """Frames are (palette indices, palette) here, as the GIF's: the changed box,
+        unchanged pixels set to the transparent index, to RGBA in Pillow."""
+        indices, palette = quantized
         if self._previous is None:
-            image = palette_image(indices, self._palette).convert("RGBA")
+            image = palette_image(indices, palette).convert("RGBA")
             return (0, 0, indices.shape[1], indices.shape[0]), image, False
-        box = even_box(self._previous != indices, self.align)
-        part = unchanged_as_transparent(self._previous, indices, box, self._palette)
+        same = same_pixels(*self._previous, indices, palette)
+        box = even_box(~same, self.align)
+        part = transparent_where(indices, same, box, palette)
         part.info["transparency"] = TRANSPARENT
         return box, part.convert("RGBA"), True
 
     def _use(self, palette) -> None:
-        """Map frames onto ``palette`` from now on."""
-        self._palette = palette
-        self._white = palette_index(palette, (255, 255, 255))
-        self._white_goes_to = quantized_white(palette)
+        """Map frames onto ``palette`` from now on (or onto their own where they must)."""
+        self._quantize = Quantizer(palette)
 
-    def _indices(self, frame: np.ndarray) -> np.ndarray:
-        """``frame`` as indices into the palette, exactly as the GIF maps it."""
-        return to_palette(frame, self._palette, self._white, self._white_goes_to)
+    def _indices(self, frame: np.ndarray):
+        """``frame`` as (indices, palette), exactly as the GIF maps it."""
+        return self._quantize(frame)
 
     def _cleanup(self) -> None:
         super()._cleanup()
