@@ -2,48 +2,70 @@
 
 ``mlviz render NAME -o NAME.html`` writes it through :class:`HtmlWriter`; a prepared run
 displays as it in Jupyter (:func:`notebook_player`). The page loads nothing from the
-network: every frame is in it, as a lossy WebP image (quality :data:`WEBP_QUALITY`) in
-base64, and a frame identical to an earlier one is stored once. Measured on kmeans and
-vanishing-gradients frames, WebP takes 40 to 50 % of PNG's bytes and 55 to 75 % of JPEG's
-(quality 85, which also blurs text), and encodes a little faster than PNG. A page must
-stay within :data:`MAX_BYTES`; a run that would not is refused with one line that says
-how to get under it (fewer or smaller frames), never cut short.
+network: every frame is in it, in base64, stored as the GIF stores it: the run's faithful
+256-colour palette (:mod:`.palette`, a local one for a frame that does not fit), each
+frame the rectangle that changed since the one before, its unchanged pixels transparent,
+coded as lossless WebP (a little smaller than the GIF's LZW, see :mod:`.webp`). The page
+composes them on a canvas. A frame identical to the one before stores nothing.
+
+Scrubbing stays instant through key frames: a whole frame every :data:`KEY_EVERY` frames,
+and sooner once the rectangles since the last key frame outweigh it, so that showing any
+frame draws one key frame and at most ``KEY_EVERY - 1`` rectangles (each a ``drawImage``
+of an already decoded picture: well under a millisecond). Measured on kmeans and
+linear-regression (benchmarks/players.py), the page is 0.8 to 1.2 times the GIF; storing
+every frame whole as lossy WebP (mlviz 0.2) made it 3.6 and 21 times the GIF.
+
+A page must stay within :data:`MAX_BYTES`; a run that would not is refused with one line
+that says how to get under it (fewer or smaller frames), never cut short.
 
 The page comes from the template ``templates/player.html.j2``, rendered by jinja2 with
-autoescaping; the frames, captions and timing reach its script as JSON (``|tojson``).
-jinja2 and Pillow are imported only when a player is made.
+autoescaping; the frames, captions, chapters and timing reach its script as JSON
+(``|tojson``). jinja2 and Pillow are imported only when a player is made.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import io
 import json
 import secrets
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ..errors import LimitError
-from .base import Writer
+from .base import Writer, check_chapters
+from .palette import (
+    TRANSPARENT,
+    Quantizer,
+    mask_box,
+    palette_image,
+    palette_of,
+    palette_picks,
+    same_pixels,
+    transparent_where,
+)
 
 if TYPE_CHECKING:
     from ..renderer import Renderer
 
 #: The most bytes a player may take (page or notebook cell): 25 MiB.
 MAX_BYTES = 25 * 2**20
-#: Lossy WebP quality of the frames (0 to 100).
-WEBP_QUALITY = 90
-#: WebP encoder effort (0 to 6): 2 is as fast as a PNG encode, 4 and more gain about 2 %.
+#: A whole frame at least every this many frames (see the module's docstring).
+KEY_EVERY = 24
+#: Frames whose colours build the palette, spread evenly over the run.
+PALETTE_SAMPLES = 8
+#: libwebp's lossless effort (as the WebP writer's): within 3 % of the smallest, fast.
+WEBP_QUALITY = 50
 WEBP_METHOD = 2
 #: The speeds the player offers, as factors of the run's frame rate.
 SPEEDS = (0.25, 0.5, 1, 2, 4)
 #: Bytes of markup, style and script around the frames (an upper bound for the budget).
-PAGE_BYTES = 16 * 1024
+PAGE_BYTES = 20 * 1024
 TEMPLATE = "player.html.j2"
 
 
@@ -52,41 +74,99 @@ def _mb(size: float) -> str:
 
 
 class FrameStore:
-    """Frames encoded as WebP and kept in base64, under a byte budget.
+    """Frames stored as a key frame and the changed rectangles of later frames (lossless
+    WebP on the run's palette, in base64), under a byte budget.
 
-    ``add`` raises :class:`~mlviz.errors.LimitError` as soon as the frames, their
-    captions and the page around them would pass ``max_bytes``. ``name`` and ``total``
-    (frames expected) only make that message precise.
+    ``prime(frames)`` builds the palette from frames spread over the run
+    (:meth:`frames_wanted_first`); without it, the first frame added builds it. ``add``
+    raises :class:`~mlviz.errors.LimitError` as soon as the frames, their captions and the
+    page around them would pass ``max_bytes``. ``name`` and ``total`` (frames expected)
+    only make that message precise.
     """
 
     def __init__(self, max_bytes: int | None = None, *, name: str = "the player",
-                 total: int | None = None, captions: Sequence[str] = ()) -> None:
+                 total: int | None = None, captions: Sequence[str] = (),
+                 key_every: int = KEY_EVERY) -> None:
         self.max_bytes = MAX_BYTES if max_bytes is None else max_bytes
         self.name = name
         self.total = total
-        self.images: list[str] = []  # base64 WebP, each distinct frame once
-        self.sequence: list[int] = []  # frame -> index into images
+        self.key_every = key_every
+        self.images: list[str] = []  # base64 WebP: key frames and rectangles
+        #: Per frame: [image (-1: unchanged), left, top, 1 for a key frame else 0].
+        self.sequence: list[list[int]] = []
         self.size: tuple[int, int] | None = None  # (width, height)
-        self._seen: dict[bytes, int] = {}
+        self._quantize: Quantizer | None = None
+        self._previous: tuple[np.ndarray, Any] | None = None
+        self._since_key = 0  # bytes of the rectangles since the last key frame
+        self._key_bytes = 0
         self._image_bytes = 0
         self._fixed = PAGE_BYTES + len(json.dumps(list(captions)))
 
     @property
     def nbytes(self) -> int:
         """The page's size so far, at most (frames, captions and the page around them)."""
-        return self._image_bytes + self._fixed + 8 * len(self.sequence)
+        return self._image_bytes + self._fixed + 24 * len(self.sequence)
+
+    @staticmethod
+    def frames_wanted_first(count: int) -> list[int]:
+        """Positions of the frames :meth:`prime` takes (the palette's samples)."""
+        return palette_picks(count, PALETTE_SAMPLES)
+
+    def prime(self, frames: Sequence[np.ndarray]) -> None:
+        """Build the palette from ``frames`` (before the first :meth:`add`)."""
+        if self.sequence:
+            raise RuntimeError("prime() comes before the first frame is added")
+        self._quantize = Quantizer(palette_of([np.asarray(f)[..., :3] for f in frames]))
 
     def add(self, frame: np.ndarray) -> None:
-        """Encode one RGB frame (an identical frame is stored once) and check the budget."""
-        key = hashlib.blake2b(np.ascontiguousarray(frame).data, digest_size=16).digest()
+        """Store one RGB frame (its changed rectangle, or a key frame) and check the budget."""
+        frame = np.ascontiguousarray(frame[..., :3])
+        if self._quantize is None:
+            self.prime([frame])
+        assert self._quantize is not None
         self.size = (frame.shape[1], frame.shape[0])
-        if key not in self._seen:
-            self._seen[key] = len(self.images)
-            encoded = base64.b64encode(encode_webp(frame)).decode("ascii")
-            self.images.append(encoded)
-            self._image_bytes += len(encoded)
-        self.sequence.append(self._seen[key])
+        indices, palette = self._quantize(frame)
+        previous, self._previous = self._previous, (indices, palette)
+        last_key = next((i for i in range(len(self.sequence) - 1, -1, -1)
+                         if self.sequence[i][3]), None)
+        if previous is None or last_key is None or \
+                len(self.sequence) - last_key >= self.key_every or \
+                self._since_key > self._key_bytes:
+            encoded = _webp(palette_image(indices, palette).convert("RGB"))
+            self._store(encoded, 0, 0, key=True)
+            self._key_bytes, self._since_key = len(encoded), 0
+        else:
+            same = same_pixels(*previous, indices, palette)
+            if same.all():
+                self.sequence.append([-1, 0, 0, 0])
+            else:
+                box = mask_box(~same)
+                part = transparent_where(indices, same, box, palette)
+                part.info["transparency"] = TRANSPARENT
+                encoded = _webp(part.convert("RGBA"))
+                self._store(encoded, box[0], box[1], key=False)
+                self._since_key += len(encoded)
         self.check()
+
+    def poster(self) -> str:
+        """The last frame, whole (base64 WebP): made a key frame if it is not one (its
+        rectangle, the last image stored, is dropped for it)."""
+        if not self.sequence or self._previous is None:
+            raise ValueError("a player needs at least one frame")
+        last = self.sequence[-1]
+        if last[3]:
+            return self.images[last[0]]
+        if last[0] >= 0 and last[0] == len(self.images) - 1:
+            self._image_bytes -= len(self.images.pop())
+        encoded = _webp(palette_image(*self._previous).convert("RGB"))
+        self.sequence.pop()
+        self._store(encoded, 0, 0, key=True)
+        return encoded
+
+    def _store(self, encoded: str, left: int, top: int, *, key: bool) -> None:
+        self.sequence.append([len(self.images), left, top, int(key)])
+        self.images.append(encoded)
+        self._image_bytes += len(encoded)
 
     def check(self, size: int | None = None) -> None:
         """:class:`PlayerTooLarge` if the page (``size`` bytes, else as estimated so far)
@@ -113,14 +193,18 @@ class PlayerTooLarge(LimitError):
                          "ones (a lower --dpi)")
 
 
-def encode_webp(frame: np.ndarray) -> bytes:
-    """One RGB uint8 frame as a lossy WebP image (:data:`WEBP_QUALITY`)."""
-    from PIL import Image
-
+def _webp(image) -> str:
+    """A Pillow image as lossless WebP, in base64."""
     buffer = io.BytesIO()
-    Image.fromarray(frame).save(buffer, format="WEBP", quality=WEBP_QUALITY,
-                                method=WEBP_METHOD)
-    return buffer.getvalue()
+    image.save(buffer, format="WEBP", lossless=True, quality=WEBP_QUALITY, method=WEBP_METHOD)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def encode_webp(frame: np.ndarray) -> bytes:
+    """One RGB uint8 frame as a lossless WebP image on its own palette (the poster)."""
+    quantize = Quantizer(palette_of([frame[..., :3]], step=1))
+    indices, palette = quantize(np.ascontiguousarray(frame[..., :3]))
+    return base64.b64decode(_webp(palette_image(indices, palette).convert("RGB")))
 
 
 @functools.cache
@@ -144,20 +228,25 @@ def player_html(
     last_seconds: float,
     title: str,
     standalone: bool,
+    chapters: Sequence[tuple[int, str, str]] | None = None,
 ) -> str:
     """The player for the frames in ``store``: a whole page, or a fragment for a notebook.
 
-    ``captions`` is one text per frame (missing ones are empty); the last frame is the
-    poster, shown before play and held ``last_seconds`` before the animation loops.
+    ``captions`` is one text per frame (missing ones are empty); ``chapters`` is
+    ``(first frame, title, sentence)`` per chapter. The last frame is the poster, shown
+    before play (and where scripts do not run) and held ``last_seconds`` before the
+    animation loops.
     """
     count = len(store.sequence)
     if count == 0:
         raise ValueError("a player needs at least one frame")
     texts = [str(c) for c in (captions or ())][:count]
     texts += [""] * (count - len(texts))
-    poster = store.sequence[-1]
-    frames: list[str | None] = list(store.images)
-    frames[poster] = None  # the script takes it from the poster <img>: stored once
+    marks = [list(c) for c in check_chapters(chapters) or () if c[0] < count]
+    poster = store.poster()
+    images: list[str | None] = list(store.images)
+    images[store.sequence[-1][0]] = None  # the script takes it from the poster <img>
+    assert store.size is not None
     width, height = store.size
     page = _environment().get_template(TEMPLATE).render(
         standalone=standalone,
@@ -166,13 +255,15 @@ def player_html(
         mime="image/webp",
         width=width,
         height=height,
-        poster=store.images[poster],
+        poster=poster,
         poster_index=count - 1,
         poster_caption=texts[-1],
         speeds=SPEEDS,
         note="",
-        data={"frames": frames, "sequence": store.sequence, "captions": texts,
-              "fps": fps, "last_seconds": last_seconds, "mime": "image/webp"},
+        chapters=marks,
+        data={"images": images, "sequence": store.sequence, "captions": texts,
+              "chapters": marks, "fps": fps, "last_seconds": last_seconds,
+              "mime": "image/webp"},
     )
     store.check(len(page.encode()))
     return page
@@ -184,13 +275,15 @@ def poster_html(frame: np.ndarray, caption: str, *, title: str, note: str) -> st
     return _environment().get_template(TEMPLATE).render(
         standalone=False, id=f"mlviz-player-{secrets.token_hex(6)}", title=title,
         mime="image/webp", width=frame.shape[1], height=frame.shape[0], poster=encoded,
-        poster_index=0, poster_caption=caption, speeds=SPEEDS, note=note, data={},
+        poster_index=0, poster_caption=caption, speeds=SPEEDS, note=note, chapters=[],
+        data={},
     )
 
 
 class HtmlWriter(Writer):
     """A self-contained HTML page that plays the animation: play and pause, a frame
-    slider, ← → and space keys, speed, loop, a caption per frame, the last frame as the
+    slider, ← → and space keys, speed, loop, a caption per frame, chapters (marked on the
+    slider, their sentence shown, PageUp/PageDown and [ ] to jump), the last frame as the
     poster before play, held ``hold`` seconds before the animation loops.
 
     The page is refused (:class:`~mlviz.errors.LimitError`, while the frames are still
@@ -211,20 +304,29 @@ class HtmlWriter(Writer):
                  chapters: Sequence[tuple[int, str, str]] | None = None) -> None:
         super().__init__(path, fps, hold=hold, captions=captions, chapters=chapters)
         self.title = self.path.stem if title is None else title
-        if max_bytes is not None:
-            self.max_bytes = max_bytes
+        self._limit = self.max_bytes if max_bytes is None else max_bytes
+        self._store: FrameStore | None = FrameStore(
+            self._limit, name=self.path.name,
+            total=None if self.captions is None else len(self.captions),
+            captions=self.captions or ())
 
-    def _open(self, size: tuple[int, int]) -> None:
-        self._store = FrameStore(self.max_bytes, name=self.path.name,
-                                 total=None if self.captions is None else len(self.captions),
-                                 captions=self.captions or ())
+    def frames_wanted_first(self, count: int) -> list[int]:
+        return FrameStore.frames_wanted_first(count)
+
+    def prime(self, frames: Sequence[np.ndarray]) -> None:
+        super().prime(frames)
+        assert self._store is not None
+        self._store.prime(frames)
 
     def _write(self, frame: np.ndarray) -> None:
+        assert self._store is not None
         self._store.add(frame)
 
     def _finish(self) -> None:
+        assert self._store is not None
         page = player_html(self._store, self.captions, fps=self.fps,
-                           last_seconds=self.last_seconds, title=self.title, standalone=True)
+                           last_seconds=self.last_seconds, title=self.title, standalone=True,
+                           chapters=self.chapters)
         with open(self._tmp, "w", encoding="utf-8") as out:
             out.write(page)
 
@@ -240,22 +342,37 @@ def notebook_player(
     hold: float = 0.0,
     title: str = "",
     max_bytes: int | None = None,
+    chapters: Sequence[tuple[int, str, str]] | None = None,
+    progress: bool | None = None,
 ) -> str:
     """The player markup for a notebook cell: every frame of ``renderer``.
 
-    A run whose player would pass ``max_bytes`` (:data:`MAX_BYTES`) shows its last frame
-    and one line saying why, instead of failing.
+    ``progress`` shows a drawing bar (a widget in Jupyter, through ``tqdm.auto``); None
+    shows it when running in a Jupyter kernel. A run whose player would pass ``max_bytes``
+    (:data:`MAX_BYTES`) shows its last frame and one line saying why, instead of failing.
     """
-    store = FrameStore(max_bytes, name="This run's player", total=renderer.run.n_frames,
+    from ..progress import bar
+
+    count = renderer.run.n_frames
+    store = FrameStore(max_bytes, name="This run's player", total=count,
                        captions=captions or ())
     last_seconds = max(1.0 / fps, hold)
+    if progress is None:
+        progress = "ipykernel" in sys.modules
+    first = store.frames_wanted_first(count) if count > 1 else []
     try:
-        for frame in renderer.frames():
-            store.add(frame)
+        with bar(count, desc="drawing", unit="frame", enabled=progress) as drawing, \
+                renderer.draw_in_order(range(count), first) as drawn:
+            ahead = {position: frame for position, frame in (next(drawn) for _ in first)}
+            if first:
+                store.prime([ahead[position] for position in first])
+            for position in range(count):
+                store.add(ahead.pop(position) if position in ahead else next(drawn)[1])
+                drawing.update()
         return player_html(store, captions, fps=fps, last_seconds=last_seconds,
-                           title=title, standalone=False)
+                           title=title, standalone=False, chapters=chapters)
     except PlayerTooLarge as exc:
-        last = renderer.run.n_frames - 1
+        last = count - 1
         frame = next(iter(renderer.frames(indices=[last])))
         caption = captions[last] if captions and len(captions) > last else ""
         note = (f"{exc.reason}; showing the last frame. Draw fewer frames, e.g. "
