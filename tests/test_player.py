@@ -72,10 +72,12 @@ def composed(data: dict, poster: str) -> list[np.ndarray]:
     rgba = [np.asarray(Image.open(io.BytesIO(base64.b64decode(source.partition(",")[2])))
                        .convert("RGBA")) for source in sources]
     out, canvas = [], None
-    for image, left, top, key in data["sequence"]:
+    for key, *rectangles in data["sequence"]:
         if key:
-            canvas = pictures[image].copy()
-        elif image >= 0:
+            canvas = pictures[rectangles[0]].copy()
+            rectangles = []
+        for r in range(0, len(rectangles), 3):
+            image, left, top = rectangles[r: r + 3]
             part = rgba[image]
             region = canvas[top: top + part.shape[0], left: left + part.shape[1]]
             opaque = part[..., 3] == 255
@@ -110,9 +112,9 @@ def test_page_is_self_contained_and_complete(page, kmeans):
         index, error = nearest(image, frames)
         assert np.array_equal(frames[index], frames[i]) and error < 1, (i, index, error)
     # A key frame first; the others store only what changed (far fewer pixels).
-    assert data["sequence"][0][3] == 1
+    assert data["sequence"][0][0] == 1
     # The poster is the last frame, a key frame stored once, with its caption in the markup.
-    assert data["sequence"][-1][3] == 1 and data["images"][data["sequence"][-1][0]] is None
+    assert data["sequence"][-1][0] == 1 and data["images"][data["sequence"][-1][1]] is None
     assert nearest(decode(poster), frames)[0] == n - 1
     assert f'<div class="mlviz-caption" aria-live="polite">{data["captions"][-1]}</div>' in html
 
@@ -137,29 +139,43 @@ def test_captions_name_epoch_loss_and_the_algorithms_metrics():
 
 
 def test_frames_store_what_changed_and_a_key_frame_periodically():
-    store = FrameStore(key_every=3)
+    store = FrameStore(key_every=3, key_area=100)
     white = np.full((20, 30, 3), 255, np.uint8)
     spot = white.copy()
     spot[5:8, 10:14] = (200, 30, 30)
     for frame in (white, white.copy(), spot, white, spot, spot, white):
         store.add(frame)
-    images, lefts, tops, keys = zip(*store.sequence)
     # Key frames at 0, 3 and 6; a repeated frame stores nothing; a change, its rectangle.
-    assert keys == (1, 0, 0, 1, 0, 0, 1)
-    assert images[1] == -1 and images[5] == -1
-    assert (lefts[2], tops[2], lefts[4], tops[4]) == (10, 5, 10, 5)
-    part = Image.open(io.BytesIO(base64.b64decode(store.images[images[2]])))
+    assert [entry[0] for entry in store.sequence] == [1, 0, 0, 1, 0, 0, 1]
+    assert store.sequence[1] == [0] and store.sequence[5] == [0]
+    assert store.sequence[2][2:] == [10, 5] and store.sequence[4][2:] == [10, 5]
+    part = Image.open(io.BytesIO(base64.b64decode(store.images[store.sequence[2][1]])))
     assert part.size == (4, 3)
     assert len(store.images) == 5
 
 
-def test_a_key_frame_comes_sooner_when_the_rectangles_outweigh_it():
+def test_changes_apart_are_stored_as_separate_rectangles():
+    store = FrameStore()
+    white = np.full((40, 200, 3), 255, np.uint8)
+    two = white.copy()
+    two[2:6, 3:9] = (0, 0, 200)
+    two[30:33, 150:160] = (0, 150, 0)
+    store.add(white)
+    store.add(two)
+    key, *rectangles = store.sequence[1]
+    assert key == 0 and rectangles[1::3] == [3, 150] and rectangles[2::3] == [2, 30]
+    sizes = [Image.open(io.BytesIO(base64.b64decode(store.images[i]))).size
+             for i in rectangles[0::3]]
+    assert sizes == [(6, 4), (10, 3)]
+
+
+def test_a_key_frame_comes_sooner_when_the_rectangles_cover_several_frames():
     rng = np.random.default_rng(1)
-    store = FrameStore(key_every=100)
+    store = FrameStore(key_every=100, key_area=2)
     for _ in range(6):  # every frame new noise: each rectangle is as big as a key frame
         store.add(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8))
-    keys = [key for *_, key in store.sequence]
-    assert keys[0] == 1 and 1 in keys[2:] and keys != [1, 0, 0, 0, 0, 0]
+    keys = [entry[0] for entry in store.sequence]
+    assert keys == [1, 0, 0, 1, 0, 0]
 
 
 def test_over_the_size_limit_is_one_line_and_writes_nothing(kmeans, tmp_path):

@@ -8,12 +8,15 @@ frame the rectangle that changed since the one before, its unchanged pixels tran
 coded as lossless WebP (a little smaller than the GIF's LZW, see :mod:`.webp`). The page
 composes them on a canvas. A frame identical to the one before stores nothing.
 
-Scrubbing stays instant through key frames: a whole frame every :data:`KEY_EVERY` frames,
-and sooner once the rectangles since the last key frame outweigh it, so that showing any
-frame draws one key frame and at most ``KEY_EVERY - 1`` rectangles (each a ``drawImage``
-of an already decoded picture: well under a millisecond). Measured on kmeans and
-linear-regression (benchmarks/players.py), the page is 0.8 to 1.2 times the GIF; storing
-every frame whole as lossy WebP (mlviz 0.2) made it 3.6 and 21 times the GIF.
+Scrubbing stays instant through key frames: showing frame i draws the key frame at or
+before it, then the rectangles after it (each a ``drawImage`` of a picture decoded when
+the page loaded). A new key frame comes once the rectangles since the last one cover
+:data:`KEY_AREA` whole frames, or after :data:`KEY_EVERY` frames: any frame is then at
+most about five frames' worth of pixels away (a few milliseconds of drawing), while a run
+whose frames change little (a moving point, a growing curve) keeps one or two key frames,
+which are most of a page's bytes. Measured with benchmarks/players.py, the page of
+kmeans is 1.2 times its GIF and linear-regression's about 1.0 (their base64 included);
+storing every frame whole as lossy WebP (mlviz 0.2) made them 3.6 and 21 times.
 
 A page must stay within :data:`MAX_BYTES`; a run that would not is refused with one line
 that says how to get under it (fewer or smaller frames), never cut short.
@@ -55,8 +58,10 @@ if TYPE_CHECKING:
 
 #: The most bytes a player may take (page or notebook cell): 25 MiB.
 MAX_BYTES = 25 * 2**20
-#: A whole frame at least every this many frames (see the module's docstring).
-KEY_EVERY = 24
+#: A key frame once the rectangles since the last one cover this many whole frames...
+KEY_AREA = 4.0
+#: ...or after this many frames (see the module's docstring).
+KEY_EVERY = 100
 #: Frames whose colours build the palette, spread evenly over the run.
 PALETTE_SAMPLES = 8
 #: libwebp's lossless effort (as the WebP writer's): within 3 % of the smallest, fast.
@@ -75,7 +80,8 @@ def _mb(size: float) -> str:
 
 class FrameStore:
     """Frames stored as a key frame and the changed rectangles of later frames (lossless
-    WebP on the run's palette, in base64), under a byte budget.
+    WebP on the run's palette, in base64), under a byte budget; a new key frame after
+    ``key_every`` frames, or once the rectangles since the last cover ``key_area`` frames.
 
     ``prime(frames)`` builds the palette from frames spread over the run
     (:meth:`frames_wanted_first`); without it, the first frame added builds it. ``add``
@@ -86,19 +92,21 @@ class FrameStore:
 
     def __init__(self, max_bytes: int | None = None, *, name: str = "the player",
                  total: int | None = None, captions: Sequence[str] = (),
-                 key_every: int = KEY_EVERY) -> None:
+                 key_every: int = KEY_EVERY, key_area: float = KEY_AREA) -> None:
         self.max_bytes = MAX_BYTES if max_bytes is None else max_bytes
         self.name = name
         self.total = total
         self.key_every = key_every
+        self.key_area = key_area
         self.images: list[str] = []  # base64 WebP: key frames and rectangles
-        #: Per frame: [image (-1: unchanged), left, top, 1 for a key frame else 0].
+        #: Per frame: [1 for a key frame else 0, then image, left, top per rectangle] (a
+        #: key frame: one image at 0, 0; a frame like the one before: [0]).
         self.sequence: list[list[int]] = []
+        self._last_key = 0
         self.size: tuple[int, int] | None = None  # (width, height)
         self._quantize: Quantizer | None = None
         self._previous: tuple[np.ndarray, Any] | None = None
-        self._since_key = 0  # bytes of the rectangles since the last key frame
-        self._key_bytes = 0
+        self._since_key = 0  # pixels of the rectangles since the last key frame
         self._image_bytes = 0
         self._fixed = PAGE_BYTES + len(json.dumps(list(captions)))
 
@@ -119,7 +127,8 @@ class FrameStore:
         self._quantize = Quantizer(palette_of([np.asarray(f)[..., :3] for f in frames]))
 
     def add(self, frame: np.ndarray) -> None:
-        """Store one RGB frame (its changed rectangle, or a key frame) and check the budget."""
+        """Store one RGB frame (the rectangles that changed, or a key frame) and check the
+        budget."""
         frame = np.ascontiguousarray(frame[..., :3])
         if self._quantize is None:
             self.prime([frame])
@@ -127,46 +136,44 @@ class FrameStore:
         self.size = (frame.shape[1], frame.shape[0])
         indices, palette = self._quantize(frame)
         previous, self._previous = self._previous, (indices, palette)
-        last_key = next((i for i in range(len(self.sequence) - 1, -1, -1)
-                         if self.sequence[i][3]), None)
-        if previous is None or last_key is None or \
-                len(self.sequence) - last_key >= self.key_every or \
-                self._since_key > self._key_bytes:
-            encoded = _webp(palette_image(indices, palette).convert("RGB"))
-            self._store(encoded, 0, 0, key=True)
-            self._key_bytes, self._since_key = len(encoded), 0
-        else:
-            same = same_pixels(*previous, indices, palette)
-            if same.all():
-                self.sequence.append([-1, 0, 0, 0])
-            else:
-                box = mask_box(~same)
-                part = transparent_where(indices, same, box, palette)
-                part.info["transparency"] = TRANSPARENT
-                encoded = _webp(part.convert("RGBA"))
-                self._store(encoded, box[0], box[1], key=False)
-                self._since_key += len(encoded)
+        if previous is None or len(self.sequence) - self._last_key >= self.key_every or \
+                self._since_key >= self.key_area * indices.size:
+            self._key(indices, palette)
+            return
+        same = same_pixels(*previous, indices, palette)
+        entry = [0]
+        for box in bands(~same):
+            part = transparent_where(indices, same, box, palette)
+            part.info["transparency"] = TRANSPARENT
+            entry += [self._image(_webp(part.convert("RGBA"))), box[0], box[1]]
+            self._since_key += (box[2] - box[0]) * (box[3] - box[1])
+        self.sequence.append(entry)
         self.check()
+
+    def _key(self, indices: np.ndarray, palette) -> None:
+        self._last_key, self._since_key = len(self.sequence), 0
+        image = self._image(_webp(palette_image(indices, palette).convert("RGB")))
+        self.sequence.append([1, image, 0, 0])
+        self.check()
+
+    def _image(self, encoded: str) -> int:
+        self.images.append(encoded)
+        self._image_bytes += len(encoded)
+        return len(self.images) - 1
 
     def poster(self) -> str:
         """The last frame, whole (base64 WebP): made a key frame if it is not one (its
-        rectangle, the last image stored, is dropped for it)."""
+        rectangles, the last images stored, are dropped for it)."""
         if not self.sequence or self._previous is None:
             raise ValueError("a player needs at least one frame")
         last = self.sequence[-1]
-        if last[3]:
-            return self.images[last[0]]
-        if last[0] >= 0 and last[0] == len(self.images) - 1:
-            self._image_bytes -= len(self.images.pop())
-        encoded = _webp(palette_image(*self._previous).convert("RGB"))
-        self.sequence.pop()
-        self._store(encoded, 0, 0, key=True)
-        return encoded
-
-    def _store(self, encoded: str, left: int, top: int, *, key: bool) -> None:
-        self.sequence.append([len(self.images), left, top, int(key)])
-        self.images.append(encoded)
-        self._image_bytes += len(encoded)
+        if not last[0]:
+            for image in sorted(last[1::3], reverse=True):
+                if image == len(self.images) - 1:
+                    self._image_bytes -= len(self.images.pop())
+            self.sequence.pop()
+            self._key(*self._previous)
+        return self.images[self.sequence[-1][1]]
 
     def check(self, size: int | None = None) -> None:
         """:class:`PlayerTooLarge` if the page (``size`` bytes, else as estimated so far)
@@ -191,6 +198,24 @@ class PlayerTooLarge(LimitError):
                        f"({_mb(size)} after {where} frames)")
         super().__init__(f"{self.reason}: draw fewer frames (--frames {fewer}) or smaller "
                          "ones (a lower --dpi)")
+
+
+def bands(mask: np.ndarray, gap: int = 32) -> list[tuple[int, int, int, int]]:
+    """Rectangles (left, top, right, bottom) covering the true pixels of ``mask``: one per
+    run of columns holding some, runs closer than ``gap`` pixels joined, each cut to the
+    rows it needs. Panels change apart from one another: a rectangle each keeps most
+    unchanged pixels out (fewer to compose, and to store)."""
+    columns = np.flatnonzero(mask.any(axis=0))
+    if columns.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(columns) > gap)
+    starts = np.concatenate([[columns[0]], columns[breaks + 1]])
+    ends = np.concatenate([columns[breaks], [columns[-1]]]) + 1
+    boxes = []
+    for left, right in zip(starts.tolist(), ends.tolist()):
+        rows = np.flatnonzero(mask[:, left:right].any(axis=1))
+        boxes.append((left, int(rows[0]), right, int(rows[-1]) + 1))
+    return boxes
 
 
 def _webp(image) -> str:
@@ -245,7 +270,7 @@ def player_html(
     marks = [list(c) for c in check_chapters(chapters) or () if c[0] < count]
     poster = store.poster()
     images: list[str | None] = list(store.images)
-    images[store.sequence[-1][0]] = None  # the script takes it from the poster <img>
+    images[store.sequence[-1][1]] = None  # the script takes it from the poster <img>
     assert store.size is not None
     width, height = store.size
     page = _environment().get_template(TEMPLATE).render(
