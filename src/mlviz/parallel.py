@@ -31,7 +31,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -144,7 +144,7 @@ def _from_workers(drawer: _Drawer, indices: Sequence[int], rest: Sequence[int],
     for step, position in enumerate(rest):
         worker = workers[step % len(workers)]
         frame, failure = worker.receive(position)
-        if failure is not None:
+        if failure is not None or frame is None:
             # Again here, so that the error is the one-process path's (naming the plugin).
             drawer.draw(indices[position])
             raise MlvizError(f"a render worker failed drawing frame {indices[position]}: "
@@ -158,7 +158,7 @@ class _Worker:
 
     def __init__(self, renderer: Renderer, drawer: _Drawer, indices: Sequence[int],
                  settle: int, positions: Sequence[int], method: str) -> None:
-        context = multiprocessing.get_context(method)
+        context: Any = multiprocessing.get_context(method)
         self._receiver, sender = context.Pipe(duplex=False)
         forked = method == "fork"
         # A forked worker goes on with this process's figure; a spawned one builds its own

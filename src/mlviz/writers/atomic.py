@@ -114,7 +114,7 @@ def remove_stale_parts(folder: str | Path) -> list[Path]:
     A file is stale when the process named in it is gone (or is this process, which is not
     writing it) and nobody holds its lock. Returns the paths removed.
     """
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

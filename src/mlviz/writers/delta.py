@@ -60,6 +60,7 @@ class DeltaAnimation(Writer):
         return box, Image.fromarray(rgba, "RGBA"), True
 
     def _end(self) -> None:
+        assert self._pending is not None
         self._emit(*self._pending, index=self._emitted, seconds=self.last_seconds)
         self._emitted += 1
         self._pending = None

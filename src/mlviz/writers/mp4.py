@@ -92,12 +92,14 @@ class Ffmpeg:
         self._reader.start()
 
     def _drain(self) -> None:
+        assert self._process.stderr is not None
         for line in self._process.stderr:
             self._log.append(line.decode("utf-8", "replace"))
 
     def send(self, frame: np.ndarray) -> None:
+        assert self._process.stdin is not None
         try:
-            self._process.stdin.write(frame)
+            self._process.stdin.write(frame.data)
         except OSError:  # ffmpeg exited: say why
             self._process.wait()
             raise OSError(self._reason()) from None
@@ -105,7 +107,7 @@ class Ffmpeg:
     def finish(self) -> None:
         """Close ffmpeg's input, wait for it, and raise OSError unless it succeeded."""
         try:
-            self._process.stdin.close()
+            self._process.stdin.close()  # type: ignore[union-attr]
         except OSError:
             pass  # it exited early; its status says why
         if self._process.wait() != 0:
@@ -116,7 +118,7 @@ class Ffmpeg:
         if self._process.poll() is None:
             self._process.kill()
         try:
-            self._process.stdin.close()
+            self._process.stdin.close()  # type: ignore[union-attr]
         except OSError:
             pass
         self._process.wait()

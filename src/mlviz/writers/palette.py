@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
+from typing import IO
 
 import numpy as np
 
@@ -122,7 +123,7 @@ def quantized_white(palette) -> int:
 
     pixel = Image.new("RGB", (1, 1), (255, 255, 255))
     index = pixel.quantize(palette=palette, dither=Image.Dither.NONE).getpixel((0, 0))
-    return 0 if index == TRANSPARENT else int(index)
+    return 0 if index == TRANSPARENT else int(index)  # type: ignore[arg-type]
 
 
 def palette_image(indices: np.ndarray, palette):
@@ -145,9 +146,9 @@ class FrameSpool:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._memory: list[np.ndarray] = []
-        self._disk = None
+        self._disk: IO[bytes] | None = None
         self._on_disk = 0
-        self._shape: tuple[int, ...] | None = None
+        self._shape: tuple[int, ...] = (0,)
 
     def append(self, frame: np.ndarray) -> None:
         self._shape = frame.shape
@@ -165,6 +166,7 @@ class FrameSpool:
     def __getitem__(self, index: int) -> np.ndarray:
         if index < len(self._memory):
             return self._memory[index]
+        assert self._disk is not None
         self._disk.flush()
         size = int(np.prod(self._shape))
         data = os.pread(self._disk.fileno(), size, (index - len(self._memory)) * size)
@@ -206,7 +208,7 @@ def palette_of(picks: Sequence[np.ndarray], exact: int = EXACT_COLOURS, step: in
     mosaic = np.concatenate([frame[::step, ::step] for frame in picks], axis=0)
     image = Image.fromarray(mosaic)
     # Pillow counts the colours (a hash table, in C); sorted as np.unique would give them.
-    colors = image.getcolors(mosaic.shape[0] * mosaic.shape[1])
+    colors = image.getcolors(mosaic.shape[0] * mosaic.shape[1]) or []
     counts = np.array([count for count, _ in colors])
     rgb = np.array([color for _, color in colors], dtype=np.uint32).reshape(-1, 3)
     packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
@@ -218,7 +220,7 @@ def palette_of(picks: Sequence[np.ndarray], exact: int = EXACT_COLOURS, step: in
         quantized = image.quantize(colors=count, method=Image.Quantize.MEDIANCUT,
                                    dither=Image.Dither.NONE)
         used = len(quantized.getcolors(256) or ()) or count
-        found = np.array(quantized.getpalette()[: 3 * used], dtype=np.uint8).reshape(-1, 3)
+        found = np.array((quantized.getpalette() or [])[: 3 * used], dtype=np.uint8).reshape(-1, 3)
         return np.concatenate([common, found])[:TRANSPARENT]
 
     entries = median_cut(TRANSPARENT - len(common))
@@ -240,7 +242,7 @@ def palette_from(entries: np.ndarray):
     repeat entry 0, so :data:`TRANSPARENT` matches no colour of its own."""
     from PIL import Image
 
-    colours = list(entries[:TRANSPARENT].astype(np.uint8).ravel())
+    colours = [int(c) for c in entries[:TRANSPARENT].astype(np.uint8).ravel()]
     colours += colours[:3] * ((768 - len(colours)) // 3)
     image = Image.new("P", (1, 1))
     image.putpalette(colours[:768])
@@ -267,7 +269,7 @@ def cover(colours: np.ndarray, weights: np.ndarray, count: int) -> np.ndarray:
     """At most ``count`` of ``colours`` such that each of them is within ``OFF_BY / 2``
     (every channel) of one chosen: greedily, the colour with the most pixels not yet
     covered first."""
-    chosen = []
+    chosen: list[np.ndarray] = []
     left = np.ones(len(colours), dtype=bool)
     signed = colours.astype(np.int16)
     while left.any() and len(chosen) < count:

@@ -45,7 +45,6 @@ from .base import Writer, check_chapters
 from .palette import (
     TRANSPARENT,
     Quantizer,
-    mask_box,
     palette_image,
     palette_of,
     palette_picks,

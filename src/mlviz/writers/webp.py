@@ -80,6 +80,7 @@ class WebpWriter(SharedPalette, DeltaAnimation):
         spool = getattr(self, "_spool", None)
         if spool is not None:
             self._use(shared_palette(spool, self.palette_samples))
+            assert self.size is not None
             self._start(self.size)
             for i in range(len(spool)):
                 self._add(self._indices(spool[i]))
