@@ -192,18 +192,32 @@ def test_spawned_workers_draw_the_same_frames_too(with_site):
     assert_same(frames_of(renderer, jobs=2, method="spawn"), frames_of(renderer, jobs=1))
 
 
-def test_the_gif_is_byte_identical_and_primed_like_a_spooled_one(with_site, tmp_path):
+@pytest.mark.parametrize("suffix", [".gif", ".webp"])
+def test_files_are_byte_identical_for_any_jobs_with_workers_encoding(with_site, tmp_path,
+                                                                    monkeypatch, suffix):
+    """Workers draw and encode (quantize, diff, compress) their frames; this process only
+    writes them in order: the file is the one process's, and the spooled one's."""
+    from mlviz.writers import Writer
+
+    encoded = []
+    write_encoded = Writer.write_encoded
+    monkeypatch.setattr(Writer, "write_encoded",
+                        lambda self, item: (encoded.append(1), write_encoded(self, item)))
     renderer = prepared("par-line").renderer(dpi=50)
     paths = {}
-    for jobs in (1, 2):
-        paths[jobs] = tmp_path / f"j{jobs}.gif"
+    for jobs in (1, 2, 3):
+        encoded.clear()
+        paths[jobs] = tmp_path / f"j{jobs}{suffix}"
         with open_writer(paths[jobs], fps=5) as writer:
             assert renderer.render(writer, jobs=jobs) == 24
-    spooled = tmp_path / "spooled.gif"
+        # With workers, every frame came encoded from them.
+        assert len(encoded) == (0 if jobs == 1 else 24), jobs
+    spooled = tmp_path / f"spooled{suffix}"
     with open_writer(spooled, fps=5) as writer:  # frames written in order, no priming
         for frame in renderer.frames():
             writer.write(frame)
-    assert paths[1].read_bytes() == paths[2].read_bytes() == spooled.read_bytes()
+    assert paths[1].read_bytes() == paths[2].read_bytes() == paths[3].read_bytes() == \
+        spooled.read_bytes()
 
 
 def test_the_gif_writer_takes_its_palette_frames_first(tmp_path):
@@ -278,7 +292,11 @@ def test_a_panel_failing_in_a_worker_is_the_one_line_of_one_process(with_site, c
 
 
 def test_a_worker_that_dies_is_one_line_and_leaves_nothing(with_site, capsys):
-    status = main(["render", "par-line", "--set", "fail_at=9", "--set", "failure=kill",
+    # Frame 10: not one of the palette's samples, which this process draws itself.
+    from mlviz.writers.palette import palette_picks
+
+    assert 10 not in palette_picks(24, GifWriter.palette_samples)
+    status = main(["render", "par-line", "--set", "fail_at=10", "--set", "failure=kill",
                    "-j", "2", "-o", "out.gif", "-q", "--dpi", "30"])
     err = capsys.readouterr().err.strip()
     assert status == 2

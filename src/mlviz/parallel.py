@@ -29,9 +29,9 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
@@ -39,6 +39,7 @@ from .errors import LimitError, MlvizError, Terminated
 
 if TYPE_CHECKING:
     from .renderer import Renderer, _Drawer
+    from .writers import Writer
 
 #: Fewest frames worth splitting: below this, starting workers costs more than it saves
 #: (see benchmarks/bench.py --jobs).
@@ -47,7 +48,8 @@ MIN_FRAMES = 16
 MIN_DRAW_SECONDS = 0.5
 #: ...and a frame takes at least this long: a cheaper one is drawn faster than this
 #: process encodes it (a GIF frame: about 8 ms on a 2-core machine), so the split gains
-#: nothing and its start-up and transfers are lost.
+#: nothing and its start-up and transfers are lost. (When the workers encode too, see
+#: :func:`render_encoding_in_workers`, this process only orders bytes.)
 MIN_FRAME_SECONDS = 0.012
 
 
@@ -133,6 +135,162 @@ def draw_in_workers(renderer: Renderer, indices: Sequence[int], first: Sequence[
                 worker.stop()
 
 
+#: Consecutive frames a worker draws and encodes in turn when it encodes: it draws the
+#: frame before each chunk too (an encoder needs it), so 1 in CHUNK frames is drawn twice.
+CHUNK = 8
+
+
+def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequence[int],
+                               jobs: int, on_frame: Callable[[int], None] | None = None
+                               ) -> int | None:
+    """Write the frames at ``indices`` to ``writer`` with worker processes drawing *and
+    encoding* them (:meth:`Writer.frame_encoder`: quantizing, diffing, compressing), this
+    process only putting the encoded frames in order; the number written. None, having
+    done nothing, where that cannot be done: the writer has no frame encoder, or workers
+    cannot be forked (see :func:`start_method`).
+
+    This process draws the frames the writer wants first (its palette's samples) and
+    primes it; if a frame costs too little for workers (:func:`pays_off`), it goes on alone.
+    Otherwise worker ``w`` of ``n`` takes chunks ``w``, ``w + n``, … of :data:`CHUNK`
+    frames, draws the frame before each chunk (to give its encoder the frame before) and
+    sends every frame encoded; the bytes are those of one process (the encoders' only
+    state is the frame before).
+    """
+    from .renderer import _Drawer
+
+    if not callable(getattr(writer, "frame_encoder", None)) or start_method() != "fork":
+        return None
+    count = len(indices)
+    first = list(dict.fromkeys(writer.frames_wanted_first(count)))
+    with _Drawer(renderer) as drawer:
+        start = time.perf_counter()
+        ahead = {position: drawer.draw(indices[position]) for position in first}
+        cost = (time.perf_counter() - start) / max(len(first), 1)
+        if first:
+            writer.prime([ahead[position] for position in first])
+        encoder = writer.frame_encoder()
+        if encoder is None or not pays_off(cost, count - len(first), jobs):
+            for position, index in enumerate(indices):
+                frame = ahead.pop(position) if position in ahead else drawer.draw(index)
+                writer.write(frame)
+                if on_frame is not None:
+                    on_frame(index)
+            return count
+        chunks = [range(a, min(a + CHUNK, count)) for a in range(0, count, CHUNK)]
+        workers = min(jobs, len(chunks))
+        context: Any = multiprocessing.get_context("fork")
+        pipes, processes = [], []
+        try:
+            for w in range(workers):
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=_encode_work, name="mlviz-render-worker", daemon=True,
+                    args=(drawer, encoder, list(indices), chunks[w::workers], sender))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    process.start()
+                sender.close()
+                pipes.append(receiver)
+                processes.append(process)
+            waiting: dict[int, Any] = {}
+            for position, index in enumerate(indices):
+                while position not in waiting:
+                    _receive_any(pipes, processes, waiting, drawer, indices)
+                writer.write_encoded(waiting.pop(position))
+                if on_frame is not None:
+                    on_frame(index)
+        finally:
+            for receiver, process in zip(pipes, processes):
+                receiver.close()
+                if process.is_alive():
+                    process.kill()
+                process.join()
+                process.close()
+    return count
+
+
+def _receive_any(pipes: list[Any], processes: list, waiting: dict[int, Any], drawer: _Drawer,
+                 indices: Sequence[int]) -> None:
+    """Wait for any worker's next message and keep the frame it encoded (by position)."""
+    from multiprocessing.connection import wait
+
+    open_pipes = [pipe for pipe in pipes if not pipe.closed]
+    if not open_pipes:  # pragma: no cover - every worker ended without a frame we need
+        raise MlvizError("the render workers ended early; nothing was written; try --jobs 1")
+    ready: list[Any] = wait(open_pipes)
+    for pipe in ready:
+        try:
+            kind, position, payload = pipe.recv()
+        except (EOFError, OSError):
+            process = processes[pipes.index(pipe)]
+            process.join(timeout=5)
+            pipe.close()
+            if process.exitcode == 0:  # done: it sent all its frames
+                continue
+            _raise_for_dead(process)
+        if kind == "error":
+            drawer.draw(indices[position])  # again here: the one-process path's error
+            raise MlvizError(f"a render worker failed drawing frame {indices[position]}: "
+                             f"{payload} (drawing it again in the main process worked; "
+                             "try --jobs 1)")
+        waiting[position] = payload
+
+
+def _raise_for_dead(process) -> NoReturn:
+    """Raise for a worker that is gone: as this process's own stop, if a stop signal
+    killed it (the whole process group got it), else one error line."""
+    process.join(timeout=5)
+    code = process.exitcode
+    if code is not None and code < 0:
+        number = -code
+        if number in (getattr(signal, "SIGTERM", 0), getattr(signal, "SIGHUP", 0)):
+            raise Terminated(number)
+        how = f"killed by {signal.Signals(number).name}"
+    else:
+        how = f"exit status {code}"
+    raise MlvizError(f"a render worker died ({how}); nothing was written; try --jobs 1 "
+                     "or fewer frames (--frames) if memory is short")
+
+
+def _encode_work(drawer: _Drawer, encoder: Any, indices: list[int],
+                 chunks: list[range], sender) -> None:
+    """In a forked worker: draw and encode each chunk (after the frame before it), send
+    ``("frame", position, encoded)`` for each, then exit."""
+    _quiet_worker()
+    position = chunks[0].start if chunks else 0
+    try:
+        for chunk in chunks:
+            if chunk.start > 0:
+                encoder.encode(drawer.draw(indices[chunk.start - 1]))
+            for position in chunk:
+                sender.send(("frame", position, encoder.encode(drawer.draw(indices[position]))))
+    except BrokenPipeError:
+        pass
+    except BaseException as exc:
+        from .terminal import one_line
+
+        try:
+            sender.send(("error", position, one_line(f"{type(exc).__name__}: {exc}", 300)))
+        except OSError:
+            pass
+    finally:
+        sender.close()
+        os._exit(0)
+
+
+def _quiet_worker() -> None:
+    """A worker ignores Ctrl-C (the main process stops it), dies on SIGTERM, warns of
+    nothing and keeps torch to one thread."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warnings.simplefilter("ignore")
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 def pays_off(frame_seconds: float, frames: int, jobs: int) -> bool:
     """Whether ``frames`` more frames, drawn in ``frame_seconds`` each, are worth workers."""
     return jobs > 1 and frame_seconds >= MIN_FRAME_SECONDS and \
@@ -190,19 +348,7 @@ class _Worker:
         return np.frombuffer(buffer, dtype=np.uint8).reshape(self._shape), None
 
     def _died(self) -> None:
-        """Raise for a worker that is gone: as this process's own stop, if a stop signal
-        killed it (the whole process group got it), else one error line."""
-        self.process.join(timeout=5)
-        code = self.process.exitcode
-        if code is not None and code < 0:
-            number = -code
-            if number in (getattr(signal, "SIGTERM", 0), getattr(signal, "SIGHUP", 0)):
-                raise Terminated(number)
-            how = f"killed by {signal.Signals(number).name}"
-        else:
-            how = f"exit status {code}"
-        raise MlvizError(f"a render worker died ({how}); nothing was written; try --jobs 1 "
-                         "or fewer frames (--frames) if memory is short")
+        _raise_for_dead(self.process)
 
     def stop(self) -> None:
         """End the worker (if it still runs) and wait for it."""
@@ -216,14 +362,7 @@ class _Worker:
 def _work(source, indices: list[int], settle: int, positions: list[int], sender,
           forked: bool) -> None:
     """In a worker: draw the frames at ``positions`` and send them, in order, then exit."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the main process stops us
-    warnings.simplefilter("ignore")  # a worker writes nothing but frames
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-    torch = sys.modules.get("torch")
-    if torch is not None:  # its thread pool is not the parent's to share
-        torch.set_num_threads(1)
+    _quiet_worker()
     position = settle
     try:
         if forked:

@@ -137,6 +137,10 @@ class Renderer:
 
         indices = [self.run.n_frames - 1] if writer.last_frame_only else \
             list(range(self.run.n_frames))
+        if parallel.worth_it(len(indices), jobs):  # workers that encode too, where they can
+            done = parallel.render_encoding_in_workers(self, writer, indices, jobs, on_frame)
+            if done is not None:
+                return done
         wanted = getattr(writer, "frames_wanted_first", None)
         first = list(dict.fromkeys(wanted(len(indices)))) if wanted and len(indices) > 1 else []
         if parallel.worth_it(len(indices), jobs):

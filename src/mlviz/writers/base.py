@@ -10,7 +10,7 @@ import importlib
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -32,6 +32,12 @@ def check_hold(hold: float) -> float:
     if not 0 <= value <= MAX_HOLD:  # NaN fails too
         raise LimitError(f"hold must be 0 to {MAX_HOLD:g} seconds, got {value:g}")
     return value
+
+
+class FrameEncoder(Protocol):
+    """Encodes a run's frames in order (see :meth:`Writer.frame_encoder`)."""
+
+    def encode(self, frame: np.ndarray) -> Any: ...
 
 
 def check_chapters(chapters: Sequence[tuple[int, str, str]] | None
@@ -137,6 +143,33 @@ class Writer:
         ``write`` (e.g. to build a palette); nothing to do by default."""
         if self.frames_written:
             raise RuntimeError("prime() comes before the first frame is written")
+
+    def frame_encoder(self) -> FrameEncoder | None:
+        """An object whose ``encode(frame)`` does this writer's work on one frame, given
+        the frames before it in order, away from the writer (in a worker process: see
+        :mod:`mlviz.parallel`); :meth:`write_encoded` takes what it returns. None (the
+        default): frames are encoded here, by :meth:`write`."""
+        return None
+
+    def write_encoded(self, encoded: Any) -> None:
+        """Add one frame that a :meth:`frame_encoder` encoded (in place of :meth:`write`)."""
+        if self._closed:
+            raise RuntimeError("writer is closed")
+        try:
+            if self.size is None:
+                size = getattr(self, "_frame_size", None)
+                if size is None:
+                    raise RuntimeError("write_encoded() needs prime() first")
+                self.size = size
+                self._open(size)
+            self._write_encoded(encoded)
+        except OSError as exc:
+            self.abort()
+            raise self._failure(exc) from exc
+        self.frames_written += 1
+
+    def _write_encoded(self, encoded: Any) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no frame encoder")
 
     @classmethod
     def check_available(cls) -> None:

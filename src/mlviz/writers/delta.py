@@ -39,12 +39,16 @@ class DeltaAnimation(Writer):
         self._header(size)
 
     def _add(self, frame: np.ndarray) -> None:
+        box, image, blend = self._difference(frame)
+        self._previous = frame
+        self._put((box, self._encode(image), blend))
+
+    def _put(self, encoded: tuple[tuple[int, int, int, int], bytes, bool]) -> None:
+        """Take one encoded frame (box, data, blend?); write the one before it."""
         if self._pending is not None:
             self._emit(*self._pending, index=self._emitted, seconds=1.0 / self.fps)
             self._emitted += 1
-        box, image, blend = self._difference(frame)
-        self._pending = (box, self._encode(image), blend)
-        self._previous = frame
+        self._pending = encoded
 
     def _difference(self, frame: np.ndarray):
         """(box, RGBA image of the box, blend?) for an RGB ``frame`` after

@@ -48,25 +48,35 @@ class GifWriter(SharedPalette, Writer):
         if primed is None:
             self._spool = FrameSpool(self.spool_bytes)
         else:
-            self._encoder = GifEncoder(open(self._tmp, "r+b"), primed, self._ms(1 / self.fps))
+            self._start(primed, size)
+
+    def _start(self, palette, size: tuple[int, int]) -> None:
+        self._out = GifStream(open(self._tmp, "r+b"), palette, size)
+        self._encoder = GifFrameEncoder(palette, self._ms(1 / self.fps))
+
+    def frame_encoder(self) -> GifFrameEncoder | None:
+        """What encodes this run's frames (once primed: its palette is known)."""
+        primed = getattr(self, "_primed", None)
+        return None if primed is None else GifFrameEncoder(primed, self._ms(1 / self.fps))
 
     def _write(self, frame: np.ndarray) -> None:
         if getattr(self, "_encoder", None) is not None:
-            self._encoder.add(frame)
+            self._out.put(self._encoder.encode(frame))
         else:
             self._spool.append(frame)
 
+    def _write_encoded(self, encoded: bytes) -> None:
+        self._out.put(encoded)
+
     def _finish(self) -> None:
-        encoder = getattr(self, "_encoder", None)
-        if encoder is None:
+        if getattr(self, "_encoder", None) is None:
             spool = self._spool
-            palette = shared_palette(spool, self.palette_samples)
-            encoder = GifEncoder(open(self._tmp, "r+b"), palette, self._ms(1 / self.fps))
-            self._encoder = encoder
+            assert self.size is not None
+            self._start(shared_palette(spool, self.palette_samples), self.size)
             for i in range(len(spool)):
-                encoder.add(spool[i])
+                self._out.put(self._encoder.encode(spool[i]))
             spool.close()
-        encoder.finish(self._ms(self.last_seconds))
+        self._out.finish(self._ms(self.last_seconds))
 
     @staticmethod
     def _ms(seconds: float) -> int:
@@ -77,60 +87,69 @@ class GifWriter(SharedPalette, Writer):
         spool = getattr(self, "_spool", None)
         if spool is not None:
             spool.close()
-        encoder = getattr(self, "_encoder", None)
-        if encoder is not None:
-            encoder.close()
+        out = getattr(self, "_out", None)
+        if out is not None:
+            out.close()
 
 
+class GifFrameEncoder:
+    """Encodes frames, one after the other, into GIF frame blocks on a run's palette: each
+    the rectangle that changed since the frame before, unchanged pixels transparent (a
+    local colour table where the frame needed its own palette). Its only state is the
+    frame before, so a worker process that encodes frame ``i - 1`` first (and drops the
+    block) gives frame ``i`` the same bytes as one process encoding them all."""
 
-class GifEncoder:
-    """Writes a GIF frame by frame onto a fixed palette, each as the difference from the
-    one before. A frame goes to ``out`` when the next arrives (or on :meth:`finish`), so
-    that the last one can be given its own duration."""
-
-    def __init__(self, out, palette, duration_ms: int) -> None:
-        self.out = out
+    def __init__(self, palette, duration_ms: int) -> None:
         self.quantize = Quantizer(palette)
         self.duration = duration_ms
         self.previous: tuple[np.ndarray, Any] | None = None  # (indices, palette)
-        self.header_palette: Any = None  # the global colour table's palette
-        self.pending: tuple[Any, tuple[int, int, int, int], dict] | None = None
 
-    def add(self, frame: np.ndarray) -> None:
+    def encode(self, frame: np.ndarray) -> bytes:
         from PIL import GifImagePlugin
 
         indices, palette = self.quantize(frame)
+        extra: dict[str, Any] = {}
         if self.previous is None:
-            image = palette_image(indices, palette)
-            header, _ = GifImagePlugin.getheader(
-                image, info={"loop": 0, "optimize": False, "duration": self.duration})
-            self.out.write(b"".join(header))
-            self.header_palette = palette
-            pending: tuple[Any, tuple[int, int, int, int], dict] = (
-                image, (0, 0, indices.shape[1], indices.shape[0]), {})
+            part = palette_image(indices, palette)
+            box = (0, 0, indices.shape[1], indices.shape[0])
         else:
-            self._flush(self.duration)
             same = same_pixels(*self.previous, indices, palette)
             box = mask_box(~same)
-            extra: dict[str, Any] = {"transparency": TRANSPARENT}
-            if palette is not self.header_palette:
-                extra["include_color_table"] = True  # a local palette for this frame
-            pending = (transparent_where(indices, same, box, palette), box, extra)
-        self.pending = pending
+            part = transparent_where(indices, same, box, palette)
+            extra["transparency"] = TRANSPARENT
+        if palette is not self.quantize.palette:
+            extra["include_color_table"] = True  # a local palette for this frame
         self.previous = (indices, palette)
+        block = b"".join(GifImagePlugin.getdata(
+            part, offset=box[:2], duration=self.duration, disposal=1, **extra))
+        if not block.startswith(b"!\xf9\x04"):  # pragma: no cover - a Pillow change
+            raise RuntimeError("Pillow wrote a GIF frame without its control extension")
+        return block
 
-    def _flush(self, duration: int) -> None:
+
+class GifStream:
+    """The GIF file: its header (the run's palette as the global colour table), then frame
+    blocks, each written when the next arrives so that the last gets its own duration."""
+
+    def __init__(self, out, palette, size: tuple[int, int]) -> None:
         from PIL import GifImagePlugin
 
-        assert self.pending is not None
-        part, box, extra = self.pending
-        self.out.write(b"".join(GifImagePlugin.getdata(
-            part, offset=box[:2], duration=duration, disposal=1, **extra)))
-        self.pending = None
+        self.out = out
+        image = palette_image(np.zeros(size[::-1], dtype=np.uint8), palette)
+        header, _ = GifImagePlugin.getheader(image, info={"loop": 0, "optimize": False})
+        self.out.write(b"".join(header))
+        self.pending: bytes | None = None
+
+    def put(self, block: bytes) -> None:
+        if self.pending is not None:
+            self.out.write(self.pending)
+        self.pending = block
 
     def finish(self, last_ms: int) -> None:
         """Write the last frame, lasting ``last_ms``, and the trailer; close the file."""
-        self._flush(last_ms)
+        assert self.pending is not None
+        delay = (last_ms // 10).to_bytes(2, "little")  # in the control extension's bytes 4-5
+        self.out.write(self.pending[:4] + delay + self.pending[6:])
         self.out.write(b";")  # GIF trailer
         self.out.close()
 
@@ -140,5 +159,3 @@ class GifEncoder:
             self.out.close()
         except OSError:  # flushing the buffer failed (a full disk): the file goes anyway
             pass
-
-

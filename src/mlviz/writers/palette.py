@@ -44,7 +44,9 @@ class SharedPalette:
         so that every frame written from now on is encoded at once (call before ``write``)."""
         if self.frames_written or getattr(self, "_encoder", None) is not None:
             raise RuntimeError("prime() comes before the first frame is written")
-        self._primed = palette_of([np.asarray(frame) for frame in frames])
+        frames = [np.asarray(frame) for frame in frames]
+        self._primed = palette_of(frames)
+        self._frame_size = (frames[0].shape[1], frames[0].shape[0])
 
 
 def unchanged_as_transparent(before: np.ndarray, after: np.ndarray, box, palette):
@@ -300,9 +302,11 @@ class Quantizer:
     local palette of its own (median cut of that frame alone, at full resolution).
 
     A frame fits when at most :data:`FIT_SHARE` of its pixels would be off by more than
-    :data:`OFF_BY`. Only what changed since the previous frame is checked when that frame
-    used the shared palette too (the rest maps exactly as it did). Calling it returns
-    ``(indices, palette)``; ``palette`` is :attr:`palette` itself or a local one.
+    :data:`OFF_BY` on the shared palette. That count is exact for every frame; after the
+    first it is updated from the frame before over the rectangle that changed, so the
+    result depends on the frame alone (a worker process that starts mid-run gets the same)
+    while the cost follows what changed. Calling it returns ``(indices, palette)``;
+    ``palette`` is :attr:`palette` itself or a local one.
     """
 
     def __init__(self, palette) -> None:
@@ -311,28 +315,25 @@ class Quantizer:
         self.white = palette_index(palette, (255, 255, 255))
         self.white_goes_to = quantized_white(palette)
         self.local_frames = 0
-        self._previous: np.ndarray | None = None  # the previous frame, if it fitted
+        #: The frame before, its indices on the shared palette, and how many are off.
+        self._previous: tuple[np.ndarray, np.ndarray, int] | None = None
 
     def __call__(self, frame: np.ndarray):
         indices = to_palette(frame, self.palette, self.white, self.white_goes_to)
-        limit = FIT_SHARE * indices.size
         if self._previous is None:
             off = off_pixels(frame, indices, self.colours)
         else:
-            left, top, right, bottom = changed_box(self._previous, frame)
+            before, before_indices, off = self._previous
+            left, top, right, bottom = changed_box(before, frame)
             region = (slice(top, bottom), slice(left, right))
-            off = off_pixels(frame[region], indices[region], self.colours)
-        if off <= limit:
-            self._previous = frame
+            off += off_pixels(frame[region], indices[region], self.colours) - \
+                off_pixels(before[region], before_indices[region], self.colours)
+        self._previous = (frame, indices, off)
+        if off <= FIT_SHARE * indices.size:
             return indices, self.palette
-        if self._previous is not None:  # the whole frame, to compare with a local palette
-            off = off_pixels(frame, indices, self.colours)
         local = palette_of([frame], step=1)
         local_indices = to_palette(frame, local, palette_index(local, (255, 255, 255)))
         if off_pixels(frame, local_indices, palette_rgb(local)) >= off:
-            self._previous = frame
             return indices, self.palette
         self.local_frames += 1
-        self._previous = None
         return local_indices, local
-

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..errors import MlvizError
@@ -26,6 +28,41 @@ def riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
         chunks.append((fourcc, data[at + 8: at + 8 + size]))
         at += 8 + size + size % 2
     return chunks
+
+
+class WebpFrameEncoder:
+    """Encodes frames, one after the other, as the GIF's (see
+    :class:`~mlviz.writers.gif.GifFrameEncoder`): the changed rectangle on the run's
+    palette (or the frame's own), unchanged pixels transparent, as lossless WebP data
+    (``ALPH``/``VP8L`` chunks) with its box and whether it blends. Its only state is the
+    frame before."""
+
+    def __init__(self, palette, align: int, quality: int, method: int) -> None:
+        self.quantize = Quantizer(palette)
+        self.align, self.quality, self.method = align, quality, method
+        self.previous: tuple[np.ndarray, Any] | None = None
+
+    def encode(self, frame: np.ndarray) -> tuple[tuple[int, int, int, int], bytes, bool]:
+        from io import BytesIO
+
+        indices, palette = self.quantize(frame)
+        if self.previous is None:
+            image = palette_image(indices, palette).convert("RGBA")
+            box, blend = (0, 0, indices.shape[1], indices.shape[0]), False
+        else:
+            same = same_pixels(*self.previous, indices, palette)
+            box, blend = even_box(~same, self.align), True
+            part = transparent_where(indices, same, box, palette)
+            part.info["transparency"] = TRANSPARENT
+            image = part.convert("RGBA")
+        self.previous = (indices, palette)
+        buffer = BytesIO()
+        image.save(buffer, format="WEBP", lossless=True, quality=self.quality,
+                   method=self.method)
+        data = b"".join(riff_chunk(fourcc, payload)
+                        for fourcc, payload in riff_chunks(buffer.getvalue())
+                        if fourcc in (b"ALPH", b"VP8 ", b"VP8L"))
+        return box, data, blend
 
 
 def riff_chunk(fourcc: bytes, payload: bytes) -> bytes:
@@ -67,46 +104,36 @@ class WebpWriter(SharedPalette, DeltaAnimation):
         if primed is None:
             self._spool = FrameSpool(self.spool_bytes)
         else:
-            self._use(primed)
+            self._encoder = self._frame_encoder(primed)
             self._start(size)
+
+    def _frame_encoder(self, palette) -> WebpFrameEncoder:
+        return WebpFrameEncoder(palette, self.align, self.quality, self.method)
+
+    def frame_encoder(self) -> WebpFrameEncoder | None:
+        """What encodes this run's frames (once primed: its palette is known)."""
+        primed = getattr(self, "_primed", None)
+        return None if primed is None else self._frame_encoder(primed)
 
     def _write(self, frame: np.ndarray) -> None:
         if getattr(self, "_spool", None) is None:
-            self._add(self._indices(frame))
+            self._put(self._encoder.encode(frame))
         else:
             self._spool.append(frame)
+
+    def _write_encoded(self, encoded) -> None:
+        self._put(encoded)
 
     def _finish(self) -> None:
         spool = getattr(self, "_spool", None)
         if spool is not None:
-            self._use(shared_palette(spool, self.palette_samples))
+            self._encoder = self._frame_encoder(shared_palette(spool, self.palette_samples))
             assert self.size is not None
             self._start(self.size)
             for i in range(len(spool)):
-                self._add(self._indices(spool[i]))
+                self._put(self._encoder.encode(spool[i]))
             spool.close()
         self._end()
-
-    def _difference(self, quantized):
-        """Frames are (palette indices, palette) here, as the GIF's: the changed box,
-        unchanged pixels set to the transparent index, to RGBA in Pillow."""
-        indices, palette = quantized
-        if self._previous is None:
-            image = palette_image(indices, palette).convert("RGBA")
-            return (0, 0, indices.shape[1], indices.shape[0]), image, False
-        same = same_pixels(*self._previous, indices, palette)
-        box = even_box(~same, self.align)
-        part = transparent_where(indices, same, box, palette)
-        part.info["transparency"] = TRANSPARENT
-        return box, part.convert("RGBA"), True
-
-    def _use(self, palette) -> None:
-        """Map frames onto ``palette`` from now on (or onto their own where they must)."""
-        self._quantize = Quantizer(palette)
-
-    def _indices(self, frame: np.ndarray):
-        """``frame`` as (indices, palette), exactly as the GIF maps it."""
-        return self._quantize(frame)
 
     def _cleanup(self) -> None:
         super()._cleanup()
@@ -133,16 +160,6 @@ class WebpWriter(SharedPalette, DeltaAnimation):
                         riff_chunk(b"ANIM", anim))
         self._elapsed_ms = 0
         self._seconds = 0.0
-
-    def _encode(self, image) -> bytes:
-        from io import BytesIO
-
-        buffer = BytesIO()
-        image.save(buffer, format="WEBP", lossless=True, quality=self.quality,
-                   method=self.method)
-        return b"".join(riff_chunk(fourcc, payload)
-                        for fourcc, payload in riff_chunks(buffer.getvalue())
-                        if fourcc in (b"ALPH", b"VP8 ", b"VP8L"))
 
     def _emit(self, box, data, blend, *, index, seconds):
         left, top, right, bottom = box
