@@ -1,4 +1,14 @@
-"""Drawing a run's frames in worker processes while this process encodes them.
+"""Drawing, and encoding, a run's frames in worker processes.
+
+Where the writer can hand its per-frame work to another process
+(:meth:`~mlviz.writers.Writer.frame_encoder`: the GIF's and WebP's quantizing, diffing and
+compressing) and workers can be forked, :func:`render_encoding_in_workers` does it: this
+process draws the palette's sample frames and primes the writer, then each worker takes
+chunks of :data:`CHUNK` consecutive frames (drawing the frame before each chunk once more,
+for its encoder) and sends every frame encoded; this process only writes them in order.
+What remains serial here: the first frame's layout, the palette's samples (8 draws) and
+the palette, and writing bytes. Otherwise (MP4, APNG, a plugin's writer, spawned workers)
+workers draw and this process encodes, as described below.
 
 A panel's ``update`` does not depend on earlier frames, so the frames of a run can be split
 among processes, each drawing with its own copy of the figure, and put back in order here.
