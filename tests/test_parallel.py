@@ -340,3 +340,18 @@ def test_sigterm_to_the_process_group_stops_the_workers_and_leaves_nothing(site,
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists() or \
             Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z", f"worker {pid} still runs"
+
+
+def test_writers_without_a_frame_encoder_keep_drawing_workers(with_site, tmp_path,
+                                                              monkeypatch):
+    """APNG (no frame encoder): workers draw, this process encodes, as before."""
+    started = []
+    real = parallel._Worker
+    monkeypatch.setattr(parallel, "_Worker", lambda *a, **k: started.append(1) or real(*a, **k))
+    renderer = prepared("par-line").renderer(dpi=30)
+    paths = [tmp_path / f"j{jobs}.apng" for jobs in (1, 2)]
+    for jobs, path in zip((1, 2), paths):
+        with open_writer(path, fps=5) as writer:
+            assert parallel.render_encoding_in_workers(renderer, writer, [0], 2) is None
+            assert renderer.render(writer, jobs=jobs) == 24
+    assert started and paths[0].read_bytes() == paths[1].read_bytes()

@@ -167,8 +167,10 @@ def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequ
     state is the frame before).
     """
     from .renderer import _Drawer
+    from .writers.base import Writer as Base
 
-    if not callable(getattr(writer, "frame_encoder", None)) or start_method() != "fork":
+    own = getattr(type(writer), "frame_encoder", Base.frame_encoder)
+    if own is Base.frame_encoder or start_method() != "fork":
         return None
     count = len(indices)
     first = list(dict.fromkeys(writer.frames_wanted_first(count)))
