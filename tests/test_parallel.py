@@ -319,7 +319,11 @@ def test_sigterm_to_the_process_group_stops_the_workers_and_leaves_nothing(site,
     """The whole group (mlviz and its workers) gets SIGTERM while a worker is drawing: one
     line, exit 128 + 15, no temporary file, no worker left running."""
     (tmp_path / "out.gif").write_bytes(b"previous")
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(site)}
+    import mlviz
+
+    # This mlviz (the one under test), not whichever the interpreter would find.
+    source = Path(mlviz.__file__).parents[1]
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": f"{site}{os.pathsep}{source}"}
     process = subprocess.Popen(
         [sys.executable, "-m", "mlviz.cli", "render", "par-line", "--set", "fail_at=20",
          "--set", "failure=stop", "--set", "slow=0.04", "-j", "2", "-o", "out.gif", "-q", "--dpi", "30"],

@@ -4,7 +4,7 @@ Where the writer can hand its per-frame work to another process
 (:meth:`~mlviz.writers.Writer.frame_encoder`: the GIF's and WebP's quantizing, diffing and
 compressing) and workers can be forked, :func:`render_encoding_in_workers` does it: this
 process draws the palette's sample frames and primes the writer, then each worker takes
-chunks of :data:`CHUNK` consecutive frames (drawing the frame before each chunk once more,
+chunks of consecutive frames (:func:`chunk_size`; drawing the frame before each chunk once more,
 for its encoder) and sends every frame encoded; this process only writes them in order.
 What remains serial here: the first frame's layout, the palette's samples (8 draws) and
 the palette, and writing bytes. Otherwise (MP4, APNG, a plugin's writer, spawned workers)
@@ -145,9 +145,17 @@ def draw_in_workers(renderer: Renderer, indices: Sequence[int], first: Sequence[
                 worker.stop()
 
 
-#: Consecutive frames a worker draws and encodes in turn when it encodes: it draws the
-#: frame before each chunk too (an encoder needs it), so 1 in CHUNK frames is drawn twice.
-CHUNK = 8
+#: Consecutive frames a worker draws and encodes in turn when it encodes (at most; at
+#: least MIN_CHUNK): it draws the frame before each chunk too (its encoder needs it), so
+#: one frame in a chunk's length is drawn twice; four chunks per worker keep them busy
+#: to the end.
+CHUNK = 16
+MIN_CHUNK = 4
+
+
+def chunk_size(frames: int, jobs: int) -> int:
+    """Frames per chunk for ``frames`` frames split among ``jobs`` encoding workers."""
+    return max(MIN_CHUNK, min(CHUNK, frames // (4 * jobs)))
 
 
 def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequence[int],
@@ -161,7 +169,7 @@ def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequ
 
     This process draws the frames the writer wants first (its palette's samples) and
     primes it; if a frame costs too little for workers (:func:`pays_off`), it goes on alone.
-    Otherwise worker ``w`` of ``n`` takes chunks ``w``, ``w + n``, … of :data:`CHUNK`
+    Otherwise worker ``w`` of ``n`` takes chunks ``w``, ``w + n``, … of :func:`chunk_size`
     frames, draws the frame before each chunk (to give its encoder the frame before) and
     sends every frame encoded; the bytes are those of one process (the encoders' only
     state is the frame before).
@@ -188,7 +196,8 @@ def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequ
                 if on_frame is not None:
                     on_frame(index)
             return count
-        chunks = [range(a, min(a + CHUNK, count)) for a in range(0, count, CHUNK)]
+        size = chunk_size(count, jobs)
+        chunks = [range(a, min(a + size, count)) for a in range(0, count, size)]
         workers = min(jobs, len(chunks))
         context: Any = multiprocessing.get_context("fork")
         pipes, processes = [], []
