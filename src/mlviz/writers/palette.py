@@ -286,15 +286,21 @@ def palette_rgb(palette) -> np.ndarray:
     return np.array(palette.getpalette()[:768], dtype=np.uint8).reshape(-1, 3)
 
 
+def off_mask(frame: np.ndarray, indices: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """(height, width) booleans: the pixels of ``frame`` that the palette ``colours`` at
+    ``indices`` shows more than :data:`OFF_BY` away in some channel."""
+    off = np.zeros(indices.shape, dtype=bool)
+    for channel in range(3):  # a channel at a time, in uint8: |a - b| as max - min
+        a = np.ascontiguousarray(colours[:, channel]).take(indices)  # faster than [indices]
+        b = frame[..., channel]
+        off |= (np.maximum(a, b) - np.minimum(a, b)) > OFF_BY
+    return off
+
+
 def off_pixels(frame: np.ndarray, indices: np.ndarray, colours: np.ndarray) -> int:
     """How many pixels of ``frame`` the palette ``colours`` at ``indices`` shows more than
     :data:`OFF_BY` away in some channel."""
-    shown = colours[indices]
-    worst = np.zeros(indices.shape, dtype=bool)
-    for channel in range(3):  # one channel at a time: int16 arrays a third of the size
-        worst |= np.abs(shown[..., channel].astype(np.int16) -
-                        frame[..., channel].astype(np.int16)) > OFF_BY
-    return int(np.count_nonzero(worst))
+    return int(np.count_nonzero(off_mask(frame, indices, colours)))
 
 
 class Quantizer:
@@ -315,20 +321,22 @@ class Quantizer:
         self.white = palette_index(palette, (255, 255, 255))
         self.white_goes_to = quantized_white(palette)
         self.local_frames = 0
-        #: The frame before, its indices on the shared palette, and how many are off.
+        #: The frame before, which of its pixels the shared palette misses, and how many.
         self._previous: tuple[np.ndarray, np.ndarray, int] | None = None
 
     def __call__(self, frame: np.ndarray):
         indices = to_palette(frame, self.palette, self.white, self.white_goes_to)
         if self._previous is None:
-            off = off_pixels(frame, indices, self.colours)
+            missed = off_mask(frame, indices, self.colours)
+            off = int(np.count_nonzero(missed))
         else:
-            before, before_indices, off = self._previous
+            before, missed, off = self._previous
             left, top, right, bottom = changed_box(before, frame)
             region = (slice(top, bottom), slice(left, right))
-            off += off_pixels(frame[region], indices[region], self.colours) - \
-                off_pixels(before[region], before_indices[region], self.colours)
-        self._previous = (frame, indices, off)
+            now = off_mask(frame[region], indices[region], self.colours)
+            off += int(np.count_nonzero(now)) - int(np.count_nonzero(missed[region]))
+            missed[region] = now  # the frame before's mask is not needed any more
+        self._previous = (frame, missed, off)
         if off <= FIT_SHARE * indices.size:
             return indices, self.palette
         local = palette_of([frame], step=1)
