@@ -210,8 +210,9 @@ def test_files_are_byte_identical_for_any_jobs_with_workers_encoding(with_site, 
         paths[jobs] = tmp_path / f"j{jobs}{suffix}"
         with open_writer(paths[jobs], fps=5) as writer:
             assert renderer.render(writer, jobs=jobs) == 24
-        # With workers, every frame came encoded from them.
-        assert len(encoded) == (0 if jobs == 1 else 24), jobs
+        # From ENCODE_FROM_JOBS jobs, every frame came encoded from the workers; below,
+        # workers draw and this process encodes.
+        assert len(encoded) == (24 if jobs >= parallel.ENCODE_FROM_JOBS else 0), jobs
     spooled = tmp_path / f"spooled{suffix}"
     with open_writer(spooled, fps=5) as writer:  # frames written in order, no priming
         for frame in renderer.frames():
@@ -282,7 +283,7 @@ def test_a_panel_failing_in_a_worker_is_the_one_line_of_one_process(with_site, c
     (with_site / f"out{suffix}").write_bytes(b"previous")
     expected = ("mlviz: error: plugin par-line (mlviz-parline 0.1) failed in its panel "
                 f"par-dot: RuntimeError: no dot at epoch 17 {HINT}")
-    for jobs in ("2", "1"):
+    for jobs in ("3", "2", "1"):  # workers that encode, that draw; none
         status = main(["render", "par-line", "--set", "fail_at=17", "-j", jobs,
                        "-o", f"out{suffix}", "-q", "--dpi", "30"])
         err = capsys.readouterr().err.strip()
@@ -296,13 +297,14 @@ def test_a_worker_that_dies_is_one_line_and_leaves_nothing(with_site, capsys):
     from mlviz.writers.palette import palette_picks
 
     assert 10 not in palette_picks(24, GifWriter.palette_samples)
-    status = main(["render", "par-line", "--set", "fail_at=10", "--set", "failure=kill",
-                   "-j", "2", "-o", "out.gif", "-q", "--dpi", "30"])
-    err = capsys.readouterr().err.strip()
-    assert status == 2
-    assert err == ("mlviz: error: a render worker died (killed by SIGKILL); nothing was "
-                   "written; try --jobs 1 or fewer frames (--frames) if memory is short")
-    assert listing(with_site) == []
+    for jobs in ("3", "2"):  # workers that encode; that draw
+        status = main(["render", "par-line", "--set", "fail_at=10", "--set", "failure=kill",
+                       "-j", jobs, "-o", "out.gif", "-q", "--dpi", "30"])
+        err = capsys.readouterr().err.strip()
+        assert status == 2, jobs
+        assert err == ("mlviz: error: a render worker died (killed by SIGKILL); nothing was "
+                       "written; try --jobs 1 or fewer frames (--frames) if memory is short")
+        assert listing(with_site) == []
 
 
 def children_of(pid: int) -> list[int]:
@@ -353,9 +355,9 @@ def test_writers_without_a_frame_encoder_keep_drawing_workers(with_site, tmp_pat
     real = parallel._Worker
     monkeypatch.setattr(parallel, "_Worker", lambda *a, **k: started.append(1) or real(*a, **k))
     renderer = prepared("par-line").renderer(dpi=30)
-    paths = [tmp_path / f"j{jobs}.apng" for jobs in (1, 2)]
-    for jobs, path in zip((1, 2), paths):
+    paths = [tmp_path / f"j{jobs}.apng" for jobs in (1, 3)]
+    for jobs, path in zip((1, 3), paths):
         with open_writer(path, fps=5) as writer:
-            assert parallel.render_encoding_in_workers(renderer, writer, [0], 2) is None
+            assert parallel.render_encoding_in_workers(renderer, writer, [0], 3) is None
             assert renderer.render(writer, jobs=jobs) == 24
     assert started and paths[0].read_bytes() == paths[1].read_bytes()

@@ -2,7 +2,8 @@
 
 Where the writer can hand its per-frame work to another process
 (:meth:`~mlviz.writers.Writer.frame_encoder`: the GIF's and WebP's quantizing, diffing and
-compressing) and workers can be forked, :func:`render_encoding_in_workers` does it: this
+compressing), workers can be forked and there are at least :data:`ENCODE_FROM_JOBS` jobs,
+:func:`render_encoding_in_workers` does it: this
 process draws the palette's sample frames and primes the writer, then each worker takes
 chunks of consecutive frames (:func:`chunk_size`; drawing the frame before each chunk once more,
 for its encoder) and sends every frame encoded; this process only writes them in order.
@@ -153,6 +154,15 @@ CHUNK = 16
 MIN_CHUNK = 4
 
 
+#: Workers encode from this many jobs up. With fewer, the main process encoding while
+#: the workers draw is faster: it would otherwise wait, idle, while they draw and encode
+#: (kmeans, 74 frames of 960x540 on 2 cores: 1.4 s drawing-only workers, 2.9 s encoding
+#: ones, 1.9 to 2.5 s one process; see benchmarks/bench.py). From 3 jobs, drawing a
+#: frame (about 19 ms) split 3 ways is faster than encoding it here (about 9 ms), so the
+#: main process would be the floor.
+ENCODE_FROM_JOBS = 3
+
+
 def chunk_size(frames: int, jobs: int) -> int:
     """Frames per chunk for ``frames`` frames split among ``jobs`` encoding workers."""
     return max(MIN_CHUNK, min(CHUNK, frames // (4 * jobs)))
@@ -164,8 +174,9 @@ def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequ
     """Write the frames at ``indices`` to ``writer`` with worker processes drawing *and
     encoding* them (:meth:`Writer.frame_encoder`: quantizing, diffing, compressing), this
     process only putting the encoded frames in order; the number written. None, having
-    done nothing, where that cannot be done: the writer has no frame encoder, or workers
-    cannot be forked (see :func:`start_method`).
+    done nothing, where that is not done: fewer than :data:`ENCODE_FROM_JOBS` jobs, a
+    writer without a frame encoder, or workers that cannot be forked (see
+    :func:`start_method`).
 
     This process draws the frames the writer wants first (its palette's samples) and
     primes it; if a frame costs too little for workers (:func:`pays_off`), it goes on alone.
@@ -178,7 +189,7 @@ def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequ
     from .writers.base import Writer as Base
 
     own = getattr(type(writer), "frame_encoder", Base.frame_encoder)
-    if own is Base.frame_encoder or start_method() != "fork":
+    if jobs < ENCODE_FROM_JOBS or own is Base.frame_encoder or start_method() != "fork":
         return None
     count = len(indices)
     first = list(dict.fromkeys(writer.frames_wanted_first(count)))
