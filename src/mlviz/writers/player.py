@@ -14,9 +14,12 @@ the page loaded). A new key frame comes once the rectangles since the last one c
 :data:`KEY_AREA` whole frames, or after :data:`KEY_EVERY` frames: any frame is then at
 most about five frames' worth of pixels away (a few milliseconds of drawing), while a run
 whose frames change little (a moving point, a growing curve) keeps one or two key frames,
-which are most of a page's bytes. Measured with benchmarks/players.py, the page of
-kmeans is 1.2 times its GIF and linear-regression's about 1.0 (their base64 included);
-storing every frame whole as lossy WebP (mlviz 0.2) made them 3.6 and 21 times.
+which are most of a page's bytes. Measured with benchmarks/players.py (default renders,
+base64 included), the page of kmeans is 1.07 times its GIF and linear-regression's 1.21;
+storing every frame whole as lossy WebP (mlviz 0.2) made them 3.6 and 21 times. A
+frame's changes are stored as one rectangle per band of changed columns (:func:`bands`):
+one rectangle around all of them spanned whole figures and, for linear-regression, cost
+2.5 times the GIF.
 
 A page must stay within :data:`MAX_BYTES`; a run that would not is refused with one line
 that says how to get under it (fewer or smaller frames), never cut short.
