@@ -2,6 +2,12 @@
 with one drawing process against several.
 
 Usage: python benchmarks/bench.py [--only NAME ...] [--jobs 1 2] [--frames N] [--out DIR]
+       python benchmarks/bench.py --whole [--only kmeans] [--jobs 1 2] [--repeat 3]
+
+``--whole`` times whole processes, as a user waits for them (start-up, imports, training
+and drawing): ``mlviz render ALGORITHM -o X.gif --jobs N`` with the algorithm's defaults,
+against a fresh Python process that trains the same run and draws it the notebooks' way;
+each ``--repeat`` times, side by side (alternating), keeping the fastest of each.
 
 Cases come from ``benchmarks/cases_*.py``: each module defines ``CASES``, a dict of
 name -> (algorithm, hyperparameters, notebook-style renderer(run, path, fps)). For each case
@@ -96,6 +102,58 @@ def run_in_subprocess(name: str, pipeline: str, path: Path, frames: int | None) 
     return json.loads(out.strip().splitlines()[-1])
 
 
+def notebook_whole(name: str, path: Path) -> None:
+    """In this (fresh) process: train the algorithm's default run and draw it the
+    notebooks' way (what --whole times for the notebook side)."""
+    from mlviz.api import prepare
+
+    algorithm, _, notebook = load_cases()[name]
+    prepared = prepare(algorithm)
+    notebook(prepared.run, str(path), fps=prepared.fps)
+
+
+def whole(name: str, pipeline: str, path: Path) -> float:
+    """Wall seconds of one whole process (see --whole)."""
+    algorithm = load_cases()[name][0]
+    if pipeline == "notebook":
+        command = [sys.executable, __file__, "--notebook-whole", name, str(path)]
+    else:
+        command = [sys.executable, "-c", "import sys; from mlviz.cli import main; "
+                   "sys.exit(main())", "render", algorithm, "-o", str(path), "-q",
+                   "--jobs", pipeline.partition("-")[2]]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    return time.perf_counter() - start
+
+
+def main_whole(args, cases: dict, out: Path) -> None:
+    from PIL import Image
+
+    pipelines = [f"mlviz-{j}" for j in args.jobs] + ["notebook"]
+    print(f"{'case':<12}{'pipeline':<10}{'frames':>7}{'best s':>8}{'ms/frame':>9}"
+          f"{'runs (s)':>30}")
+    for name in args.only or ["kmeans"]:
+        times: dict[str, list[float]] = {p: [] for p in pipelines}
+        for _ in range(args.repeat):
+            for pipeline in pipelines:  # alternating: a load spike hits every pipeline
+                times[pipeline].append(whole(name, pipeline, out / f"{name}-{pipeline}.gif"))
+        best = {p: min(t) for p, t in times.items()}
+        frames = {}
+        for pipeline in pipelines:
+            with Image.open(out / f"{name}-{pipeline}.gif") as image:
+                frames[pipeline] = image.n_frames
+            runs = " ".join(f"{t:.2f}" for t in times[pipeline])
+            print(f"{name:<12}{pipeline:<10}{frames[pipeline]:>7}{best[pipeline]:>8.2f}"
+                  f"{1000 * best[pipeline] / frames[pipeline]:>9.1f}{runs:>30}")
+        per_frame = {p: best[p] / frames[p] for p in pipelines}
+        line = ", ".join(f"{p[6:]} job(s) {per_frame['notebook'] / per_frame[p]:.1f}x the "
+                         "notebooks' technique per frame" for p in pipelines[:-1])
+        if len(args.jobs) > 1:
+            line += (f"; {args.jobs[-1]} jobs {best[pipelines[0]] / best[pipelines[-2]]:.2f}x "
+                     f"{args.jobs[0]} job(s)")
+        print(f"{name}: {line}")
+
+
 def scaling(one: dict, many: dict, jobs: int, cores: int) -> float:
     """Seconds ``cores`` drawing processes would take, from a run with ``jobs`` of them:
     the main process's work (first frame, palette, encoding) stays, the workers' drawing
@@ -114,8 +172,15 @@ def main() -> None:
     parser.add_argument("--no-notebook", action="store_true",
                         help="skip the celluloid pipeline (jobs comparison only)")
     parser.add_argument("--out", type=Path, help="keep the GIFs in this folder")
+    parser.add_argument("--whole", action="store_true",
+                        help="time whole processes (start-up and training included)")
+    parser.add_argument("--repeat", type=int, default=3, help="--whole: runs of each")
     parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--notebook-whole", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.notebook_whole:
+        notebook_whole(args.notebook_whole[0], Path(args.notebook_whole[1]))
+        return
     if args.measure:
         name, pipeline, path = args.measure
         print(json.dumps(measure(name, pipeline, Path(path), args.frames)))
@@ -130,6 +195,10 @@ def main() -> None:
 
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load}; {available_cores()} cores; Python {sys.version.split()[0]}")
+    if args.whole:
+        main_whole(args, cases, out)
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     print(f"{'case':<22}{'pipeline':<10}{'frames':>6}{'s':>7}{'ms/fr':>7}{'cpu main':>9}"
           f"{'cpu wkrs':>9}{'MB':>6}{'wkr MB':>7}{'KB':>7}{'B/fr':>7}")
     summary = []

@@ -21,7 +21,9 @@ def kmeans_celluloid(run, path: str, fps: float = 5.0, dpi: float = 100) -> None
     from mlviz.style import CATEGORICAL
     from mlviz_kmeans.trainer import elbow
 
-    colors = np.array([matplotlib.colors.to_rgb(c) for c in CATEGORICAL])
+    # Cycled: a run may have more clusters than the palette has colours.
+    colors = np.array([matplotlib.colors.to_rgb(CATEGORICAL[i % len(CATEGORICAL)])
+                       for i in range(32)])
     points = run.dataset.X
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.6, 5.4), dpi=dpi, layout="constrained")
     fig.suptitle("k-means clustering")

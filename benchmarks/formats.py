@@ -109,7 +109,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
 
 
 def memory(counts: list[int], formats: list[str], out: Path) -> None:
-    print(f"\npeak memory growth while writing N synthetic 960x540 frames:")
+    print("\npeak memory growth while writing N synthetic 960x540 frames:")
     print("| format | " + " | ".join(f"{n} frames" for n in counts) + " |")
     print("|---|" + "---|" * len(counts))
     for fmt in formats:

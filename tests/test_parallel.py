@@ -192,18 +192,33 @@ def test_spawned_workers_draw_the_same_frames_too(with_site):
     assert_same(frames_of(renderer, jobs=2, method="spawn"), frames_of(renderer, jobs=1))
 
 
-def test_the_gif_is_byte_identical_and_primed_like_a_spooled_one(with_site, tmp_path):
+@pytest.mark.parametrize("suffix", [".gif", ".webp"])
+def test_files_are_byte_identical_for_any_jobs_with_workers_encoding(with_site, tmp_path,
+                                                                    monkeypatch, suffix):
+    """Workers draw and encode (quantize, diff, compress) their frames; this process only
+    writes them in order: the file is the one process's, and the spooled one's."""
+    from mlviz.writers import Writer
+
+    encoded = []
+    write_encoded = Writer.write_encoded
+    monkeypatch.setattr(Writer, "write_encoded",
+                        lambda self, item: (encoded.append(1), write_encoded(self, item)))
     renderer = prepared("par-line").renderer(dpi=50)
     paths = {}
-    for jobs in (1, 2):
-        paths[jobs] = tmp_path / f"j{jobs}.gif"
+    for jobs in (1, 2, 3):
+        encoded.clear()
+        paths[jobs] = tmp_path / f"j{jobs}{suffix}"
         with open_writer(paths[jobs], fps=5) as writer:
             assert renderer.render(writer, jobs=jobs) == 24
-    spooled = tmp_path / "spooled.gif"
+        # From ENCODE_FROM_JOBS jobs, every frame came encoded from the workers; below,
+        # workers draw and this process encodes.
+        assert len(encoded) == (24 if jobs >= parallel.ENCODE_FROM_JOBS else 0), jobs
+    spooled = tmp_path / f"spooled{suffix}"
     with open_writer(spooled, fps=5) as writer:  # frames written in order, no priming
         for frame in renderer.frames():
             writer.write(frame)
-    assert paths[1].read_bytes() == paths[2].read_bytes() == spooled.read_bytes()
+    assert paths[1].read_bytes() == paths[2].read_bytes() == paths[3].read_bytes() == \
+        spooled.read_bytes()
 
 
 def test_the_gif_writer_takes_its_palette_frames_first(tmp_path):
@@ -268,7 +283,7 @@ def test_a_panel_failing_in_a_worker_is_the_one_line_of_one_process(with_site, c
     (with_site / f"out{suffix}").write_bytes(b"previous")
     expected = ("mlviz: error: plugin par-line (mlviz-parline 0.1) failed in its panel "
                 f"par-dot: RuntimeError: no dot at epoch 17 {HINT}")
-    for jobs in ("2", "1"):
+    for jobs in ("3", "2", "1"):  # workers that encode, that draw; none
         status = main(["render", "par-line", "--set", "fail_at=17", "-j", jobs,
                        "-o", f"out{suffix}", "-q", "--dpi", "30"])
         err = capsys.readouterr().err.strip()
@@ -278,13 +293,18 @@ def test_a_panel_failing_in_a_worker_is_the_one_line_of_one_process(with_site, c
 
 
 def test_a_worker_that_dies_is_one_line_and_leaves_nothing(with_site, capsys):
-    status = main(["render", "par-line", "--set", "fail_at=9", "--set", "failure=kill",
-                   "-j", "2", "-o", "out.gif", "-q", "--dpi", "30"])
-    err = capsys.readouterr().err.strip()
-    assert status == 2
-    assert err == ("mlviz: error: a render worker died (killed by SIGKILL); nothing was "
-                   "written; try --jobs 1 or fewer frames (--frames) if memory is short")
-    assert listing(with_site) == []
+    # Frame 10: not one of the palette's samples, which this process draws itself.
+    from mlviz.writers.palette import palette_picks
+
+    assert 10 not in palette_picks(24, GifWriter.palette_samples)
+    for jobs in ("3", "2"):  # workers that encode; that draw
+        status = main(["render", "par-line", "--set", "fail_at=10", "--set", "failure=kill",
+                       "-j", jobs, "-o", "out.gif", "-q", "--dpi", "30"])
+        err = capsys.readouterr().err.strip()
+        assert status == 2, jobs
+        assert err == ("mlviz: error: a render worker died (killed by SIGKILL); nothing was "
+                       "written; try --jobs 1 or fewer frames (--frames) if memory is short")
+        assert listing(with_site) == []
 
 
 def children_of(pid: int) -> list[int]:
@@ -301,7 +321,11 @@ def test_sigterm_to_the_process_group_stops_the_workers_and_leaves_nothing(site,
     """The whole group (mlviz and its workers) gets SIGTERM while a worker is drawing: one
     line, exit 128 + 15, no temporary file, no worker left running."""
     (tmp_path / "out.gif").write_bytes(b"previous")
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(site)}
+    import mlviz
+
+    # This mlviz (the one under test), not whichever the interpreter would find.
+    source = Path(mlviz.__file__).parents[1]
+    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": f"{site}{os.pathsep}{source}"}
     process = subprocess.Popen(
         [sys.executable, "-m", "mlviz.cli", "render", "par-line", "--set", "fail_at=20",
          "--set", "failure=stop", "--set", "slow=0.04", "-j", "2", "-o", "out.gif", "-q", "--dpi", "30"],
@@ -322,3 +346,18 @@ def test_sigterm_to_the_process_group_stops_the_workers_and_leaves_nothing(site,
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists() or \
             Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z", f"worker {pid} still runs"
+
+
+def test_writers_without_a_frame_encoder_keep_drawing_workers(with_site, tmp_path,
+                                                              monkeypatch):
+    """APNG (no frame encoder): workers draw, this process encodes, as before."""
+    started = []
+    real = parallel._Worker
+    monkeypatch.setattr(parallel, "_Worker", lambda *a, **k: started.append(1) or real(*a, **k))
+    renderer = prepared("par-line").renderer(dpi=30)
+    paths = [tmp_path / f"j{jobs}.apng" for jobs in (1, 3)]
+    for jobs, path in zip((1, 3), paths):
+        with open_writer(path, fps=5) as writer:
+            assert parallel.render_encoding_in_workers(renderer, writer, [0], 3) is None
+            assert renderer.render(writer, jobs=jobs) == 24
+    assert started and paths[0].read_bytes() == paths[1].read_bytes()

@@ -56,11 +56,35 @@ def page_data(path: Path) -> dict:
     return json.loads(found.group(1))
 
 
-def decode(source: str) -> np.ndarray:
-    """An ``<img>`` data URI as an RGB array."""
+def decode(source: str, kind: str = "webp") -> np.ndarray:
+    """A data URI (an ``<img>``'s WebP, a canvas's PNG) as an RGB array."""
     header, _, payload = source.partition(",")
-    assert header == "data:image/webp;base64", header
+    assert header == f"data:image/{kind};base64", header
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(payload))).convert("RGB"))
+
+
+def composed(data: dict, poster: str) -> list[np.ndarray]:
+    """Every frame of the player's data, composed as its script composes them: a key
+    frame, then each later frame's rectangle over the frame before (alpha 0: unchanged)."""
+    sources = [poster if image is None else f"data:image/webp;base64,{image}"
+               for image in data["images"]]
+    pictures = [decode(source) for source in sources]
+    rgba = [np.asarray(Image.open(io.BytesIO(base64.b64decode(source.partition(",")[2])))
+                       .convert("RGBA")) for source in sources]
+    out, canvas = [], None
+    for key, *rectangles in data["sequence"]:
+        if key:
+            canvas = pictures[rectangles[0]].copy()
+            rectangles = []
+        for r in range(0, len(rectangles), 3):
+            image, left, top = rectangles[r: r + 3]
+            part = rgba[image]
+            region = canvas[top: top + part.shape[0], left: left + part.shape[1]]
+            opaque = part[..., 3] == 255
+            assert np.all((part[..., 3] == 0) | opaque)  # no half-transparent pixel
+            region[opaque] = part[..., :3][opaque]
+        out.append(canvas.copy())
+    return out
 
 
 def nearest(image: np.ndarray, frames: list[np.ndarray]) -> tuple[int, float]:
@@ -84,12 +108,13 @@ def test_page_is_self_contained_and_complete(page, kmeans):
     assert data["captions"] == frame_captions(prepared.run)
     assert data["fps"] == FPS and data["last_seconds"] == HOLD
     poster = re.search(r'<img class="mlviz-frame"[^>]*src="([^"]+)"', html, re.S).group(1)
-    sources = [poster if f is None else f"data:image/webp;base64,{f}" for f in data["frames"]]
-    for i, image in enumerate(data["sequence"]):
-        index, error = nearest(decode(sources[image]), frames)
-        assert np.array_equal(frames[index], frames[i]) and error < 3, (i, index, error)
-    # The poster is the last frame, stored once, with its caption in the markup.
-    assert data["frames"][data["sequence"][-1]] is None
+    for i, image in enumerate(composed(data, poster)):
+        index, error = nearest(image, frames)
+        assert np.array_equal(frames[index], frames[i]) and error < 1, (i, index, error)
+    # A key frame first; the others store only what changed (far fewer pixels).
+    assert data["sequence"][0][0] == 1
+    # The poster is the last frame, a key frame stored once, with its caption in the markup.
+    assert data["sequence"][-1][0] == 1 and data["images"][data["sequence"][-1][1]] is None
     assert nearest(decode(poster), frames)[0] == n - 1
     assert f'<div class="mlviz-caption" aria-live="polite">{data["captions"][-1]}</div>' in html
 
@@ -113,13 +138,44 @@ def test_captions_name_epoch_loss_and_the_algorithms_metrics():
     assert "misclassified 0" in perceptron and "params" not in perceptron
 
 
-def test_identical_frames_are_stored_once():
-    store = FrameStore()
+def test_frames_store_what_changed_and_a_key_frame_periodically():
+    store = FrameStore(key_every=3, key_area=100)
     white = np.full((20, 30, 3), 255, np.uint8)
-    black = np.zeros((20, 30, 3), np.uint8)
-    for frame in (white, white.copy(), black, white):
+    spot = white.copy()
+    spot[5:8, 10:14] = (200, 30, 30)
+    for frame in (white, white.copy(), spot, white, spot, spot, white):
         store.add(frame)
-    assert store.sequence == [0, 0, 1, 0] and len(store.images) == 2
+    # Key frames at 0, 3 and 6; a repeated frame stores nothing; a change, its rectangle.
+    assert [entry[0] for entry in store.sequence] == [1, 0, 0, 1, 0, 0, 1]
+    assert store.sequence[1] == [0] and store.sequence[5] == [0]
+    assert store.sequence[2][2:] == [10, 5] and store.sequence[4][2:] == [10, 5]
+    part = Image.open(io.BytesIO(base64.b64decode(store.images[store.sequence[2][1]])))
+    assert part.size == (4, 3)
+    assert len(store.images) == 5
+
+
+def test_changes_apart_are_stored_as_separate_rectangles():
+    store = FrameStore()
+    white = np.full((40, 200, 3), 255, np.uint8)
+    two = white.copy()
+    two[2:6, 3:9] = (0, 0, 200)
+    two[30:33, 150:160] = (0, 150, 0)
+    store.add(white)
+    store.add(two)
+    key, *rectangles = store.sequence[1]
+    assert key == 0 and rectangles[1::3] == [3, 150] and rectangles[2::3] == [2, 30]
+    sizes = [Image.open(io.BytesIO(base64.b64decode(store.images[i]))).size
+             for i in rectangles[0::3]]
+    assert sizes == [(6, 4), (10, 3)]
+
+
+def test_a_key_frame_comes_sooner_when_the_rectangles_cover_several_frames():
+    rng = np.random.default_rng(1)
+    store = FrameStore(key_every=100, key_area=2)
+    for _ in range(6):  # every frame new noise: each rectangle is as big as a key frame
+        store.add(rng.integers(0, 255, (24, 24, 3), dtype=np.uint8))
+    keys = [entry[0] for entry in store.sequence]
+    assert keys == [1, 0, 0, 1, 0, 0]
 
 
 def test_over_the_size_limit_is_one_line_and_writes_nothing(kmeans, tmp_path):
@@ -191,8 +247,10 @@ async function drive() {
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const root = document.querySelector(".mlviz-player");
   const img = root.querySelector("img.mlviz-frame");
+  const canvas = root.querySelector("canvas.mlviz-canvas");
   const slider = root.querySelector(".mlviz-slider");
   const speed = root.querySelector(".mlviz-speed");
+  for (let i = 0; i < 100 && root.dataset.ready !== "true"; i += 1) await sleep(20);
   const loop = root.querySelector(".mlviz-loop");
   const state = () => ({frame: Number(img.dataset.frame), slider: Number(slider.value),
     caption: root.querySelector(".mlviz-caption").textContent,
@@ -208,7 +266,8 @@ async function drive() {
                 heading: document.querySelector("h1").textContent};
   slider.value = String(FRAME);
   slider.dispatchEvent(new Event("input", {bubbles: true}));
-  out.slider = {...state(), src: img.getAttribute("src")};
+  out.slider = {...state(), src: canvas.toDataURL("image/png"), canvas: !canvas.hidden,
+                img: !img.hidden};
   key("ArrowRight"); out.right = state();
   key("ArrowLeft"); key("ArrowLeft"); out.left = state();
   key("Home"); out.home = state();
@@ -234,7 +293,7 @@ async function drive() {
   key(" ");
   await sleep(3000);
   out.noLoop = state();
-  img.click(); out.clicked = state(); img.click();
+  canvas.click(); out.clicked = state(); canvas.click();
   out.resources = performance.getEntriesByType("resource").map((entry) => entry.name);
   out.problems = window.__problems;
   document.getElementById("mlviz-result").textContent = JSON.stringify(out);
@@ -286,8 +345,9 @@ def test_player_in_headless_chromium(page, kmeans, tmp_path):
     # The slider shows frame k: its index, caption, and the picture of frame k.
     shown = report["slider"]
     assert {key: shown[key] for key in at(k)} == at(k)
-    index, error = nearest(decode(shown["src"]), frames)
-    assert np.array_equal(frames[index], frames[k]) and error < 3
+    assert shown["canvas"] and not shown["img"]  # the canvas replaced the poster
+    index, error = nearest(decode(shown["src"], "png"), frames)
+    assert np.array_equal(frames[index], frames[k]) and error < 1
     # Keys step (and Home/End jump); they stop at the ends.
     assert report["right"] == at(k + 1) and report["left"] == at(k - 1)
     assert report["home"] == at(0) and report["end"] == at(n - 1)
@@ -334,6 +394,76 @@ def test_text_in_the_page_is_escaped(kmeans, tmp_path):
     report = in_chromium(page, check, tmp_path)
     assert report == {"poster": f"ok {evil}", "first": evil, "title": f"<b>{evil}",
                       "pwned": None, "images": 1, "problems": []}
+
+
+CHAPTERS = [(0, "Start", "The centres are placed at random."),
+            (4, "Moving", "Points <b>change</b> cluster."), (9, "Done", "It converged.")]
+
+CHAPTER_DRIVE = """<pre id="mlviz-result">pending</pre><script>
+window.addEventListener("load", async () => {
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const root = document.querySelector(".mlviz-player");
+  for (let i = 0; i < 100 && root.dataset.ready !== "true"; i += 1) await sleep(20);
+  const state = () => ({frame: Number(root.dataset.frame),
+    chapter: root.querySelector(".mlviz-chapter").textContent,
+    caption: root.querySelector(".mlviz-caption").textContent,
+    current: Array.from(root.querySelectorAll(".mlviz-marks button.mlviz-current"))
+      .map((mark) => mark.textContent)});
+  const key = (name) => document.body.dispatchEvent(
+    new KeyboardEvent("keydown", {key: name, bubbles: true, cancelable: true}));
+  const out = {poster: state()};
+  out.marks = Array.from(root.querySelectorAll(".mlviz-marks button"))
+    .map((mark) => [mark.textContent, Number(mark.dataset.start)]);
+  out.ticks = Array.from(root.querySelectorAll("datalist option")).map((o) => Number(o.value));
+  key("Home"); out.home = state();
+  key("]"); out.next = state();
+  key("PageDown"); out.pageDown = state();
+  key("PageDown"); out.atEnd = state();
+  key("PageUp"); out.pageUp = state();
+  key("ArrowRight"); key("["); out.back = state();
+  key("["); out.first = state();
+  root.querySelectorAll(".mlviz-marks button")[2].click(); out.clicked = state();
+  out.problems = window.__problems;
+  document.getElementById("mlviz-result").textContent = JSON.stringify(out);
+});
+</script>"""
+
+
+@pytest.mark.slow
+def test_chapters_are_marked_shown_and_jumped_to_in_chromium(kmeans, tmp_path):
+    _, frames = kmeans
+    captions = [f"frame {i}" for i in range(len(frames))]
+    page = tmp_path / "chapters.html"
+    with HtmlWriter(page, fps=5, captions=captions, chapters=CHAPTERS) as writer:
+        for frame in frames:
+            writer.write(frame)
+    assert "<b>change</b>" not in page.read_text()  # a chapter's text is text, not markup
+    report = in_chromium(page, CHAPTER_DRIVE, tmp_path)
+    assert report["problems"] == []
+    assert report["marks"] == [["Start", 0], ["Moving", 4], ["Done", 9]]
+    assert report["ticks"] == [0, 4, 9]
+
+    def at(frame, chapter):
+        start, title, sentence = CHAPTERS[chapter]
+        return {"frame": frame, "chapter": f"{title}: {sentence}",
+                "caption": captions[frame], "current": [title]}
+
+    last = len(frames) - 1
+    assert report["poster"] == at(last, 2)
+    assert report["home"] == at(0, 0)
+    assert report["next"] == at(4, 1) and report["pageDown"] == at(9, 2)
+    assert report["atEnd"] == at(9, 2)  # no chapter after the last
+    assert report["pageUp"] == at(4, 1)
+    assert report["back"] == at(4, 1)  # from inside a chapter: back to its start
+    assert report["first"] == at(0, 0)
+    assert report["clicked"] == at(9, 2)
+
+
+def test_chapters_are_checked():
+    with pytest.raises(LimitError, match="increasing"):
+        HtmlWriter("/tmp/never.html", chapters=[(3, "a", ""), (1, "b", "")])
+    with pytest.raises(LimitError, match="first frame, title, sentence"):
+        HtmlWriter("/tmp/never.html", chapters=[(0, "a")])
 
 
 # --- Jupyter display ------------------------------------------------------------------------

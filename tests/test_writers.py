@@ -20,8 +20,16 @@ from mlviz.cli import main
 from mlviz.errors import LimitError
 from mlviz.plugins import build_registry, get_plugin_manager, register_plugin
 from mlviz.writers import (
-    DEFAULT_HOLD, MAX_HOLD, ApngWriter, GifWriter, Mp4Writer, PngWriter, WebpWriter, Writer,
-    check_output_path, writer_class,
+    DEFAULT_HOLD,
+    MAX_HOLD,
+    ApngWriter,
+    GifWriter,
+    Mp4Writer,
+    PngWriter,
+    WebpWriter,
+    Writer,
+    check_output_path,
+    writer_class,
 )
 
 ANIMATIONS = [".gif", ".webp", ".apng"]  # formats Pillow decodes with per-frame durations
@@ -494,3 +502,79 @@ def test_render_holds_by_default_and_hold_0_turns_it_off(tmp_path, monkeypatch, 
     assert main(["render", "kmeans", *quick, "-o", "b.apng", "--hold", "0", "--fps", "8"]) == 0
     assert decode(tmp_path / "a.webp")[1] == [200, 200, 2000]
     assert decode(tmp_path / "b.apng")[1] == [125, 125, 125]
+
+
+def read_frames(path) -> list[np.ndarray]:
+    """Every frame of an animation as RGB, composed as a viewer shows it."""
+    from PIL import ImageSequence
+
+    with Image.open(path) as image:
+        return [np.array(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)]
+
+
+def off_share(decoded: np.ndarray, frame: np.ndarray) -> float:
+    """The share of pixels off by more than 48 in some channel."""
+    return float((np.abs(decoded.astype(int) - frame.astype(int)).max(axis=2) > 48).mean())
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp"])
+def test_palette_keeps_rare_colours_and_gives_a_frame_that_does_not_fit_its_own(
+        suffix, tmp_path):
+    """A marker of a few pixels in a frame the palette never sampled keeps its colour; a
+    frame in colours unlike the others gets a local palette instead of wrong colours."""
+    from mlviz.writers.palette import palette_picks
+
+    y, x = np.mgrid[0:64, 0:96]
+    base = np.stack([x * 2, y * 3, np.full_like(x, 90)], axis=2).astype(np.uint8)
+    frames = [base.copy() for _ in range(20)]
+    unseen = next(i for i in range(20) if i not in palette_picks(20, GifWriter.palette_samples))
+    frames[unseen][30:33, 40:43] = (250, 230, 40)  # viridis yellow, nine pixels
+    rng = np.random.default_rng(3)
+    odd = unseen + 1
+    frames[odd] = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)  # every colour
+    frames[odd][::2] = (20, 200, 240)
+    with open_writer(tmp_path / f"x{suffix}", fps=10) as writer:
+        for frame in frames:
+            writer.write(frame)
+    quantize = getattr(writer, "_quantize", None) or writer._encoder.quantize
+    decoded = read_frames(tmp_path / f"x{suffix}")
+    assert np.abs(decoded[unseen][30:33, 40:43].astype(int) - (250, 230, 40)).max() <= 48
+    for i, (shown, frame) in enumerate(zip(decoded, frames)):
+        if i != odd:  # noise has more colours than any palette: it only gets closer
+            assert off_share(shown, frame) <= 0.00005, i
+    assert quantize.local_frames >= 1
+    # The noise frame is closer on its own palette than on the run's.
+    from mlviz.writers.palette import Quantizer, off_pixels, palette_of, palette_rgb
+
+    shared = palette_of([frames[i] for i in palette_picks(20, 8)])
+    only = Quantizer(shared)
+    indices, palette = only(frames[odd])
+    assert palette is not shared
+    on_shared = off_pixels(frames[odd], np.asarray(
+        Image.fromarray(frames[odd]).quantize(palette=shared, dither=Image.Dither.NONE)),
+        palette_rgb(shared))
+    assert off_pixels(frames[odd], indices, palette_rgb(palette)) < on_shared
+
+
+def test_chapters_reach_writers_that_take_them_and_spare_those_that_do_not(tmp_path):
+    class OldWriter(Writer):  # written for mlviz 0.2: no chapters keyword
+        suffix = ".old"
+
+        def __init__(self, path, fps=5.0, *, hold=0.0, captions=None):
+            super().__init__(path, fps, hold=hold, captions=captions)
+
+        def _write(self, frame):
+            pass
+
+        def _finish(self):
+            self._tmp.write_bytes(b"old")
+
+    registry = registry_of(("core-writers (mlviz 0.2.0)", mlviz.writers))
+    registry.writers[".old"] = OldWriter
+    chapters = [(0, "Start", "It begins."), (2, "End", "It ends.")]
+    old = open_writer(tmp_path / "a.old", chapters=chapters, registry=registry)
+    old.abort()
+    html = open_writer(tmp_path / "a.html", chapters=chapters, registry=registry)
+    assert html.chapters == tuple(chapters) and html.chapter(1) == chapters[0]
+    assert html.chapter(5) == chapters[1]
+    html.abort()

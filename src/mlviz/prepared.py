@@ -28,10 +28,11 @@ from .theme import Theme, resolve_theme
 from .trainer import Run
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from .plugins import Registry
     from .sweep import Sweep
+    from .writers import Writer
 
 
 #: ``--panel``: one panel is drawn on a figure of this size (inches) at this dpi, so that
@@ -102,7 +103,8 @@ class Prepared:
         """A renderer of every frame; ``caption`` adds the story's caption strip."""
         return Renderer(self.composition(), dpi=dpi or self.dpi or DEFAULT_DPI,
                         algorithm=self.algorithm.name, theme=self.theme,
-                        story=self.story if caption else None, workers=draw_in_workers)
+                        story=self.story if caption else None, workers=draw_in_workers,
+                        encoders=render_encoding_in_workers)
 
     def captions(self) -> list[str]:
         """One text per frame (:func:`frame_captions`; a sweep's name every run)."""
@@ -198,6 +200,18 @@ def draw_in_workers(renderer: Renderer, indices: Sequence[int], first: Sequence[
     if parallel.worth_it(len(indices), jobs):
         return parallel.draw_in_workers(renderer, indices, first, jobs)
     return renderer.draw_in_order(indices, first)
+
+
+def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequence[int],
+                               jobs: int, on_frame: Callable[[int], None] | None
+                               ) -> int | None:
+    """Workers that draw and encode the frames, where that pays off
+    (:func:`mlviz.parallel.render_encoding_in_workers`): the renderer's ``encoders``."""
+    from . import parallel
+
+    if not parallel.worth_it(len(indices), jobs):
+        return None
+    return parallel.render_encoding_in_workers(renderer, writer, indices, jobs, on_frame)
 
 
 def tell_story(algorithm: Algorithm, config: Config, run: Run) -> Story | None:

@@ -30,6 +30,12 @@ DEFAULT_DPI = 100
 #: :func:`mlviz.parallel.draw_in_workers`; the renderer itself starts no process).
 WorkerSource = Callable[["Renderer", Sequence[int], Sequence[int], int],
                         AbstractContextManager[Iterator[tuple[int, np.ndarray]]]]
+#: Draws *and encodes* a renderer's frames in worker processes, writing them to the writer
+#: in order: given the renderer, the writer, the frame indices, the number of processes and
+#: the per-frame callback, the number written, or ``None`` having done nothing (the front
+#: end passes :func:`mlviz.parallel.render_encoding_in_workers`).
+EncoderSource = Callable[["Renderer", "Writer", Sequence[int], int,
+                          "Callable[[int], None] | None"], "int | None"]
 
 
 class Renderer:
@@ -46,13 +52,15 @@ class Renderer:
     against its run (the fields and traces its panels need) before anything is drawn.
     ``story``: draw a caption strip below the panels (the playing chapter's sentence and
     the objective, :mod:`mlviz.caption`); the frame keeps its size. ``workers``: what
-    :meth:`render` uses to draw with ``jobs`` > 1 (``None``: it draws here).
+    :meth:`render` uses to draw with ``jobs`` > 1 (``None``: it draws here); ``encoders``:
+    what it tries first, to have workers encode the frames too (``None``: never).
     """
 
     def __init__(self, scene: Scene | Composition, run: Run | None = None,
                  dpi: float = DEFAULT_DPI, algorithm: str = "",
                  theme: Theme | str | None = None, story: Story | None = None,
-                 workers: WorkerSource | None = None) -> None:
+                 workers: WorkerSource | None = None,
+                 encoders: EncoderSource | None = None) -> None:
         if isinstance(scene, Composition):
             composition = scene
         else:
@@ -67,6 +75,7 @@ class Renderer:
         self.theme = resolve_theme(theme)
         self.story = story
         self.workers = workers
+        self.encoders = encoders
 
     @property
     def scene(self) -> Scene:
@@ -154,6 +163,10 @@ class Renderer:
         encodes: the frames, and so the file, are the same as with one.
         """
         indices = [self.n_frames - 1] if writer.last_frame_only else list(range(self.n_frames))
+        if self.encoders is not None and jobs > 1:  # workers that encode too, where they can
+            done = self.encoders(self, writer, indices, jobs, on_frame)
+            if done is not None:
+                return done
         wanted = getattr(writer, "frames_wanted_first", None)
         first = list(dict.fromkeys(wanted(len(indices)))) if wanted and len(indices) > 1 else []
         if jobs > 1 and self.workers is not None:
