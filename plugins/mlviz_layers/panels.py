@@ -146,7 +146,9 @@ class LayerPointsPanel(Panel):
     """The points as one layer outputs them (layer 0: the input), by class (colour and
     marker), the input with a legend of the class names.
 
-    With ``boundary`` (the last hidden layer), the output unit's separating line
+    With ``shared``, every layer's view has the same fixed limits (those of all layers
+    at all epochs), so a cloud that collapses deeper in the network is seen collapsing,
+    not zoomed back to full size. With ``boundary`` (the last hidden layer), the output unit's separating line
     w·h + b = 0 and the two half-planes it makes, shaded in the colour of the class the
     output predicts there: the bent data, split by one straight line.
 
@@ -158,9 +160,10 @@ class LayerPointsPanel(Panel):
     fields = ("hidden",)
     traces = ("hidden_range",)
 
-    def __init__(self, index: int, boundary: bool = False) -> None:
+    def __init__(self, index: int, boundary: bool = False, shared: bool = False) -> None:
         self.index = index
         self.boundary = boundary
+        self.shared = shared
 
     def requires(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if not self.boundary:
@@ -179,7 +182,7 @@ class LayerPointsPanel(Panel):
             names = (f"unit 1 of layer {self.index}", "unit 2")
         ax.set_xlabel(names[0], fontsize=theme.fontsize(8), labelpad=1)
         ax.set_ylabel(names[1], fontsize=theme.fontsize(8), labelpad=1)
-        _square(ax, ranges, theme)
+        _square(ax, run.trace("hidden_range") if self.shared else ranges, theme)
         self.masks = class_masks(run.dataset.y)
         first = run.snapshots[0].hidden[self.index]
         # deeper layers pile points onto the corners of the tanh square: bigger dots with

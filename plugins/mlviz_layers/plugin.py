@@ -10,7 +10,7 @@ import numpy as np
 
 from mlviz import Algorithm, Dataset, Scene, UserData, hookimpl, param
 from mlviz.datasets import scaled
-from mlviz.panels import LossCurvePanel, LossLandscapePanel
+from mlviz.panels import LossLandscapePanel, MetricCurvePanel
 from mlviz.story import Chapter, Story
 
 from .panels import (
@@ -60,8 +60,18 @@ class LayerLandscapePanel(LossLandscapePanel):
         ax.set_xticks([-half, 0.0, half])
         ax.set_yticks([-half, 0.0, half])
         ax.zaxis.set_major_locator(MaxNLocator(3))
-        ax.xaxis.labelpad = ax.yaxis.labelpad = 7
+        ax.xaxis.labelpad = ax.yaxis.labelpad = 9
         ax.zaxis.labelpad = 3
+
+
+#: The BCE of a classifier that has learned nothing (P = 0.5 for every point).
+CHANCE = float(np.log(2.0))
+
+
+def bce_curve() -> MetricCurvePanel:
+    """The loss (BCE) over the epochs, with the line of chance: ln 2, the BCE of P = 0.5."""
+    return MetricCurvePanel("loss", label="BCE", title="Loss",
+                            references=[("chance: ln 2 ≈ 0.69", CHANCE)])
 
 
 def layer_landscape(config: LayersConfig, k: int, zoom: float,
@@ -81,7 +91,7 @@ def layer_landscape(config: LayersConfig, k: int, zoom: float,
 
 #: The most columns (the input's, and one a Linear layer's) layer-transformations lays out
 #: in one band, the loss along the bottom; a deeper network's wrap into two bands.
-MAX_COLUMNS = 5
+MAX_COLUMNS = 6
 #: How layer-transformations looks at its landscapes: the z axis on the left, in the gap
 #: between columns (on the right, the last column's tick labels would leave the figure).
 LAYERS_VIEW = (32, -130)
@@ -105,10 +115,10 @@ def layers_scene(config: LayersConfig) -> Scene:
     count = n_linear(config)
     columns = count + 1
     tops = [LayerPointsPanel(k, boundary=k == count - 1) for k in range(count)] + [OutputPanel()]
-    bottoms = [PredictionPanel()] + [layer_landscape(config, k, zoom=1.0, view=LAYERS_VIEW,
+    bottoms = [PredictionPanel()] + [layer_landscape(config, k, zoom=0.9, view=LAYERS_VIEW,
                                                     output_title="Output: BCE")
                                      for k in range(1, count + 1)]
-    loss = LossCurvePanel(ylabel="BCE", title="Loss")
+    loss = bce_curve()
     panels: list = []
 
     def letters(line) -> str:
@@ -139,12 +149,12 @@ def layers_story(config: LayersConfig, run) -> Story:
     layer once 95 % of the points are on their side (circles: stuck, and why)."""
     epochs = np.asarray(run.epochs)
     losses = np.asarray(run.losses, dtype=float)
-    accuracy = np.array([snap.accuracy for snap in run.snapshots]) \
-        if len(run.snapshots) == len(epochs) else None
+    accuracy = run.trace("accuracy")
     chapters = [Chapter("tangled", int(epochs[0]),
                         "At first no straight line in the last layer splits the two classes.")]
     drop = losses[0] - np.nanmin(losses)
-    falling = np.flatnonzero(losses <= losses[0] - 0.25 * drop) if drop > 0.02 else []
+    falling = (np.flatnonzero(losses <= losses[0] - 0.25 * drop) if drop > 0.02
+               else np.array([], dtype=int))
     if len(falling) and epochs[falling[0]] > chapters[-1].start:
         chapters.append(Chapter("bending", int(epochs[falling[0]]),
                                 "Each layer stretches and bends the plane, pulling the "
@@ -154,7 +164,7 @@ def layers_story(config: LayersConfig, run) -> Story:
         if flat is not None and epochs[flat] > chapters[-1].start:
             chapters.append(Chapter("stuck", int(epochs[flat]),
                                     "Stuck: " + CIRCLES_WHY + "."))
-    elif accuracy is not None:
+    else:
         good = np.flatnonzero(accuracy >= 0.95)
         if len(good) and epochs[good[0]] > chapters[-1].start:
             chapters.append(Chapter("separable", int(epochs[good[0]]),
@@ -205,13 +215,13 @@ def vanishing_scene(config: LayersConfig) -> Scene:
     layer, side by side: flat where the gradient has vanished, curved where it has not.
     """
     count = n_linear(config)
-    views = [LayerPointsPanel(k) for k in shown_layers(count)]
+    views = [LayerPointsPanel(k, shared=True) for k in shown_layers(count)]
     tops = [*views, OutputPanel(), PredictionPanel()]
     width = len(tops)  # one column a top panel; the rows below split the same columns
-    first = layer_landscape(config, 1, zoom=1.15, view=(28, -55))
-    last = layer_landscape(config, count, zoom=1.15, view=(28, -55))
+    first = layer_landscape(config, 1, zoom=1.0, view=(28, -55))
+    last = layer_landscape(config, count, zoom=1.0, view=(28, -55))
     middle = [(GradientNormPanel(), 0.6), (GradientProfilePanel(), 0.4)]
-    bottom = [(LossCurvePanel(ylabel="BCE", title="Loss"), 0.26), (first, 0.37), (last, 0.37)]
+    bottom = [(bce_curve(), 0.26), (first, 0.37), (last, 0.37)]
     panels: list = []
     rows = ["".join(_letter(panels, panel) for panel in tops)]
     for row in (middle, bottom):
@@ -220,7 +230,7 @@ def vanishing_scene(config: LayersConfig) -> Scene:
                             for (panel, _), span in zip(row, spans)))
     title = (f"Vanishing gradients: {count} layers of 2 units, two classes "
              f"({config.activation}, SGD with momentum)")
-    return Scene(panels, title=title, mosaic=";".join(rows), figsize=(16.0, 9.0),
+    return Scene(panels, title=title, mosaic=";".join(rows), figsize=(12.8, 7.2),
                  height_ratios=(0.95, 1.0, 1.15))
 
 

@@ -17,7 +17,7 @@ GRID = 60  # resolution of the predicted-probability image over the input square
 @dataclass(frozen=True)
 class LayersConfig(Config):
     hidden_layers: int = param(
-        2, "2-unit hidden layers between the 2-unit input layer and the output unit", min=0, max=16)
+        2, "2-unit hidden layers between the 2-unit input layer and the output unit", min=0, max=8)
     activation: Literal["tanh", "sigmoid", "relu"] = param(
         "tanh", "activation after every layer but the output (a logit)")
     optimizer: Literal["auto", "sgd", "adam"] = param(
@@ -88,10 +88,11 @@ DEFAULT_LR = {"sgd": 0.2, "adam": 0.03}
 class LayersSnapshot(Snapshot):
     """State after ``epoch`` passes; ``loss`` is the mean BCE over all points, at these weights.
 
-    Traced at every epoch: ``hidden_range`` and ``grad_norms`` (5 numbers a Linear layer).
+    Traced at every epoch: ``hidden_range``, ``grad_norms`` (one number a Linear layer) and
+    ``accuracy``.
     """
 
-    traces: ClassVar[tuple[str, ...]] = ("hidden_range", "grad_norms")
+    traces: ClassVar[tuple[str, ...]] = ("hidden_range", "grad_norms", "accuracy")
 
     hidden: np.ndarray = None  # (n_layers, n, 2): the input, then each 2-unit layer's output
     hidden_range: np.ndarray = None  # (n_layers, 2, 2): [layer, (min, max), unit] of hidden
