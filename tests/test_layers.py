@@ -650,3 +650,14 @@ def test_the_loss_shows_the_line_of_chance(name, prepared, deep):
     assert any("ln 2" in text.get_text() for text in loss.texts)
     low, high = loss.get_ylim()
     assert low < np.log(2) < high
+
+
+def test_the_vanishing_story_quotes_the_measured_fall_of_the_gradient(deep):
+    from mlviz_layers.plugin import vanishing_story
+
+    story = vanishing_story(deep.run.config, deep.run)
+    assert mlviz.story.story_problems(story, deep.run.epochs) == []
+    norms = deep.run.trace("grad_norms")[0]
+    assert f"{norms[0] / norms[-1]:.0e}" in story.chapters[0].sentence
+    assert norms[0] / norms[-1] < 1e-2  # it vanishes
+    assert "log" in story.objective

@@ -307,3 +307,16 @@ def test_the_extrapolation_is_explained_by_the_fits_own_slope():
     assert extrapolation(straight, 3.0)[2] < STRAIGHT
     flat = np.array([5.0, 5.0, 5.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0])
     assert "levels off" in extrapolation_note(flat, flat, 1.0, 3.0)
+
+
+def test_the_story_moves_outside_once_the_fit_is_close():
+    from mlviz.story import story_problems
+    from mlviz_nnreg.plugin import nnreg_story
+
+    run = mlviz.prepare("nn-regression", epochs=3000).run
+    story = nnreg_story(run.config, run)
+    assert story_problems(story, run.epochs) == []
+    assert [chapter.title for chapter in story.chapters] == ["fitting", "outside the data"]
+    at = int(np.searchsorted(run.epochs, story.chapters[1].start))
+    losses = np.asarray(run.losses)
+    assert losses[at] < 1e-3 and (losses[:at] >= 1e-3).all()

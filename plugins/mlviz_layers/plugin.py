@@ -279,9 +279,29 @@ LAYER_TRANSFORMATIONS = Algorithm(
     fps=5.0,
 )
 
+def vanishing_story(config: LayersConfig, run) -> Story:
+    """The gradient's fall from the output layer to layer 1 (measured at the first epoch),
+    then, if it comes, the loss stuck at chance (within 0.01 of ln 2 from then on)."""
+    epochs = np.asarray(run.epochs)
+    norms = np.asarray(run.trace("grad_norms"), dtype=float)[0]
+    ratio = norms[0] / norms[-1] if norms[-1] > 0 else float("nan")
+    chapters = [Chapter("vanishing", int(epochs[0]),
+                        f"The gradient reaching layer 1 is {ratio:.0e} of the output layer's: "
+                        "the early layers barely learn.")]
+    losses = np.asarray(run.losses, dtype=float)
+    away = np.flatnonzero(np.abs(losses - CHANCE) > 0.01)
+    stuck = int(away[-1] + 1) if len(away) else 0
+    if stuck < len(losses) and epochs[stuck] > chapters[-1].start:
+        chapters.append(Chapter("stuck at chance", int(epochs[stuck]),
+                                "The loss stays at ln 2, chance: the output is about 0.5 for "
+                                "every point."))
+    return Story(tuple(chapters), objective=BCE_OBJECTIVE)
+
+
 VANISHING_GRADIENTS = Algorithm(
     name="vanishing-gradients",
     summary="a 12-layer narrow tanh network on XOR: the early layers barely learn",
+    story=vanishing_story,
     config=VanishingConfig,
     trainer=LayersTrainer,
     dataset=layers_dataset,
