@@ -325,7 +325,7 @@ class GradientNormPanel(Panel):
         ax.set_ylim(*_norm_limits(norms))
         last = max(int(epochs[-1]), 1)
         ax.set_xlim(0, last * 1.1)  # the last tenth: the colour bar's
-        ticks = MaxNLocator(nbins=8, integer=True).tick_values(0, last)
+        ticks = np.asarray(MaxNLocator(nbins=8, integer=True).tick_values(0, last))
         ax.set_xticks(ticks[(ticks >= 0) & (ticks <= last)])
         ax.set_title("Gradient norms over training")
         ax.set_xlabel("epoch", fontsize=theme.fontsize(8))

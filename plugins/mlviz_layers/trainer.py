@@ -94,11 +94,11 @@ class LayersSnapshot(Snapshot):
 
     traces: ClassVar[tuple[str, ...]] = ("hidden_range", "grad_norms", "accuracy")
 
-    hidden: np.ndarray = None  # (n_layers, n, 2): the input, then each 2-unit layer's output
-    hidden_range: np.ndarray = None  # (n_layers, 2, 2): [layer, (min, max), unit] of hidden
-    proba: np.ndarray = None  # (n,): P(class 1) for every point
-    grid_proba: np.ndarray = None  # (GRID, GRID): P(class 1) over [−1, 1]²
-    grad_norms: np.ndarray = None  # (n_linear,): ‖∂loss/∂W‖ of each layer, full batch
+    hidden: np.ndarray | None = None  # (n_layers, n, 2): the input, then each 2-unit layer's output
+    hidden_range: np.ndarray | None = None  # (n_layers, 2, 2): [layer, (min, max), unit] of hidden
+    proba: np.ndarray | None = None  # (n,): P(class 1) for every point
+    grid_proba: np.ndarray | None = None  # (GRID, GRID): P(class 1) over [−1, 1]²
+    grad_norms: np.ndarray | None = None  # (n_linear,): ‖∂loss/∂W‖ of each layer, full batch
     accuracy: float = 0.0
 
 

@@ -88,7 +88,7 @@ def levenberg_marquardt(
     scale = np.zeros(theta.size)
     zeros = np.zeros(theta.size)
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (the count is returned)
         jac = jacobian(theta, x)
         scale = np.maximum(scale, np.linalg.norm(jac, axis=0))
         for _ in range(60):

@@ -206,17 +206,17 @@ class NNRegLossPanel(LossCurvePanel):
         epochs, losses = run.history("loss")
         losses = np.where(np.asarray(losses, float) > 0, losses, np.nan)
         x0, x1 = ax.get_xlim()
-        occupied = [in_axes(ax, epochs, losses, 2000)]
-        occupied += [in_axes(ax, [x0, x1], [value, value]) for value, _, _ in refs]
-        occupied = np.concatenate(occupied)
+        parts = [in_axes(ax, epochs, losses, 2000)]
+        parts += [in_axes(ax, [x0, x1], [value, value]) for value, _, _ in refs]
+        occupied = np.concatenate(parts)
         last = int(epochs[-1])
         widest = f"{self.xlabel} {last}\n{self.label} {-1.23456789e-100:{self.fmt}}"
         box = text_box(ax, [widest], theme.fontsize(9), family="DejaVu Sans Mono")
         place = free_place(occupied, box)
         x, y, ha, va = place
         self.readout.set_position((x, y))
-        self.readout.set_horizontalalignment(ha)
-        self.readout.set_verticalalignment(va)
+        self.readout.set_horizontalalignment(ha)  # type: ignore[arg-type]
+        self.readout.set_verticalalignment(va)  # type: ignore[arg-type]
         occupied = np.concatenate([occupied, filled(*box_at(place, box))])
         to_axes = ax.transScale + ax.transLimits
         for value, name, colour in refs:
