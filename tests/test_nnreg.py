@@ -11,7 +11,13 @@ import mlviz
 from mlviz import ConfigError
 from mlviz.testing import assert_frames_independent_of_budget, panel_figure, scene_figure
 from mlviz_nnreg.model import (
-    N_PARAMS, PARAM_NAMES, jacobian, levenberg_marquardt, mse, mse_gradient, predict,
+    N_PARAMS,
+    PARAM_NAMES,
+    jacobian,
+    levenberg_marquardt,
+    mse,
+    mse_gradient,
+    predict,
 )
 from mlviz_nnreg.panels import FitPanel, NNRegLossPanel, ParamsPanel
 from mlviz_nnreg.trainer import NNRegConfig, NNRegTrainer, default_dataset, initial_theta
