@@ -97,8 +97,7 @@ MAX_COLUMNS = 6
 #: between columns (on the right, the last column's tick labels would leave the figure).
 LAYERS_VIEW = (32, -130)
 #: Why circles fails, said on the frame (the scene's title) and in the story.
-CIRCLES_WHY = ("a disc inside a ring cannot be split by 2-unit layers: each layer stretches "
-               "and bends the plane but never tears it")
+CIRCLES_WHY = "each layer stretches and bends the plane but never tears it"
 
 
 def layers_scene(config: LayersConfig) -> Scene:
@@ -137,7 +136,7 @@ def layers_scene(config: LayersConfig) -> Scene:
         heights = None
     how = "Adam" if config.optimizer == "adam" else "SGD with momentum"
     if config.dataset == "circles" and config.activation == "tanh":
-        title = f"{count}-layer network with 2-unit layers: {CIRCLES_WHY}"
+        title = f"{count} layers of 2 units cannot split a disc from its ring: {CIRCLES_WHY}"
     else:
         title = (f"{count}-layer network with 2-unit layers bending two classes apart until "
                  f"one line splits them ({config.activation}, {how})")
@@ -164,7 +163,8 @@ def layers_story(config: LayersConfig, run) -> Story:
         flat = _flattened(losses)
         if flat is not None and epochs[flat] > chapters[-1].start:
             chapters.append(Chapter("stuck", int(epochs[flat]),
-                                    "Stuck: " + CIRCLES_WHY + "."))
+                                    "Stuck: 2-unit layers cannot split a disc from its ring; "
+                                    + CIRCLES_WHY + "."))
     else:
         good = np.flatnonzero(accuracy >= 0.95)
         if len(good) and epochs[good[0]] > chapters[-1].start:
