@@ -661,3 +661,18 @@ def test_the_vanishing_story_quotes_the_measured_fall_of_the_gradient(deep):
     assert f"{norms[0] / norms[-1]:.0e}" in story.chapters[0].sentence
     assert norms[0] / norms[-1] < 1e-2  # it vanishes
     assert "log" in story.objective
+
+
+@pytest.mark.parametrize("name", ["xor", "moons", "circles"])
+def test_frames_go_where_the_loss_changes(name):
+    """Issue 18: at most about a quarter of the frames show the loss after it has settled
+    (within 10 % of its fall of its last value for good)."""
+    from mlviz_layers.plugin import _flattened
+    from mlviz_layers.trainer import layers_schedule
+
+    run = mlviz.prepare("layer-transformations", dataset=name, resolution=3).run
+    frames = layers_schedule(run.config).select(run.epochs)
+    flat = _flattened(np.asarray(run.losses))
+    assert flat is not None
+    idle = sum(run.epochs[frame] > run.epochs[flat] for frame in frames)
+    assert idle <= 0.28 * len(frames)

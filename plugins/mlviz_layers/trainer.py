@@ -27,7 +27,7 @@ class LayersConfig(Config):
     momentum: float = param(0.9, "momentum of SGD", min=0.0, max=0.999)
     batch_size: int = param(50, "points per SGD step (500 points: 10 steps per epoch)",
                             min=1, max=100_000)
-    epochs: int = param(0, "passes over the data (0: picked for the dataset: 60 on xor, 30 on "
+    epochs: int = param(0, "passes over the data (0: picked for the dataset: 60 on xor, 25 on "
                            "moons, 50 on circles)", min=0, max=10_000)
     init_scale: float = param(
         0.0, "initial weights are PyTorch's default (uniform ±1/√fan_in) times this (0: picked "
@@ -77,7 +77,7 @@ class LayersConfig(Config):
 DATASET_PICKS: dict[str, tuple[str, float, float, int]] = {
     "xor": ("sgd", 0.2, 2.0, 60),
     "circles": ("sgd", 0.2, 2.0, 50),
-    "moons": ("adam", 0.03, 3.0, 30),
+    "moons": ("adam", 0.03, 3.0, 25),
     "spiral": ("adam", 0.03, 3.0, 60),
 }
 #: The learning rate of an optimizer chosen by hand with ``lr`` left at 0.
@@ -110,11 +110,11 @@ def layers_dataset(config: LayersConfig) -> Dataset:
 
 #: layer-transformations draws every epoch up to this one (the layers bend early), then
 #: about :data:`LATE_FRAMES` frames evenly over the rest.
-DENSE_EPOCHS, LATE_FRAMES = 30, 10
+DENSE_EPOCHS, LATE_FRAMES = 30, 5
 
 
 def layers_schedule(config: LayersConfig) -> FrameSchedule:
-    """Every epoch to 30, where the layers bend and the loss falls; then about ten frames
+    """Every epoch to 30, where the layers bend and the loss falls; then about five frames
     evenly over the rest (a long run: about 40 frames evenly over it all)."""
     if config.epochs > 4 * DENSE_EPOCHS:
         return FrameSchedule(steps=((5, 1),), late_step=max(1, config.epochs // 35))
