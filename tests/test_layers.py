@@ -676,3 +676,16 @@ def test_frames_go_where_the_loss_changes(name):
     assert flat is not None
     idle = sum(run.epochs[frame] > run.epochs[flat] for frame in frames)
     assert idle <= 0.28 * len(frames)
+
+
+def test_a_run_that_stays_tangled_says_so():
+    """XOR from seed 1 settles below 95 % (2-unit layers leave little room): the story says
+    it is stuck, where the loss settles, instead of claiming a separating line."""
+    from mlviz_layers.plugin import _flattened, layers_story
+
+    run = mlviz.prepare("layer-transformations", seed=1, resolution=3).run
+    assert run.trace("accuracy").max() < 0.95
+    story = layers_story(run.config, run)
+    assert mlviz.story.story_problems(story, run.epochs) == []
+    assert story.chapters[-1].title == "stuck" and "--seed" in story.chapters[-1].sentence
+    assert story.chapters[-1].start == run.epochs[_flattened(np.asarray(run.losses))]

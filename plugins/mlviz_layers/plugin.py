@@ -167,10 +167,15 @@ def layers_story(config: LayersConfig, run) -> Story:
                                     + CIRCLES_WHY + "."))
     else:
         good = np.flatnonzero(accuracy >= 0.95)
+        flat = _flattened(losses)
         if len(good) and epochs[good[0]] > chapters[-1].start:
             chapters.append(Chapter("separable", int(epochs[good[0]]),
                                     "A straight line in the last layer now splits the classes; "
                                     "the output unit just reads which side."))
+        elif not len(good) and flat is not None and epochs[flat] > chapters[-1].start:
+            chapters.append(Chapter("stuck", int(epochs[flat]),
+                                    "Stuck below 95 %: with only 2 units a layer, training can "
+                                    "settle in a poor fold; another --seed may untangle it."))
     return Story(tuple(chapters), objective=BCE_OBJECTIVE)
 
 
