@@ -11,7 +11,13 @@ import mlviz
 from mlviz import ConfigError
 from mlviz.testing import assert_frames_independent_of_budget, panel_figure, scene_figure
 from mlviz_nnreg.model import (
-    N_PARAMS, PARAM_NAMES, jacobian, levenberg_marquardt, mse, mse_gradient, predict,
+    N_PARAMS,
+    PARAM_NAMES,
+    jacobian,
+    levenberg_marquardt,
+    mse,
+    mse_gradient,
+    predict,
 )
 from mlviz_nnreg.panels import FitPanel, NNRegLossPanel, ParamsPanel
 from mlviz_nnreg.trainer import NNRegConfig, NNRegTrainer, default_dataset, initial_theta
@@ -285,3 +291,38 @@ def test_a_dark_poster_is_dark_with_light_text(short_run):
 
     assert_dark_poster(short_run)
     assert_dark_poster(short_run, frame=0)
+
+
+def test_the_extrapolation_is_explained_by_the_fits_own_slope():
+    """Issue 18: the frame says what the fit does outside the data and why: the slope
+    there (a finite difference of the network agrees) and whether the neuron carrying it
+    is still on tanh's straight middle."""
+    from mlviz_nnreg.model import STRAIGHT, extrapolation, extrapolation_note
+
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        theta = rng.normal(size=10)
+        slope, j, z = extrapolation(theta, 3.0)
+        h = 1e-6
+        numeric = (predict(theta, np.array([3.0 + h])) - predict(theta, np.array([3.0 - h])))
+        assert slope == pytest.approx(float(numeric[0]) / (2 * h), rel=1e-5, abs=1e-8)
+        assert z == pytest.approx(abs(theta[j] * 3.0 + theta[3 + j]))
+    straight = np.array([0.1, 5.0, 5.0, 0.0, 0.0, 0.0, 2.0, 0.1, 0.1, 0.0])
+    note = extrapolation_note(straight, None, 1.0, 3.0)
+    assert "neuron 1" in note and "almost linearly" in note
+    assert extrapolation(straight, 3.0)[2] < STRAIGHT
+    flat = np.array([5.0, 5.0, 5.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0])
+    assert "levels off" in extrapolation_note(flat, flat, 1.0, 3.0)
+
+
+def test_the_story_moves_outside_once_the_fit_is_close():
+    from mlviz.story import story_problems
+    from mlviz_nnreg.plugin import nnreg_story
+
+    run = mlviz.prepare("nn-regression", epochs=3000).run
+    story = nnreg_story(run.config, run)
+    assert story_problems(story, run.epochs) == []
+    assert [chapter.title for chapter in story.chapters] == ["fitting", "outside the data"]
+    at = int(np.searchsorted(run.epochs, story.chapters[1].start))
+    losses = np.asarray(run.losses)
+    assert losses[at] < 1e-3 and (losses[:at] >= 1e-3).all()

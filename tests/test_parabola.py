@@ -229,3 +229,36 @@ def test_a_dark_poster_is_dark_with_light_text():
     from theme_look import assert_dark_poster
 
     assert_dark_poster(mlviz.prepare("parabola", epochs=60))
+
+
+def test_the_story_follows_the_two_losses():
+    """Issue 18: chapters where the ReLU net reaches the data (MSE below 1) and where its
+    loss has settled, leaving the sigmoid net learning; the objective as an equation."""
+    from mlviz.story import story_problems
+    from mlviz_parabola.plugin import parabola_story
+
+    prepared = mlviz.prepare("parabola")
+    run = prepared.run
+    story = parabola_story(run.config, run)
+    assert story_problems(story, run.epochs) == []
+    assert [chapter.title for chapter in story.chapters] == ["start", "ReLU fits",
+                                                             "sigmoid creeps"]
+    relu = run.trace("mse")[:, 1]
+    fits = story.chapters[1].start
+    assert relu[fits] < 1.0 and (relu[:fits] >= 1.0).all()
+    creeps = story.chapters[2].start
+    assert (relu[creeps:] <= 1.1 * relu[-1]).all() and relu[creeps - 1] > 1.1 * relu[-1]
+    sigmoid = run.trace("mse")[:, 0]
+    assert sigmoid[-1] < sigmoid[creeps]  # the sigmoid net is still learning there
+    assert "MSE" in story.objective
+
+
+def test_the_extrapolation_panel_says_why_each_net_guesses_what_it_does():
+    from mlviz_parabola.panels import EXTRAPOLATION_WHY
+
+    prepared = mlviz.prepare("parabola", epochs=5)
+    fig = scene_figure(prepared.scene, prepared.run, frame=-1)
+    texts = [text.get_text() for ax in fig.axes for text in ax.texts]
+    assert EXTRAPOLATION_WHY in texts
+    assert "piecewise linear" in EXTRAPOLATION_WHY and "saturate" in EXTRAPOLATION_WHY
+    assert tuple(fig.canvas.get_width_height()) == (1280, 720)

@@ -118,19 +118,58 @@ def text_box(ax, texts, points: float, family: str | None = None, pad: float = 8
             (height + pad) / max(box.height * ax.figure.bbox.height, 1.0))
 
 
+def class_names(run) -> tuple[str, str]:
+    """The two classes' names: the user's (``--data``) or the stock ``class 0``, ``class 1``."""
+    names = tuple(str(name) for name in (run.dataset.extra or {}).get("classes", ()))
+    return (names[0], names[1]) if len(names) == 2 else ("class 0", "class 1")
+
+
+def half_plane(w: np.ndarray, b: float, box: tuple[float, float, float, float],
+               sign: float = 1.0) -> np.ndarray:
+    """The part of the rectangle ``box`` (x0, x1, y0, y1) where sign·(w·h + b) ≥ 0, as a
+    polygon (k, 2) (k = 0: none of it): the rectangle clipped by the half-plane."""
+    x0, x1, y0, y1 = box
+    corners = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], dtype=float)
+    value = sign * (corners @ np.asarray(w, dtype=float) + b)
+    kept = []
+    for k in range(4):
+        here, there = corners[k], corners[(k + 1) % 4]
+        a, c = value[k], value[(k + 1) % 4]
+        if a >= 0:
+            kept.append(here)
+        if (a >= 0) != (c >= 0):
+            kept.append(here + (there - here) * a / (a - c))
+    return np.array(kept).reshape(-1, 2)
+
+
 class LayerPointsPanel(Panel):
     """The points as one layer outputs them (layer 0: the input), by class (colour and
-    marker).
+    marker), the input with a legend of the class names.
 
-    Reads the field ``hidden`` and, for limits holding every epoch, the trace ``hidden_range``.
+    With ``shared``, every layer's view has the same fixed limits (those of all layers
+    at all epochs), so a cloud that collapses deeper in the network is seen collapsing,
+    not zoomed back to full size. With ``boundary`` (the last hidden layer), the output unit's separating line
+    w·h + b = 0 and the two half-planes it makes, shaded in the colour of the class the
+    output predicts there: the bent data, split by one straight line.
+
+    Reads the field ``hidden`` (and with ``boundary`` the output layer's parameters) and,
+    for limits holding every epoch, the trace ``hidden_range``.
     """
 
     name = "layer-points"
     fields = ("hidden",)
     traces = ("hidden_range",)
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, boundary: bool = False, shared: bool = False) -> None:
         self.index = index
+        self.boundary = boundary
+        self.shared = shared
+
+    def requires(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if not self.boundary:
+            return self.fields, self.traces
+        last = f"layers.{self.index}"
+        return (*self.fields, f"params.{last}.weight", f"params.{last}.bias"), self.traces
 
     def setup(self, ax, run) -> None:
         theme = self.theme
@@ -143,11 +182,35 @@ class LayerPointsPanel(Panel):
             names = (f"unit 1 of layer {self.index}", "unit 2")
         ax.set_xlabel(names[0], fontsize=theme.fontsize(8), labelpad=1)
         ax.set_ylabel(names[1], fontsize=theme.fontsize(8), labelpad=1)
-        _square(ax, ranges, theme)
+        _square(ax, run.trace("hidden_range") if self.shared else ranges, theme)
         self.masks = class_masks(run.dataset.y)
         first = run.snapshots[0].hidden[self.index]
-        self.dots = _class_scatter(ax, first, run.dataset.y, theme, s=7, alpha=0.6,
-                                   linewidths=0)
+        # deeper layers pile points onto the corners of the tanh square: bigger dots with
+        # a halo keep a pile of one class readable on a pile of the other
+        style = (dict(s=7, alpha=0.6, linewidths=0) if self.index == 0 else
+                 dict(s=14, alpha=0.7, linewidths=0.3, edgecolors=theme.halo))
+        self.dots = _class_scatter(ax, first, run.dataset.y, theme, zorder=2, **style)
+        if self.index == 0:
+            ax.legend(self.dots, class_names(run), loc="best", fontsize=theme.fontsize(7),
+                      markerscale=1.6, handletextpad=0.2, borderpad=0.3, frameon=True,
+                      framealpha=0.9, facecolor=theme.background, edgecolor=theme.faint)
+        self.box = (*ax.get_xlim(), *ax.get_ylim())
+        self.sides: list = []
+        self.line = None
+        if self.boundary:
+            from matplotlib.patches import Polygon
+
+            for colour in (theme.negative, theme.positive):
+                patch = Polygon(np.zeros((0, 2)), closed=True, facecolor=colour, alpha=0.13,
+                                edgecolor="none", zorder=0)
+                ax.add_patch(patch)
+                self.sides.append(patch)
+            (self.line,) = ax.plot([], [], color=theme.ink, linewidth=1.6, zorder=3,
+                                   label="w·h + b = 0")
+            ax.legend(handles=[self.line], loc="best", fontsize=theme.fontsize(7),
+                      handlelength=1.2, borderpad=0.3, frameon=True, framealpha=0.9,
+                      facecolor=theme.background, edgecolor=theme.faint)
+            self.key = f"layers.{self.index}"
 
     def update(self, snapshot):
         if self.index == 0:  # the input never moves: drawn once, with the static content
@@ -155,7 +218,28 @@ class LayerPointsPanel(Panel):
         points = snapshot.hidden[self.index]
         for dots, mask in zip(self.dots, self.masks):
             dots.set_offsets(points[mask])
-        return list(self.dots)
+        if not self.boundary:
+            return list(self.dots)
+        w = np.asarray(snapshot.params[f"{self.key}.weight"], dtype=float).reshape(-1)
+        b = float(np.asarray(snapshot.params[f"{self.key}.bias"]).reshape(-1)[0])
+        for patch, sign in zip(self.sides, (-1.0, 1.0)):  # logit < 0: class 0
+            patch.set_xy(_closed(half_plane(w, b, self.box, sign)))
+        self.line.set_data(*_line_in_box(w, b, self.box))
+        return [*self.sides, *self.dots, self.line]
+
+
+def _closed(polygon: np.ndarray) -> np.ndarray:
+    return polygon if len(polygon) else np.full((1, 2), np.nan)
+
+
+def _line_in_box(w: np.ndarray, b: float, box: tuple[float, float, float, float]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Where w·h + b = 0 crosses the rectangle ``box``: (xs, ys), empty if it misses it."""
+    edge = half_plane(w, b, box, 1.0)
+    on = edge[np.abs(edge @ w + b) <= 1e-9 * max(1.0, float(np.abs(w).sum()), abs(b))]
+    if len(on) < 2 or not np.any(w):
+        return np.array([]), np.array([])
+    return on[[0, -1], 0], on[[0, -1], 1]
 
 
 class OutputPanel(Panel):
@@ -173,8 +257,8 @@ class OutputPanel(Panel):
         ax.set_title("Output")
         ax.set_xlim(-0.03, 1.03)
         ax.set_ylim(-1.05, 1.05)
-        ax.set_xlabel("P(class 1)", fontsize=theme.fontsize(8), labelpad=1)
-        ax.set_yticks([-0.55, 0.55], ["class 0", "class 1"], fontsize=theme.fontsize(7))
+        ax.set_xlabel(f"P({class_names(run)[1]})", fontsize=theme.fontsize(8), labelpad=1)
+        ax.set_yticks([-0.55, 0.55], class_names(run), fontsize=theme.fontsize(7))
         ax.tick_params(labelsize=theme.fontsize(7))
         ax.axvline(0.5, color=theme.muted, linewidth=1, linestyle="--", zorder=0)
         ax.set_box_aspect(1)
@@ -241,7 +325,7 @@ class GradientNormPanel(Panel):
         ax.set_ylim(*_norm_limits(norms))
         last = max(int(epochs[-1]), 1)
         ax.set_xlim(0, last * 1.1)  # the last tenth: the colour bar's
-        ticks = MaxNLocator(nbins=8, integer=True).tick_values(0, last)
+        ticks = np.asarray(MaxNLocator(nbins=8, integer=True).tick_values(0, last))
         ax.set_xticks(ticks[(ticks >= 0) & (ticks <= last)])
         ax.set_title("Gradient norms over training")
         ax.set_xlabel("epoch", fontsize=theme.fontsize(8))

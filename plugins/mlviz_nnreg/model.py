@@ -88,7 +88,7 @@ def levenberg_marquardt(
     scale = np.zeros(theta.size)
     zeros = np.zeros(theta.size)
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    for iterations in range(1, max_iter + 1):  # noqa: B007 (the count is returned)
         jac = jacobian(theta, x)
         scale = np.maximum(scale, np.linalg.norm(jac, axis=0))
         for _ in range(60):
@@ -105,3 +105,36 @@ def levenberg_marquardt(
         theta, residual, cost = trial, trial_residual, trial_cost
         damping = max(damping / 3.0, 1e-15)
     return LeastSquaresFit(theta=theta, mse=cost / len(x), iterations=iterations)
+
+
+#: |w·x + b| below which a tanh unit is on its straight middle (tanh' ≥ 0.42), not saturated.
+STRAIGHT = 1.0
+
+
+def extrapolation(theta: np.ndarray, x: float) -> tuple[float, int, float]:
+    """Why the fit goes where it goes at ``x`` (outside the data): (the slope of the
+    output there, the hidden neuron that contributes most of it (0-based), and that
+    neuron's |w·x + b|: below :data:`STRAIGHT` it is still on tanh's straight middle, so
+    the output keeps climbing almost linearly; above, it has saturated and adds a constant)."""
+    p = split(theta)
+    z = p["w0"] * x + p["b0"]
+    parts = p["w1"] * p["w0"] * (1.0 - np.tanh(z) ** 2)
+    j = int(np.argmax(np.abs(parts)))
+    return float(parts.sum()), j, float(abs(z[j]))
+
+
+def extrapolation_note(theta: np.ndarray, lsq_theta: np.ndarray | None, fit_max: float,
+                       x: float) -> str:
+    """A few lines saying what the fits do beyond the data at ``x``, and why."""
+    slope, j, z = extrapolation(theta, x)
+    lines = [f"Beyond x = {fit_max:g} no data pin the fits down.",
+             f"Adam's slope at x = {x:g}: {slope:.2f}"]
+    if z < STRAIGHT:
+        lines.append(f"(neuron {j + 1}'s tanh is still straight there,\n"
+                     f" |w·x + b| = {z:.1f}: y climbs almost linearly)")
+    else:
+        lines.append(f"(every tanh has saturated, |w·x + b| ≥ {z:.1f}: y levels off)")
+    if lsq_theta is not None:
+        lsq_slope, _, _ = extrapolation(lsq_theta, x)
+        lines.append(f"least squares' slope: {lsq_slope:.2f}")
+    return "\n".join(lines)

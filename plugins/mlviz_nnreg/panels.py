@@ -14,10 +14,18 @@ import numpy as np
 
 from mlviz import Panel
 from mlviz.panels import LossCurvePanel
-from mlviz.panels.placement import (box_at, filled, first_free, free_place, in_axes,
-                                    legend_box, legend_loc, text_box)
+from mlviz.panels.placement import (
+    box_at,
+    filled,
+    first_free,
+    free_place,
+    in_axes,
+    legend_box,
+    legend_loc,
+    text_box,
+)
 
-from .model import HIDDEN, predict, split
+from .model import HIDDEN, extrapolation_note, predict, split
 from .trainer import truth
 
 ADAM, LSQ = 0, 1  # the theme's categorical index of each fit
@@ -105,6 +113,14 @@ class FitPanel(Panel):
         for theta in thetas[np.unique(np.linspace(0, len(thetas) - 1, 80).astype(int))]:
             drawn.append((sparse, predict(theta, sparse)))
         self._place_legend(ax, drawn, 1.0 - 2.2 * (1.0 - top))
+        # why the fits go where they go outside the data, in the corner no curve reaches
+        self.lsq_theta = final.lsq_theta
+        self.fit_max, self.view_max = config.fit_max, config.view_max
+        self.note = ax.text(0.985, 0.03, "", transform=ax.transAxes, ha="right", va="bottom",
+                            multialignment="left",
+                            fontsize=theme.fontsize(7.5), color=theme.text, zorder=6,
+                            bbox=dict(boxstyle="round,pad=0.3", facecolor=theme.background,
+                                      edgecolor=theme.faint, alpha=0.9))
 
     def _place_legend(self, ax, drawn: list, below: float) -> None:
         """The legend where no curve passes, Adam's at any epoch included, under the names
@@ -138,7 +154,10 @@ class FitPanel(Panel):
     def update(self, snapshot):
         self.line.set_data(self.xs, predict(snapshot.theta, self.xs))
         self.caption.set_text(f"Adam, epoch {snapshot.epoch}: MSE {snapshot.loss:.2e}")
-        return [self.line, self.data, self.caption]  # the data stay on top of the line
+        self.note.set_text(extrapolation_note(snapshot.theta, self.lsq_theta, self.fit_max,
+                                              self.view_max))
+        # the data stay on top of the line
+        return [self.line, self.data, self.caption, self.note]
 
 
 class NNRegLossPanel(LossCurvePanel):
@@ -187,17 +206,17 @@ class NNRegLossPanel(LossCurvePanel):
         epochs, losses = run.history("loss")
         losses = np.where(np.asarray(losses, float) > 0, losses, np.nan)
         x0, x1 = ax.get_xlim()
-        occupied = [in_axes(ax, epochs, losses, 2000)]
-        occupied += [in_axes(ax, [x0, x1], [value, value]) for value, _, _ in refs]
-        occupied = np.concatenate(occupied)
+        parts = [in_axes(ax, epochs, losses, 2000)]
+        parts += [in_axes(ax, [x0, x1], [value, value]) for value, _, _ in refs]
+        occupied = np.concatenate(parts)
         last = int(epochs[-1])
         widest = f"{self.xlabel} {last}\n{self.label} {-1.23456789e-100:{self.fmt}}"
         box = text_box(ax, [widest], theme.fontsize(9), family="DejaVu Sans Mono")
         place = free_place(occupied, box)
         x, y, ha, va = place
         self.readout.set_position((x, y))
-        self.readout.set_horizontalalignment(ha)
-        self.readout.set_verticalalignment(va)
+        self.readout.set_horizontalalignment(ha)  # type: ignore[arg-type]
+        self.readout.set_verticalalignment(va)  # type: ignore[arg-type]
         occupied = np.concatenate([occupied, filled(*box_at(place, box))])
         to_axes = ax.transScale + ax.transLimits
         for value, name, colour in refs:
@@ -273,17 +292,17 @@ class ParamsPanel(Panel):
         handles = [Line2D([], [], color=theme.color(j), marker=theme.marker(j), ms=4,
                           mec=theme.edge, mew=0.3, lw=2, label=f"neuron {j + 1}")
                    for j in range(HIDDEN)]
-        handles += [Line2D([], [], color=theme.muted, ls=s, lw=1.5, label=n)
-                    for s, n in zip(self.STYLES, ("w in", "bias", "w out"))]
         output = self._look(3 * HIDDEN)
         handles.append(Line2D([], [], color=output["color"], lw=output["lw"],
                               marker=output["marker"], ms=4, mec=theme.edge, mew=0.3,
                               label="output bias"))
-        if final.lsq_theta is not None:
-            handles.append(Line2D([], [], ls="", marker="o", color=theme.faint, mec=theme.edge,
-                                  label="least squares (right)"))
         ax.legend(handles=handles, loc="upper left", ncol=2, fontsize=theme.fontsize(7),
-                  handlelength=2.2, columnspacing=0.8, labelspacing=0.25)
+                  handlelength=1.6, columnspacing=0.8, labelspacing=0.25)
+        key = "line: — input weight, -- bias, ··· output weight"
+        if final.lsq_theta is not None:
+            key += "\nmarkers at the right: least squares"
+        ax.text(0.02, 0.02, key, transform=ax.transAxes, ha="left", va="bottom",
+                fontsize=theme.fontsize(7), color=theme.muted)
 
     def _look(self, k: int) -> dict:
         """Colour, marker, line style and width of parameter ``k`` of ``[w0, b0, w1, b1]``:

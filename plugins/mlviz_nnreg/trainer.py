@@ -59,7 +59,7 @@ class NNRegSnapshot(Snapshot):
 
     traces: ClassVar[tuple[str, ...]] = ("theta",)
 
-    theta: np.ndarray = None
+    theta: np.ndarray | None = None
     lsq_theta: np.ndarray | None = None
     lsq_loss: float = float("nan")
 

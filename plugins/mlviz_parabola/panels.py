@@ -114,6 +114,19 @@ class ParabolaExtrapolationPanel(_CurvesPanel):
     def setup(self, ax, run) -> None:
         super().setup(ax, run)
         ax.set_title("Extrapolation beyond the data")
+        # why each net guesses what it guesses outside the data (true at every epoch: it
+        # is the shape of their activations), in the empty middle of the panel
+        ax.text(0.5, 0.7, EXTRAPOLATION_WHY, transform=ax.transAxes, ha="center",
+                va="center", multialignment="left", fontsize=self.theme.fontsize(7.5),
+                color=self.theme.text, zorder=6,
+                bbox=dict(boxstyle="round,pad=0.35", facecolor=self.theme.background,
+                          edgecolor=self.theme.faint, alpha=0.9))
+
+
+#: What each network does outside the data, and why.
+EXTRAPOLATION_WHY = ("Outside the data nothing pins the fits down:\n"
+                     "ReLU net: straight lines (it is piecewise linear)\n"
+                     "sigmoid net: flat (its sigmoids saturate)")
 
 
 class ParabolaLossPanel(Panel):

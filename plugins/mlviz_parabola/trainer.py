@@ -66,10 +66,10 @@ class ParabolaSnapshot(Snapshot):
 
     traces: ClassVar[tuple[str, ...]] = ("mse", "extent")
 
-    mse: np.ndarray = None
-    fitted: np.ndarray = None
-    curves: np.ndarray = None
-    extent: np.ndarray = None
+    mse: np.ndarray | None = None
+    fitted: np.ndarray | None = None
+    curves: np.ndarray | None = None
+    extent: np.ndarray | None = None
 
 
 def prediction_grid(config: ParabolaConfig) -> np.ndarray:
@@ -155,7 +155,8 @@ class ParabolaTrainer:
         inputs = torch.cat([x, torch.as_tensor(grid[:, None])])
         # Each network run forward and backward by hand on one flat parameter tensor: the
         # arithmetic of autograd and torch.optim, without their per-step overhead.
-        nets = [LinearStack(net, act) for net, act in zip(build_networks(config), NETS)]
+        nets = [LinearStack(net, act)  # type: ignore[arg-type]  # NETS are activation names
+                for net, act in zip(build_networks(config), NETS)]
         optimizers = [make_optimizer(config, [net.theta]) for net in nets]
         for epoch in range(config.epochs + 1):
             passes = [net.forward(inputs) for net in nets]
