@@ -7,9 +7,20 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from mlviz.panels.placement import (PLACES, artist_box, box_at, filled, first_free,
-                                    free_place, hits, in_axes, legend_loc, place_legend,
-                                    places_of, text_box)
+from mlviz.panels.placement import (
+    PLACES,
+    artist_box,
+    box_at,
+    filled,
+    first_free,
+    free_place,
+    hits,
+    in_axes,
+    legend_loc,
+    place_legend,
+    places_of,
+    text_box,
+)
 
 UPPER_RIGHT, UPPER_LEFT, LOWER_RIGHT, LOWER_LEFT = PLACES[:4]
 BOX = (0.3, 0.2)

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import pip_install, run_with
 from PIL import Image
 
 import mlviz
+from conftest import pip_install, run_with
 from mlviz import load_registry
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def test_not_visible_without_the_install():
 def test_list_shows_it_with_its_distribution(site, tmp_path):
     result = run(site, "list", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    line = next(l for l in result.stdout.splitlines() if l.startswith("knn "))
+    line = next(row for row in result.stdout.splitlines() if row.startswith("knn "))
     assert "k-nearest neighbours" in line and line.endswith("[knn (mlviz-knn 0.2.0)]")
     assert "kmeans" in result.stdout  # the built-in algorithms are still there
     assert "knn" not in result.stderr  # loaded without a warning

@@ -84,7 +84,7 @@ def layer_landscape(config: LayersConfig, k: int, zoom: float,
     name = f"layers.{k - 1}.weight"
     return LayerLandscapePanel(
         landscape_loss, weights=((name, (neuron, 0)), (name, (neuron, 1))), follow=True,
-        schedule=layers_schedule,  # type: ignore[arg-type]  # called with this config
+        schedule=layers_schedule,  # called with this config
         span=config.span, resolution=config.resolution, zlabel="BCE",
         labels=(f"δ w{neuron + 1},1", f"δ w{neuron + 1},2"), relative=True, zoom=zoom,
         view=view, title=output_title if last else f"Layer {k}: BCE")

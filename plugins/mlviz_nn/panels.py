@@ -108,7 +108,7 @@ class PathPlaneLandscapePanel(LossLandscapePanel):
 
         loss = self.loss(run)
         epochs, losses = run.history("loss")
-        self._flat_path = None  # type: ignore[assignment]  # a new run: no cached path
+        self._flat_path = None  # a new run: no cached path
         self.epochs = epochs
         origin = run.snapshots[-1].params
         plane = self._plane(origin, run)

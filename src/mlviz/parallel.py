@@ -49,7 +49,7 @@ import numpy as np
 from .errors import LimitError, MlvizError, Terminated
 
 if TYPE_CHECKING:
-    from .renderer import Renderer, FrameDrawer
+    from .renderer import FrameDrawer, Renderer
     from .writers import Writer
 
 #: Fewest frames worth splitting: below this, starting workers costs more than it saves

@@ -177,7 +177,7 @@ class Renderer:
         with stream as drawn:
             ahead = {position: frame for position, frame in (next(drawn) for _ in first)}
             if first:
-                writer.prime([ahead[position] for position in first])  # type: ignore[attr-defined]
+                writer.prime([ahead[position] for position in first])
             for position, index in enumerate(indices):
                 frame = ahead.pop(position) if position in ahead else next(drawn)[1]
                 writer.write(frame)

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from .algorithm import Algorithm
-from .collisions import text_collisions
 from .contrast import low_contrast_texts
 from .panel import Panel
 from .renderer import Renderer

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.colors import Colormap
 
-    from ..config import Config
     from ..schedule import FrameSchedule
     from ..snapshot import Snapshot
     from ..trainer import Run
@@ -160,7 +159,7 @@ class LossLandscapePanel(Panel):
         weights: tuple[WeightRef, WeightRef] | None = None,
         directions: Literal["random", "pca"] = "random",
         follow: bool = False,
-        schedule: Callable[[Config], FrameSchedule] | None = None,
+        schedule: Callable[[Any], FrameSchedule] | None = None,
         style: Literal["surface", "contour"] = "surface",
         span: float = 1.0,
         resolution: int = 21,
