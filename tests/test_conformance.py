@@ -204,8 +204,8 @@ def test_a_broken_story_fails_its_check_and_a_good_one_passes():
 def test_the_frames_checks_catch_frames_that_miss_the_last_epoch(monkeypatch):
     from mlviz import trainer
 
-    chosen = trainer._Keeper.chosen
-    monkeypatch.setattr(trainer._Keeper, "chosen",
+    chosen = trainer.FrameKeeper.chosen
+    monkeypatch.setattr(trainer.FrameKeeper, "chosen",
                         lambda self, last: chosen(self, last)[:-1] or (self.kept[0],))
     checks = dict(algorithm_checks(walk()))
     for frames in (1, 2):

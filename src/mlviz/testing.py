@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from .algorithm import Algorithm
+from .collisions import text_collisions as text_collisions  # public: mlviz.testing.text_collisions
 from .contrast import low_contrast_texts
 from .panel import Panel
 from .renderer import Renderer
@@ -249,10 +250,10 @@ def _check_help(subject: _Subject) -> None:
 def _budget_frames(subject: _Subject, check: str, frames: int) -> list[int]:
     """The epochs ``--frames N`` draws, found by replaying the frame keeper over the
     recorded epochs (what :func:`mlviz.train` does with a budget, without training again)."""
-    from .trainer import _Keeper
+    from .trainer import FrameKeeper
 
     full = subject.full(check)
-    keeper = _Keeper(subject.algorithm.schedule(full.config).with_budget(frames))
+    keeper = FrameKeeper(subject.algorithm.schedule(full.config).with_budget(frames))
     stand_ins = [Snapshot(int(epoch), 0.0) for epoch in full.run.epochs]
     for snapshot in stand_ins:
         keeper.add(snapshot)

@@ -261,7 +261,7 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and value.size > 0
 
 
-class _Keeper:
+class FrameKeeper:
     """Keeps the snapshots that may be drawn, with memory bounded under a frame budget.
 
     Without a budget it keeps the ones the schedule's rhythm wants. With one it keeps at
@@ -366,7 +366,7 @@ def train(
     way ``Run.stopped`` says why.
     """
     schedule = schedule or FrameSchedule.every()
-    keeper = _Keeper(schedule)
+    keeper = FrameKeeper(schedule)
     recorder: _Recorder | None = None
     epochs: list[int] = []
     losses: list[float] = []

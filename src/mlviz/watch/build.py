@@ -16,10 +16,10 @@ from .compute import (
     predicted_classes,
     project_2d,
 )
-from .model import ALGORITHM, WatchConfig, WatchSnapshot
+from .model import ALGORITHM, WatchConfig, WatchSnapshot, summarize
 
 if TYPE_CHECKING:
-    from ..api import Prepared
+    from ..prepared import Prepared
     from .recorder import Recorder
 
 #: Most evaluation points drawn (regions and activations panels).
@@ -49,9 +49,9 @@ def _frame_picks(count: int, frames: int) -> np.ndarray:
 def build(recorder: Recorder) -> Prepared:
     import torch
 
-    from ..api import Prepared
     from ..dataset import Dataset
     from ..plugins import load_registry
+    from ..prepared import Prepared
     from ..trainer import Run
     from .errors import WatchError
 
@@ -138,7 +138,7 @@ def build(recorder: Recorder) -> Prepared:
 
     names = [m for m in recorder.metrics if m != "loss"]
     config = WatchConfig(
-        model=recorder_summary(recorder), n_params=recorder.layout.size,
+        model=summarize(recorder.model), n_params=recorder.layout.size,
         input_shape="x".join(map(str, input_shape)) or "1", eval_note=data.note,
         metrics=",".join(["loss", *names]), layers=",".join(recorder.layer_names),
         classes=classes, regions=regions, hidden=hidden_ok, resolution=resolution,
@@ -156,11 +156,7 @@ def build(recorder: Recorder) -> Prepared:
     run = Run(config=config, dataset=dataset, snapshots=tuple(snapshots), epochs=epochs,
               losses=losses, traces=traces,
               stopped="diverged" if recorder.diverged >= 0 else "")
-    return Prepared(algorithm, config, run, algorithm.scene(config),
+    return Prepared(algorithm, config, run, algorithm.make_scene(config, dataset),
                     float(recorder.fps), source="mlviz.watch")
 
 
-def recorder_summary(recorder: Recorder) -> str:
-    from .recorder import summarize
-
-    return summarize(recorder.model)

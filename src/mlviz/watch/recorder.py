@@ -45,23 +45,6 @@ def _scalar(name: str, value: Any) -> float:
     return float(array.reshape(()))
 
 
-def summarize(model) -> str:
-    """The model in one short line: its layers with parameters (activations, pooling and
-    reshaping left out), e.g. ``Conv2d 1→16, Linear 128→10``."""
-    leaves = [m for m in model.modules()
-              if not list(m.children()) and any(True for _ in m.parameters(recurse=False))]
-    parts = []
-    for m in leaves:
-        name = type(m).__name__
-        if hasattr(m, "in_features") and hasattr(m, "out_features"):
-            name += f" {m.in_features}→{m.out_features}"
-        elif hasattr(m, "in_channels") and hasattr(m, "out_channels"):
-            name += f" {m.in_channels}→{m.out_channels}"
-        parts.append(name)
-    text = ", ".join(parts) if parts else type(model).__name__
-    return text if len(text) <= 90 else text[:87] + "…"
-
-
 class Recorder:
     """Records a model trained by the user's own loop; see :func:`mlviz.watch`."""
 
