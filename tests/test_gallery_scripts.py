@@ -22,10 +22,15 @@ RENDER_OPTIONS = {"fps", "frames", "dpi", "data", "progress", "registry", "setti
 
 
 def builtin_algorithms() -> set[str]:
-    """The algorithm names mlviz declares as entry points (the built-in plugins)."""
+    """The algorithm names mlviz declares as entry points (the built-in plugins), less those
+    that only draw records (``watched-model``: its examples are in docs/watch.rst)."""
+    from mlviz import load_registry
+
     with open(REPO / "pyproject.toml", "rb") as handle:
         points = tomllib.load(handle)["project"]["entry-points"]["mlviz"]
-    return {name for name, target in points.items() if not target.startswith("mlviz.")}
+    algorithms = load_registry().algorithms
+    return {name for name, target in points.items()
+            if not target.startswith("mlviz.") and not algorithms[name].record_only}
 
 
 def api_calls(path: Path) -> list[tuple[str, dict]]:

@@ -534,3 +534,14 @@ def test_train_keeps_every_keyframe_under_a_budget_and_fills_the_rest_evenly():
     assert len(run.snapshots) == 3 and run.snapshots[-1].epoch == 99
     run = train(Toy(), data, Config(), FrameSchedule(steps=((100, 10),)))
     assert keys <= {s.epoch for s in run.snapshots}  # the rhythm alone would skip them
+
+
+def test_thinning_a_finished_run_keeps_the_converged_frame_of_every_k():
+    """`mlviz render run.npz --frames N` thins a recorded run: the keyframes stay."""
+    prepared = mlviz.prepare("kmeans", k_max=4)
+    keys = [s.epoch for s in prepared.run.snapshots if getattr(s, "keyframe", False)]
+    assert len(keys) >= 4
+    thinned = prepared.with_frames(len(keys) + 1)
+    epochs = [s.epoch for s in thinned.run.snapshots]
+    assert len(epochs) == len(keys) + 1 and set(keys) <= set(epochs)
+    assert epochs[-1] == prepared.run.snapshots[-1].epoch

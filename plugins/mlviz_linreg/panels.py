@@ -131,6 +131,10 @@ class SurfacePanel(Panel):
     fields = ("w", "b", "loss")
     traces = ("w", "b", "loss")
 
+    def share_runs(self, runs) -> None:
+        """In a sweep: the runs compared, so that the surface covers all of them."""
+        self.shared = list(runs)
+
     def setup(self, ax, run) -> None:
         from matplotlib.patheffects import withStroke
         from matplotlib.ticker import MaxNLocator
@@ -142,8 +146,10 @@ class SurfacePanel(Panel):
         path = np.column_stack([run.trace("w"), run.trace("b"), run.trace("loss")])
         self.path = path
         self.epochs = run.trace("epoch")
-        lo = np.minimum(path[:, :2].min(axis=0), (w_ls, b_ls))
-        hi = np.maximum(path[:, :2].max(axis=0), (w_ls, b_ls))
+        covered = np.vstack([np.column_stack([r.trace("w"), r.trace("b")])
+                             for r in getattr(self, "shared", [run])])
+        lo = np.minimum(covered.min(axis=0), (w_ls, b_ls))
+        hi = np.maximum(covered.max(axis=0), (w_ls, b_ls))
         span = np.maximum(hi - lo, 1e-3 * np.maximum(np.abs(hi), 1.0))
         if run.config.standardize:  # equal spans: the round bowl looks round
             center, span = (lo + hi) / 2, np.full(2, span.max())

@@ -88,6 +88,7 @@ WATCHED_MODEL = Algorithm(
     dataset_help="none: the data is the evaluation subset given to mlviz.watch(...)",
     no_data_reason="the data of a watched model is given to mlviz.watch(...) in Python",
     fps=8.0,
+    record_only=True,
 )
 
 

@@ -76,6 +76,9 @@ class Algorithm:
             :class:`~mlviz.story.Story` (chapters over epoch ranges, one sentence each, and
             the objective as mathtext) that the player and caption strip show
             (``None``: no chapters).
+        record_only: the algorithm only draws run records that something else made (e.g.
+            ``watched-model``, recorded by :func:`mlviz.watch`): nothing trains it, so the
+            gallery and the conformance checks leave it out.
         plugin: where it came from; filled in by the registry.
     """
 
@@ -97,6 +100,7 @@ class Algorithm:
     fps: float = 5.0
     max_points: int = MAX_POINTS
     story: Callable[[Any, Run], Story] | None = None
+    record_only: bool = False
     plugin: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -284,11 +284,13 @@ def plan_jobs(
     """The jobs to run, in registry order; bad names, settings and formats fail here,
     before rendering."""
     suffixes = parse_formats(formats, registry)
-    names = list(registry.algorithms)
+    names = [n for n, algorithm in registry.algorithms.items() if not algorithm.record_only]
     if only:
         wanted = list(dict.fromkeys(only))
         for name in wanted:
-            registry.get(name)  # an unknown name: MlvizError with a suggestion
+            if registry.get(name).record_only:  # an unknown name: MlvizError with a suggestion
+                raise MlvizError(f"{name} only draws run records (nothing trains it), so the "
+                                 f"gallery cannot render it")
         names = [n for n in names if n in wanted]
     if not names:
         raise MlvizError("no algorithms are installed")

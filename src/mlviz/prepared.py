@@ -25,7 +25,7 @@ from .scene import Scene
 from .schedule import FrameSchedule
 from .story import Story, story_problems
 from .theme import Theme, resolve_theme
-from .trainer import Run
+from .trainer import Run, thin_snapshots
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -146,7 +146,8 @@ class Prepared:
         return replace(self, scene=scene, theme=chosen, dpi=dpi)
 
     def with_frames(self, frames: int | None) -> Prepared:
-        """The same runs drawn on at most ``frames`` frames, spread evenly."""
+        """The same runs drawn on at most ``frames`` frames, spread evenly (keyframes and
+        the last frame always kept)."""
         if frames is not None and frames < 1:
             raise MlvizError(f"--frames must be at least 1, got {frames}")
         if self.sweep is not None:
@@ -154,9 +155,7 @@ class Prepared:
             return self if sweep is self.sweep else replace(self, sweep=sweep)
         if frames is None or frames >= self.run.n_frames:
             return self
-        snapshots = self.run.snapshots
-        picks = FrameSchedule.every(frames).select([s.epoch for s in snapshots])
-        run = replace(self.run, snapshots=tuple(snapshots[i] for i in picks))
+        run = replace(self.run, snapshots=thin_snapshots(self.run.snapshots, frames))
         return replace(self, run=run)
 
     def with_overlay(self, overlay: str | Sequence[str] | None) -> Prepared:

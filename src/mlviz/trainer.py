@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -341,6 +341,16 @@ def _with_keys(spread: tuple[Snapshot, ...], keys: list[Snapshot], last: Snapsho
         picks = np.unique(np.round(np.linspace(0, len(others) - 1, room)).astype(int))
         others = [others[p] for p in picks]
     return tuple(sorted([*must.values(), *others], key=lambda s: s.epoch))
+
+
+def thin_snapshots(snapshots: Sequence[Snapshot], budget: int) -> tuple[Snapshot, ...]:
+    """At most ``budget`` of ``snapshots``, evenly spread, always keeping the keyframes (a
+    true ``keyframe`` attribute) and the last: what a frame budget keeps of a finished run."""
+    snapshots = tuple(snapshots)
+    if budget >= len(snapshots):
+        return snapshots
+    keys = [s for s in snapshots if getattr(s, "keyframe", False)]
+    return _with_keys(snapshots, keys, snapshots[-1], budget)
 
 
 def train(
