@@ -175,7 +175,7 @@ class Prepared:
 
         title = self.algorithm.name if self.sweep is None else f"{self.algorithm.name} sweep"
         return notebook_player(self.renderer(), self.captions(), fps=self.fps,
-                               hold=DEFAULT_HOLD, title=title)
+                               hold=DEFAULT_HOLD, title=title, chapters=self.chapters())
 
     def __repr__(self) -> str:
         if self.sweep is not None:
