@@ -14,7 +14,7 @@ def test_render_writes_kmeans_gif_in_the_current_folder(run_cli, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("wrote kmeans.gif (")
     with Image.open(tmp_path / "kmeans.gif") as gif:
-        assert gif.size == (960, 540) and gif.n_frames >= 3
+        assert gif.size == (1280, 720) and gif.n_frames >= 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kmeans.gif"]
 
 
@@ -24,7 +24,7 @@ def test_render_options(run_cli, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and "[" not in result.stderr  # quiet: no path, no bar
     with Image.open(tmp_path / "small.gif") as gif:
-        assert gif.n_frames == 4 and gif.size == (480, 270)
+        assert gif.n_frames == 4 and gif.size == (640, 360)
         assert gif.info["duration"] == 100
 
 

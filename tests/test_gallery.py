@@ -251,7 +251,7 @@ def test_gallery_json_records_every_entry(built):
 def test_outputs_are_complete_and_consistent(built):
     _, out, _ = built
     gif = Image.open(out / "kmeans.gif")
-    assert gif.n_frames == 6 and gif.size == (960, 540)
+    assert gif.n_frames == 6 and gif.size == (1280, 720)
     gif.seek(5)
     assert gif.info["duration"] == 1000 * DEFAULT_HOLD  # the last frame is held
     last = np.asarray(gif.convert("RGB"), dtype=int)

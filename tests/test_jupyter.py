@@ -81,7 +81,7 @@ def test_notebook_outputs(executed):
     # A figure shows as a PNG image.
     data, _, _ = outputs(cells[1])
     image = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
-    assert image.format == "PNG" and image.size == (960, 540)
+    assert image.format == "PNG" and image.size == (1280, 720)
     # A record saved and loaded displays again, thinned to 6 frames.
     data, out, _ = outputs(cells[2])
     assert out == f"{epochs} epochs recorded, {frames} frames to draw\n"

@@ -545,3 +545,11 @@ def test_thinning_a_finished_run_keeps_the_converged_frame_of_every_k():
     epochs = [s.epoch for s in thinned.run.snapshots]
     assert len(epochs) == len(keys) + 1 and set(keys) <= set(epochs)
     assert epochs[-1] == prepared.run.snapshots[-1].epoch
+
+
+@pytest.mark.parametrize("k_max", [4, 5, 6, 12])
+def test_the_elbow_does_not_move_with_how_many_ks_are_fitted(k_max):
+    """Three blobs: the elbow is K = 3 whether the curve stops at K = 4 or runs to 12
+    (the kneedle rule alone said K = 2 for k_max 4 and 5)."""
+    inertia, _ = finals_of(KMeansConfig(k_max=k_max))
+    assert knee(np.arange(1, k_max + 1), inertia) == 3

@@ -3,6 +3,7 @@ and torch autograd, simultaneous updates, data files, errors, and panel images."
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from dataclasses import replace
@@ -243,7 +244,7 @@ def test_a_frame_does_not_depend_on_the_other_drawn_frames():
 def test_info_documents_every_hyperparameter(run_cli):
     result = run_cli("info", "linear-regression")
     assert result.returncode == 0
-    for name in LinRegConfig.__dataclass_fields__:
+    for name in (f.name for f in dataclasses.fields(LinRegConfig)):
         assert f"  {name} " in result.stdout
     for panel in ("linreg-fit", "linreg-surface", "linreg-loss"):
         assert panel in result.stdout

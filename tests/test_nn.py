@@ -306,3 +306,13 @@ def test_story_chapters_start_where_the_phases_start(default):
     plateau = losses[starts["the plateau"]:starts["into the saddle"]]
     assert np.ptp(plateau) < 0.12 * (losses[0] - losses[-1])  # it barely moves
     assert losses[starts["fine-tuning"]] < 0.1 * losses[starts["into the saddle"]]
+
+
+@pytest.mark.xfail(strict=True, reason="known: with fewer than ~300 epochs the loss panel's "
+                   "tick labels are finer after the layout is fixed and push 'MSE' past the "
+                   "left edge; plain matplotlib lays the same mosaic out correctly")
+def test_a_short_run_keeps_its_loss_label_in_the_frame():
+    from mlviz.testing import outside_frame
+
+    fig = mlviz.prepare("neural-network", frames=2, epochs=100).renderer().figure_at(-1)
+    assert outside_frame(fig) == []

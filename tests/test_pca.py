@@ -3,6 +3,7 @@ the frame sequence, data files, errors, and panel images."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 
 import numpy as np
@@ -181,7 +182,7 @@ def test_user_csv(tmp_path):
 def test_info_documents_every_hyperparameter(run_cli):
     result = run_cli("info", "pca")
     assert result.returncode == 0
-    for name in PCAConfig.__dataclass_fields__:
+    for name in (f.name for f in dataclasses.fields(PCAConfig)):
         assert f"  {name} " in result.stdout
     for panel in ("pca-axes", "pca-reconstruction", "pca-variance"):
         assert panel in result.stdout

@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 #: Every module that draws: the built-in plugins, the core panels and the example plugin.
 DRAWING_MODULES = sorted([
     *REPO.glob("plugins/*/*.py"), *REPO.glob("src/mlviz/panels/*.py"),
-    REPO / "src/mlviz/renderer.py", REPO / "src/mlviz/sweep.py",
+    REPO / "src/mlviz/renderer.py", REPO / "src/mlviz/composition.py",
+    REPO / "src/mlviz/caption.py", *REPO.glob("src/mlviz/sweep/*.py"),
     *REPO.glob("examples/mlviz-knn/src/mlviz_knn/*.py"),
 ])
 TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
@@ -182,7 +183,7 @@ def test_one_panel_alone(linreg):
     alone = linreg.styled(panel="linreg-loss")
     assert [type(p).name for p in alone.scene.panels] == ["linreg-loss"]
     frame = _poster(alone)
-    assert frame.shape[:2] == (540, 960)
+    assert frame.shape[:2] == (720, 1280)  # --panel follows the one frame-size rule
     with pytest.raises(MlvizError, match="no panel 'nope'.*linreg-fit, linreg-surface"):
         linreg.styled(panel="nope")
 

@@ -91,12 +91,24 @@ def elbow(k: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def knee(ks: np.ndarray, inertia: np.ndarray) -> int:
-    """The elbow of an inertia curve by the kneedle rule (Satopää et al., 2011).
-
-    Both axes are scaled to [0, 1] between the first and the last K; the elbow is the K
-    farthest below the straight line from the first point to the last. Fewer than three
-    Ks, or a flat curve, give the first K.
+    """The elbow of an inertia curve: the K into which the inertia drops most sharply
+    compared with the drop out of it (:func:`elbow_sharpness`), so the answer does not
+    move with how many Ks were fitted; ties and curves too short for that fall back on the
+    kneedle rule (Satopää et al., 2011: both axes scaled to [0, 1], the K farthest below the
+    chord from the first point to the last). Fewer than three Ks, or a flat curve, give the
+    first K.
     """
+    ks_array, values = np.asarray(ks), np.asarray(inertia, dtype=float)
+    if len(ks_array) >= 3 and values[0] != values[-1]:
+        sharpness = [elbow_sharpness(ks_array, values, int(k)) for k in ks_array[1:-1]]
+        best = int(np.argmax(sharpness))
+        if np.isfinite(sharpness[best]) and sharpness[best] >= CLEAR_ELBOW:
+            return int(ks_array[1 + best])
+    return _kneedle(ks, inertia)
+
+
+def _kneedle(ks: np.ndarray, inertia: np.ndarray) -> int:
+    """The kneedle rule's K (see :func:`knee`)."""
     ks, y = np.asarray(ks, dtype=float), np.asarray(inertia, dtype=float)
     if len(ks) < 3 or y[0] == y[-1]:
         return int(ks[0]) if len(ks) else 0

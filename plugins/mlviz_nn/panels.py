@@ -139,8 +139,8 @@ class PathPlaneLandscapePanel(LossLandscapePanel):
             axis.labelpad = LABEL_PAD + 3  # clear of the tick labels at any font scale
         self.caption = ax.text2D(
             0.5, 1.0, f"α, β: the descent's two main directions ({100 * self.captured:.1f} % "
-                      "of its travel); the path at the MSE of its projection", transform=ax.transAxes, ha="center",
-            va="top", fontsize=self.theme.fontsize(8))
+                      "of its travel)\nthe path at the MSE of its projection",
+            transform=ax.transAxes, ha="center", va="top", fontsize=self.theme.fontsize(8))
 
 
 def on_plane_losses(loss, origin, plane, xy: np.ndarray) -> np.ndarray:
