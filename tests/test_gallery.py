@@ -135,7 +135,8 @@ def test_plan_validates_names_and_settings_before_rendering():
 
 def test_plan_covers_every_registered_algorithm_in_registry_order():
     registry = load_registry()
-    assert [j.name for j in plan_jobs(registry)] == list(registry.algorithms)
+    assert [j.name for j in plan_jobs(registry)] == [
+        name for name, algorithm in registry.algorithms.items() if not algorithm.record_only]
 
 
 def test_command_is_a_shell_command_line():
@@ -410,9 +411,9 @@ def test_page_in_headless_chromium(served):
     found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
     assert found, f"chromium gave no result (exit {result.returncode}): {result.stderr[-2000:]}"
     report = json.loads(found.group(1))
-    assert report["posters"] == [{"src": "kmeans.png", "complete": True, "width": 960}]
-    gif = {"src": "kmeans.gif", "width": 960, "playing": True}
-    poster = {"src": "kmeans.png", "width": 960, "playing": False}
+    assert report["posters"] == [{"src": "kmeans.png", "complete": True, "width": 1280}]
+    gif = {"src": "kmeans.gif", "width": 1280, "playing": True}
+    poster = {"src": "kmeans.png", "width": 1280, "playing": False}
     assert report["animations"] == [{"hover": gif, "left": poster, "click": gif}]
     # The play control is a bar of its own under the poster: it covers no part of the picture.
     [control] = report["controls"]

@@ -76,7 +76,7 @@ def test_notebook_outputs(executed):
     assert data["text/plain"] == f"<Prepared kmeans: {epochs} epochs, {frames} frames at 5 fps>"
     player = player_data(data["text/html"])
     assert len(player["sequence"]) == frames and player["captions"] == frame_captions(same.run)
-    assert player["captions"][-1].endswith(" · k 4 · converged yes")
+    assert player["captions"][-1].endswith(" · k 3 · converged yes · recap yes")  # the elbow
     assert "training kmeans" in err  # the training bar, as text without ipywidgets
     # A figure shows as a PNG image.
     data, _, _ = outputs(cells[1])

@@ -131,9 +131,9 @@ def test_captions_name_epoch_loss_and_the_algorithms_metrics():
     # Whole-number traces stay whole, flags say yes or no; parameters (params.*) are not
     # metrics.
     kmeans = mlviz.prepare("kmeans", k_max=3, frames=3)
-    assert frame_captions(kmeans.run)[-1].endswith(" · k 3 · converged yes")
+    assert frame_captions(kmeans.run)[-1].endswith(" · converged yes · recap yes")
     capped = mlviz.prepare("kmeans", k_max=3, max_iter=1, frames=3)
-    assert frame_captions(capped.run)[-1].endswith(" · k 3 · converged no")
+    assert frame_captions(capped.run)[-1].endswith(" · converged no · recap yes")
     perceptron = frame_captions(mlviz.prepare("perceptron", frames=2).run)[-1]
     assert "misclassified 0" in perceptron and "params" not in perceptron
 
@@ -340,12 +340,12 @@ def test_player_in_headless_chromium(page, kmeans, tmp_path):
                 "playing": playing}
 
     # Before play: the poster (last frame) and its caption.
-    assert report["poster"] == {**at(n - 1), "width": 384, "title": "kmeans",
+    assert report["poster"] == {**at(n - 1), "width": 512, "title": "kmeans",
                                 "heading": "kmeans"}
     # The slider shows frame k: its index, caption, and the picture of frame k.
     shown = report["slider"]
     assert {key: shown[key] for key in at(k)} == at(k)
-    assert shown["canvas"] and not shown["img"]  # the canvas replaced the poster
+    assert shown["canvas"] and not shown["img"], shown  # the canvas replaced the poster
     index, error = nearest(decode(shown["src"], "png"), frames)
     assert np.array_equal(frames[index], frames[k]) and error < 1
     # Keys step (and Home/End jump); they stop at the ends.

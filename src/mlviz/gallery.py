@@ -379,7 +379,7 @@ def _render(job: Job, outdir: str) -> dict:
     start = time.perf_counter()
     prepared = prepare(job.name, frames=job.frames, settings=list(job.settings),
                        registry=registry)
-    renderer = prepared.renderer()
+    renderer = prepared.renderer(caption=True)  # files carry the story, as `mlviz render`'s do
     captions = frame_captions(prepared.run)
     paths = [Path(outdir) / f"{job.stem}{suffix}" for suffix in (*job.formats, POSTER)]
     with ExitStack() as stack:  # any error aborts every writer: no partial file is left
