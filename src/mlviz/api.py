@@ -14,11 +14,12 @@ from .errors import MlvizError
 from .limits import check_dpi, check_frame_size
 from .optional import OPTIONAL_PACKAGES, optional_dependencies
 from .parallel import check_jobs, default_jobs
-from .plugins import Registry, load_registry
+from .plugins import Registry
 from .prepared import Prepared, frame_captions, parse_size, tell_story
 from .progress import bar as progress_bar
 from .progress import training as training_progress
 from .renderer import DEFAULT_DPI
+from .session import registry as session_registry
 from .snapshot import Snapshot
 from .sweep import prepare_sweep
 from .theme import Theme, resolve_theme
@@ -68,7 +69,7 @@ def prepare(
     the plugin of a wrong one).
     """
     if isinstance(algorithm, str):
-        algorithm = (registry or load_registry()).get(algorithm)
+        algorithm = session_registry(registry).get(algorithm)
     if sweep is not None:
         if on_epoch is not None:
             raise MlvizError("on_epoch is not available for a sweep (its runs train in "
@@ -139,7 +140,7 @@ def render(
     """
     name = algorithm if isinstance(algorithm, str) else algorithm.name
     output = Path(output) if output is not None else Path(f"{name}.gif")
-    registry = registry or load_registry()
+    registry = session_registry(registry)
     check_output_path(output, registry)
     if dpi is not None:
         check_dpi(dpi)
@@ -191,7 +192,7 @@ def write_animation(
     elif isinstance(captions, str) or len(captions) != frames:
         raise MlvizError(f"captions must be {frames} texts, one per frame, got "
                          f"{1 if isinstance(captions, str) else len(captions)}")
-    kind = writer_class(output, registry or load_registry())
+    kind = writer_class(output, session_registry(registry))
     check_theme_output(prepared.theme, output, registry)
     chapters = prepared.chapters()
     if kind.last_frame_only:
@@ -220,7 +221,7 @@ def check_theme_output(theme: Theme | None, output: str | Path,
     transparent background."""
     if theme is None or not theme.transparent:
         return
-    kind = writer_class(output, registry or load_registry())
+    kind = writer_class(output, session_registry(registry))
     if not kind.keeps_alpha:
         raise MlvizError(f"the theme '{theme.name}' has a transparent background, which "
                          f"{kind.suffix} cannot store; write a .png, or use another theme")

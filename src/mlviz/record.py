@@ -156,14 +156,14 @@ def load_run(path: str | Path, registry: Registry | None = None) -> Prepared:
     file, a pickled array inside, a newer format, or an algorithm that is not installed.
     """
     from .optional import optional_dependencies
-    from .plugins import load_registry
     from .prepared import Prepared, tell_story
+    from .session import registry as session_registry
 
     path = Path(path)
     archive = _open(path)
     with archive:
         meta = _meta(path, archive)
-        registry = registry or load_registry()
+        registry = session_registry(registry)
         name = meta.get("algorithm", "")
         if name not in registry.algorithms:
             raise RecordError(

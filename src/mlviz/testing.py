@@ -182,9 +182,9 @@ class _Subject:
 
     def __init__(self, algorithm: str | Algorithm, registry: Registry | None,
                  overrides: Mapping[str, Any]) -> None:
-        from .plugins import load_registry
+        from .session import registry as session_registry
 
-        registry = registry or load_registry()
+        registry = session_registry(registry)
         if isinstance(algorithm, str):
             algorithm = registry.get(algorithm)
         self.algorithm = algorithm

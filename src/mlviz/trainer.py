@@ -350,6 +350,9 @@ def thin_snapshots(snapshots: Sequence[Snapshot], budget: int) -> tuple[Snapshot
     if budget >= len(snapshots):
         return snapshots
     keys = [s for s in snapshots if getattr(s, "keyframe", False)]
+    if not keys:  # evenly over the whole run, first and last included
+        picks = FrameSchedule.every(budget).select([s.epoch for s in snapshots])
+        return tuple(snapshots[i] for i in picks)
     return _with_keys(snapshots, keys, snapshots[-1], budget)
 
 

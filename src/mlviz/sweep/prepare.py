@@ -68,11 +68,11 @@ def prepare_sweep(
     runs trained at once (default: two where the cores allow; see :func:`train_jobs`).
     """
     from ..dataset import UserData
-    from ..plugins import load_registry
     from ..progress import bar as progress_bar
+    from ..session import registry as session_registry
 
     if isinstance(algorithm, str):
-        algorithm = (registry or load_registry()).get(algorithm)
+        algorithm = session_registry(registry).get(algorithm)
     defaults = sweep_defaults(algorithm)
     swept = parse_sweep(sweep, algorithm.config, defaults)
     keys = tuple(key for key, _ in swept)

@@ -50,12 +50,12 @@ def build(recorder: Recorder) -> Prepared:
     import torch
 
     from ..dataset import Dataset
-    from ..plugins import load_registry
     from ..prepared import Prepared
+    from ..session import registry as session_registry
     from ..trainer import Run
     from .errors import WatchError
 
-    registry = load_registry()
+    registry = session_registry()
     if ALGORITHM not in registry.algorithms:
         raise WatchError(f"the '{ALGORITHM}' plugin (mlviz_watch) is not installed: "
                          "reinstall mlviz")

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 def registered_writers(registry: Registry | None = None) -> dict[str, type[Writer]]:
     """The writers of ``registry`` (the installed plugins' when None), by suffix."""
     if registry is None:
-        from ..plugins import load_registry
+        from ..session import registry as session_registry
 
-        registry = load_registry()
+        registry = session_registry()
     return registry.writers
 
 
