@@ -28,6 +28,17 @@ def _private_command_cache(tmp_path_factory):
         os.environ["MLVIZ_CACHE_DIR"] = previous
 
 
+@pytest.fixture(autouse=True)
+def _fresh_session():
+    """Each test starts from a session that loads the installed plugins afresh (a test that
+    installs a plugin, or replaces ``load_registry``, must not leak it into the next)."""
+    from mlviz import session
+
+    session.reset()
+    yield
+    session.reset()
+
+
 @pytest.fixture
 def run_cli(tmp_path):
     """Run ``python -m mlviz.cli ARGS`` in a subprocess (cwd: a fresh temporary folder)."""

@@ -20,9 +20,7 @@ FAST: dict[str, dict] = {
     "pca": {},
     "logistic-regression": {"epochs": 300},
     "perceptron": {"grid": 4, "epochs": 30},
-    # 400, not 20: a short run lays its loss label past the left edge
-    # (tests/test_nn.py::test_a_short_run_keeps_its_loss_label_in_the_frame, a known bug)
-    "neural-network": {"epochs": 400},
+    "neural-network": {"epochs": 20},
     "layer-transformations": {"epochs": 4, "resolution": 5, "n_points": 100},
     "vanishing-gradients": {"epochs": 3, "resolution": 5, "n_points": 100},
     "nn-regression": {"epochs": 300, "lsq_iters": 50},

@@ -108,6 +108,7 @@ class Renderer:
 
         composition = self.composition
         fig = figure_class()(figsize=composition.figsize, dpi=self.dpi, layout="constrained")
+        fig.mlviz_theme = self.theme  # type: ignore[attr-defined]  # drawn in its theme
         FigureCanvasAgg(fig)
         band = None
         if self.story is not None:
@@ -147,8 +148,7 @@ class Renderer:
             for artist in changed:
                 artist.set_animated(False)
             fig.canvas.draw()
-            if settle_layout(fig, _bottom(frame)):
-                fig.canvas.draw()
+            settle(fig, _bottom(frame))
         return fig
 
     def render(self, writer: Writer, on_frame: Callable[[int], None] | None = None,
@@ -247,8 +247,7 @@ class FrameDrawer:
             canvas.draw()  # static content (the layout is settled on the first draw)
             if not self._settled:
                 self._settled = True
-                if settle_layout(self.figure, _bottom(self._frame)):
-                    canvas.draw()
+                settle(self.figure, _bottom(self._frame))
             if not full:
                 self._background = canvas.copy_from_bbox(self.figure.bbox)
         else:
@@ -281,7 +280,18 @@ def figure_class() -> type[Figure]:
         from matplotlib.figure import Figure
 
         class MlvizFigure(Figure):
-            """A matplotlib Figure that IPython displays as a PNG image."""
+            """A matplotlib Figure that draws in its theme (``mlviz_theme``) wherever it is
+            drawn: a figure drawn again later, outside the renderer (``savefig``, a notebook),
+            must make any tick it adds in the theme's fonts, or labels change size and can
+            leave the frame. IPython displays it as a PNG image."""
+
+            mlviz_theme: Theme | None = None
+
+            def draw(self, renderer: Any) -> None:
+                if self.mlviz_theme is None:
+                    return super().draw(renderer)
+                with self.mlviz_theme.context():
+                    return super().draw(renderer)
 
             def _repr_png_(self) -> bytes:
                 buffer = BytesIO()
@@ -293,17 +303,27 @@ def figure_class() -> type[Figure]:
     return _FIGURE_CLASS
 
 
+def settle(fig: Figure, bottom: float = 0.0, passes: int = 3) -> None:
+    """:func:`settle_layout` after the first draw, drawing again while anything moved (a
+    shrunk panel may choose other ticks): at most ``passes`` times."""
+    for _ in range(passes):
+        if not settle_layout(fig, bottom):
+            return
+        fig.canvas.draw()
+
+
 def settle_layout(fig: Figure, bottom: float = 0.0) -> bool:
-    """Fix the layout the first draw found, and pull 3D panels whose tick labels reach
-    past the frame (or into the ``bottom`` pixels kept for a caption band) back inside it
-    (constrained layout does not see 3D tick labels): shrink each such axes by its
-    overflow. Return whether anything moved (then draw again)."""
+    """Fix the layout the first draw found, and pull panels whose labels reach past the
+    frame (or into the ``bottom`` pixels kept for a caption band) back inside it: 3D tick
+    labels, which constrained layout does not see, and 2D axis labels pushed out when
+    automatic ticks changed with the size constrained layout gave the panel. Shrink each
+    such axes by its overflow. Return whether anything moved (then draw again)."""
     fig.set_layout_engine("none")
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     width, height = fig.bbox.width, fig.bbox.height
     moved = False
     for ax in fig.axes:
-        if getattr(ax, "name", "") != "3d" or not ax.get_visible():
+        if not ax.get_visible():
             continue
         box = ax.get_tightbbox(renderer)
         if box is None:

@@ -62,7 +62,16 @@ def panel_figure(
 def outside_frame(fig: Figure, tolerance: float = 2.0) -> list[str]:
     """What of a drawn figure reaches past its edges, by more than ``tolerance`` pixels:
     each panel (with its titles, labels and ticks), figure texts, the suptitle and figure
-    legends. Empty when everything is in the frame (check posters at ``font_scale``)."""
+    legends. Empty when everything is in the frame (check posters at ``font_scale``).
+    A figure mlviz drew is measured in its theme, as it is drawn."""
+    theme = getattr(fig, "mlviz_theme", None)
+    if theme is not None:
+        with theme.context():
+            return _outside_frame(fig, tolerance)
+    return _outside_frame(fig, tolerance)
+
+
+def _outside_frame(fig: Figure, tolerance: float) -> list[str]:
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg canvases
     width, height = fig.bbox.width, fig.bbox.height
     items: list[tuple[str, Any]] = [(f"panel '{ax.get_title()}'", ax) for ax in fig.axes
