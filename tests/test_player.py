@@ -250,7 +250,7 @@ async function drive() {
   const canvas = root.querySelector("canvas.mlviz-canvas");
   const slider = root.querySelector(".mlviz-slider");
   const speed = root.querySelector(".mlviz-speed");
-  for (let i = 0; i < 100 && root.dataset.ready !== "true"; i += 1) await sleep(20);
+  for (let i = 0; i < 500 && root.dataset.ready !== "true"; i += 1) await sleep(20);
   const loop = root.querySelector(".mlviz-loop");
   const state = () => ({frame: Number(img.dataset.frame), slider: Number(slider.value),
     caption: root.querySelector(".mlviz-caption").textContent,
@@ -403,7 +403,7 @@ CHAPTER_DRIVE = """<pre id="mlviz-result">pending</pre><script>
 window.addEventListener("load", async () => {
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const root = document.querySelector(".mlviz-player");
-  for (let i = 0; i < 100 && root.dataset.ready !== "true"; i += 1) await sleep(20);
+  for (let i = 0; i < 500 && root.dataset.ready !== "true"; i += 1) await sleep(20);
   const state = () => ({frame: Number(root.dataset.frame),
     chapter: root.querySelector(".mlviz-chapter").textContent,
     caption: root.querySelector(".mlviz-caption").textContent,
