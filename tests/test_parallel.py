@@ -199,6 +199,8 @@ def test_files_are_byte_identical_for_any_jobs_with_workers_encoding(with_site, 
     writes them in order: the file is the one process's, and the spooled one's."""
     from mlviz.writers import Writer
 
+    # Encoding workers are forked only (a thread left by an earlier test would mean spawn)
+    monkeypatch.setattr(parallel, "start_method", lambda: "fork")
     encoded = []
     write_encoded = Writer.write_encoded
     monkeypatch.setattr(Writer, "write_encoded",

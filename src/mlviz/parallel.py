@@ -37,7 +37,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -47,6 +46,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 
 from .errors import LimitError, MlvizError, Terminated
+from .processes import start_method
 
 if TYPE_CHECKING:
     from .renderer import FrameDrawer, Renderer
@@ -92,22 +92,6 @@ def check_jobs(jobs: int) -> int:
 def worth_it(frames: int, jobs: int) -> bool:
     """Whether ``frames`` frames are drawn in ``jobs`` worker processes."""
     return jobs > 1 and frames >= MIN_FRAMES
-
-
-def start_method() -> str:
-    """``fork`` where it is safe, else ``spawn``.
-
-    A forked worker starts at once, with this process's modules and figure; it only draws
-    (matplotlib's Agg, numpy, Pillow: no threads of their own) and writes to its own pipe.
-    Forking is refused on macOS (system libraries that do not survive it) and where any
-    thread runs besides the main one and tqdm's progress monitor: another thread might
-    hold a lock the worker would need (a notebook kernel has several).
-    """
-    if sys.platform == "darwin" or "fork" not in multiprocessing.get_all_start_methods():
-        return "spawn"
-    others = [t for t in threading.enumerate()
-              if t is not threading.main_thread() and type(t).__name__ != "TMonitor"]
-    return "spawn" if others else "fork"
 
 
 @contextmanager
