@@ -23,3 +23,24 @@ def test_a_folder_named_mlviz_beside_a_script_does_not_shadow_the_package(tmp_pa
                           cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True"]
+
+
+def test_an_abbreviated_option_is_an_error_not_a_guess(run_cli):
+    result = run_cli("render", "kmeans", "--frame", "3", "-q")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --frame 3" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_mistyped_hyperparameter_suggests_the_one_meant():
+    from mlviz.config import similar_keys
+
+    assert similar_keys("learning_rate", ["seed", "lr", "epochs"]) == ["lr"]
+    assert similar_keys("k", ["seed", "k_max", "k_min", "n_init"]) == ["k_max", "k_min"]
+    assert similar_keys("epoch", ["seed", "lr", "epochs"]) == ["epochs"]
+    assert similar_keys("zzz", ["seed", "lr"]) == []
+
+
+def test_the_command_line_names_the_suggestion(run_cli):
+    result = run_cli("render", "linear-regression", "--set", "learning_rate=0.1")
+    assert result.returncode == 2 and "did you mean 'lr'?" in result.stderr

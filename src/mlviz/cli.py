@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import MlvizError, Terminated
 
@@ -72,10 +73,15 @@ class _VersionAction(argparse.Action):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its errors on one line like every other mlviz error."""
+    """argparse, with its errors on one line like every other mlviz error, and no
+    abbreviated options: ``--frame 10`` is an error, not silently ``--frames 10``."""
 
     #: ``render`` and ``train``: the help ends with the installed algorithms' names.
     lists_algorithms: bool = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         from .terminal import one_line

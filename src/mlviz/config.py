@@ -111,8 +111,8 @@ class Config:
         names = [f.name for f in dataclasses.fields(cls)]
         for key in overrides:
             if key not in names:
-                close = difflib.get_close_matches(key, names, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                close = similar_keys(key, names)
+                hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
                 raise ConfigError(
                     f"unknown hyperparameter '{key}'{hint}; valid keys: {', '.join(names)}"
                 )
@@ -160,6 +160,19 @@ def merge_settings(config: type[Config], overrides: typing.Mapping[str, Any],
             raise ConfigError(f"{given} and --set {key}={settings[key]} disagree; give {key} "
                               "once")
     return {**overrides, **settings}
+
+
+def similar_keys(key: str, names: typing.Sequence[str]) -> list[str]:
+    """The hyperparameters a mistyped ``key`` may mean: a close spelling, else the one its
+    words' initials spell (``learning_rate`` → ``lr``), else those it begins (``k`` →
+    ``k_max``, ``k_min``); at most two."""
+    close = difflib.get_close_matches(key, names, n=1)
+    if close:
+        return close
+    initials = "".join(word[0] for word in key.lower().split("_") if word)
+    if len(initials) > 1 and initials in names:
+        return [initials]
+    return [name for name in names if name.startswith(key.lower())][:2]
 
 
 def moved_frame_budget(config: type[Config], algorithm: str, values: dict[str, Any],
