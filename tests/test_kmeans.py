@@ -553,3 +553,13 @@ def test_the_elbow_does_not_move_with_how_many_ks_are_fitted(k_max):
     (the kneedle rule alone said K = 2 for k_max 4 and 5)."""
     inertia, _ = finals_of(KMeansConfig(k_max=k_max))
     assert knee(np.arange(1, k_max + 1), inertia) == 3
+
+
+def test_a_frame_is_the_same_whatever_was_drawn_before_it():
+    """Workers and the GIF's palette samples draw frames out of order: the elbow's arrow,
+    drawn on the last frame, must not stay on a frame drawn after it."""
+    prepared = mlviz.prepare("kmeans", k_max=4)
+    middle, last = prepared.run.n_frames // 2, prepared.run.n_frames - 1
+    fresh = list(prepared.renderer().frames(indices=[middle]))[0]
+    after = list(prepared.renderer().frames(indices=[last, middle]))[1]
+    assert np.array_equal(fresh, after)

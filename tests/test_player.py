@@ -266,6 +266,7 @@ async function drive() {
                 heading: document.querySelector("h1").textContent};
   slider.value = String(FRAME);
   slider.dispatchEvent(new Event("input", {bubbles: true}));
+  for (let i = 0; i < 500 && canvas.hidden; i += 1) await sleep(20);  // frames decode async
   out.slider = {...state(), src: canvas.toDataURL("image/png"), canvas: !canvas.hidden,
                 img: !img.hidden};
   key("ArrowRight"); out.right = state();

@@ -188,9 +188,11 @@ class ElbowPanel(Panel):
             sharp = elbow_sharpness(*self.finals, int(snapshot.k)) >= CLEAR_ELBOW
             self.elbow_text.set_text(f"elbow: K = {snapshot.k}" if sharp else
                                      f"no clear elbow\n(kneedle: K = {snapshot.k})")
-        else:
+            self.elbow_text.set_visible(True)
+        else:  # hidden, arrow included: an empty text still draws its arrow
             self.elbow_line.set_xdata([np.nan, np.nan])
             self.elbow_text.set_text("")
+            self.elbow_text.set_visible(False)
         return [self.line, self.done, self.stopped, self.current, self.above, self.above_text,
                 self.elbow_line, self.elbow_text]
 
