@@ -178,10 +178,10 @@ class SurfacePanel(Panel):
         ax.view_init(elev=22, azim=-50)
         low, high = problem.curvatures()
         ratio = high / low
-        shape = ("a round bowl" if ratio < 10
-                 else "a narrow valley: steep across, nearly flat along")
+        curvature = (f"curvatures λmax/λmin = {ratio:.3g}:\na round bowl" if ratio < 10
+                     else f"λmax/λmin = {ratio:.3g}:\na narrow valley")
         u = "z" if run.config.standardize else "x"
-        ax.text2D(0.0, 1.0, f"curvatures λmax/λmin = {ratio:.3g}:\n{shape}",
+        ax.text2D(0.0, 1.0, curvature,
                   transform=ax.transAxes, fontsize=theme.fontsize(8), va="top")
         formula = rf"$\mathrm{{MSE}}(w, b) = \frac{{1}}{{n}}\sum_i\,(y_i - w\,{u}_i - b)^2$"
         where = z_text(problem)
