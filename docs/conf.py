@@ -38,7 +38,9 @@ release = _release()
 version = release
 
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "mlviz_docs", "myst_nb"]
-# Notebooks (jupyter.ipynb) are shown as written, not run: tests/test_jupyter.py runs them.
+# jupyter.ipynb is shown with the outputs stored in it (written by docs/jupyter_run.py), not
+# run here: the test suite builds these docs (tests/test_docs.py) and already runs the
+# notebook once (tests/test_jupyter.py, which also fails while the stored outputs are stale).
 nb_execution_mode = "off"
 exclude_patterns = ["_build"]
 root_doc = "index"

@@ -14,6 +14,7 @@ from .errors import MlvizError
 from .limits import check_dpi, check_frame_size
 from .optional import OPTIONAL_PACKAGES, optional_dependencies
 from .parallel import check_jobs, default_jobs
+from .player import page_title
 from .plugins import Registry
 from .prepared import Prepared, frame_captions, parse_size, tell_story
 from .progress import bar as progress_bar
@@ -185,7 +186,7 @@ def write_animation(
     """
     dpi = dpi or prepared.dpi or DEFAULT_DPI
     composition = prepared.composition()
-    check_frame_size(composition.figsize, dpi)
+    frame_size = check_frame_size(composition.figsize, dpi)
     frames = composition.n_frames
     if captions is None:
         captions = prepared.captions()
@@ -200,8 +201,14 @@ def write_animation(
         chapters = [(0, title, sentence) for first, title, sentence in chapters
                     if first <= frames - 1][-1:]
     options: dict[str, Any] = {}
-    if chapters and "chapters" in inspect.signature(kind).parameters:
+    parameters = inspect.signature(kind).parameters
+    if chapters and "chapters" in parameters:
         options["chapters"] = chapters
+    if "title" in parameters:  # the player page: named after the run, not the file
+        options["title"] = page_title(prepared)
+    planned = getattr(kind, "check_planned", None)  # a size limit: refused before drawing
+    if planned is not None:
+        planned(output, 1 if kind.last_frame_only else frames, frame_size)
     strip = caption and getattr(kind, "caption_strip", kind.suffix != ".html")
     renderer = prepared.renderer(dpi, caption=bool(strip))
     with optional_dependencies(prepared.algorithm.name), \

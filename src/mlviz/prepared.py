@@ -19,7 +19,7 @@ from .algorithm import Algorithm
 from .composition import Composition
 from .config import Config
 from .errors import ContractError, MlvizError
-from .limits import check_frame_size
+from .limits import MAX_PIXELS, MAX_SIDE
 from .renderer import DEFAULT_DPI, Renderer
 from .scene import Scene
 from .schedule import FrameSchedule
@@ -170,12 +170,12 @@ class Prepared:
     def _repr_html_(self) -> str:
         """Jupyter shows a prepared run as the interactive player (every frame, with
         captions); one over the player's size limit shows its last frame and a note."""
-        from .player import notebook_player
+        from .player import notebook_player, page_title
         from .writers import DEFAULT_HOLD
 
-        title = self.algorithm.name if self.sweep is None else f"{self.algorithm.name} sweep"
         return notebook_player(self.renderer(), self.captions(), fps=self.fps,
-                               hold=DEFAULT_HOLD, title=title, chapters=self.chapters())
+                               hold=DEFAULT_HOLD, title=page_title(self),
+                               chapters=self.chapters())
 
     def __repr__(self) -> str:
         if self.sweep is not None:
@@ -227,8 +227,19 @@ def tell_story(algorithm: Algorithm, config: Config, run: Run) -> Story | None:
     return story
 
 
+#: ``--size``: each side of a frame at least this many pixels (with the width at least the
+#: height, the largest sweep layout, 19.2 x 10.8 in, is then drawn at 10 dpi or more).
+MIN_SIDE = 144
+#: ``--size``: a frame at most this many times as wide as tall. Scenes are laid out for a
+#: landscape frame: taller than wide, their titles and labels run into one another.
+MAX_WIDE = 4
+
+
 def parse_size(size: tuple[int, int] | str) -> tuple[int, int]:
-    """``"1920x1080"`` or ``(1920, 1080)`` as (width, height) pixels, checked."""
+    """``"1920x1080"`` or ``(1920, 1080)`` as (width, height) pixels, checked: each side
+    :data:`MIN_SIDE` to :data:`~mlviz.limits.MAX_SIDE` pixels, at most
+    :data:`~mlviz.limits.MAX_PIXELS` in all, 1 to :data:`MAX_WIDE` times as wide as tall.
+    A :class:`MlvizError` otherwise, in pixels, one line."""
     try:
         if isinstance(size, str):
             width, height = (int(part) for part in size.lower().split("x"))
@@ -237,9 +248,21 @@ def parse_size(size: tuple[int, int] | str) -> tuple[int, int]:
     except (TypeError, ValueError):
         raise MlvizError(f"a size is WIDTHxHEIGHT in pixels, like 1920x1080; got {size!r}") \
             from None
-    if min(width, height) < 16:
-        raise MlvizError(f"a size needs at least 16 pixels a side, got {width}x{height}")
-    check_frame_size((width / 100, height / 100), 100)
+    wrong = [f"{side} pixels is over {MAX_SIDE}" for side in dict.fromkeys((width, height))
+             if side > MAX_SIDE]
+    wrong += [f"{side} pixels is under {MIN_SIDE}" for side in dict.fromkeys((width, height))
+              if side < MIN_SIDE]
+    if width * height > MAX_PIXELS and not wrong:
+        wrong.append(f"{width * height:,} pixels in all is over {MAX_PIXELS:,}")
+    if min(width, height) > 0 and height > width:
+        wrong.append("it is taller than wide")
+    elif min(width, height) > 0 and width > MAX_WIDE * height:
+        wrong.append(f"it is {width / height:.3g} times as wide as tall")
+    if wrong:
+        raise MlvizError(
+            f"size {width}x{height} is out of range ({'; '.join(wrong)}): a frame is "
+            f"{MIN_SIDE} to {MAX_SIDE} pixels a side, {MAX_PIXELS:,} pixels at most, and "
+            f"1 to {MAX_WIDE} times as wide as tall (e.g. 1920x1080, 1280x1280, 2560x640)")
     return width, height
 
 

@@ -93,6 +93,16 @@ class Sweep:
         return tuple(", ".join(f"{k}={show_value(v)}" for k, v in self.settings(r).items())
                      for r in range(self.n_runs))
 
+    @property
+    def description(self) -> str:
+        """What is swept, as ``--sweep`` writes it: ``lr=0.01,0.1 × seed=0,1`` (values that
+        are lists separated by ``;``)."""
+        parts = []
+        for key, values in zip(self.keys, self.values):
+            between = ";" if any(isinstance(value, tuple) for value in values) else ","
+            parts.append(f"{key}={between.join(map(show_value, values))}")
+        return " × ".join(parts)
+
     def composition(self) -> Composition:
         """The runs as cells of one animation, on the sweep's layout (:mod:`.layout`)."""
         if not self.scenes:

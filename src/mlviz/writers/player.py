@@ -22,7 +22,11 @@ one rectangle around all of them spanned whole figures and, for linear-regressio
 2.5 times the GIF.
 
 A page must stay within :data:`MAX_BYTES`; a run that would not is refused with one line
-that says how to get under it (fewer or smaller frames), never cut short.
+that says how to get under it (fewer or smaller frames, or a video), never cut short. A
+run sure to be over it is refused before a frame is drawn (:func:`check_planned`): a
+frame of lines and text, stored losslessly, takes bytes in proportion to its side
+(√(width × height)), not its area, and at least :data:`FRAME_BYTES_LEAST` per pixel of
+side; others are refused while drawing, once the page passes the limit.
 
 The page comes from the template ``templates/player.html.j2``, rendered by jinja2 with
 autoescaping; the frames, captions, chapters and timing reach its script as JSON
@@ -35,6 +39,7 @@ import base64
 import functools
 import io
 import json
+import math
 import secrets
 import sys
 from collections.abc import Sequence
@@ -74,6 +79,12 @@ SPEEDS = (0.25, 0.5, 1, 2, 4)
 #: Bytes of markup, style and script around the frames (an upper bound for the budget).
 PAGE_BYTES = 20 * 1024
 TEMPLATE = "player.html.j2"
+#: Bytes a frame takes in a page, per pixel of its side (√(width × height)), base64
+#: included: at least (half the fewest of any built-in run, optimizers' 4.1 at 1280x720
+#: and 3.9 at 2560x1440) and typically (kmeans: 20.4 at 1280x720, 21.8 at 3840x2160; the
+#: built-ins 4 to 44). Measured over whole default runs (key frames included).
+FRAME_BYTES_LEAST = 2.0
+FRAME_BYTES_TYPICAL = 20.0
 
 
 def _mb(size: float) -> str:
@@ -193,13 +204,41 @@ class PlayerTooLarge(LimitError):
     """A player would be over its size budget; says how to get under it."""
 
     def __init__(self, name: str, size: int, limit: int, done: int, total: int | None,
-                 fewer: int) -> None:
+                 fewer: int, *, reason: str | None = None) -> None:
         self.size, self.limit, self.done, self.total, self.fewer = size, limit, done, total, fewer
         where = f"{done} of {total}" if total else f"{done}"
-        self.reason = (f"{name} would be over the {_mb(limit)} player size limit "
-                       f"({_mb(size)} after {where} frames)")
-        super().__init__(f"{self.reason}: draw fewer frames (--frames {fewer}) or smaller "
-                         "ones (a lower --dpi)")
+        self.reason = reason or (f"{name} would be over the {_mb(limit)} player size limit "
+                                 f"({_mb(size)} after {where} frames)")
+        super().__init__(f"{self.reason}: {_remedy(fewer)}")
+
+
+def _remedy(fewer: int) -> str:
+    return (f"draw fewer frames (--frames {fewer}) or smaller ones (a smaller --size or "
+            "--dpi), or write a video (.mp4)")
+
+
+def estimate_bytes(frames: int, width: int, height: int,
+                   per_side: float = FRAME_BYTES_LEAST) -> int:
+    """The bytes of a player of ``frames`` frames of ``width`` x ``height`` pixels, at
+    ``per_side`` bytes a frame per pixel of side (the least by default: see
+    :data:`FRAME_BYTES_LEAST`), with the page around them."""
+    return PAGE_BYTES + int(frames * per_side * math.sqrt(width * height))
+
+
+def check_planned(name: str, frames: int, width: int, height: int,
+                  max_bytes: int | None = None) -> None:
+    """:class:`PlayerTooLarge` if a player of ``frames`` frames of ``width`` x ``height``
+    would be over ``max_bytes`` (:data:`MAX_BYTES`) even at the least bytes a frame takes;
+    called before any frame is drawn."""
+    limit = MAX_BYTES if max_bytes is None else max_bytes
+    least = estimate_bytes(frames, width, height)
+    if least <= limit:
+        return
+    typical = estimate_bytes(frames, width, height, FRAME_BYTES_TYPICAL)
+    fewer = max(1, int(0.9 * frames * (limit - PAGE_BYTES) / (typical - PAGE_BYTES)))
+    reason = (f"{name} would be over the {_mb(limit)} player size limit ({frames} frames "
+              f"of {width}x{height}: at least {_mb(least)}, typically {_mb(typical)})")
+    raise PlayerTooLarge(name, least, limit, 0, frames, fewer, reason=reason)
 
 
 def bands(mask: np.ndarray, gap: int = 32) -> list[tuple[int, int, int, int]]:
@@ -314,7 +353,8 @@ class HtmlWriter(Writer):
     poster before play, held ``hold`` seconds before the animation loops.
 
     The page is refused (:class:`~mlviz.errors.LimitError`, while the frames are still
-    being drawn) if it would pass ``max_bytes`` (:data:`MAX_BYTES` by default).
+    being drawn, or before with :meth:`check_planned`) if it would pass ``max_bytes``
+    (:data:`MAX_BYTES` by default).
     """
 
     suffix = ".html"
@@ -336,6 +376,12 @@ class HtmlWriter(Writer):
             self._limit, name=self.path.name,
             total=None if self.captions is None else len(self.captions),
             captions=self.captions or ())
+
+    @classmethod
+    def check_planned(cls, path: str | Path, frames: int, size: tuple[int, int]) -> None:
+        """Refuse, before drawing, a page of ``frames`` frames of ``size`` (width, height)
+        sure to be over :attr:`max_bytes` (:func:`check_planned`)."""
+        check_planned(Path(path).name, frames, *size, max_bytes=cls.max_bytes)
 
     def frames_wanted_first(self, count: int) -> list[int]:
         return FrameStore.frames_wanted_first(count)
@@ -388,6 +434,7 @@ def notebook_player(
         progress = "ipykernel" in sys.modules
     first = store.frames_wanted_first(count) if count > 1 else []
     try:
+        check_planned(store.name, count, *renderer.frame_size, max_bytes=store.max_bytes)
         with bar(count, desc="drawing", unit="frame", enabled=progress) as drawing, \
                 renderer.draw_in_order(range(count), first) as drawn:
             ahead = {position: frame for position, frame in (next(drawn) for _ in first)}
