@@ -174,7 +174,7 @@ def test_size_sets_the_pixels_and_keeps_the_layout(linreg):
     w, h = linreg.scene.figsize
     assert square.scene.figsize[0] * square.scene.figsize[1] == pytest.approx(w * h)
     for bad, message in (("1920", "WIDTHxHEIGHT"), ("axb", "WIDTHxHEIGHT"),
-                         ("8x8", "at least 16"), ("90000x100", "8192")):
+                         ("8x8", "8 pixels is under 144"), ("90000x100", "8192")):
         with pytest.raises(MlvizError, match=message):
             parse_size(bad)
 

@@ -186,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "every palette is colour-blind safe")
     look.add_argument("--size", metavar="WxH", default=None,
                       help="frame size in pixels, e.g. 1920x1080: the layout stays, the "
-                           "resolution follows (instead of --dpi)")
+                           "resolution follows (instead of --dpi); each side 144 to 8192, "
+                           "1 to 4 times as wide as tall, 40 Mpx at most")
     look.add_argument("--font-scale", type=_positive_float, default=None, metavar="X",
                       help="text X times larger, for a projector or a small embed (0.5 to "
                            "1.5; default: 1)")

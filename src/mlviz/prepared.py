@@ -257,7 +257,7 @@ def parse_size(size: tuple[int, int] | str) -> tuple[int, int]:
     if min(width, height) > 0 and height > width:
         wrong.append("it is taller than wide")
     elif min(width, height) > 0 and width > MAX_WIDE * height:
-        wrong.append(f"it is {width / height:.3g} times as wide as tall")
+        wrong.append(f"it is {width / height:.4g} times as wide as tall")
     if wrong:
         raise MlvizError(
             f"size {width}x{height} is out of range ({'; '.join(wrong)}): a frame is "
