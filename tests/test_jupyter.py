@@ -4,6 +4,7 @@ prepared run (text/html), a figure as image/png, a record loaded back, progress 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import io
 import json
 import re
@@ -20,28 +21,23 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "docs" / "jupyter.ipynb"
 
 
+def _runner():
+    """docs/jupyter_run.py, which runs the notebook and stores its outputs in it."""
+    spec = importlib.util.spec_from_file_location("jupyter_run", REPO / "docs" / "jupyter_run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     """The notebook executed top to bottom by nbclient, in a fresh folder, with a kernel
-    that runs this very Python (a kernelspec in a temporary JUPYTER_PATH)."""
-    nbformat = pytest.importorskip("nbformat", reason="the test extra installs nbformat")
-    nbclient = pytest.importorskip("nbclient", reason="the test extra installs nbclient")
+    that runs this very Python (as docs/jupyter_run.py runs it)."""
+    pytest.importorskip("nbformat", reason="the test extra installs nbformat")
+    pytest.importorskip("nbclient", reason="the test extra installs nbclient")
     pytest.importorskip("ipykernel", reason="the test extra installs ipykernel")
-    home = tmp_path_factory.mktemp("jupyter")
-    spec = home / "kernels" / "mlviz-test"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "mlviz test", "language": "python"}))
     work = tmp_path_factory.mktemp("notebook")
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JUPYTER_PATH", str(home))
-        patch.setenv("MPLBACKEND", "Agg")
-        client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="mlviz-test",
-                                         resources={"metadata": {"path": str(work)}})
-        client.execute()
-    return notebook, work
+    return _runner().execute(NOTEBOOK, work), work
 
 
 def outputs(cell) -> tuple[dict, str, str]:
@@ -93,3 +89,65 @@ def test_notebook_outputs(executed):
     assert "drawing" in err and f"/{frames} [" in err
     page = (work / "kmeans.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and page.count("mlviz-player") > 1
+
+
+# --- the outputs stored in the notebook, which the docs show ---------------------------------
+
+def summary(cell) -> list:
+    """What a code cell shows, less what may differ between runs or library versions (the
+    images' bytes, the players' element ids): per output its kind and text, and of a
+    player its frames' captions, chapters and timing."""
+    shown = []
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            shown.append((output.name, output.text))
+            continue
+        data = output.get("data", {})
+        entry = [output.output_type, sorted(data), data.get("text/plain")]
+        if "text/html" in data:
+            player = player_data(data["text/html"])
+            entry.append({key: player[key] for key in ("captions", "chapters", "fps")})
+            entry.append(len(player["sequence"]))
+        shown.append(tuple(map(str, entry)))
+    return shown
+
+
+def test_the_notebook_holds_current_outputs_for_every_cell():
+    """The docs show the notebook's stored outputs (docs/conf.py does not run it): each code
+    cell has them, none failed, and they are what this mlviz prepares."""
+    nbformat = pytest.importorskip("nbformat", reason="the test extra installs nbformat")
+    assert NOTEBOOK.stat().st_size < _runner().MAX_BYTES
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in cells] == list(range(1, len(cells) + 1))
+    for cell in cells:
+        assert cell.outputs, f"no stored output for: {cell.source.splitlines()[0]}"
+        assert all(output.output_type != "error" for output in cell.outputs)
+    same = mlviz.prepare("kmeans", k_max=4, frames=12)  # what the first cell prepares
+    frames, stale = same.run.n_frames, "stale: run python docs/jupyter_run.py"
+    data, _, _ = outputs(cells[0])
+    assert data["text/plain"] == repr(same), stale
+    player = player_data(data["text/html"])
+    assert len(player["sequence"]) == frames, stale
+    assert player["captions"] == frame_captions(same.run), stale
+    assert player["chapters"] == [list(c) for c in same.chapters()], stale
+    data, _, _ = outputs(cells[1])
+    assert Image.open(io.BytesIO(base64.b64decode(data["image/png"]))).size == (1280, 720)
+    data, out, _ = outputs(cells[2])
+    assert out == f"{len(same.run.epochs)} epochs recorded, {frames} frames to draw\n", stale
+    player = player_data(data["text/html"])
+    assert player["captions"] == frame_captions(same.with_frames(6).run), stale
+    assert outputs(cells[3])[0]["text/plain"] == "PosixPath('kmeans.html')"
+
+
+@pytest.mark.slow
+def test_the_stored_outputs_are_a_fresh_runs(executed):
+    """What the docs show is what running the notebook now shows (as the runner stores
+    it): run ``python docs/jupyter_run.py`` after a change that alters it."""
+    nbformat = pytest.importorskip("nbformat")
+    fresh = _runner().tidy(executed[0])
+    stored = nbformat.read(NOTEBOOK, as_version=4)
+    pairs = list(zip(*[[c for c in nb.cells if c.cell_type == "code"] for nb in (stored, fresh)]))
+    assert len(pairs) == 4
+    for old, new in pairs:
+        assert summary(old) == summary(new), "stale: run python docs/jupyter_run.py"

@@ -22,7 +22,15 @@ from PIL import Image
 import mlviz
 from mlviz.api import frame_captions, write_animation
 from mlviz.errors import LimitError
-from mlviz.player import MAX_BYTES, FrameStore, HtmlWriter, PlayerTooLarge, notebook_player
+from mlviz.player import (
+    MAX_BYTES,
+    PAGE_BYTES,
+    FrameStore,
+    HtmlWriter,
+    PlayerTooLarge,
+    notebook_player,
+)
+from mlviz.writers.player import check_planned, estimate_bytes
 from mlviz.progress import expected_snapshots, wanted
 from test_gallery import CHROMIUM_FLAGS, find_chromium
 
@@ -491,6 +499,146 @@ def test_over_the_limit_a_notebook_shows_the_poster_and_a_note(kmeans):
     poster = re.search(r'<img class="mlviz-frame"[^>]*src="([^"]+)"', html, re.S).group(1)
     assert nearest(decode(poster), frames)[0] == len(frames) - 1
     assert f'<div class="mlviz-caption" aria-live="polite">{captions[-1]}</div>' in html
+
+
+# --- a page sure to be too large, refused before drawing ---------------------------------------
+
+@pytest.fixture
+def no_drawing(monkeypatch):
+    """Every way the renderer draws a frame made to fail: a refusal must come first."""
+    from mlviz.renderer import Renderer
+
+    def draw(*args, **kwargs):
+        raise AssertionError("a frame was drawn")
+
+    for method in ("_build", "render", "frames", "draw_in_order"):
+        monkeypatch.setattr(Renderer, method, draw)
+
+
+def test_a_page_sure_to_be_too_large_is_refused_before_drawing(no_drawing, monkeypatch,
+                                                                 tmp_path, capsys):
+    from mlviz.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    # 4 frames of 384x216 take at least 4 x 2 x 288 bytes: over a limit of 2,000 bytes
+    # of frames, under one of 3,000.
+    monkeypatch.setattr(HtmlWriter, "max_bytes", PAGE_BYTES + 2_000)
+    status = main(["render", "kmeans", "-o", "big.html", "--set", "k_max=3", "--frames", "4",
+                   "--dpi", "30", "-j", "1"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1, err
+    least, typical = estimate_bytes(4, 384, 216), estimate_bytes(4, 384, 216, 20.0)
+    assert err == ("mlviz: error: big.html would be over the 0.0 MB player size limit (4 "
+                   "frames of 384x216: at least 0.0 MB, typically 0.0 MB): draw fewer frames "
+                   "(--frames 1) or smaller ones (a smaller --size or --dpi), or write a "
+                   "video (.mp4)\n")
+    assert least > HtmlWriter.max_bytes > PAGE_BYTES and typical > least
+    assert list(tmp_path.iterdir()) == []
+    # Under the bound it goes on to draw (and fails here only because drawing is off).
+    monkeypatch.setattr(HtmlWriter, "max_bytes", PAGE_BYTES + 3_000)
+    with pytest.raises(AssertionError, match="a frame was drawn"):
+        mlviz.render("kmeans", tmp_path / "ok.html", k_max=3, frames=4, dpi=30, jobs=1)
+
+
+def test_the_estimate_in_real_sizes():
+    """A 4K page of 5000 frames is refused at once; kmeans' 75 frames at 4K, which make a
+    4.7 MB page, are not."""
+    with pytest.raises(PlayerTooLarge) as failure:
+        check_planned("big.html", 5000, 3840, 2160)
+    message = str(failure.value)
+    assert message.startswith("big.html would be over the 25.0 MB player size limit (5000 "
+                              "frames of 3840x2160: at least 27.5 MB, typically 274.7 MB): "
+                              "draw fewer frames (--frames 409)")
+    check_planned("kmeans.html", 75, 3840, 2160)
+    check_planned("kmeans.html", 4000, 1280, 720)
+
+
+def test_the_least_estimate_is_under_a_real_page(page, kmeans):
+    """The bound refuses only what cannot fit: a real page is at least its estimate."""
+    prepared, _ = kmeans
+    count = prepared.run.n_frames
+    assert page_data(page)["sequence"] and len(page_data(page)["sequence"]) == count
+    size = page.stat().st_size
+    assert estimate_bytes(count, 512, 288) < size < estimate_bytes(count, 512, 288, 40.0)
+
+
+def test_a_notebook_run_sure_to_be_too_large_shows_the_poster_at_once(kmeans, monkeypatch):
+    prepared, frames = kmeans
+    renderer = prepared.renderer(dpi=40)
+    drawn = []
+    original = type(renderer).frames
+
+    def frames_drawn(self, indices=None, **kwargs):
+        drawn.append(list(indices))
+        return original(self, indices=indices, **kwargs)
+
+    def draw_in_order(*args, **kwargs):
+        raise AssertionError("every frame was drawn")
+
+    monkeypatch.setattr(type(renderer), "frames", frames_drawn)
+    monkeypatch.setattr(type(renderer), "draw_in_order", draw_in_order)
+    html = notebook_player(renderer, frame_captions(prepared.run), fps=5, title="kmeans",
+                           max_bytes=PAGE_BYTES + 1_000)
+    assert drawn == [[len(frames) - 1]]  # the poster only
+    note = re.search(r'<div class="mlviz-note">(.*?)</div>', html, re.S).group(1)
+    assert f"({len(frames)} frames of 512x288: at least " in note
+    assert "showing the last frame" in note and "prepared.with_frames(1)" in note
+
+
+# --- the page's title ------------------------------------------------------------------------
+
+def titles(path: Path) -> tuple[str, str]:
+    """A page's ``<title>`` and ``<h1>``, as text."""
+    from html.parser import HTMLParser
+
+    found: dict[str, str] = {}
+
+    class Titles(HTMLParser):
+        tag = None
+
+        def handle_starttag(self, tag, attrs):
+            self.tag = tag if tag in ("title", "h1") else None
+
+        def handle_data(self, data):
+            if self.tag:
+                found[self.tag] = found.get(self.tag, "") + data
+
+        def handle_endtag(self, tag):
+            self.tag = None
+
+    Titles().feed(path.read_text())
+    return found["title"], found["h1"]
+
+
+def test_the_page_is_named_after_the_run_not_the_file(kmeans, tmp_path):
+    prepared, _ = kmeans
+    write_animation(prepared.with_frames(2), tmp_path / "k.html", dpi=30)
+    assert titles(tmp_path / "k.html") == ("kmeans", "kmeans")
+    sweep = mlviz.prepare("kmeans", k_max=3, frames=2, sweep=["seed=0,1"])
+    write_animation(sweep, tmp_path / "s.html", dpi=30)
+    assert titles(tmp_path / "s.html") == ("kmeans sweep: seed=0,1",) * 2
+    assert 'aria-label="kmeans sweep: seed=0,1: animation player"' in sweep._repr_html_()
+
+
+def test_a_watched_run_is_named_by_its_run(tmp_path):
+    torch = pytest.importorskip("torch")
+    if "watched-model" not in mlviz.plugins.load_registry().algorithms:
+        pytest.skip("the watched-model entry point is not installed")
+    torch.manual_seed(0)
+    model, x = torch.nn.Linear(1, 1), torch.randn(16, 1)
+    recorder = mlviz.watch(model, data=(x, 2 * x), loss=torch.nn.MSELoss(), resolution=5)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.mse_loss(model(x), 2 * x)
+        loss.backward()
+        optimizer.step()
+        recorder.epoch(loss=loss)
+    prepared = recorder.prepared()
+    write_animation(prepared.with_frames(2), tmp_path / "w.html", dpi=30)
+    expected = " ".join(prepared.scene.title.split())
+    assert expected.startswith("Watched model: ")
+    assert titles(tmp_path / "w.html") == (expected, expected)
 
 
 # --- progress -------------------------------------------------------------------------------
