@@ -197,7 +197,8 @@ def test_over_the_size_limit_is_one_line_and_writes_nothing(kmeans, tmp_path):
     assert isinstance(failure.value, LimitError) and "\n" not in message
     assert "big.html would be over the 0.0 MB player size limit" in message
     assert re.search(rf"after \d+ of {len(frames)} frames\): draw fewer frames "
-                     r"\(--frames \d+\) or smaller ones \(a lower --dpi\)$", message), message
+                     r"\(--frames \d+\) or smaller ones \(a smaller --size or --dpi\), or write "
+                     r"a video \(\.mp4\)$", message), message
     assert os.listdir(tmp_path) == []  # no page, no temporary file
     suggested = int(re.search(r"--frames (\d+)", message).group(1))
     assert 1 <= suggested < len(frames)
