@@ -8,7 +8,6 @@ import importlib.util
 import io
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest

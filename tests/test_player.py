@@ -30,8 +30,8 @@ from mlviz.player import (
     PlayerTooLarge,
     notebook_player,
 )
-from mlviz.writers.player import check_planned, estimate_bytes
 from mlviz.progress import expected_snapshots, wanted
+from mlviz.writers.player import check_planned, estimate_bytes
 from test_gallery import CHROMIUM_FLAGS, find_chromium
 
 FPS, HOLD = 10.0, 1.0
