@@ -194,7 +194,28 @@ def test_page_escapes_text_and_shows_failures():
     assert "rendered in 1.2 s · 7 frames" in page
     assert 'class="card failed" id="b"' in page and 'src="b.png"' not in page
     assert "plugin c failed to import: &lt;oops&gt;" in page
-    assert "1 algorithm rendered, 1 failed" in page
+    assert "1 algorithm rendered in 3.0 s, 1 failed" in page
+
+
+def test_the_summary_counts_what_was_rendered_cached_and_failed():
+    from mlviz.gallery_page import summary_text
+
+    def entry(name, cached=False, error=None):
+        return Entry(name, "s", "p", "c", name, seconds=9.0, frames=3, bytes={".gif": 1},
+                     cached=cached, error=error)
+
+    cached = [entry(f"a{i}", cached=True) for i in range(12)]
+    assert summary_text(cached, 0.2) == "12 algorithms up to date (cached), nothing rendered"
+    assert summary_text(cached[:1], 0.2) == "1 algorithm up to date (cached), nothing rendered"
+    assert summary_text([entry("b"), *cached[:2]], 4.4) == \
+        "1 algorithm rendered in 4.4 s, 2 up to date (cached)"
+    assert summary_text([entry("b"), entry("c")], 61.0) == "2 algorithms rendered in 61 s"
+    assert summary_text([entry("f", error="E: x"), *cached[:3]], 0.1) == \
+        "3 algorithms up to date (cached), nothing rendered, 1 failed"
+    assert summary_text([entry("f", error="E: x")], 5.0) == "nothing rendered, 1 failed"
+    page = render_index(cached, [], 0.2)
+    assert "12 algorithms up to date (cached), nothing rendered" in page
+    assert "rendered in 0 s" not in page
 
 
 def test_gallery_help_does_not_import_matplotlib():
@@ -227,7 +248,8 @@ def test_failure_is_reported_and_the_rest_renders(built):
     assert re.search(r"\] kmeans: [\d.]+ s, 6 frames \(gif .*, mp4 .*, webp .*, png .*\)",
                      result.stderr)
     assert "] broken-demo: FAILED: RuntimeError: panel exploded at epoch 2" in result.stderr
-    assert "(1 rendered, 1 failed" in result.stderr
+    assert re.search(r"gallery: wrote .*index\.html: 1 algorithm rendered in \d+ s, 1 failed\n",
+                     result.stderr)
     names = sorted(p.name for p in out.iterdir())
     assert names == ["gallery.json", "index.html", "kmeans.gif", "kmeans.mp4",
                      "kmeans.png", "kmeans.webp"]  # nothing partial
@@ -539,15 +561,23 @@ def test_a_rebuild_renders_only_what_changed(tmp_path):
         return {p.name: p.stat().st_mtime_ns for p in out.iterdir()
                 if p.suffix in (".gif", ".png")}
 
-    first, _ = build()
+    first, log = build()
     assert not any(e.cached for e in first.values()) and all(e.key for e in first.values())
+    assert re.search(r"index\.html: 2 algorithms rendered in \d+ s\n", log)
     before = stamps()
     again, log = build()
     assert all(e.cached for e in again.values()) and stamps() == before
     assert "2 of 2 algorithms unchanged since the last build" in log
+    # nothing was rendered, and the page and the last line say so
+    summary = "2 algorithms up to date (cached), nothing rendered"
+    assert log.endswith(f"index.html: {summary}\n") and "rendered in" not in log
+    page = (out / "index.html").read_text()
+    assert summary in page and "algorithms rendered in" not in page
     assert "] kmeans: unchanged (cached), 3 frames" in log and "rendering" not in log
     assert {n: e.key for n, e in again.items()} == {n: e.key for n, e in first.items()}
     seeded, log = build("pca:seed=4")  # one algorithm's seed changed: only it renders
+    assert re.search(r"index\.html: 1 algorithm rendered in \d+ s, 1 up to date \(cached\)\n",
+                     log)
     assert seeded["kmeans"].cached and not seeded["pca"].cached
     assert seeded["pca"].key != first["pca"].key
     assert "rendering 1 algorithm with 1 worker process" in log

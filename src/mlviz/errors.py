@@ -6,11 +6,16 @@ from the matching built-in exception, so ``except ValueError`` still catches a b
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from types import CodeType
 from typing import TypeVar
 
 _F = TypeVar("_F", bound=Callable[..., object])
+
+#: Signals that stop a command the way Ctrl-C does (clean-up, one line, exit 128 + signal).
+STOP_SIGNALS: tuple[int, ...] = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                                      if hasattr(signal, name))
 
 #: mlviz functions that run a plugin's code or read its output, by their code, and the
 #: part of the plugin involved ("trainer", "panel", ...): a failure inside one with no

@@ -22,7 +22,14 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .errors import PLUGIN_STEPS, ContractError, MlvizError, MlvizWarning, Terminated
+from .errors import (
+    PLUGIN_STEPS,
+    STOP_SIGNALS,
+    ContractError,
+    MlvizError,
+    MlvizWarning,
+    Terminated,
+)
 from .terminal import PrintableStream, discard_stdout, one_line
 
 if TYPE_CHECKING:
@@ -31,9 +38,6 @@ if TYPE_CHECKING:
 
 TRACEBACK_VARIABLE = "MLVIZ_TRACEBACK"
 HINT = f"set {TRACEBACK_VARIABLE}=1 or pass --traceback to see where"
-#: Signals that stop a command the way Ctrl-C does (clean-up, one line, exit 128 + signal).
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
-                     if hasattr(signal, name))
 #: mlviz functions that run a plugin's code or read its output, and the part involved.
 #: By name, for functions not marked with :func:`mlviz.errors.plugin_step` yet; the
 #: renderer's two (``_build``, ``_update``) are to be marked where they are defined, and
@@ -152,6 +156,17 @@ def interrupted_status(exc: BaseException) -> int:
     return 128 + (exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
 
 
+#: What a stopped command leaves, unless it says otherwise (:func:`stopped_leaving`).
+NOTHING_WRITTEN = "nothing was written"
+_OUTCOME = "mlviz_outcome"
+
+
+def stopped_leaving(exc: BaseException, outcome: str) -> None:
+    """Note on a Ctrl-C or stop signal what the stopped command leaves on disk (e.g. "finished
+    animations are kept"), for :func:`run_command`'s line instead of "nothing was written"."""
+    setattr(exc, _OUTCOME, outcome)
+
+
 def interrupted_reason(exc: BaseException) -> str:
     """``interrupted`` for Ctrl-C, ``stopped by SIGTERM`` for a signal."""
     if isinstance(exc, Terminated):
@@ -159,28 +174,64 @@ def interrupted_reason(exc: BaseException) -> str:
     return "interrupted"
 
 
+def cleaning_up() -> bool:
+    """Whether Ctrl-C or a stop signal is unwinding now: the exception being handled (in
+    an ``except``, a ``finally`` or a ``with`` block's exit), or one it interrupted, is one."""
+    exc: BaseException | None = sys.exc_info()[1]
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, (KeyboardInterrupt, Terminated)):
+            return True
+        seen.add(id(exc))
+        exc = exc.__context__
+    return False
+
+
 @contextmanager
-def stop_signals_interrupt() -> Iterator[None]:
+def stop_signals_interrupt(exiting: bool = False) -> Iterator[Callable[[], None]]:
     """SIGTERM and SIGHUP raise :class:`~mlviz.errors.Terminated`, so they unwind through
-    the same clean-up as Ctrl-C. Further ones are ignored while that clean-up runs.
-    Outside the main thread nothing changes."""
+    the same clean-up as Ctrl-C. While that clean-up runs (see :func:`cleaning_up`), a
+    further Ctrl-C or stop signal is ignored, so a second Ctrl-C cannot cut it short.
+
+    Yields ``settle``: called once the command is stopping for good, it ignores every one
+    of these signals from then on; restored when the block ends, unless ``exiting`` (the
+    process ends next, and a signal now would kill it instead of its exit status).
+    Ctrl-C is handled so only where Python's own handler is installed (not where the
+    process started with it ignored). Outside the main thread nothing changes."""
+
+    def interrupt(signum: int, frame) -> None:
+        if not cleaning_up():
+            raise KeyboardInterrupt
 
     def stop(signum: int, frame) -> None:
+        if cleaning_up():
+            return
         for number in STOP_SIGNALS:
             signal.signal(number, signal.SIG_IGN)
         raise Terminated(signum)
 
-    previous = {}
+    previous: dict[int, Any] = {}
     try:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
         for number in STOP_SIGNALS:
             previous[number] = signal.signal(number, stop)
     except ValueError:  # not the main thread
         pass
+    settled = False
+
+    def settle() -> None:
+        nonlocal settled
+        settled = True
+        for number in previous:
+            signal.signal(number, signal.SIG_IGN)
+
     try:
-        yield
+        yield settle
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        if not (settled and exiting):
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 @contextmanager
@@ -196,12 +247,15 @@ def warnings_on_one_line() -> Iterator[None]:
         yield
 
 
-def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
+def run_command(command: Callable[[Registry, Any], int], args: Any, *,
+                exiting: bool = False) -> int:
     """Run a subcommand ``command(registry, args)`` and turn every failure into one line.
 
     Plugins are loaded first, into a session that is current while the command runs (their
     warnings print as ``mlviz: warning:`` lines); SIGTERM and SIGHUP stop the command like
-    Ctrl-C; warnings print on one line; what goes to stdout is made printable.
+    Ctrl-C, and a second one cannot cut the clean-up short; warnings print on one line;
+    what goes to stdout is made printable. ``exiting``: the process ends with the returned
+    status (the command line), so once stopped it ignores further signals to the end.
     Returns the exit status: 0, 1 (a plugin or mlviz failed), 2 (bad input), 128 + signal.
     """
     from .registry import PluginWarning
@@ -211,7 +265,7 @@ def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
     show = traceback_wanted(bool(getattr(args, "traceback", False)))
     stdout = sys.stdout
     session = Session()
-    with stop_signals_interrupt(), warnings_on_one_line(), use(session):
+    with stop_signals_interrupt(exiting) as settle, warnings_on_one_line(), use(session):
         try:
             sys.stdout = PrintableStream(stdout)
             warnings.simplefilter("default", PluginWarning)  # even under -W ignore
@@ -220,9 +274,10 @@ def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
             sys.stdout.flush()
             return status
         except (KeyboardInterrupt, Terminated) as exc:
+            settle()
             start = "\n" if not isinstance(exc, Terminated) else ""
-            print(f"{start}mlviz: {interrupted_reason(exc)}; nothing was written",
-                  file=sys.stderr)
+            outcome = getattr(exc, _OUTCOME, NOTHING_WRITTEN)
+            print(f"{start}mlviz: {interrupted_reason(exc)}; {outcome}", file=sys.stderr)
             return interrupted_status(exc)
         except BrokenPipeError as exc:
             if blame(exc, registry, _algorithm(registry, args)) is not None:
