@@ -248,7 +248,7 @@ def test_failure_is_reported_and_the_rest_renders(built):
     assert re.search(r"\] kmeans: [\d.]+ s, 6 frames \(gif .*, mp4 .*, webp .*, png .*\)",
                      result.stderr)
     assert "] broken-demo: FAILED: RuntimeError: panel exploded at epoch 2" in result.stderr
-    assert re.search(r"gallery: wrote .*index\.html: 1 algorithm rendered in \d+ s, 1 failed\n",
+    assert re.search(r"gallery: wrote .*index\.html: 1 algorithm rendered in [\d.]+ s, 1 failed\n",
                      result.stderr)
     names = sorted(p.name for p in out.iterdir())
     assert names == ["gallery.json", "index.html", "kmeans.gif", "kmeans.mp4",
@@ -563,7 +563,7 @@ def test_a_rebuild_renders_only_what_changed(tmp_path):
 
     first, log = build()
     assert not any(e.cached for e in first.values()) and all(e.key for e in first.values())
-    assert re.search(r"index\.html: 2 algorithms rendered in \d+ s\n", log)
+    assert re.search(r"index\.html: 2 algorithms rendered in [\d.]+ s\n", log)
     before = stamps()
     again, log = build()
     assert all(e.cached for e in again.values()) and stamps() == before
@@ -576,7 +576,7 @@ def test_a_rebuild_renders_only_what_changed(tmp_path):
     assert "] kmeans: unchanged (cached), 3 frames" in log and "rendering" not in log
     assert {n: e.key for n, e in again.items()} == {n: e.key for n, e in first.items()}
     seeded, log = build("pca:seed=4")  # one algorithm's seed changed: only it renders
-    assert re.search(r"index\.html: 1 algorithm rendered in \d+ s, 1 up to date \(cached\)\n",
+    assert re.search(r"index\.html: 1 algorithm rendered in [\d.]+ s, 1 up to date \(cached\)\n",
                      log)
     assert seeded["kmeans"].cached and not seeded["pca"].cached
     assert seeded["pca"].key != first["pca"].key
