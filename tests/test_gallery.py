@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -607,6 +608,123 @@ def test_an_unreachable_scheduler_is_one_line_and_leaves_nothing(tmp_path, monke
     with pytest.raises(MlvizError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:1"):
         build_gallery(tmp_path / "out", only=["kmeans"], scheduler="tcp://127.0.0.1:1")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("address, wrong", [
+    ("tcp://nonsense:::", "'nonsense:::' is not HOST:PORT"),
+    ("foo", "the port is missing"),
+    ("http://127.0.0.1:8786", "unknown scheme 'http://'"),
+    ("tcp://10.0.0.5:0", "the port must be a number from 1 to 65535, not '0'"),
+    ("tcp://10.0.0.5:port", "the port must be a number from 1 to 65535, not 'port'"),
+    ("tcp://[::1", "an IPv6 address goes in brackets before the port"),
+    ("tcp://[nope]:8786", "'nope' is not an IPv6 address"),
+    ("tcp://bad host:8786", "expected tcp://HOST:PORT"),
+    ("tcp://-x-:8786", "'-x-' is not a host name or IP address"),
+])
+def test_a_malformed_scheduler_address_is_one_line_exit_2_even_without_dask(
+        tmp_path, monkeypatch, capsys, address, wrong):
+    from mlviz.cli import main
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # checked before Dask is needed
+    status = main(["gallery", str(tmp_path / "out"), "--only", "pca", "--scheduler", address])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"mlviz: error: not a Dask scheduler address: {address!r}: {wrong}")
+    assert len(err.splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_well_formed_scheduler_addresses_are_taken_apart():
+    from mlviz.batch import check_scheduler_address
+
+    assert check_scheduler_address("tcp://10.0.0.5:8786") == ("tcp", "10.0.0.5", 8786)
+    assert check_scheduler_address("scheduler.local:8786") == ("tcp", "scheduler.local", 8786)
+    assert check_scheduler_address("TLS://[::1]:9000") == ("tls", "::1", 9000)
+    assert check_scheduler_address("inproc://10.0.0.5/1234/1") == ("inproc", "", None)
+
+
+class _NotAScheduler(threading.Thread):
+    """A local TCP server that is no Dask scheduler: it writes bytes Dask cannot read
+    (``garbage``) or answers as an HTTP server does (``http``)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(daemon=True)
+        import socket
+
+        self.kind = kind
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.address = f"tcp://127.0.0.1:{self.server.getsockname()[1]}"
+        self.start()
+
+    def run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn) -> None:
+        try:
+            if self.kind == "garbage":
+                conn.sendall(b"\xff\x00garbage, not a Dask frame\r\n" * 64)
+            else:  # an HTTP server waits for a request line that never ends
+                conn.recv(65536)
+            time.sleep(30)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.mark.parametrize("kind", ["garbage", "http"])
+def test_something_else_at_the_scheduler_address_is_one_line_exit_2_in_seconds(tmp_path, kind):
+    pytest.importorskip("distributed")
+    server = _NotAScheduler(kind)
+    try:
+        began = time.monotonic()
+        result = run_mlviz("gallery", "out", "--only", "pca", "--scheduler", server.address,
+                           cwd=tmp_path, timeout=60)
+        took = time.monotonic() - began
+    finally:
+        server.close()
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines == [f"mlviz: error: something listens at {server.address}, but it is no "
+                     f"Dask scheduler{lines[0].rpartition('Dask scheduler')[2]}"], result.stderr
+    assert "memory" not in result.stderr
+    assert took < 20, took  # the CLI's start, and at most the connect timeout (5 s)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_client_failing_after_the_probe_is_closed_quietly(tmp_path):
+    """Were the probe passed, a ``Client`` failing to start is closed at once: no
+    ``Client.__del__`` traceback, no 20 s wait when it is collected."""
+    pytest.importorskip("distributed")
+    server = _NotAScheduler("garbage")
+    code = ("import gc, sys, time\n"
+            "from mlviz import batch\n"
+            "from mlviz.errors import MlvizError\n"
+            "batch._ask_identity = lambda scheduler, timeout: None\n"
+            "began = time.monotonic()\n"
+            "try:\n"
+            f"    batch.connect({server.address!r}, timeout=2)\n"
+            "except MlvizError as exc:\n"
+            "    print(exc)\n"
+            "    kept = exc  # to the end, as the command line keeps what it reports\n"
+            "gc.collect()\n")
+    try:
+        began = time.monotonic()
+        result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, timeout=60,
+                                capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        took = time.monotonic() - began
+    finally:
+        server.close()
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert result.stdout.startswith(f"cannot use the Dask scheduler at {server.address}: ")
+    assert took < 15, took  # not the 20 s of a client closing at exit
 
 
 @pytest.mark.slow
