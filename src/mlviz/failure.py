@@ -54,7 +54,13 @@ def blame(exc: BaseException, registry: Registry | None,
           algorithm: Algorithm | None = None) -> tuple[str, str] | None:
     """(plugin label, part that failed) for an exception, or ``None`` if no plugin is at fault.
 
-    ``algorithm`` is the algorithm the command was working on, if any: it is blamed for a
+    The plugin is the one whose item mlviz was calling when it failed, not whichever
+    plugin's files the failure passed through: from the innermost plugin frame, the
+    traceback is walked out (past plugin code and libraries) to where mlviz called in.
+    A call of a part of ``algorithm`` (the algorithm the command works on, if any: its
+    trainer, scene, dataset, config, …) blames its plugin, even in code another plugin
+    shares; a registered panel's methods blame the plugin that registered it. Otherwise
+    the module of that frame says whose code it is. ``algorithm`` is also blamed for a
     failure of mlviz's step that consumed its output (a trainer that yielded a dict).
     """
     if registry is None:
@@ -63,17 +69,53 @@ def blame(exc: BaseException, registry: Registry | None,
     owners = [registry.plugin_of(frame.f_globals.get("__name__")) for frame in frames]
     inner = next((i for i in reversed(range(len(frames))) if owners[i]), None)
     if inner is not None:
-        plugin = owners[inner] or ""  # not None: ``inner`` was chosen for having an owner
-        entry = inner  # where mlviz (or a library) called into this stretch of plugin code
-        while entry > 0 and owners[entry - 1] == plugin:
-            entry -= 1
-        mine = algorithm if algorithm is not None and algorithm.plugin == plugin else None
-        return plugin, _part_of(frames[entry], mine) or _step(frames[:entry]) or ""
+        entry = inner  # where mlviz called into this stretch of plugin (and library) code
+        for i in reversed(range(inner)):
+            if _is_mlviz(frames[i]):
+                break
+            if owners[i]:
+                entry = i
+        plugin, part = _called(frames[entry], owners[entry] or "", registry, algorithm)
+        return plugin, part or _step(frames[:entry]) or ""
     if algorithm is not None and algorithm.plugin:
         step = _step(frames)
         if step:
             return algorithm.plugin, step
     return None
+
+
+def _is_mlviz(frame: FrameType) -> bool:
+    return str(frame.f_globals.get("__name__", "")).partition(".")[0] == "mlviz"
+
+
+def _called(frame: FrameType, owner: str, registry: Registry,
+            algorithm: Algorithm | None) -> tuple[str, str]:
+    """(plugin, part) of the plugin code mlviz called at ``frame``; ``owner``: the plugin
+    whose package holds that code."""
+    from .panel import Panel
+
+    target = frame.f_locals.get("self")
+    if isinstance(target, Panel):
+        name = type(target).name
+        plugin = (registry.owner("panel", name) if registry.panels.get(name) is type(target)
+                  else "") or (algorithm.plugin if algorithm is not None else "") or owner
+        return plugin, _part_of(frame, None)
+    if algorithm is not None and algorithm.plugin and _runs_part_of(frame, algorithm):
+        return algorithm.plugin, _part_of(frame, algorithm)
+    mine = algorithm if algorithm is not None and algorithm.plugin == owner else None
+    return owner, _part_of(frame, mine)
+
+
+def _runs_part_of(frame: FrameType, algorithm: Algorithm) -> bool:
+    """Whether ``frame`` runs a part of ``algorithm``: a method of its trainer or config
+    (an instance of either class), or its trainer, scene, dataset, loader or schedule."""
+    target = frame.f_locals.get("self")
+    for kind in (algorithm.trainer, algorithm.config):
+        if target is not None and isinstance(kind, type) and isinstance(target, kind):
+            return True
+    return any(getattr(function, "__code__", None) is frame.f_code
+               for function in (algorithm.trainer, algorithm.scene, algorithm.dataset,
+                                algorithm.load_data, algorithm.schedule))
 
 
 def describe(exc: BaseException, registry: Registry | None,
