@@ -191,7 +191,7 @@ def _reach(scheduler: str, host: str, port: int, timeout: float) -> None:
     except socket.gaierror as exc:
         raise MlvizError(f"cannot reach the Dask scheduler at {scheduler}: unknown host "
                          f"{host!r} ({exc.strerror or exc})") from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise MlvizError(f"cannot reach the Dask scheduler at {scheduler}: no answer within "
                          f"{timeout:g} s") from None
     except OSError as exc:
