@@ -29,6 +29,7 @@ from .errors import (
     MlvizError,
     MlvizWarning,
     Terminated,
+    cleaning_up,
 )
 from .terminal import PrintableStream, discard_stdout, one_line
 
@@ -214,19 +215,6 @@ def interrupted_reason(exc: BaseException) -> str:
     if isinstance(exc, Terminated):
         return f"stopped by {signal.Signals(exc.signum).name}"
     return "interrupted"
-
-
-def cleaning_up() -> bool:
-    """Whether Ctrl-C or a stop signal is unwinding now: the exception being handled (in
-    an ``except``, a ``finally`` or a ``with`` block's exit), or one it interrupted, is one."""
-    exc: BaseException | None = sys.exc_info()[1]
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, (KeyboardInterrupt, Terminated)):
-            return True
-        seen.add(id(exc))
-        exc = exc.__context__
-    return False
 
 
 @contextmanager

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 from . import batch, session
 from .config import parse_settings
-from .errors import STOP_SIGNALS, MlvizError, Terminated
+from .errors import STOP_SIGNALS, MlvizError, Terminated, cleaning_up
 from .gallery_page import (
     PLAYER_SCRIPT,
     PLAYER_STYLE,
@@ -369,9 +369,10 @@ def _init_worker() -> None:
 
 
 def _worker_stop(signum: int, frame) -> None:
-    """A stop signal in a worker: unwind the render (see :func:`render_job`), or end now."""
-    for number in STOP_SIGNALS:
-        signal.signal(number, signal.SIG_IGN)
+    """A stop signal in a worker: unwind the render (see :func:`render_job`), or end now;
+    one arriving while a render unwinds is ignored (its clean-up goes on)."""
+    if cleaning_up():
+        return
     if _WORKER["rendering"]:
         raise Terminated(signum)
     _exit_by(signum)
