@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -194,7 +195,28 @@ def test_page_escapes_text_and_shows_failures():
     assert "rendered in 1.2 s · 7 frames" in page
     assert 'class="card failed" id="b"' in page and 'src="b.png"' not in page
     assert "plugin c failed to import: &lt;oops&gt;" in page
-    assert "1 algorithm rendered, 1 failed" in page
+    assert "1 algorithm rendered in 3.0 s, 1 failed" in page
+
+
+def test_the_summary_counts_what_was_rendered_cached_and_failed():
+    from mlviz.gallery_page import summary_text
+
+    def entry(name, cached=False, error=None):
+        return Entry(name, "s", "p", "c", name, seconds=9.0, frames=3, bytes={".gif": 1},
+                     cached=cached, error=error)
+
+    cached = [entry(f"a{i}", cached=True) for i in range(12)]
+    assert summary_text(cached, 0.2) == "12 algorithms up to date (cached), nothing rendered"
+    assert summary_text(cached[:1], 0.2) == "1 algorithm up to date (cached), nothing rendered"
+    assert summary_text([entry("b"), *cached[:2]], 4.4) == \
+        "1 algorithm rendered in 4.4 s, 2 up to date (cached)"
+    assert summary_text([entry("b"), entry("c")], 61.0) == "2 algorithms rendered in 61 s"
+    assert summary_text([entry("f", error="E: x"), *cached[:3]], 0.1) == \
+        "3 algorithms up to date (cached), nothing rendered, 1 failed"
+    assert summary_text([entry("f", error="E: x")], 5.0) == "nothing rendered, 1 failed"
+    page = render_index(cached, [], 0.2)
+    assert "12 algorithms up to date (cached), nothing rendered" in page
+    assert "rendered in 0 s" not in page
 
 
 def test_gallery_help_does_not_import_matplotlib():
@@ -227,7 +249,8 @@ def test_failure_is_reported_and_the_rest_renders(built):
     assert re.search(r"\] kmeans: [\d.]+ s, 6 frames \(gif .*, mp4 .*, webp .*, png .*\)",
                      result.stderr)
     assert "] broken-demo: FAILED: RuntimeError: panel exploded at epoch 2" in result.stderr
-    assert "(1 rendered, 1 failed" in result.stderr
+    assert re.search(r"gallery: wrote .*index\.html: 1 algorithm rendered in [\d.]+ s, 1 failed\n",
+                     result.stderr)
     names = sorted(p.name for p in out.iterdir())
     assert names == ["gallery.json", "index.html", "kmeans.gif", "kmeans.mp4",
                      "kmeans.png", "kmeans.webp"]  # nothing partial
@@ -539,15 +562,23 @@ def test_a_rebuild_renders_only_what_changed(tmp_path):
         return {p.name: p.stat().st_mtime_ns for p in out.iterdir()
                 if p.suffix in (".gif", ".png")}
 
-    first, _ = build()
+    first, log = build()
     assert not any(e.cached for e in first.values()) and all(e.key for e in first.values())
+    assert re.search(r"index\.html: 2 algorithms rendered in [\d.]+ s\n", log)
     before = stamps()
     again, log = build()
     assert all(e.cached for e in again.values()) and stamps() == before
     assert "2 of 2 algorithms unchanged since the last build" in log
+    # nothing was rendered, and the page and the last line say so
+    summary = "2 algorithms up to date (cached), nothing rendered"
+    assert log.endswith(f"index.html: {summary}\n") and "rendered in" not in log
+    page = (out / "index.html").read_text()
+    assert summary in page and "algorithms rendered in" not in page
     assert "] kmeans: unchanged (cached), 3 frames" in log and "rendering" not in log
     assert {n: e.key for n, e in again.items()} == {n: e.key for n, e in first.items()}
     seeded, log = build("pca:seed=4")  # one algorithm's seed changed: only it renders
+    assert re.search(r"index\.html: 1 algorithm rendered in [\d.]+ s, 1 up to date \(cached\)\n",
+                     log)
     assert seeded["kmeans"].cached and not seeded["pca"].cached
     assert seeded["pca"].key != first["pca"].key
     assert "rendering 1 algorithm with 1 worker process" in log
@@ -577,6 +608,123 @@ def test_an_unreachable_scheduler_is_one_line_and_leaves_nothing(tmp_path, monke
     with pytest.raises(MlvizError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:1"):
         build_gallery(tmp_path / "out", only=["kmeans"], scheduler="tcp://127.0.0.1:1")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("address, wrong", [
+    ("tcp://nonsense:::", "'nonsense:::' is not HOST:PORT"),
+    ("foo", "the port is missing"),
+    ("http://127.0.0.1:8786", "unknown scheme 'http://'"),
+    ("tcp://10.0.0.5:0", "the port must be a number from 1 to 65535, not '0'"),
+    ("tcp://10.0.0.5:port", "the port must be a number from 1 to 65535, not 'port'"),
+    ("tcp://[::1", "an IPv6 address goes in brackets before the port"),
+    ("tcp://[nope]:8786", "'nope' is not an IPv6 address"),
+    ("tcp://bad host:8786", "expected tcp://HOST:PORT"),
+    ("tcp://-x-:8786", "'-x-' is not a host name or IP address"),
+])
+def test_a_malformed_scheduler_address_is_one_line_exit_2_even_without_dask(
+        tmp_path, monkeypatch, capsys, address, wrong):
+    from mlviz.cli import main
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # checked before Dask is needed
+    status = main(["gallery", str(tmp_path / "out"), "--only", "pca", "--scheduler", address])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"mlviz: error: not a Dask scheduler address: {address!r}: {wrong}")
+    assert len(err.splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_well_formed_scheduler_addresses_are_taken_apart():
+    from mlviz.batch import check_scheduler_address
+
+    assert check_scheduler_address("tcp://10.0.0.5:8786") == ("tcp", "10.0.0.5", 8786)
+    assert check_scheduler_address("scheduler.local:8786") == ("tcp", "scheduler.local", 8786)
+    assert check_scheduler_address("TLS://[::1]:9000") == ("tls", "::1", 9000)
+    assert check_scheduler_address("inproc://10.0.0.5/1234/1") == ("inproc", "", None)
+
+
+class _NotAScheduler(threading.Thread):
+    """A local TCP server that is no Dask scheduler: it writes bytes Dask cannot read
+    (``garbage``) or answers as an HTTP server does (``http``)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(daemon=True)
+        import socket
+
+        self.kind = kind
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.address = f"tcp://127.0.0.1:{self.server.getsockname()[1]}"
+        self.start()
+
+    def run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    def serve(self, conn) -> None:
+        try:
+            if self.kind == "garbage":
+                conn.sendall(b"\xff\x00garbage, not a Dask frame\r\n" * 64)
+            else:  # an HTTP server waits for a request line that never ends
+                conn.recv(65536)
+            time.sleep(30)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.mark.parametrize("kind", ["garbage", "http"])
+def test_something_else_at_the_scheduler_address_is_one_line_exit_2_in_seconds(tmp_path, kind):
+    pytest.importorskip("distributed")
+    server = _NotAScheduler(kind)
+    try:
+        began = time.monotonic()
+        result = run_mlviz("gallery", "out", "--only", "pca", "--scheduler", server.address,
+                           cwd=tmp_path, timeout=60)
+        took = time.monotonic() - began
+    finally:
+        server.close()
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines == [f"mlviz: error: something listens at {server.address}, but it is no "
+                     f"Dask scheduler{lines[0].rpartition('Dask scheduler')[2]}"], result.stderr
+    assert "memory" not in result.stderr
+    assert took < 20, took  # the CLI's start, and at most the connect timeout (5 s)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_client_failing_after_the_probe_is_closed_quietly(tmp_path):
+    """Were the probe passed, a ``Client`` failing to start is closed at once: no
+    ``Client.__del__`` traceback, no 20 s wait when it is collected."""
+    pytest.importorskip("distributed")
+    server = _NotAScheduler("garbage")
+    code = ("import gc, sys, time\n"
+            "from mlviz import batch\n"
+            "from mlviz.errors import MlvizError\n"
+            "batch._ask_identity = lambda scheduler, timeout: None\n"
+            "began = time.monotonic()\n"
+            "try:\n"
+            f"    batch.connect({server.address!r}, timeout=2)\n"
+            "except MlvizError as exc:\n"
+            "    print(exc)\n"
+            "    kept = exc  # to the end, as the command line keeps what it reports\n"
+            "gc.collect()\n")
+    try:
+        began = time.monotonic()
+        result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, timeout=60,
+                                capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        took = time.monotonic() - began
+    finally:
+        server.close()
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert result.stdout.startswith(f"cannot use the Dask scheduler at {server.address}: ")
+    assert took < 15, took  # not the 20 s of a client closing at exit
 
 
 @pytest.mark.slow

@@ -204,14 +204,19 @@ def install_broken_distribution(site) -> None:
 
 @pytest.fixture
 def site(tmp_path, monkeypatch):
-    """A folder on sys.path whose distributions importlib.metadata finds, in this process."""
+    """A folder on sys.path whose distributions importlib.metadata finds, in this process;
+    the modules imported from it are forgotten afterwards."""
     import importlib
+    import sys
 
     folder = tmp_path / "site"
     folder.mkdir()
     monkeypatch.syspath_prepend(str(folder))
     monkeypatch.delenv("MLVIZ_DISABLE_PLUGINS", raising=False)
     yield folder
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(folder)):
+            del sys.modules[name]
     importlib.invalidate_caches()
 
 
@@ -308,3 +313,142 @@ def replace_name(theme, name):
     from dataclasses import replace
 
     return replace(theme, name=name)
+
+
+# --- plugins sharing code: a failure is the plugin's whose algorithm was running ----------
+
+TWIN_SHARED = '''
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlviz import Algorithm, Config, Dataset, Scene, Snapshot, param
+from mlviz.panels import LossCurvePanel
+
+
+@dataclass(frozen=True)
+class TwinConfig(Config):
+    fail: str = param("none", "where to fail", choices=("none", "trainer", "helper"))
+
+
+def check(epoch, config, who):
+    if config.fail == "helper" and epoch == 1:
+        raise ValueError(f"{who}'s helper failed")
+
+
+class SharedTrainer:
+    who = "nobody"
+
+    def __init__(self, config):
+        self.config = config
+
+    def run(self, dataset):
+        for epoch in range(3):
+            if self.config.fail == "trainer" and epoch == 1:
+                raise ValueError(f"{self.who}'s shared trainer failed")
+            yield Snapshot(epoch=epoch, loss=1.0 / (epoch + 1))
+
+
+def data(config):
+    return Dataset(np.zeros((3, 1)))
+
+
+def scene(config):
+    return Scene([LossCurvePanel()])
+
+
+def algorithm(name, trainer):
+    return Algorithm(name=name, summary=f"{name} on shared code", config=TwinConfig,
+                     trainer=trainer, dataset=data, scene=scene)
+'''
+
+# A plugin whose trainer is the shared one (named after it), and whose own code calls the
+# shared helper: ``{who}`` is the plugin.
+TWIN_PLUGIN = '''
+from mlviz import Snapshot, hookimpl
+
+from {shared} import SharedTrainer, algorithm, check
+
+
+class Trainer(SharedTrainer):
+    who = "{who}"
+
+
+class OwnTrainer(SharedTrainer):
+    who = "{who}"
+
+    def run(self, dataset):
+        for epoch in range(3):
+            check(epoch, self.config, self.who)
+            yield Snapshot(epoch=epoch, loss=1.0)
+
+
+@hookimpl
+def mlviz_algorithms():
+    return [algorithm("{who}-shared", Trainer), algorithm("{who}-own", OwnTrainer)]
+'''
+
+
+def install_twins(site) -> None:
+    """Two distributions importing one helper module (``twin_shared``), and one package
+    with two entry points, its plugins sharing the package's helper module."""
+    (site / "twin_shared.py").write_text(TWIN_SHARED)
+    package = site / "twinpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "common.py").write_text(TWIN_SHARED)
+    entries = {"mlviz-twin-a": [("twin-a", "twin_a_plugin", "twin_shared", "a")],
+               "mlviz-twin-b": [("twin-b", "twin_b_plugin", "twin_shared", "b")],
+               "mlviz-twinpkg": [("twin-c", "twinpkg.c", "twinpkg.common", "c"),
+                                 ("twin-d", "twinpkg.d", "twinpkg.common", "d")]}
+    for dist, points in entries.items():
+        for _, module, shared, who in points:
+            path = site.joinpath(*module.split(".")).with_suffix(".py")
+            path.write_text(TWIN_PLUGIN.format(shared=shared, who=who))
+        info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text(
+            "[mlviz]\n" + "".join(f"{entry} = {module}\n" for entry, module, _, _ in points))
+
+
+@pytest.mark.parametrize("who, plugin", [
+    ("a", "twin-a (mlviz-twin-a 1.0)"), ("b", "twin-b (mlviz-twin-b 1.0)"),
+    ("c", "twin-c (mlviz-twinpkg 1.0)"), ("d", "twin-d (mlviz-twinpkg 1.0)"),
+])
+def test_plugins_sharing_a_helper_module_are_each_blamed_for_their_own_failure(
+        site, tmp_path, monkeypatch, capsys, who, plugin):
+    """Each failure names the plugin whose algorithm was running, not the one that loaded
+    the shared module first: in the shared trainer, and in the shared helper its own
+    trainer calls."""
+    from mlviz.cli import main
+
+    install_twins(site)
+    monkeypatch.chdir(tmp_path)
+    hint = "(set MLVIZ_TRACEBACK=1 or pass --traceback to see where)"
+    for name, fail, what in [(f"{who}-shared", "trainer", "shared trainer"),
+                             (f"{who}-own", "helper", "helper")]:
+        status = main(["render", name, "--set", f"fail={fail}", "-o", "out.gif", "-q"])
+        err = capsys.readouterr().err
+        assert status == 1, err
+        assert err == (f"mlviz: error: plugin {plugin} failed in its trainer: ValueError: "
+                       f"{who}'s {what} failed {hint}\n")
+    assert sorted(os.listdir(tmp_path)) == ["site"]
+
+
+def test_without_an_algorithm_each_plugin_of_one_package_keeps_its_own_module(site):
+    """Two entry points of one package: code of the second plugin's module is the second's
+    (the package is the first's), and so is a failure in the package's shared helper that
+    the second plugin's code called."""
+    import importlib
+
+    from mlviz.failure import blame
+
+    install_twins(site)
+    registry = mlviz.load_registry()
+    module = importlib.import_module("twinpkg.d")
+    config = registry.get("d-own").config.from_overrides({"fail": "helper"})
+    with pytest.raises(ValueError, match="d's helper failed") as caught:
+        list(module.OwnTrainer(config).run(None))
+    assert blame(caught.value, registry) == ("twin-d (mlviz-twinpkg 1.0)", "")
+    assert registry.plugin_of("twinpkg.common") == "twin-c (mlviz-twinpkg 1.0)"  # the first

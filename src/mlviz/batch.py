@@ -22,10 +22,14 @@ output with the same key from an earlier build keeps it instead of rendering aga
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
+import re
+import socket
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -42,7 +46,7 @@ from .processes import process_pool
 #: The extra that installs the Dask scheduler client.
 DASK_EXTRA = "mlviz[dask]"
 #: Seconds to wait for a Dask scheduler before giving up.
-CONNECT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0
 #: Libraries whose version can change a render (training, drawing, encoding).
 LIBRARIES = ("mlviz", "numpy", "matplotlib", "pillow", "imageio", "imageio-ffmpeg", "torch")
 
@@ -101,18 +105,161 @@ def require_dask() -> None:
         ) from None
 
 
-def connect(scheduler: str, timeout: float | None = None):
-    """A ``distributed.Client`` of the scheduler at ``scheduler`` (one-line errors)."""
-    require_dask()
-    from distributed import Client
+#: The schemes of a Dask scheduler's address that name a host and port.
+NETWORK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_EXAMPLE = "e.g. tcp://10.0.0.5:8786"
 
+
+def check_scheduler_address(address: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of a Dask scheduler's address (``tcp://HOST:PORT``, or
+    ``HOST:PORT``; ``tls``, ``ws``, ``wss``, ``ucx`` too; ``inproc://…`` has no host:
+    ``(scheme, "", None)``). A malformed one is a one-line :class:`MlvizError` naming it and
+    what is wrong; Dask is not needed."""
+    text = address.strip()
+
+    def bad(why: str) -> MlvizError:
+        return MlvizError(f"not a Dask scheduler address: {address!r}: {why}")
+
+    if not text or not text.isprintable() or any(c.isspace() for c in text):
+        raise bad(f"expected tcp://HOST:PORT, {_EXAMPLE}")
+    scheme, sep, location = text.partition("://")
+    if not sep:
+        scheme, location = "tcp", text
+    scheme = scheme.lower()
+    if scheme == "inproc":
+        return scheme, "", None
+    if scheme not in NETWORK_SCHEMES:
+        raise bad(f"unknown scheme {scheme + '://'!r}; use "
+                  + ", ".join(f"{s}://" for s in NETWORK_SCHEMES) + f" ({_EXAMPLE})")
+    if location.startswith("["):  # [IPv6]:port
+        host, close, rest = location[1:].partition("]")
+        if not close or (rest and not rest.startswith(":")):
+            raise bad(f"an IPv6 address goes in brackets before the port, e.g. {scheme}://[::1]:8786")
+        port_text = rest[1:]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise bad(f"{host!r} is not an IPv6 address") from None
+    else:
+        host, colon, port_text = location.rpartition(":")
+        if not colon:
+            host, port_text = location, ""
+        if ":" in host:
+            raise bad(f"{location!r} is not HOST:PORT (an IPv6 address goes in brackets, "
+                      f"e.g. {scheme}://[::1]:8786)")
+        if not _HOST.fullmatch(host):
+            raise bad(f"{host!r} is not a host name or IP address ({_EXAMPLE})")
+    if not port_text:
+        raise bad(f"the port is missing ({_EXAMPLE}; a scheduler listens on 8786 by default)")
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise bad(f"the port must be a number from 1 to 65535, not {port_text!r}")
+    return scheme, host, int(port_text)
+
+
+_HOST = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?"
+                   r"(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?")
+
+
+def connect(scheduler: str, timeout: float | None = None):
+    """A ``distributed.Client`` of the scheduler at ``scheduler``, within ``timeout`` seconds
+    (default :data:`CONNECT_TIMEOUT_S`). A malformed address, nothing listening there, or
+    something other than a Dask scheduler answering is one :class:`MlvizError` line naming
+    the address; no client is left behind to complain when it is collected."""
+    scheme, host, port = check_scheduler_address(scheduler)
+    require_dask()
     timeout = CONNECT_TIMEOUT_S if timeout is None else timeout
+    if port is not None and scheme != "ucx":
+        _reach(scheduler, host, port, timeout)
+    if scheme != "inproc":
+        _ask_identity(scheduler, timeout)
+    from distributed import Client
 
     try:
         return Client(scheduler, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise MlvizError(f"cannot reach the Dask scheduler at {scheduler}: {reason}") from None
+    except Exception as exc:  # noqa: BLE001 - whatever answered, it is no usable scheduler
+        _forget_client(exc)
+        reason = _reason(exc)
+    # raised here, not in the except block: the error keeps no traceback to the client
+    raise MlvizError(f"cannot use the Dask scheduler at {scheduler}: {reason}")
+
+
+def _reach(scheduler: str, host: str, port: int, timeout: float) -> None:
+    """A TCP connection to ``host:port`` opens (else one line: unknown host, refused, …)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except socket.gaierror as exc:
+        raise MlvizError(f"cannot reach the Dask scheduler at {scheduler}: unknown host "
+                         f"{host!r} ({exc.strerror or exc})") from None
+    except TimeoutError:
+        raise MlvizError(f"cannot reach the Dask scheduler at {scheduler}: no answer within "
+                         f"{timeout:g} s") from None
+    except OSError as exc:
+        raise MlvizError(f"cannot reach the Dask scheduler at {scheduler}: "
+                         f"{(exc.strerror or str(exc)).lower()}") from None
+
+
+def _ask_identity(scheduler: str, timeout: float) -> None:
+    """Ask what answers at ``scheduler`` (Dask's ``identity`` call, on a thread of its own
+    with its own event loop); one line unless a Dask scheduler says it is one."""
+    import asyncio
+
+    from distributed.comm import connect as open_comm
+
+    async def ask() -> object:
+        comm = await open_comm(scheduler, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    answer: dict[str, Any] = {}
+
+    def run() -> None:
+        try:  # one deadline for connecting, the handshake and the reply
+            answer["reply"] = asyncio.run(asyncio.wait_for(ask(), timeout))
+        except BaseException as exc:  # noqa: BLE001 - reported below, in this thread
+            answer["error"] = exc
+
+    thread = threading.Thread(target=run, name="mlviz-scheduler-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 1)
+    what = f"something listens at {scheduler}, but it is no Dask scheduler"
+    if thread.is_alive() or isinstance(answer.get("error"), (TimeoutError, asyncio.TimeoutError)):
+        raise MlvizError(f"{what}: no reply within {timeout:g} s")
+    if "error" in answer:
+        raise MlvizError(f"{what} ({_reason(answer['error'])})")
+    reply = answer.get("reply")
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        said = f"a {kind}" if isinstance(kind, str) else f"{type(reply).__name__} {reply!r:.60}"
+        raise MlvizError(f"{what} (it says it is {said})")
+
+
+def _reason(exc: BaseException) -> str:
+    """``Type: message`` of ``exc`` on one short line."""
+    text = " ".join(str(exc).split())
+    if len(text) > 160:
+        text = text[:157] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _forget_client(exc: BaseException) -> None:
+    """Mark the ``Client`` a failed constructor leaves as closed: collected later, it would
+    otherwise try to close its connection for twice the timeout and print a traceback."""
+    from distributed import Client
+
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        client = frame.f_locals.get("self")
+        if isinstance(client, Client):
+            client.status = "closed"
+            runner = getattr(client, "_loop_runner", None)
+            if runner is not None:
+                try:
+                    runner.stop()
+                except Exception:  # noqa: BLE001 - best effort: the loop may be gone
+                    pass
 
 
 @contextmanager

@@ -284,8 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (see mlviz.cache); a call from Python always runs in full.
         from .cache import cached_command
 
-        return cached_command(args, lambda: run_command(_dispatch, args))
-    return run_command(_dispatch, args)
+        return cached_command(args, lambda: run_command(_dispatch, args, exiting=True))
+    return run_command(_dispatch, args, exiting=argv is None)
 
 
 def _dispatch(registry, args) -> int:
@@ -555,12 +555,11 @@ def _gallery(registry, args) -> int:
                                frames=args.frames, workers=args.jobs, quiet=args.quiet,
                                registry=registry, formats=args.formats,
                                scheduler=args.scheduler, cache=args.cache)
-    except (KeyboardInterrupt, Terminated) as exc:
-        from .failure import interrupted_reason, interrupted_status
+    except (KeyboardInterrupt, Terminated) as exc:  # reported by run_command
+        from .failure import stopped_leaving
 
-        print(f"\nmlviz: {interrupted_reason(exc)}; finished animations are kept, no partial "
-              "file was left", file=sys.stderr)
-        return interrupted_status(exc)
+        stopped_leaving(exc, "finished animations are kept, no partial file was left")
+        raise
     return 1 if result.failed else 0
 
 

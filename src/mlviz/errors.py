@@ -6,11 +6,17 @@ from the matching built-in exception, so ``except ValueError`` still catches a b
 
 from __future__ import annotations
 
+import signal
+import sys
 from collections.abc import Callable
 from types import CodeType
 from typing import TypeVar
 
 _F = TypeVar("_F", bound=Callable[..., object])
+
+#: Signals that stop a command the way Ctrl-C does (clean-up, one line, exit 128 + signal).
+STOP_SIGNALS: tuple[int, ...] = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                                      if hasattr(signal, name))
 
 #: mlviz functions that run a plugin's code or read its output, by their code, and the
 #: part of the plugin involved ("trainer", "panel", ...): a failure inside one with no
@@ -74,3 +80,18 @@ class Terminated(BaseException):
 
 class MlvizWarning(UserWarning):
     """Something the user should know that does not stop the run (e.g. data was sampled)."""
+
+
+def cleaning_up() -> bool:
+    """Whether Ctrl-C or a stop signal is unwinding now: the exception being handled (in
+    an ``except``, a ``finally`` or a ``with`` block's exit), or one it interrupted, is a
+    ``KeyboardInterrupt`` or :class:`Terminated`. Signal handlers ask it so that a second
+    signal cannot cut that clean-up short."""
+    exc: BaseException | None = sys.exc_info()[1]
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, (KeyboardInterrupt, Terminated)):
+            return True
+        seen.add(id(exc))
+        exc = exc.__context__
+    return False

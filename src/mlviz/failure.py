@@ -22,7 +22,15 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .errors import PLUGIN_STEPS, ContractError, MlvizError, MlvizWarning, Terminated
+from .errors import (
+    PLUGIN_STEPS,
+    STOP_SIGNALS,
+    ContractError,
+    MlvizError,
+    MlvizWarning,
+    Terminated,
+    cleaning_up,
+)
 from .terminal import PrintableStream, discard_stdout, one_line
 
 if TYPE_CHECKING:
@@ -31,9 +39,6 @@ if TYPE_CHECKING:
 
 TRACEBACK_VARIABLE = "MLVIZ_TRACEBACK"
 HINT = f"set {TRACEBACK_VARIABLE}=1 or pass --traceback to see where"
-#: Signals that stop a command the way Ctrl-C does (clean-up, one line, exit 128 + signal).
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
-                     if hasattr(signal, name))
 #: mlviz functions that run a plugin's code or read its output, and the part involved.
 #: By name, for functions not marked with :func:`mlviz.errors.plugin_step` yet; the
 #: renderer's two (``_build``, ``_update``) are to be marked where they are defined, and
@@ -50,7 +55,13 @@ def blame(exc: BaseException, registry: Registry | None,
           algorithm: Algorithm | None = None) -> tuple[str, str] | None:
     """(plugin label, part that failed) for an exception, or ``None`` if no plugin is at fault.
 
-    ``algorithm`` is the algorithm the command was working on, if any: it is blamed for a
+    The plugin is the one whose item mlviz was calling when it failed, not whichever
+    plugin's files the failure passed through: from the innermost plugin frame, the
+    traceback is walked out (past plugin code and libraries) to where mlviz called in.
+    A call of a part of ``algorithm`` (the algorithm the command works on, if any: its
+    trainer, scene, dataset, config, …) blames its plugin, even in code another plugin
+    shares; a registered panel's methods blame the plugin that registered it. Otherwise
+    the module of that frame says whose code it is. ``algorithm`` is also blamed for a
     failure of mlviz's step that consumed its output (a trainer that yielded a dict).
     """
     if registry is None:
@@ -59,17 +70,53 @@ def blame(exc: BaseException, registry: Registry | None,
     owners = [registry.plugin_of(frame.f_globals.get("__name__")) for frame in frames]
     inner = next((i for i in reversed(range(len(frames))) if owners[i]), None)
     if inner is not None:
-        plugin = owners[inner] or ""  # not None: ``inner`` was chosen for having an owner
-        entry = inner  # where mlviz (or a library) called into this stretch of plugin code
-        while entry > 0 and owners[entry - 1] == plugin:
-            entry -= 1
-        mine = algorithm if algorithm is not None and algorithm.plugin == plugin else None
-        return plugin, _part_of(frames[entry], mine) or _step(frames[:entry]) or ""
+        entry = inner  # where mlviz called into this stretch of plugin (and library) code
+        for i in reversed(range(inner)):
+            if _is_mlviz(frames[i]):
+                break
+            if owners[i]:
+                entry = i
+        plugin, part = _called(frames[entry], owners[entry] or "", registry, algorithm)
+        return plugin, part or _step(frames[:entry]) or ""
     if algorithm is not None and algorithm.plugin:
         step = _step(frames)
         if step:
             return algorithm.plugin, step
     return None
+
+
+def _is_mlviz(frame: FrameType) -> bool:
+    return str(frame.f_globals.get("__name__", "")).partition(".")[0] == "mlviz"
+
+
+def _called(frame: FrameType, owner: str, registry: Registry,
+            algorithm: Algorithm | None) -> tuple[str, str]:
+    """(plugin, part) of the plugin code mlviz called at ``frame``; ``owner``: the plugin
+    whose package holds that code."""
+    from .panel import Panel
+
+    target = frame.f_locals.get("self")
+    if isinstance(target, Panel):
+        name = type(target).name
+        plugin = (registry.owner("panel", name) if registry.panels.get(name) is type(target)
+                  else "") or (algorithm.plugin if algorithm is not None else "") or owner
+        return plugin, _part_of(frame, None)
+    if algorithm is not None and algorithm.plugin and _runs_part_of(frame, algorithm):
+        return algorithm.plugin, _part_of(frame, algorithm)
+    mine = algorithm if algorithm is not None and algorithm.plugin == owner else None
+    return owner, _part_of(frame, mine)
+
+
+def _runs_part_of(frame: FrameType, algorithm: Algorithm) -> bool:
+    """Whether ``frame`` runs a part of ``algorithm``: a method of its trainer or config
+    (an instance of either class), or its trainer, scene, dataset, loader or schedule."""
+    target = frame.f_locals.get("self")
+    for kind in (algorithm.trainer, algorithm.config):
+        if target is not None and isinstance(kind, type) and isinstance(target, kind):
+            return True
+    return any(getattr(function, "__code__", None) is frame.f_code
+               for function in (algorithm.trainer, algorithm.scene, algorithm.dataset,
+                                algorithm.load_data, algorithm.schedule))
 
 
 def describe(exc: BaseException, registry: Registry | None,
@@ -152,6 +199,17 @@ def interrupted_status(exc: BaseException) -> int:
     return 128 + (exc.signum if isinstance(exc, Terminated) else signal.SIGINT)
 
 
+#: What a stopped command leaves, unless it says otherwise (:func:`stopped_leaving`).
+NOTHING_WRITTEN = "nothing was written"
+_OUTCOME = "mlviz_outcome"
+
+
+def stopped_leaving(exc: BaseException, outcome: str) -> None:
+    """Note on a Ctrl-C or stop signal what the stopped command leaves on disk (e.g. "finished
+    animations are kept"), for :func:`run_command`'s line instead of "nothing was written"."""
+    setattr(exc, _OUTCOME, outcome)
+
+
 def interrupted_reason(exc: BaseException) -> str:
     """``interrupted`` for Ctrl-C, ``stopped by SIGTERM`` for a signal."""
     if isinstance(exc, Terminated):
@@ -160,27 +218,50 @@ def interrupted_reason(exc: BaseException) -> str:
 
 
 @contextmanager
-def stop_signals_interrupt() -> Iterator[None]:
+def stop_signals_interrupt(exiting: bool = False) -> Iterator[Callable[[], None]]:
     """SIGTERM and SIGHUP raise :class:`~mlviz.errors.Terminated`, so they unwind through
-    the same clean-up as Ctrl-C. Further ones are ignored while that clean-up runs.
-    Outside the main thread nothing changes."""
+    the same clean-up as Ctrl-C. While that clean-up runs (see :func:`cleaning_up`), a
+    further Ctrl-C or stop signal is ignored, so a second Ctrl-C cannot cut it short.
+
+    Yields ``settle``: called once the command is stopping for good, it ignores every one
+    of these signals from then on; restored when the block ends, unless ``exiting`` (the
+    process ends next, and a signal now would kill it instead of its exit status).
+    Ctrl-C is handled so only where Python's own handler is installed (not where the
+    process started with it ignored). Outside the main thread nothing changes."""
+
+    def interrupt(signum: int, frame) -> None:
+        if not cleaning_up():
+            raise KeyboardInterrupt
 
     def stop(signum: int, frame) -> None:
+        if cleaning_up():
+            return
         for number in STOP_SIGNALS:
             signal.signal(number, signal.SIG_IGN)
         raise Terminated(signum)
 
-    previous = {}
+    previous: dict[int, Any] = {}
     try:
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
         for number in STOP_SIGNALS:
             previous[number] = signal.signal(number, stop)
     except ValueError:  # not the main thread
         pass
+    settled = False
+
+    def settle() -> None:
+        nonlocal settled
+        settled = True
+        for number in previous:
+            signal.signal(number, signal.SIG_IGN)
+
     try:
-        yield
+        yield settle
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        if not (settled and exiting):
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 @contextmanager
@@ -196,12 +277,15 @@ def warnings_on_one_line() -> Iterator[None]:
         yield
 
 
-def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
+def run_command(command: Callable[[Registry, Any], int], args: Any, *,
+                exiting: bool = False) -> int:
     """Run a subcommand ``command(registry, args)`` and turn every failure into one line.
 
     Plugins are loaded first, into a session that is current while the command runs (their
     warnings print as ``mlviz: warning:`` lines); SIGTERM and SIGHUP stop the command like
-    Ctrl-C; warnings print on one line; what goes to stdout is made printable.
+    Ctrl-C, and a second one cannot cut the clean-up short; warnings print on one line;
+    what goes to stdout is made printable. ``exiting``: the process ends with the returned
+    status (the command line), so once stopped it ignores further signals to the end.
     Returns the exit status: 0, 1 (a plugin or mlviz failed), 2 (bad input), 128 + signal.
     """
     from .registry import PluginWarning
@@ -211,7 +295,7 @@ def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
     show = traceback_wanted(bool(getattr(args, "traceback", False)))
     stdout = sys.stdout
     session = Session()
-    with stop_signals_interrupt(), warnings_on_one_line(), use(session):
+    with stop_signals_interrupt(exiting) as settle, warnings_on_one_line(), use(session):
         try:
             sys.stdout = PrintableStream(stdout)
             warnings.simplefilter("default", PluginWarning)  # even under -W ignore
@@ -220,9 +304,10 @@ def run_command(command: Callable[[Registry, Any], int], args: Any) -> int:
             sys.stdout.flush()
             return status
         except (KeyboardInterrupt, Terminated) as exc:
+            settle()
             start = "\n" if not isinstance(exc, Terminated) else ""
-            print(f"{start}mlviz: {interrupted_reason(exc)}; nothing was written",
-                  file=sys.stderr)
+            outcome = getattr(exc, _OUTCOME, NOTHING_WRITTEN)
+            print(f"{start}mlviz: {interrupted_reason(exc)}; {outcome}", file=sys.stderr)
             return interrupted_status(exc)
         except BrokenPipeError as exc:
             if blame(exc, registry, _algorithm(registry, args)) is not None:

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import sys
 import tempfile
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, TextIO, cast
 
 from . import batch, session
 from .config import parse_settings
-from .errors import MlvizError
+from .errors import STOP_SIGNALS, MlvizError, Terminated, cleaning_up
 from .gallery_page import (
     PLAYER_SCRIPT,
     PLAYER_STYLE,
@@ -46,12 +47,14 @@ from .gallery_page import (
     render_embed,
     render_index,
     size_text,
+    summary_text,
     write_index,
     write_text,
 )
 from .limits import check_frames
 from .registry import Registry
 from .terminal import one_line, printable
+from .writers.atomic import remove_stale_parts
 
 if TYPE_CHECKING:
     from .writers import Writer
@@ -175,12 +178,18 @@ def _build(outdir: Path, jobs: list[Job], registry: Registry, workers: int,
         for done, entry in enumerate(results.values(), start=1):
             _report(entry, done, len(jobs), say)
     if todo:
-        if cluster is not None:
-            _run_jobs(todo, cluster, outdir, registry, keys, results, len(jobs), say)
-        else:
-            workers = max(1, min(workers, len(todo)))
-            with batch.open_backend(None, workers, initializer=_init_worker) as local:
-                _run_jobs(todo, local, outdir, registry, keys, results, len(jobs), say)
+        try:
+            if cluster is not None:
+                _run_jobs(todo, cluster, outdir, registry, keys, results, len(jobs), say)
+            else:
+                workers = max(1, min(workers, len(todo)))
+                with batch.open_backend(None, workers, initializer=_init_worker) as local:
+                    _run_jobs(todo, local, outdir, registry, keys, results, len(jobs), say)
+        except BaseException:
+            # The workers are stopped and gone (each removed its own temporary files, see
+            # _init_worker); one killed outright left its files: they go now.
+            remove_stale_parts(outdir)
+            raise
     entries = [results[job.name] for job in jobs]
     seconds = time.perf_counter() - start
     index = write_index(outdir, entries, registry.warnings, seconds)
@@ -188,10 +197,7 @@ def _build(outdir: Path, jobs: list[Job], registry: Registry, workers: int,
         {"seconds": seconds, "warnings": list(registry.warnings),
          "entries": [asdict(e) for e in entries]}, indent=1))
     failed = sum(not e.ok for e in entries)
-    kept = sum(e.cached for e in entries)
-    say(f"gallery: wrote {index} ({len(entries) - failed - kept} rendered, "
-        + (f"{kept} unchanged, " if kept else "")
-        + f"{failed} failed, {seconds:.1f} s)", always=bool(failed))
+    say(f"gallery: wrote {index}: {summary_text(entries, seconds)}", always=bool(failed))
     return GalleryResult(entries, list(registry.warnings), index, seconds)
 
 
@@ -345,10 +351,38 @@ def _stems(names: Sequence[str]) -> dict[str, str]:
     return stems
 
 
+#: Whether this process is a local gallery worker (set by :func:`_init_worker`), and
+#: whether it is rendering now.
+_WORKER = {"local": False, "rendering": False}
+
+
 def _init_worker() -> None:
-    """Worker setup: one thread per library, since the workers already share the cores."""
+    """Worker setup: one thread per library, since the workers already share the cores.
+    Ctrl-C is ignored (the gallery's process stops its workers); SIGTERM and SIGHUP end a
+    render through its clean-up (its temporary files removed), then the worker."""
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+    _WORKER["local"] = True
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for number in STOP_SIGNALS:
+        signal.signal(number, _worker_stop)
+
+
+def _worker_stop(signum: int, frame) -> None:
+    """A stop signal in a worker: unwind the render (see :func:`render_job`), or end now;
+    one arriving while a render unwinds is ignored (its clean-up goes on)."""
+    if cleaning_up():
+        return
+    if _WORKER["rendering"]:
+        raise Terminated(signum)
+    _exit_by(signum)
+
+
+def _exit_by(signum: int) -> None:
+    """End this worker as ``signum`` would have (its clean-up done), without Python's own."""
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    os._exit(128 + signum)  # pragma: no cover - the signal ends the process first
 
 
 def render_job(job: Job, outdir: str | None) -> dict:
@@ -366,7 +400,15 @@ def render_job(job: Job, outdir: str | None) -> dict:
                                for suffix in result["bytes"]}
             return result
     with batch.render_lock():
-        return _render(job, outdir)
+        _WORKER["rendering"] = True
+        try:
+            return _render(job, outdir)
+        except Terminated as exc:  # its writers are aborted: no temporary file is left
+            if _WORKER["local"]:
+                _exit_by(exc.signum)
+            raise
+        finally:
+            _WORKER["rendering"] = False
 
 
 def _render(job: Job, outdir: str) -> dict:

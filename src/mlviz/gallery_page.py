@@ -79,13 +79,33 @@ def size_text(n: int) -> str:
 
 def render_index(entries: Sequence[Entry], warnings: Sequence[str], seconds: float) -> str:
     """The gallery page: one card per algorithm; hover or click a poster to play it."""
-    failed = sum(not e.ok for e in entries)
-    rendered = len(entries) - failed
-    summary = (f"{rendered} algorithm{'s' * (rendered != 1)} rendered"
-               + (f", {failed} failed" if failed else "") + f" in {seconds:.0f} s")
     return str(_template().render(
         page=True, items=[_card(e, "") for e in entries], warnings=list(warnings),
-        summary=summary, style=PLAYER_STYLE, script=PLAYER_SCRIPT))
+        summary=summary_text(entries, seconds), style=PLAYER_STYLE, script=PLAYER_SCRIPT))
+
+
+def summary_text(entries: Sequence[Entry], seconds: float) -> str:
+    """What a build did, for the page's heading: how many algorithms it rendered and in
+    how long, how many it kept from the last build (cached), how many failed."""
+    failed = sum(not e.ok for e in entries)
+    kept = sum(e.ok and e.cached for e in entries)
+    rendered = len(entries) - failed - kept
+
+    def algorithms(n: int) -> str:
+        return f"{n} algorithm{'s' * (n != 1)}"
+
+    if rendered:
+        took = f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}"
+        parts = [f"{algorithms(rendered)} rendered in {took} s"]
+        if kept:
+            parts.append(f"{kept} up to date (cached)")
+    elif kept:
+        parts = [f"{algorithms(kept)} up to date (cached), nothing rendered"]
+    else:
+        parts = ["nothing rendered"]
+    if failed:
+        parts.append(f"{failed} failed")
+    return ", ".join(parts)
 
 
 def render_cards(entries: Sequence[Entry], prefix: str = "", heading: str = "h2") -> str:

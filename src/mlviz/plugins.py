@@ -295,11 +295,16 @@ def _module_of(plugin: object) -> str | None:
 
 
 def _claim_package(registry: Registry, module: str | None, plugin_name: str) -> None:
-    """Record that code in ``module``'s package belongs to ``plugin_name`` (first claim wins).
+    """Record that code in ``module`` and its package belongs to ``plugin_name`` (first
+    claim wins).
 
-    A plugin module inside a package claims the package; mlviz's own modules stay mlviz's.
+    A plugin module inside a package claims the package, and itself: two plugins of one
+    package (two entry points) each keep their own module. mlviz's own modules stay
+    mlviz's. Code two plugins share is told apart by what was called
+    (:func:`mlviz.failure.blame`), not by these claims.
     """
     if not isinstance(module, str) or not module or module.partition(".")[0] == "mlviz":
         return
     package = module.rpartition(".")[0] or module
+    registry.packages.setdefault(module, plugin_name)
     registry.packages.setdefault(package, plugin_name)
