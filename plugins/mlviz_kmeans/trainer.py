@@ -90,6 +90,8 @@ class KMeansSnapshot(Snapshot):
                              f"not {np.shape(centroids)}")
         if not np.isfinite(centroids).all():
             raise ValueError("centroids hold NaN or infinite values")
+        if labels is None:
+            raise ValueError("its labels are missing")
         if not isinstance(labels, np.ndarray) or labels.shape != (n,) \
                 or labels.dtype.kind not in "iu":
             raise ValueError(f"labels must be {n} whole numbers, one a point, not "

@@ -294,8 +294,9 @@ def _meta(path: Path, archive: RecordArchive) -> dict:
         raise RecordError(f"{path} is damaged: {META} is not JSON ({exc.msg})") from None
     except RecursionError:
         raise RecordError(f"{path} is damaged: {META} nests too deep") from None
-    except ValueError as exc:  # e.g. an integer of more than 4300 digits
-        raise RecordError(f"{path} is damaged: {META}: {exc}") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        what = "holds a number of too many digits" if "digits" in str(exc) else str(exc)
+        raise RecordError(f"{path} is damaged: {META} {what}") from None
     check_depth(path, meta)
     if not isinstance(meta, dict) or not isinstance(meta.get("format"), str) \
             or meta["format"] not in _VERSIONS:

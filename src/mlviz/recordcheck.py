@@ -76,7 +76,10 @@ class Reader:
         self._arrays: dict[str, np.ndarray] = {}
 
     def fail(self, where: str, what: str) -> RecordError:
-        return RecordError(f"{self.path} is damaged: {where} {what}")
+        """The error for the value at ``where`` (a path such as ``snapshots[2].labels``)."""
+        where = where.replace("'", "")
+        shown = where if where in ("the record", "record.json") else f"'{where}'"
+        return RecordError(f"{self.path} is damaged: {shown} {what}")
 
     # Plain JSON values ---------------------------------------------------------------
 
@@ -95,6 +98,8 @@ class Reader:
     def integer(self, value: Any, where: str, low: int = -_INT64) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(where, f"must be a whole number, not {_kind(value)}")
+        if low > -_INT64 and value < low:
+            raise self.fail(where, f"must be at least {low}, not {value}")
         if not low <= value < _INT64:
             shown = f"{value}" if abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
             raise self.fail(where, f"is out of range ({shown})")
@@ -135,7 +140,7 @@ class Reader:
                 if tag == "$tuple":
                     return tuple(self.decode(self.listing(inner, where), where))
                 if tag == "$dict":
-                    return {k: self.decode(v, f"{where}['{k}']")
+                    return {k: self.decode(v, f"{where}.{k}")
                             for k, v in self.mapping(inner, where).items()}
             raise self.fail(where, "is not an encoded value (an '$array', '$tuple' or "
                             "'$dict' mapping)")
@@ -208,12 +213,13 @@ def read_run(reader: Reader, meta: dict, algorithm, prefix: str = "") -> tuple:
                                       f"'{prefix}run.traces'").items():
         where = f"'{prefix}run.traces.{name}'"
         traces[name] = trace = reader.array(value, where)
-        if trace.ndim == 0:
-            raise reader.fail(where, "must have one row an epoch, not be a single value")
+        if trace.ndim == 0 or len(trace) != len(epochs):
+            raise reader.fail(where, f"has shape {trace.shape}, not one row for each of the "
+                              f"{len(epochs)} epochs")
     stopped = history.get("stopped", "")
     if stopped not in STOPPED:
-        raise reader.fail(f"'{prefix}run.stopped'", f"must be one of {STOPPED}, not "
-                          f"{stopped!r}" if isinstance(stopped, str) else _kind(stopped))
+        shown = repr(stopped)[:40] if isinstance(stopped, str) else _kind(stopped)
+        raise reader.fail(f"{prefix}run.stopped", f"must be one of {STOPPED}, not {shown}")
     ranges = {}
     for name, bounds in reader.mapping(history.get("ranges", {}),
                                        f"'{prefix}run.ranges'").items():
@@ -382,8 +388,12 @@ def _check_type(reader: Reader, value: Any, hint: Any, field: dataclasses.Field,
     else:
         ok = isinstance(value, Mapping) and bool(plain & {Mapping, dict, typing.Mapping})
     if not ok:
-        wanted = " or ".join(sorted(getattr(o, "__name__", str(o)) for o in plain))
+        wanted = " or ".join(sorted({_NAMES.get(o, "a mapping") for o in plain}))
         raise reader.fail(where, f"must be {wanted}, not {_kind(value)}")
+
+
+_NAMES = {int: "a whole number", float: "a number", bool: "a boolean", str: "a string",
+          np.ndarray: "an array"}
 
 
 def _is_union(hint: Any) -> bool:
