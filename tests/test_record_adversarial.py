@@ -208,7 +208,7 @@ CASES = {
                         "'dataset.X' must hold booleans or numbers"),
     "snapshot class not a pair": (_set("snapshot_class", "os.system"),
                                   "'snapshot_class' must be a list"),
-    "stopped as a number": (_edit(lambda m, a: m["run"].update(stopped=3)), "'run.stopped' must be one of"),
+    "stopped as a number": (_edit(lambda m, a: m["run"].update(stopped=3)), "'run.stopped' must be a string, not a number"),
     "schedule budget 0": (_edit(lambda m, a: m["schedule"].update(budget=0)),
                           "'schedule.budget' must be at least 1, not 0"),
     "ranges not pairs": (_edit(lambda m, a: m["run"]["ranges"].update(labels=3)),

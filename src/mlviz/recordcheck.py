@@ -27,12 +27,10 @@ from .errors import ContractError, MlvizError, RecordError
 from .recordfile import RecordArchive
 from .schedule import FrameSchedule
 from .snapshot import Snapshot
-from .trainer import EPOCH_LIMIT, INTERRUPTED, TIME_LIMIT, Run
+from .trainer import Run
 
 #: Nesting of the record's JSON at most (a record written by mlviz nests about 10 deep).
 MAX_DEPTH = 32
-#: Why training stopped, as a record may say (``Run.stopped``).
-STOPPED = ("", INTERRUPTED, EPOCH_LIMIT, TIME_LIMIT)
 _INT64 = 2**63
 
 
@@ -216,10 +214,7 @@ def read_run(reader: Reader, meta: dict, algorithm, prefix: str = "") -> tuple:
         if trace.ndim == 0 or len(trace) != len(epochs):
             raise reader.fail(where, f"has shape {trace.shape}, not one row for each of the "
                               f"{len(epochs)} epochs")
-    stopped = history.get("stopped", "")
-    if stopped not in STOPPED:
-        shown = repr(stopped)[:40] if isinstance(stopped, str) else _kind(stopped)
-        raise reader.fail(f"{prefix}run.stopped", f"must be one of {STOPPED}, not {shown}")
+    stopped = reader.string(history.get("stopped", ""), f"{prefix}run.stopped")
     ranges = {}
     for name, bounds in reader.mapping(history.get("ranges", {}),
                                        f"'{prefix}run.ranges'").items():
