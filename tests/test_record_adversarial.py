@@ -9,15 +9,21 @@ import struct
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
 import mlviz
+from mlviz import Algorithm, Config, Dataset, Scene, Snapshot, param
 from mlviz.cli import main
+from mlviz.errors import RecordError
+from mlviz.plugins import Registry, load_registry
 from mlviz.record import META, save_run
 from mlviz.recordfile import MAX_RECORD_BYTES
+from mlviz.testing import runs_equal
 
 NAME = "bad.npz"
 
@@ -423,3 +429,62 @@ def test_data_that_is_no_csv_is_one_line(saved, tmp_path, capsys, monkeypatch, n
     assert text.strip() == f"mlviz: error: {message}" or text.strip().startswith(
         f"mlviz: error: {message}"), text
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+# A plugin of mlviz 0.1's style: loose annotations, values of every kind ------------------
+
+@dataclass(frozen=True)
+class LooseConfig(Config):
+    epochs: int = param(4, "epochs", min=1, max=100)
+
+
+@dataclass(frozen=True)
+class LooseSnapshot(Snapshot):
+    traces: ClassVar[tuple[str, ...]] = ("phase", "size")
+
+    size: int = 0  # written as a float: 2.0
+    rate: float = 0.0  # a 0D array, as np.asarray(x).mean() may give
+    phase: str = "warm-up"  # a traced string
+    picture: np.ndarray = None  # annotated without None, left None in the first snapshot
+
+
+class LooseTrainer:
+    def __init__(self, config: LooseConfig) -> None:
+        self.config = config
+
+    def run(self, dataset):
+        for epoch in range(self.config.epochs):
+            loss = float("nan") if epoch == 1 else 1.0 / (epoch + 1)
+            yield LooseSnapshot(epoch=epoch, loss=loss,
+                                size=float(epoch), rate=np.array(0.5 * epoch),
+                                phase="warm-up" if epoch < 2 else "steady",
+                                picture=None if epoch == 0 else np.full((2, 2), np.nan))
+
+
+def _loose_scene(config):
+    from mlviz.panels import MetricCurvePanel
+
+    return Scene([MetricCurvePanel("loss")], title="Loose")
+
+
+LOOSE = Algorithm(name="loose", summary="loose", config=LooseConfig, trainer=LooseTrainer,
+                  dataset=lambda config: Dataset(np.zeros((3, 2))), scene=_loose_scene)
+
+
+def test_a_loose_plugins_record_loads_back_the_same(tmp_path):
+    """What a valid record may hold is not refused: integral floats in int fields, 0D
+    arrays in float fields, string traces, NaN losses and arrays, None for an array."""
+    registry = Registry(algorithms={"loose": LOOSE}, writers=load_registry().writers)
+    prepared = mlviz.prepare(LOOSE, registry=registry)
+    path = save_run(prepared, tmp_path / "loose.npz")
+    loaded = mlviz.load_run(path, registry=registry)
+    same, why = runs_equal(prepared.run, loaded.run)
+    assert same, why
+    assert loaded.run.traces["phase"].dtype.kind == "U"
+    assert loaded.run.snapshots[0].picture is None
+
+    meta, arrays = _load(path)  # and a damaged copy of it is still refused
+    arrays["trace/phase"] = arrays["trace/phase"][::-1].copy()
+    _write(tmp_path / NAME, json.dumps(meta), arrays)
+    with pytest.raises(RecordError, match=r"'snapshots\[0\].phase' differs from the trace"):
+        mlviz.load_run(tmp_path / NAME, registry=registry)

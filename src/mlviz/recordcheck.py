@@ -169,7 +169,7 @@ class Reader:
 
 
 _KINDS = {"biuf": "booleans or numbers", "iu": "whole numbers", "iuf": "numbers",
-          "biufUS": "booleans, numbers or strings", "f": "floats"}
+          "biufUS": "booleans, numbers or strings", "biufcUS": "booleans, numbers or strings"}
 
 
 def read_meta(reader: Reader, meta: Any) -> dict:
@@ -210,7 +210,7 @@ def read_run(reader: Reader, meta: dict, algorithm, prefix: str = "") -> tuple:
     for name, value in reader.mapping(history.get("traces", {}),
                                       f"'{prefix}run.traces'").items():
         where = f"'{prefix}run.traces.{name}'"
-        traces[name] = trace = reader.array(value, where)
+        traces[name] = trace = reader.array(value, where, "biufcUS")
         if trace.ndim == 0 or len(trace) != len(epochs):
             raise reader.fail(where, f"has shape {trace.shape}, not one row for each of the "
                               f"{len(epochs)} epochs")
@@ -370,12 +370,14 @@ def _check_type(reader: Reader, value: Any, hint: Any, field: dataclasses.Field,
     plain = {typing.get_origin(o) or o for o in options}
     if not plain <= known | {Mapping, dict, typing.Mapping}:
         return  # Any, tuples, classes of its own: not checked here
+    if isinstance(value, np.ndarray) and value.ndim == 0 and np.ndarray not in plain:
+        value = value.item()  # a NumPy scalar kept as a 0D array: its number
     if isinstance(value, bool):
         ok = bool in plain
     elif isinstance(value, int):
         ok = bool(plain & {int, float})
-    elif isinstance(value, float):
-        ok = float in plain
+    elif isinstance(value, float):  # a whole number written as a float passes for int
+        ok = float in plain or (int in plain and value.is_integer())
     elif isinstance(value, np.ndarray):
         ok = np.ndarray in plain
     elif isinstance(value, str):
