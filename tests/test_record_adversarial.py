@@ -183,6 +183,8 @@ CASES = {
                              "centroids hold NaN"),
     "NaN labels in every snapshot": (_every("labels", lambda x: _with(x.astype(float), 0, np.nan)),
                                      "labels must be 150 whole numbers"),
+    "data too large to compute with": (_array("dataset/X", lambda x: x * 1e300),
+                                       "is too large to compute with (|values| must be at most 1e+50)"),
     "data of one dimension": (_array("dataset/X", lambda x: x[:, 0].copy()),
                               "'dataset.X' must be a 2D array"),
     "data of three dimensions": (_array("dataset/X", lambda x: x[:, :, None].copy()),

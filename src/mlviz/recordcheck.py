@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ContractError, MlvizError, RecordError
+from .errors import ContractError, DataError, MlvizError, RecordError
+from .limits import check_magnitude
 from .recordfile import RecordArchive
 from .schedule import FrameSchedule
 from .snapshot import Snapshot
@@ -238,10 +239,13 @@ def _read_dataset(reader: Reader, meta: Any, where: str) -> dict[str, Any]:
                      finite=True)
     if not len(X):
         raise reader.fail(f"'{where}.X'", "holds no rows")
+    _check_magnitude(reader, X, f"{where}.X")
     y = reader.decode(meta.get("y"), f"'{where}.y'")
     if y is not None:
         y = reader.array(meta["y"], f"'{where}.y'", "biufUS", ndim=1, finite=True,
                          length=len(X))
+    if y is not None and y.dtype.kind in "iuf":
+        _check_magnitude(reader, y, f"{where}.y")
     names = reader.listing(meta.get("feature_names", []), f"'{where}.feature_names'")
     for i, name in enumerate(names):
         reader.string(name, f"'{where}.feature_names[{i}]'")
@@ -255,6 +259,14 @@ def _read_dataset(reader: Reader, meta: Any, where: str) -> dict[str, Any]:
         if key in meta:
             fields[key] = reader.string(meta[key], f"'{where}.{key}'")
     return fields
+
+
+def _check_magnitude(reader: Reader, values: np.ndarray, where: str) -> None:
+    """The data's values within the bounds user data has (:mod:`mlviz.limits`)."""
+    try:
+        check_magnitude(values, where)
+    except DataError as exc:
+        raise reader.fail(where, str(exc).removeprefix(f"{where}: ")) from None
 
 
 def _read_schedule(reader: Reader, meta: Any, prefix: str) -> FrameSchedule | None:
