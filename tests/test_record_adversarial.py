@@ -209,7 +209,8 @@ CASES = {
     "a trace that differs from the snapshots": (_edit(_trace_differs),
                                                 "differs from the trace 'k'"),
     "a config value of the wrong type": (
-        _edit(lambda m, a: m["config"]["$dict"].update(k_max="four")), "ConfigError"),
+        _edit(lambda m, a: m["config"]["$dict"].update(k_max="four")),
+        "'config' is refused by the installed kmeans: ConfigError: k_max expects an integer"),
     "feature names not strings": (_set("dataset", "feature_names", [1, 2]),
                                   "feature_names[0]' must be a string"),
     "data of strings": (_array("dataset/X", lambda x: x.astype(str)),

@@ -195,11 +195,18 @@ def read_run(reader: Reader, meta: dict, algorithm, prefix: str = "") -> tuple:
     from .dataset import Dataset
 
     decoded = reader.decode(reader.field(meta, "config", prefix), f"'{prefix}config'")
-    config: Config = algorithm.config.from_overrides(
-        reader.mapping(decoded, f"'{prefix}config'"))
+    overrides = reader.mapping(decoded, f"'{prefix}config'")
+    try:
+        config: Config = algorithm.config.from_overrides(overrides)
+    except (TypeError, ValueError) as exc:  # ConfigError, or a plugin's own validate
+        raise reader.fail(f"{prefix}config", f"is refused by the installed {algorithm.name}: "
+                          f"{type(exc).__name__}: {exc}") from None
     fields = _read_dataset(reader, reader.field(meta, "dataset", prefix), f"{prefix}dataset")
     source = reader.string(fields.pop("source", ""), f"'{prefix}dataset.source'")
-    dataset = Dataset(**fields)
+    try:
+        dataset = Dataset(**fields)
+    except (TypeError, ValueError) as exc:
+        raise reader.fail(f"{prefix}dataset", str(exc)) from None
     history = reader.mapping(reader.field(meta, "run", prefix), f"'{prefix}run'")
     epochs = reader.array(reader.field(history, "epochs", f"{prefix}run."),
                           f"'{prefix}run.epochs'", "iu", ndim=1)
