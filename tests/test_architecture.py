@@ -53,12 +53,12 @@ MAX_LINES = 600
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("errors", "terminal", "limits", "wiring", "registry", "story", "snapshot",
                     "schedule", "colorvision", "torchutil", "landscape", "processes", "collisions",
-                    "contrast", "compat", "optional", "writers.atomic")),
+                    "contrast", "compat", "optional", "writers.atomic", "recordfile")),
     ("contract", ("config", "dataset", "datasets", "trainer", "theme", "style", "panel", "scene",
                   "algorithm", "hookspecs", "writers.base", "plugins", "session")),
     ("engine", ("panels", "caption", "composition", "renderer", "progress")),
     ("output", ("writers", "player", "parallel")),
-    ("features", ("prepared", "record", "sweep", "cache", "batch", "watch")),
+    ("features", ("prepared", "record", "recordcheck", "sweep", "cache", "batch", "watch")),
     ("front", ("api", "gallery", "gallery_page", "cli", "testing", "failure", "__main__", "")),
 )
 

@@ -78,6 +78,29 @@ class KMeansSnapshot(Snapshot):
     elbow_k: int = 0
     keyframe: bool = False
 
+    def validate(self, dataset: Dataset) -> None:
+        """A loaded record's snapshot: ``k`` finite centroids, one label in 0 … k − 1 a
+        point (the panels index the centroids and colours with the labels)."""
+        n, d = dataset.X.shape
+        centroids, labels = self.centroids, self.labels
+        if self.k < 1:
+            raise ValueError(f"k is {self.k}; it must be at least 1")
+        if not isinstance(centroids, np.ndarray) or centroids.shape != (self.k, d):
+            raise ValueError(f"centroids must have shape ({self.k}, {d}) for k = {self.k}, "
+                             f"not {np.shape(centroids)}")
+        if not np.isfinite(centroids).all():
+            raise ValueError("centroids hold NaN or infinite values")
+        if labels is None:
+            raise ValueError("its labels are missing")
+        if not isinstance(labels, np.ndarray) or labels.shape != (n,) \
+                or labels.dtype.kind not in "iu":
+            raise ValueError(f"labels must be {n} whole numbers, one a point, not "
+                             f"{getattr(labels, 'dtype', type(labels).__name__)} of shape "
+                             f"{np.shape(labels)}")
+        if n and (labels.min() < 0 or labels.max() >= self.k):
+            raise ValueError(f"labels must lie in 0 … {self.k - 1} (k = {self.k}), not "
+                             f"{labels.min()} … {labels.max()}")
+
 
 def elbow(k: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(K, inertia) at the last epoch of each K, from per-epoch traces of ``k`` and the loss.

@@ -406,9 +406,14 @@ def read_table(path: str | Path, *, max_rows: int = MAX_CSV_ROWS) -> Table:
         if size > MAX_CSV_BYTES:
             raise DataError(f"{path} is {size / 2**20:.0f} MB; mlviz reads data files of at "
                             f"most {MAX_CSV_BYTES // 2**20} MB")
+        with path.open("rb") as handle:
+            _refuse_binary(path, handle.read(_SNIFF_BYTES))
         with path.open(newline="", encoding="utf-8-sig") as handle:
             text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text (it holds the byte "
+                        f"0x{exc.object[exc.start]:02x}): {_TAKES_CSV}; save it as UTF-8") from None
+    except OSError as exc:
         raise DataError(f"cannot read {path}: {exc}") from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -436,6 +441,26 @@ def read_table(path: str | Path, *, max_rows: int = MAX_CSV_ROWS) -> Table:
     cells = _parse_cells(path, body, rows, width, delimiter)
     columns, text_at = zip(*(_column(cells[:, i], delimiter) for i in range(width)))
     return Table(str(path), names, tuple(columns), tuple(text_at), rows, header, delimiter)
+
+
+_SNIFF_BYTES = 8192  # the start of a data file, read to tell a binary file
+_TAKES_CSV = "--data takes a CSV file of UTF-8 text"
+
+
+def _refuse_binary(path: Path, head: bytes) -> None:
+    """:class:`DataError` naming what ``path`` is if its first bytes are no CSV text: a
+    run record, a NumPy array, UTF-16 text or another binary file."""
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        what = "a run record" if path.suffix.lower() == ".npz" else "a zip archive"
+        raise DataError(f"{path} is {what}, not a CSV file: {_TAKES_CSV} (a run record is "
+                        f"rendered with 'mlviz render {path}')")
+    if head.startswith(b"\x93NUMPY"):
+        raise DataError(f"{path} is a NumPy array file (.npy), not a CSV file: {_TAKES_CSV} "
+                        "(from Python, pass the array itself: data=numpy.load(path))")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{path} is UTF-16 text: {_TAKES_CSV}; save it as UTF-8")
+    if b"\x00" in head:
+        raise DataError(f"{path} is a binary file, not a CSV file: {_TAKES_CSV}")
 
 
 def as_table(data: Any, *, max_rows: int = MAX_CSV_ROWS) -> Table:

@@ -10,10 +10,8 @@ array holding JSON) and plain numeric arrays. See ``docs/records.rst`` for the f
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import sys
-import zipfile
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -22,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import MlvizError, RecordError
+from .recordfile import MAX_META_BYTES, RecordArchive
 from .schedule import FrameSchedule
-from .snapshot import Snapshot
 from .trainer import Run
 
 if TYPE_CHECKING:
@@ -152,33 +150,35 @@ def load_run(path: str | Path, registry: Registry | None = None) -> Prepared:
     """Read a run record written by :func:`save_run`; ready to render, no training.
 
     A sweep record gives a prepared sweep (its ``sweep`` holds the runs). Raises
-    :class:`~mlviz.errors.RecordError` (one line) for a missing, truncated or foreign
-    file, a pickled array inside, a newer format, or an algorithm that is not installed.
+    :class:`~mlviz.errors.RecordError` (one line naming the file) for a missing, truncated,
+    foreign or oversized file (:mod:`mlviz.recordfile`), a pickled array inside, a newer
+    format, an algorithm that is not installed, or any value that is not what a record
+    holds (:mod:`mlviz.recordcheck`).
     """
     from .optional import optional_dependencies
     from .prepared import Prepared, tell_story
+    from .recordcheck import Reader, read_run
     from .session import registry as session_registry
 
     path = Path(path)
-    archive = _open(path)
-    with archive:
+    with RecordArchive(path) as archive:
         meta = _meta(path, archive)
         registry = session_registry(registry)
-        name = meta.get("algorithm", "")
+        name = meta["algorithm"]
         if name not in registry.algorithms:
             raise RecordError(
                 f"{path} is a run of '{name}' from plugin {meta.get('plugin') or 'unknown'}, "
                 f"which is not installed here"
             )
         algorithm = registry.algorithms[name]
-        arrays = _Arrays(path, archive)
+        reader = Reader(path, archive)
         try:
             if meta["format"] == SWEEP_FORMAT:
-                return _load_sweep(path, meta, arrays, algorithm)
-            config, run, schedule, source = _load_one(path, meta, arrays, algorithm)
+                return _load_sweep(reader, meta, algorithm)
+            config, run, schedule, source = read_run(reader, meta, algorithm)
         except RecordError:
             raise
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except MlvizError as exc:  # the installed config or dataset refuses a value
             raise RecordError(f"{path} is damaged: {type(exc).__name__}: {exc}") from None
     with optional_dependencies(algorithm.name):
         scene = algorithm.make_scene(config, run.dataset)
@@ -187,59 +187,36 @@ def load_run(path: str | Path, registry: Registry | None = None) -> Prepared:
                     source=source, story=story)
 
 
-def _load_one(path: Path, meta: dict, arrays: _Arrays, algorithm) -> tuple:
-    """(config, run, schedule, source) of one run's record."""
-    from .dataset import Dataset
-
-    config = algorithm.config.from_overrides(_decode(meta["config"], arrays))
-    data = meta["dataset"]
-    dataset = Dataset(
-        _decode(data["X"], arrays), _decode(data["y"], arrays),
-        feature_names=tuple(data["feature_names"]), target_name=data["target_name"],
-        name=data["name"], description=data["description"],
-        extra=_decode(data["extra"], arrays),
-    )
-    snapshot_type = _snapshot_class(meta["snapshot_class"], algorithm)
-    snapshots = tuple(
-        snapshot_type(**{k: _decode(v, arrays) for k, v in fields.items()})
-        for fields in meta["snapshots"]
-    )
-    if not snapshots:
-        raise RecordError(f"{path} holds no snapshot to draw")
-    run_meta = meta["run"]
-    run = Run(
-        config=config, dataset=dataset, snapshots=snapshots,
-        epochs=_decode(run_meta["epochs"], arrays),
-        losses=_decode(run_meta["losses"], arrays),
-        traces={k: _decode(v, arrays) for k, v in run_meta["traces"].items()},
-        stopped=run_meta.get("stopped", ""),
-        ranges={name: tuple(bounds) for name, bounds in run_meta.get("ranges", {}).items()},
-    )
-    schedule = meta.get("schedule")
-    if schedule is not None:
-        schedule = FrameSchedule(tuple(tuple(s) for s in schedule["steps"]),
-                                 schedule["late_step"], schedule["budget"])
-    return config, run, schedule, str(data.get("source", ""))
-
-
-def _load_sweep(path: Path, meta: dict, arrays: _Arrays, algorithm) -> Prepared:
+def _load_sweep(reader, meta: dict, algorithm) -> Prepared:
     """A sweep record as a prepared sweep, checked."""
+    from .recordcheck import read_run
     from .sweep import Sweep, choose_overlay, prepared_sweep, sweep_scene
 
-    spec = meta["sweep"]
-    keys = tuple(spec["keys"])
-    values = tuple(tuple(algorithm.config.value_of(key, v) for v in _decode(raw, arrays))
-                   for key, raw in zip(keys, spec["values"]))
-    parts = [_load_one(path, run_meta, arrays, algorithm) for run_meta in meta["runs"]]
+    spec = reader.mapping(reader.field(meta, "sweep"), "'sweep'")
+    keys = tuple(reader.string(key, "'sweep.keys'")
+                 for key in reader.listing(reader.field(spec, "keys", "sweep."), "'sweep.keys'"))
+    raw_values = reader.listing(reader.field(spec, "values", "sweep."), "'sweep.values'")
+    if len(raw_values) != len(keys):
+        raise reader.fail("'sweep.values'", f"has {len(raw_values)} lists for {len(keys)} keys")
+    values = tuple(
+        tuple(algorithm.config.value_of(key, v)
+              for v in reader.listing(reader.decode(raw, "'sweep.values'"), "'sweep.values'"))
+        for key, raw in zip(keys, raw_values))
+    runs_meta = reader.listing(reader.field(meta, "runs"), "'runs'")
+    parts = [read_run(reader, reader.mapping(run_meta, f"'runs[{r}]'"), algorithm, f"runs[{r}].")
+             for r, run_meta in enumerate(runs_meta)]
     runs = tuple(run for _, run, _, _ in parts)
     if not runs:
-        raise RecordError(f"{path} is damaged: it holds no run")
+        raise reader.fail("'runs'", "holds no run")
+    overlay = [reader.string(name, "'sweep.overlay'")
+               for name in reader.listing(spec.get("overlay", []), "'sweep.overlay'")]
+    sweep_epochs = reader.array(reader.field(spec, "epochs", "sweep."), "'sweep.epochs'", "iu")
     scenes = tuple(sweep_scene(algorithm, run.config, run.dataset) for run in runs)
-    overlay = choose_overlay(scenes[0], list(spec.get("overlay", [])))
+    overlay_panels = choose_overlay(scenes[0], overlay)
     try:
-        sweep = Sweep(keys, values, runs, _decode(spec["epochs"], arrays), scenes, overlay)
+        sweep = Sweep(keys, values, runs, sweep_epochs, scenes, overlay_panels)
     except ValueError as exc:
-        raise RecordError(f"{path} is damaged: {exc}") from None
+        raise reader.fail("'sweep'", str(exc)) from None
     base = _base_config(algorithm, keys, parts[0][0])
     return prepared_sweep(algorithm, base, sweep, float(meta["fps"]), schedule=parts[0][2],
                           source=parts[0][3])
@@ -301,91 +278,38 @@ def _encode(value: Any, arrays: dict[str, np.ndarray], key: str) -> Any:
     )
 
 
-def _decode(value: Any, arrays: _Arrays) -> Any:
-    if isinstance(value, list):
-        return [_decode(v, arrays) for v in value]
-    if isinstance(value, dict):
-        if "$array" in value:
-            return arrays[value["$array"]]
-        if "$tuple" in value:
-            return tuple(_decode(v, arrays) for v in value["$tuple"])
-        if "$dict" in value:
-            return {k: _decode(v, arrays) for k, v in value["$dict"].items()}
-        raise RecordError(f"unknown value {value!r} in the record")
-    return value
+def _meta(path: Path, archive: RecordArchive) -> dict:
+    """The record's JSON, its depth, format and top-level types checked."""
+    from .recordcheck import Reader, check_depth, read_meta
 
-
-class _Arrays:
-    """The record's arrays by key, with one-line errors for a missing or pickled one."""
-
-    def __init__(self, path: Path, archive) -> None:
-        self.path, self.archive = path, archive
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        try:
-            return self.archive[key]
-        except KeyError:
-            raise RecordError(f"{self.path} is damaged: the array '{key}' is missing") from None
-        except ValueError as exc:
-            if "allow_pickle" in str(exc):
-                raise RecordError(
-                    f"{self.path} holds a pickled array ('{key}'); mlviz never loads pickles"
-                ) from None
-            raise RecordError(f"{self.path} is damaged: {exc}") from None
-        except (OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise RecordError(f"{self.path} is truncated or damaged: {exc}") from None
-
-
-def _open(path: Path):
-    if not path.is_file():
-        raise RecordError(f"run record not found: {path}")
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
-        raise RecordError(
-            f"{path} is not a run record (or is truncated): {type(exc).__name__}"
-        ) from None
-
-
-def _meta(path: Path, archive) -> dict:
-    if not hasattr(archive, "files") or META not in archive.files:
+    if META not in archive:
         raise RecordError(f"{path} is not an mlviz run record (it has no {META})")
+    text = archive.read(META, limit=MAX_META_BYTES)
+    if text.dtype.kind != "U" or text.shape != ():
+        raise RecordError(f"{path} is damaged: {META} is not a string but {text.dtype.name} "
+                          f"of shape {text.shape}")
     try:
-        meta = json.loads(str(_Arrays(path, archive)[META][()]))
+        meta = json.loads(str(text[()]))
     except json.JSONDecodeError as exc:
         raise RecordError(f"{path} is damaged: {META} is not JSON ({exc.msg})") from None
-    if not isinstance(meta, dict) or meta.get("format") not in _VERSIONS:
+    except RecursionError:
+        raise RecordError(f"{path} is damaged: {META} nests too deep") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        what = "holds a number of too many digits" if "digits" in str(exc) else str(exc)
+        raise RecordError(f"{path} is damaged: {META} {what}") from None
+    check_depth(path, meta)
+    if not isinstance(meta, dict) or not isinstance(meta.get("format"), str) \
+            or meta["format"] not in _VERSIONS:
         raise RecordError(f"{path} is not an mlviz run record")
     version = meta.get("format_version")
     newest = _VERSIONS[meta["format"]]
-    if not isinstance(version, int) or version > newest:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise RecordError(f"{path} is damaged: 'format_version' must be a whole number from "
+                          f"1, not {version!r:.40}")
+    if version > newest:
         kind = "sweep record format" if meta["format"] == SWEEP_FORMAT else "record format"
         raise RecordError(
             f"{path} was written by a newer mlviz ({kind} {version}; this mlviz reads "
             f"format {newest} and older): upgrade mlviz to render it"
         )
-    return meta
-
-
-def _snapshot_class(where: list[str], algorithm) -> type[Snapshot]:
-    """The snapshot class a record names, imported only from the algorithm's own package."""
-    module_name, qualname = where
-    packages = {getattr(f, "__module__", "").partition(".")[0]
-                for f in (algorithm.trainer, algorithm.scene, algorithm.dataset)} | {"mlviz"}
-    if module_name.partition(".")[0] not in packages:
-        raise RecordError(
-            f"the record's snapshot class {module_name}.{qualname} is not part of the "
-            f"plugin of {algorithm.name}"
-        )
-    try:
-        found: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            found = getattr(found, part)
-    except (ImportError, AttributeError):
-        raise RecordError(
-            f"the installed plugin of {algorithm.name} has no {module_name}.{qualname}: the "
-            "record was written with another version of it"
-        ) from None
-    if not (isinstance(found, type) and issubclass(found, Snapshot)):
-        raise RecordError(f"{module_name}.{qualname} is not a Snapshot class")
-    return found
+    return read_meta(Reader(path, archive), meta)

@@ -77,6 +77,18 @@ class Snapshot:
             return self.params[key]
         return getattr(self, name)
 
+    def validate(self, dataset: Any) -> None:
+        """Raise ``ValueError`` if this snapshot cannot be drawn with ``dataset`` (the run's
+        :class:`~mlviz.Dataset`): a label that names no cluster, a row per point missing.
+
+        Called on every snapshot of a run record as it is loaded, after mlviz's own checks
+        (every field present and of its declared type, arrays of one dimensionality and
+        kind through the run, traced values equal to their trace, numbers within the
+        recorded ranges): a record is a file anyone can edit, and what it holds must be
+        refused with one line naming the file, not fail in a panel. A subclass whose panels
+        index with its values checks them here; the default checks nothing more.
+        """
+
     def has(self, name: str) -> bool:
         """Whether :meth:`value` knows ``name``."""
         head, dot, key = name.partition(".")
