@@ -54,7 +54,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("errors", "terminal", "limits", "wiring", "registry", "story", "snapshot",
                     "schedule", "colorvision", "torchutil", "landscape", "processes", "collisions",
                     "contrast", "compat", "optional", "writers.atomic")),
-    ("contract", ("config", "dataset", "datasets", "trainer", "theme", "style", "panel", "scene",
+    ("contract", ("config", "dataset", "datasets", "thinning", "trainer", "theme", "style", "panel", "scene",
                   "algorithm", "hookspecs", "writers.base", "plugins", "session")),
     ("engine", ("panels", "caption", "composition", "renderer", "progress")),
     ("output", ("writers", "player", "parallel")),

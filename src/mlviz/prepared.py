@@ -25,7 +25,8 @@ from .scene import Scene
 from .schedule import FrameSchedule
 from .story import Story, story_problems
 from .theme import Theme, resolve_theme
-from .trainer import Run, thin_snapshots
+from .thinning import thin_snapshots
+from .trainer import Run
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -257,6 +258,9 @@ def frame_captions(run: Run) -> list[str]:
         parts = [f"epoch {snapshot.epoch}", *([f"loss {loss:.4g}"] if loss == loss else [])]
         if row < len(run.epochs) and run.epochs[row] == snapshot.epoch:
             parts += [f"{name} {_number(values[row])}" for name, values in scalars.items()]
+        else:  # a thinned run's traces skip this epoch: the snapshot's own values
+            parts += [f"{name} {_number(snapshot.value(name))}" for name in scalars
+                      if snapshot.has(name)]
         out.append(" · ".join(parts))
     return out
 
