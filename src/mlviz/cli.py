@@ -443,7 +443,7 @@ def _prepare(registry, args, then: str = "drawing", **options):
                        **options, **overrides)
     run = prepared.run
     if prepared.stopped and not args.quiet:  # a sweep marks each run instead
-        print(f"mlviz: training stopped ({run.stopped}) after {len(run.epochs)} epochs; "
+        print(f"mlviz: training stopped ({run.stopped}) after {run.n_epochs} epochs; "
               f"{then} what was trained", file=sys.stderr)
     return prepared
 
@@ -540,7 +540,7 @@ def _train(registry, args) -> int:
     if not args.quiet:
         run = prepared.run
         size = _bytes(output.stat().st_size)
-        trained = f"{len(prepared.runs)} runs" if args.sweep else f"{len(run.epochs)} epochs"
+        trained = f"{len(prepared.runs)} runs" if args.sweep else f"{run.n_epochs} epochs"
         print(f"wrote {output} ({trained}, {prepared.n_frames} frames to draw, {size}, "
               f"{time.perf_counter() - start:.1f} s)")
     return 0

@@ -183,7 +183,7 @@ class Prepared:
             return (f"<Prepared {self.algorithm.name}: a sweep of {self.sweep.n_runs} runs "
                     f"({'; '.join(self.sweep.labels)}), {self.sweep.n_frames} frames at "
                     f"{self.fps:g} fps>")
-        return (f"<Prepared {self.algorithm.name}: {len(self.run.epochs)} epochs, "
+        return (f"<Prepared {self.algorithm.name}: {self.run.n_epochs} epochs, "
                 f"{self.run.n_frames} frames at {self.fps:g} fps>")
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:

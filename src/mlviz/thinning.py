@@ -160,13 +160,13 @@ class TraceRows:
     at most :data:`~mlviz.limits.MAX_TRACE_ROWS` rows and about
     :data:`~mlviz.limits.MAX_TRACE_BYTES` bytes.
 
-    Rows are packed into arrays a few hundred at a time. Past either bound every other
-    row is dropped and only every ``stride``-th epoch is kept from then on; the last row
+    Rows are packed into arrays a few hundred at a time (or when they hold a 16th of
+    the bytes allowed). Past either bound every other row is dropped and only every ``stride``-th epoch is kept from then on; the last row
     always is. ``stride`` is 1 while every row is kept.
     """
 
     CHUNK = 256  # rows packed into one array per column, at most
-    CHUNK_BYTES = 1 << 22  # bytes of rows waiting to be packed, at most (about)
+    PENDING_SHARE = 16  # rows waiting to be packed hold 1/16 of MAX_TRACE_BYTES, at most
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = tuple(names)
@@ -190,7 +190,8 @@ class TraceRows:
             pending.append(value)
         self.rows += 1
         self.pending_bytes += sum(value_bytes(value) for value in row)
-        if len(self.pending[0]) >= self.CHUNK or self.pending_bytes >= self.CHUNK_BYTES:
+        if (len(self.pending[0]) >= self.CHUNK or self.rows > limits.MAX_TRACE_ROWS
+                or self.pending_bytes * self.PENDING_SHARE >= limits.MAX_TRACE_BYTES):
             self._pack()
 
     def _pack(self, bound: bool = True) -> None:
@@ -220,12 +221,20 @@ class TraceRows:
         self.stride *= 2
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Each column's held rows, the last epoch's included, as one array."""
+        """Each column's held rows, the last epoch's included, as one read-only array
+        (once: the rows are handed over)."""
         if self.tail is not None:
             for pending, value in zip(self.pending, self.tail):
                 pending.append(value)
             self.tail = None
             self.rows += 1
         self._pack(bound=False)  # the last row stays
-        return {name: chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-                for name, chunks in zip(self.names, self.chunks) if chunks}
+        arrays = {}
+        for index, name in enumerate(self.names):  # one column at a time: no second copy
+            chunks, self.chunks[index] = self.chunks[index], []
+            if chunks:
+                array = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+                array.flags.writeable = False  # a Run takes it as it is, uncopied
+                arrays[name] = array
+            del chunks
+        return arrays

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -74,6 +76,8 @@ class Run:
     field and parameter that is not a trace (and, in a thinned run, of the loss and each
     trace); :meth:`trace_range` answers for both. ``stopped`` says why training ended early
     (``""``: the trainer finished; ``"interrupted"``, ``"epoch limit"``, ``"time limit"``).
+    ``trained`` counts the epochs trained when it is more than ``epochs`` holds (a
+    thinned run; 0 otherwise): :attr:`n_epochs` answers either way.
     """
 
     config: Config
@@ -84,6 +88,7 @@ class Run:
     traces: Mapping[str, np.ndarray] = field(default_factory=dict)
     stopped: str = ""
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    trained: int = 0
 
     def __post_init__(self) -> None:
         epochs = frozen_array(np.asarray(self.epochs, dtype=int))
@@ -91,7 +96,7 @@ class Run:
         object.__setattr__(self, "losses", frozen_array(np.asarray(self.losses, dtype=float)))
         traces = {}
         for name, values in dict(self.traces).items():
-            values = frozen_array(values)
+            values = _frozen(values)
             if values.shape[:1] != epochs.shape:
                 raise ContractError(
                     f"trace '{name}' has {values.shape[:1]} entries for {len(epochs)} epochs"
@@ -104,6 +109,11 @@ class Run:
     @property
     def n_frames(self) -> int:
         return len(self.snapshots)
+
+    @property
+    def n_epochs(self) -> int:
+        """How many epochs were trained (``epochs`` may hold fewer: a thinned run)."""
+        return max(self.trained, len(self.epochs))
 
     @property
     def trace_names(self) -> tuple[str, ...]:
@@ -159,6 +169,14 @@ class Run:
     def losses_until(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
         """The loss history up to and including ``epoch``: (epochs, losses)."""
         return self.history("loss", epoch)
+
+
+def _frozen(values: Any) -> np.ndarray:
+    """``values`` read-only: copied, unless it is a read-only array of its own already (as
+    :func:`train` builds them: a trace is not held twice)."""
+    if isinstance(values, np.ndarray) and values.base is None and not values.flags.writeable:
+        return values
+    return frozen_array(values)
 
 
 def _finite_range(values: np.ndarray) -> tuple[float, float]:
@@ -279,6 +297,49 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and value.size > 0
 
 
+class _DeferredInterrupt:
+    """With ``keep_on_interrupt``: Ctrl-C while the trainer computes an epoch interrupts it
+    at once, as ever; one that comes while an epoch is being recorded (which a
+    :class:`KeyboardInterrupt` would leave half done) waits until it is recorded, then
+    stops training. Only in the main thread, over a SIGINT handler that is Python's."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.in_trainer = False
+        self.previous: Callable[..., Any] | None = None
+        self.waiting: tuple[int, Any] | None = None
+
+    def __enter__(self) -> _DeferredInterrupt:
+        if self.enabled and threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):
+                self.previous = previous
+                signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.in_trainer and self.previous is not None:
+            self.previous(signum, frame)
+        else:
+            self.waiting = (signum, frame)
+
+    def requested(self) -> bool:
+        """Whether a Ctrl-C waited (handed now to the handler it deferred: its
+        :class:`KeyboardInterrupt` means stop)."""
+        if self.waiting is None or self.previous is None:
+            return False
+        waiting, self.waiting = self.waiting, None
+        try:
+            self.previous(*waiting)
+        except KeyboardInterrupt:
+            return True
+        return False
+
+
 def train(
     trainer: Trainer,
     dataset: Dataset,
@@ -312,44 +373,53 @@ def train(
     stopped = ""
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     snapshots = iter(trainer.run(dataset))
-    while True:
-        try:
-            snapshot = next(snapshots, None)
-        except KeyboardInterrupt:
-            if not keep_on_interrupt or last is None:
-                raise
-            stopped = INTERRUPTED
-            break
-        if snapshot is None:
-            break
-        if not isinstance(snapshot, Snapshot):
-            raise ContractError(f"the trainer yielded a {type(snapshot).__name__}, not a Snapshot")
-        if last is not None and snapshot.epoch <= last.epoch:
-            raise ContractError(f"epochs must increase: {snapshot.epoch} after {last.epoch}")
-        if recorder is None:
-            recorder = _Recorder(snapshot, traces)
-        recorder.add(snapshot)
-        keeper.add(snapshot)
-        count += 1
-        last = snapshot
-        if on_epoch is not None:
-            on_epoch(snapshot)
-        if max_epochs is not None and count >= max_epochs:
-            stopped = EPOCH_LIMIT
-        elif deadline is not None and time.monotonic() >= deadline:
-            stopped = TIME_LIMIT
-        if stopped:
-            break
+    with _DeferredInterrupt(keep_on_interrupt) as interrupt:
+        while True:
+            try:
+                interrupt.in_trainer = True
+                snapshot = next(snapshots, None)
+            except KeyboardInterrupt:
+                if not keep_on_interrupt or last is None:
+                    raise
+                stopped = INTERRUPTED
+                break
+            finally:
+                interrupt.in_trainer = False
+            if snapshot is None:
+                break
+            if not isinstance(snapshot, Snapshot):
+                raise ContractError(
+                    f"the trainer yielded a {type(snapshot).__name__}, not a Snapshot")
+            if last is not None and snapshot.epoch <= last.epoch:
+                raise ContractError(f"epochs must increase: {snapshot.epoch} after {last.epoch}")
+            if recorder is None:
+                recorder = _Recorder(snapshot, traces)
+            recorder.add(snapshot)
+            keeper.add(snapshot)
+            count += 1
+            last = snapshot
+            if on_epoch is not None:
+                on_epoch(snapshot)
+            if max_epochs is not None and count >= max_epochs:
+                stopped = EPOCH_LIMIT
+            elif deadline is not None and time.monotonic() >= deadline:
+                stopped = TIME_LIMIT
+            elif interrupt.requested():
+                stopped = INTERRUPTED
+            if stopped:
+                break
     if last is None or recorder is None:
         raise ContractError("the trainer yielded no snapshot")
     traces = recorder.arrays()
+    traces_epochs = traces.pop("epoch")
     return Run(
         config=config,
         dataset=dataset,
         snapshots=keeper.chosen(last),
-        epochs=traces.pop("epoch"),
+        epochs=traces_epochs,
         losses=traces.pop("loss"),
         traces=traces,
         stopped=stopped,
         ranges=recorder.ranges(),
+        trained=count if count > len(traces_epochs) else 0,
     )
