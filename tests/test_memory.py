@@ -123,6 +123,15 @@ def test_without_a_frame_budget_at_most_the_default_frames_are_drawn_evenly():
     assert [s.epoch for s in short.snapshots] == list(range(limits.DEFAULT_FRAMES))
 
 
+def test_the_default_frame_budget_is_the_one_the_help_and_docs_state():
+    from mlviz.cli import build_parser
+
+    render = build_parser()._subparsers._group_actions[0].choices["render"]
+    assert f"at most {limits.DEFAULT_FRAMES})" in " ".join(render.format_help().split())
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "plugins.rst").read_text()
+    assert f"at most {limits.DEFAULT_FRAMES:,} (``DEFAULT_FRAMES``" in guide
+
+
 def test_keyframes_are_bounded_too():
     alive = most = 0
 

@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     training = _Parser(add_help=False)
     training.add_argument("--frames", type=_positive_int, metavar="N",
-                          help="frame budget: draw at most N frames, evenly spread over training")
+                          help="frame budget: draw at most N frames, evenly spread over training "
+                               "(default: every scheduled frame, at most 1000)")
     training.add_argument("--seed", type=_seed,
                           help="random seed (same seed, same animation), 0 to 4294967295")
     training.add_argument("--set", dest="settings", action="append", default=[],

@@ -49,8 +49,9 @@ MAX_POINTS = 5_000
 
 
 def check_frames(frames: int | None) -> int | None:
-    """The frame budget (``--frames N``, ``frames=N``): ``None`` (every scheduled frame)
-    or at least 1; the one check every entry point makes (render, sweeps, gallery)."""
+    """The frame budget (``--frames N``, ``frames=N``): ``None`` (every scheduled frame, up
+    to :data:`DEFAULT_FRAMES`) or at least 1; the one check every entry point makes
+    (render, sweeps, gallery)."""
     if frames is not None and frames < 1:
         raise LimitError(f"--frames must be at least 1, got {frames}")
     return frames
