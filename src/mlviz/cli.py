@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     training = _Parser(add_help=False)
     training.add_argument("--frames", type=_positive_int, metavar="N",
-                          help="frame budget: draw at most N frames, evenly spread over training")
+                          help="frame budget: draw at most N frames, evenly spread over training "
+                               "(default: every scheduled frame, at most 1000)")
     training.add_argument("--seed", type=_seed,
                           help="random seed (same seed, same animation), 0 to 4294967295")
     training.add_argument("--set", dest="settings", action="append", default=[],
@@ -444,7 +445,7 @@ def _prepare(registry, args, then: str = "drawing", **options):
                        **options, **overrides)
     run = prepared.run
     if prepared.stopped and not args.quiet:  # a sweep marks each run instead
-        print(f"mlviz: training stopped ({run.stopped}) after {len(run.epochs)} epochs; "
+        print(f"mlviz: training stopped ({run.stopped}) after {run.n_epochs} epochs; "
               f"{then} what was trained", file=sys.stderr)
     return prepared
 
@@ -541,7 +542,7 @@ def _train(registry, args) -> int:
     if not args.quiet:
         run = prepared.run
         size = _bytes(output.stat().st_size)
-        trained = f"{len(prepared.runs)} runs" if args.sweep else f"{len(run.epochs)} epochs"
+        trained = f"{len(prepared.runs)} runs" if args.sweep else f"{run.n_epochs} epochs"
         print(f"wrote {output} ({trained}, {prepared.n_frames} frames to draw, {size}, "
               f"{time.perf_counter() - start:.1f} s)")
     return 0

@@ -6,6 +6,14 @@ Frames are at most :data:`MAX_SIDE` pixels a side and :data:`MAX_PIXELS` pixels 
 both accept; data values lie within :data:`MAX_ABS_VALUE` of zero and, unless zero, are
 at least :data:`MIN_ABS_VALUE` in size, so that products of up to four of them (squares,
 gradients on raw data) neither overflow nor vanish.
+
+Training holds bounded memory however long it runs (a trainer that never ends included;
+:mod:`mlviz.thinning`): at most :data:`DEFAULT_FRAMES` frames are drawn when no frame
+budget is given; the snapshots kept to be drawn are at most four times the frame budget and
+about :data:`MAX_SNAPSHOT_BYTES`; the traces (every epoch's loss and recorded values) are
+kept at every epoch up to :data:`MAX_TRACE_ROWS` rows and about :data:`MAX_TRACE_BYTES`,
+then evenly thinned (every 2nd epoch, every 4th, ...). A trace's range
+(:meth:`mlviz.Run.trace_range`) still covers every epoch.
 The frame rates of each format are on its writer (:mod:`mlviz.writers`).
 """
 
@@ -27,13 +35,23 @@ MIN_ABS_VALUE = 1e-50
 #: Data files: at most this many rows and bytes are read.
 MAX_CSV_ROWS = 1_000_000
 MAX_CSV_BYTES = 256 * 2**20
+#: Frames drawn at most without a frame budget (``--frames``): every built-in
+#: algorithm's default run draws far fewer (at most 137), so none is thinned by it.
+DEFAULT_FRAMES = 1000
+#: Bytes of snapshots held while training, about: past it, every other one is dropped.
+MAX_SNAPSHOT_BYTES = 256 * 2**20
+#: Rows (epochs) and bytes of traces held while training, about: past either, every
+#: other row is dropped and from then on fewer epochs are recorded.
+MAX_TRACE_ROWS = 2**20
+MAX_TRACE_BYTES = 128 * 2**20
 #: Data points drawn at most (``Algorithm.max_points``): a larger file is evenly sampled.
 MAX_POINTS = 5_000
 
 
 def check_frames(frames: int | None) -> int | None:
-    """The frame budget (``--frames N``, ``frames=N``): ``None`` (every scheduled frame)
-    or at least 1; the one check every entry point makes (render, sweeps, gallery)."""
+    """The frame budget (``--frames N``, ``frames=N``): ``None`` (every scheduled frame, up
+    to :data:`DEFAULT_FRAMES`) or at least 1; the one check every entry point makes
+    (render, sweeps, gallery)."""
     if frames is not None and frames < 1:
         raise LimitError(f"--frames must be at least 1, got {frames}")
     return frames

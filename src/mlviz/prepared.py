@@ -25,7 +25,8 @@ from .scene import Scene
 from .schedule import FrameSchedule
 from .story import Story, story_problems
 from .theme import Theme, resolve_theme
-from .trainer import Run, thin_snapshots
+from .thinning import thin_snapshots
+from .trainer import Run
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -182,7 +183,7 @@ class Prepared:
             return (f"<Prepared {self.algorithm.name}: a sweep of {self.sweep.n_runs} runs "
                     f"({'; '.join(self.sweep.labels)}), {self.sweep.n_frames} frames at "
                     f"{self.fps:g} fps>")
-        return (f"<Prepared {self.algorithm.name}: {len(self.run.epochs)} epochs, "
+        return (f"<Prepared {self.algorithm.name}: {self.run.n_epochs} epochs, "
                 f"{self.run.n_frames} frames at {self.fps:g} fps>")
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
@@ -280,6 +281,9 @@ def frame_captions(run: Run) -> list[str]:
         parts = [f"epoch {snapshot.epoch}", *([f"loss {loss:.4g}"] if loss == loss else [])]
         if row < len(run.epochs) and run.epochs[row] == snapshot.epoch:
             parts += [f"{name} {_number(values[row])}" for name, values in scalars.items()]
+        else:  # a thinned run's traces skip this epoch: the snapshot's own values
+            parts += [f"{name} {_number(snapshot.value(name))}" for name in scalars
+                      if snapshot.has(name)]
         out.append(" · ".join(parts))
     return out
 

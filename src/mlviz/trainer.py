@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -16,6 +18,7 @@ from .dataset import Dataset
 from .errors import ContractError
 from .schedule import FrameSchedule
 from .snapshot import FrozenDict, Snapshot, frozen_array
+from .thinning import FrameKeeper, TraceRows
 
 
 @runtime_checkable
@@ -66,10 +69,15 @@ class Run:
 
     ``snapshots`` are the ones chosen to be drawn (one per frame). ``epochs``, ``losses`` and
     ``traces`` hold the whole history, every epoch, however sparse the frames: read it with
-    :meth:`trace` or :meth:`history`. ``ranges`` holds the range (lowest, highest finite
-    value) over every epoch of each numeric snapshot field and parameter that is not a
-    trace; :meth:`trace_range` answers for both. ``stopped`` says why training ended early
+    :meth:`trace` or :meth:`history`. (A run longer than :mod:`mlviz.limits` allows,
+    :data:`~mlviz.limits.MAX_TRACE_ROWS` epochs or :data:`~mlviz.limits.MAX_TRACE_BYTES`,
+    keeps every 2nd, 4th, ... epoch of it, evenly, the last included.) ``ranges`` holds
+    the range (lowest, highest finite value) over every epoch of each numeric snapshot
+    field and parameter that is not a trace (and, in a thinned run, of the loss and each
+    trace); :meth:`trace_range` answers for both. ``stopped`` says why training ended early
     (``""``: the trainer finished; ``"interrupted"``, ``"epoch limit"``, ``"time limit"``).
+    ``trained`` counts the epochs trained when it is more than ``epochs`` holds (a
+    thinned run; 0 otherwise): :attr:`n_epochs` answers either way.
     """
 
     config: Config
@@ -80,6 +88,7 @@ class Run:
     traces: Mapping[str, np.ndarray] = field(default_factory=dict)
     stopped: str = ""
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    trained: int = 0
 
     def __post_init__(self) -> None:
         epochs = frozen_array(np.asarray(self.epochs, dtype=int))
@@ -87,7 +96,7 @@ class Run:
         object.__setattr__(self, "losses", frozen_array(np.asarray(self.losses, dtype=float)))
         traces = {}
         for name, values in dict(self.traces).items():
-            values = frozen_array(values)
+            values = _frozen(values)
             if values.shape[:1] != epochs.shape:
                 raise ContractError(
                     f"trace '{name}' has {values.shape[:1]} entries for {len(epochs)} epochs"
@@ -100,6 +109,11 @@ class Run:
     @property
     def n_frames(self) -> int:
         return len(self.snapshots)
+
+    @property
+    def n_epochs(self) -> int:
+        """How many epochs were trained (``epochs`` may hold fewer: a thinned run)."""
+        return max(self.trained, len(self.epochs))
 
     @property
     def trace_names(self) -> tuple[str, ...]:
@@ -157,6 +171,14 @@ class Run:
         return self.history("loss", epoch)
 
 
+def _frozen(values: Any) -> np.ndarray:
+    """``values`` read-only: copied, unless it is a read-only array of its own already (as
+    :func:`train` builds them: a trace is not held twice)."""
+    if isinstance(values, np.ndarray) and values.base is None and not values.flags.writeable:
+        return values
+    return frozen_array(values)
+
+
 def _finite_range(values: np.ndarray) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     if not finite.size:
@@ -165,8 +187,10 @@ def _finite_range(values: np.ndarray) -> tuple[float, float]:
 
 
 class _Recorder:
-    """Records the declared traces of every snapshot, checking each keeps its shape, and
-    the range of every other numeric field and parameter."""
+    """Records the epoch, the loss and the declared traces of every snapshot (in
+    :class:`~mlviz.thinning.TraceRows`: thinned past a stated size), checking each trace
+    keeps its shape, and the range of every other numeric field and parameter (and of
+    the loss and traces, reported when their rows were thinned)."""
 
     def __init__(self, first: Snapshot, extra: Iterable[str]) -> None:
         declared = set(declared_traces(type(first)))
@@ -185,21 +209,26 @@ class _Recorder:
                         f"trace '{item}' is not a field of {type(first).__name__}"
                         + (" (nor a key of its params)" if item.startswith("params.") else "")
                     )
-        self.values: dict[str, list[Any]] = {name: [] for name in names}
+        self.names = names
+        self.rows = TraceRows(("epoch", "loss", *names))
         self.shapes: dict[str, tuple[int, ...]] = {}
         candidates = [f.name for f in dataclasses.fields(first)
                       if f.name not in ("epoch", "loss", "params")]
         candidates += [f"params.{key}" for key in first.params]
         self.ranged = [name for name in candidates
-                       if name not in self.values and _numeric(Snapshot.value(first, name))]
+                       if name not in names and _numeric(Snapshot.value(first, name))]
+        # The loss's and the traces' ranges, for a run whose rows are thinned.
+        self.trace_ranged = ["loss", *(name for name in names
+                                       if _numeric(Snapshot.value(first, name)))]
         self.lows: dict[str, float] = {}
         self.highs: dict[str, float] = {}
         # Values wait in buffers and are reduced a batch at a time (one numpy call per
         # field per batch, not per epoch); a batch holds at most RANGE_BATCH numbers.
-        self.pending: dict[str, list[Any]] = {name: [] for name in self.ranged}
+        self.pending: dict[str, list[Any]] = {
+            name: [] for name in (*self.ranged, *self.trace_ranged)}
         self.pending_size = 0
         self.accessors = [(name, name[len("params."):] if name.startswith("params.") else "",
-                           self.pending[name]) for name in self.ranged]
+                           pending) for name, pending in self.pending.items()]
 
     def add(self, snapshot: Snapshot) -> None:
         params = snapshot.params
@@ -211,7 +240,9 @@ class _Recorder:
         self.pending_size += size
         if self.pending_size >= RANGE_BATCH:
             self._reduce()
-        for name, values in self.values.items():
+        loss = snapshot.loss if math.isfinite(snapshot.loss) else math.nan
+        row = [snapshot.epoch, loss]
+        for name in self.names:
             value = Snapshot.value(snapshot, name)
             shape = np.shape(value)
             expected = self.shapes.setdefault(name, shape)
@@ -220,10 +251,12 @@ class _Recorder:
                     f"trace '{name}' changed shape from {expected} to {shape} at epoch "
                     f"{snapshot.epoch}; a trace must keep its shape (or not be a trace)"
                 )
-            values.append(value)
+            row.append(value)
+        self.rows.add(row)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {name: np.asarray(values) for name, values in self.values.items()}
+        """``epoch``, ``loss`` and each trace, one row per epoch kept."""
+        return self.rows.arrays()
 
     def _reduce(self) -> None:
         """Fold the buffered values into each field's range."""
@@ -243,9 +276,12 @@ class _Recorder:
         self.pending_size = 0
 
     def ranges(self) -> dict[str, tuple[float, float]]:
+        """Each field's range over every epoch; the loss's and the traces' too when their
+        rows were thinned (the rows kept no longer hold every extreme)."""
         self._reduce()
+        names = [*self.ranged, *(self.trace_ranged if self.rows.stride > 1 else ())]
         return {name: (self.lows.get(name, math.nan), self.highs.get(name, math.nan))
-                for name in self.ranged}
+                for name in names}
 
 
 #: Numbers buffered before the field ranges are updated (bounds the memory they hold).
@@ -261,99 +297,47 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and value.size > 0
 
 
-class FrameKeeper:
-    """Keeps the snapshots that may be drawn, with memory bounded under a frame budget.
+class _DeferredInterrupt:
+    """With ``keep_on_interrupt``: Ctrl-C while the trainer computes an epoch interrupts it
+    at once, as ever; one that comes while an epoch is being recorded (which a
+    :class:`KeyboardInterrupt` would leave half done) waits until it is recorded, then
+    stops training. Only in the main thread, over a SIGINT handler that is Python's."""
 
-    Without a budget it keeps the ones the schedule's rhythm wants. With one it keeps at
-    most about four times the budget: each time there are too many, every other one is
-    dropped and the stride doubles, so what is kept stays spread evenly over the run. The
-    frames are then the kept snapshots nearest to ``budget`` evenly spaced places (exactly
-    :meth:`FrameSchedule.select` when nothing had to be dropped). A snapshot whose
-    ``keyframe`` attribute is true (e.g. k-means' converged state of each K) is always
-    drawn; under a budget the other frames fill the room the keyframes leave.
-    """
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.in_trainer = False
+        self.previous: Callable[..., Any] | None = None
+        self.waiting: tuple[int, Any] | None = None
 
-    SLACK = 4  # snapshots kept per frame of the budget, at most
+    def __enter__(self) -> _DeferredInterrupt:
+        if self.enabled and threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):
+                self.previous = previous
+                signal.signal(signal.SIGINT, self._handle)
+        return self
 
-    def __init__(self, schedule: FrameSchedule) -> None:
-        self.schedule = schedule
-        self.kept: list[Snapshot] = []
-        self.keys: list[Snapshot] = []  # snapshots whose ``keyframe`` is true: drawn first
-        self.stride = 1
-        self.seen = 0  # snapshots the rhythm wanted so far
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
-    def add(self, snapshot: Snapshot) -> None:
-        if getattr(snapshot, "keyframe", False):
-            self.keys.append(snapshot)
-        if not self.schedule.wants(snapshot.epoch):
-            return
-        index, self.seen = self.seen, self.seen + 1
-        if index % self.stride:
-            return
-        self.kept.append(snapshot)
-        budget = self.schedule.budget
-        if budget is not None and len(self.kept) > self.SLACK * budget + 1:
-            self.kept = self.kept[::2]
-            self.stride *= 2
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.in_trainer and self.previous is not None:
+            self.previous(signum, frame)
+        else:
+            self.waiting = (signum, frame)
 
-    def chosen(self, last: Snapshot) -> tuple[Snapshot, ...]:
-        spread = self._spread(last)
-        budget = self.schedule.budget
-        if not self.keys:
-            return spread
-        if budget is None:
-            return tuple(sorted({s.epoch: s for s in (*spread, *self.keys)}.values(),
-                                key=lambda s: s.epoch))
-        return _with_keys(spread, self.keys, last, budget)
-
-    def _spread(self, last: Snapshot) -> tuple[Snapshot, ...]:
-        kept = list(self.kept)
-        if not kept or kept[-1] is not last:
-            kept.append(last)
-        budget = self.schedule.budget
-        if budget == 1:
-            return (last,)
-        if self.stride == 1 or budget is None or len(kept) <= budget:
-            return tuple(kept[i] for i in self.schedule.select([s.epoch for s in kept]))
-        # Places of the kept snapshots among the candidates; the last snapshot comes after
-        # every one the rhythm wanted, or is the last of them.
-        last_place = self.seen - 1 if self.schedule.wants(last.epoch) else self.seen
-        places = np.array([*(self.stride * np.arange(len(kept) - 1)), last_place])
-        targets = np.linspace(0, places[-1], budget)
-        picks = np.unique(np.abs(places[None, :] - targets[:, None]).argmin(axis=1))
-        return tuple(kept[i] for i in picks)
-
-
-def _with_keys(spread: tuple[Snapshot, ...], keys: list[Snapshot], last: Snapshot,
-               budget: int) -> tuple[Snapshot, ...]:
-    """At most ``budget`` snapshots: the keyframes and ``last`` (evenly thinned if they
-    alone are too many), then as many of the evenly ``spread`` others as fit, evenly."""
-    if budget == 1:
-        return (last,)
-    must = {s.epoch: s for s in (*keys, last)}
-    if len(must) >= budget:
-        ordered = sorted(must.values(), key=lambda s: s.epoch)
-        picks = np.unique(np.round(np.linspace(0, len(ordered) - 1, budget)).astype(int))
-        return tuple(ordered[p] for p in picks)
-    others = [s for s in spread if s.epoch not in must]
-    room = budget - len(must)
-    if len(others) > room:
-        picks = np.unique(np.round(np.linspace(0, len(others) - 1, room)).astype(int))
-        others = [others[p] for p in picks]
-    return tuple(sorted([*must.values(), *others], key=lambda s: s.epoch))
-
-
-def thin_snapshots(snapshots: Sequence[Snapshot], budget: int) -> tuple[Snapshot, ...]:
-    """At most ``budget`` of ``snapshots``, evenly spread, always keeping the keyframes (a
-    true ``keyframe`` attribute) and the last: what a frame budget keeps of a finished run."""
-    snapshots = tuple(snapshots)
-    if budget >= len(snapshots):
-        return snapshots
-    keys = [s for s in snapshots if getattr(s, "keyframe", False)]
-    if not keys:  # evenly over the whole run, first and last included
-        picks = FrameSchedule.every(budget).select([s.epoch for s in snapshots])
-        return tuple(snapshots[i] for i in picks)
-    return _with_keys(snapshots, keys, snapshots[-1], budget)
+    def requested(self) -> bool:
+        """Whether a Ctrl-C waited (handed now to the handler it deferred: its
+        :class:`KeyboardInterrupt` means stop)."""
+        if self.waiting is None or self.previous is None:
+            return False
+        waiting, self.waiting = self.waiting, None
+        try:
+            self.previous(*waiting)
+        except KeyboardInterrupt:
+            return True
+        return False
 
 
 def train(
@@ -372,59 +356,70 @@ def train(
 
     ``traces`` adds trace names to the ones the snapshot class declares (panels that need
     more, e.g. ``"params"`` for a landscape's PCA plane); those the snapshots do not have
-    are left out, for the scene's check to report. Memory stays bounded: only the
-    snapshots the schedule may draw are held, at most about four times a frame budget.
-    ``max_epochs`` and ``max_seconds`` stop a trainer that runs long; with
+    are left out, for the scene's check to report. Memory stays bounded however long
+    the trainer runs: only the snapshots the schedule may draw are held, at most about
+    four times the frame budget (the schedule's, else
+    :data:`~mlviz.limits.DEFAULT_FRAMES`) and :data:`~mlviz.limits.MAX_SNAPSHOT_BYTES`;
+    the traces are thinned past :data:`~mlviz.limits.MAX_TRACE_ROWS` epochs or
+    :data:`~mlviz.limits.MAX_TRACE_BYTES` (see :mod:`mlviz.thinning`). ``max_epochs`` and ``max_seconds`` stop a trainer that runs long; with
     ``keep_on_interrupt`` Ctrl-C stops training and keeps what was trained so far. Either
     way ``Run.stopped`` says why.
     """
     schedule = schedule or FrameSchedule.every()
     keeper = FrameKeeper(schedule)
     recorder: _Recorder | None = None
-    epochs: list[int] = []
-    losses: list[float] = []
+    count = 0
     last: Snapshot | None = None
     stopped = ""
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     snapshots = iter(trainer.run(dataset))
-    while True:
-        try:
-            snapshot = next(snapshots, None)
-        except KeyboardInterrupt:
-            if not keep_on_interrupt or last is None:
-                raise
-            stopped = INTERRUPTED
-            break
-        if snapshot is None:
-            break
-        if not isinstance(snapshot, Snapshot):
-            raise ContractError(f"the trainer yielded a {type(snapshot).__name__}, not a Snapshot")
-        if last is not None and snapshot.epoch <= last.epoch:
-            raise ContractError(f"epochs must increase: {snapshot.epoch} after {last.epoch}")
-        if recorder is None:
-            recorder = _Recorder(snapshot, traces)
-        recorder.add(snapshot)
-        keeper.add(snapshot)
-        epochs.append(snapshot.epoch)
-        losses.append(snapshot.loss if math.isfinite(snapshot.loss) else math.nan)
-        last = snapshot
-        if on_epoch is not None:
-            on_epoch(snapshot)
-        if max_epochs is not None and len(epochs) >= max_epochs:
-            stopped = EPOCH_LIMIT
-        elif deadline is not None and time.monotonic() >= deadline:
-            stopped = TIME_LIMIT
-        if stopped:
-            break
+    with _DeferredInterrupt(keep_on_interrupt) as interrupt:
+        while True:
+            try:
+                interrupt.in_trainer = True
+                snapshot = next(snapshots, None)
+            except KeyboardInterrupt:
+                if not keep_on_interrupt or last is None:
+                    raise
+                stopped = INTERRUPTED
+                break
+            finally:
+                interrupt.in_trainer = False
+            if snapshot is None:
+                break
+            if not isinstance(snapshot, Snapshot):
+                raise ContractError(
+                    f"the trainer yielded a {type(snapshot).__name__}, not a Snapshot")
+            if last is not None and snapshot.epoch <= last.epoch:
+                raise ContractError(f"epochs must increase: {snapshot.epoch} after {last.epoch}")
+            if recorder is None:
+                recorder = _Recorder(snapshot, traces)
+            recorder.add(snapshot)
+            keeper.add(snapshot)
+            count += 1
+            last = snapshot
+            if on_epoch is not None:
+                on_epoch(snapshot)
+            if max_epochs is not None and count >= max_epochs:
+                stopped = EPOCH_LIMIT
+            elif deadline is not None and time.monotonic() >= deadline:
+                stopped = TIME_LIMIT
+            elif interrupt.requested():
+                stopped = INTERRUPTED
+            if stopped:
+                break
     if last is None or recorder is None:
         raise ContractError("the trainer yielded no snapshot")
+    traces = recorder.arrays()
+    traces_epochs = traces.pop("epoch")
     return Run(
         config=config,
         dataset=dataset,
         snapshots=keeper.chosen(last),
-        epochs=np.array(epochs),
-        losses=np.array(losses),
-        traces=recorder.arrays(),
+        epochs=traces_epochs,
+        losses=traces.pop("loss"),
+        traces=traces,
         stopped=stopped,
         ranges=recorder.ranges(),
+        trained=count if count > len(traces_epochs) else 0,
     )
