@@ -63,6 +63,18 @@ def test_fewer_frames_from_a_record_are_picked_from_its_snapshots(saved):
     np.testing.assert_array_equal(three.run.losses, loaded.run.losses)  # history is whole
 
 
+def test_a_thinned_run_keeps_its_trained_epoch_count_through_a_record(tmp_path, monkeypatch):
+    from mlviz import limits
+    monkeypatch.setattr(limits, "MAX_TRACE_ROWS", 4)
+    thinned = mlviz.prepare("kmeans", k_max=4)
+    assert len(thinned.run.epochs) < thinned.run.n_epochs  # the history was thinned
+    save_run(thinned, tmp_path / "thin.npz")
+    loaded = load_run(tmp_path / "thin.npz")
+    assert loaded.run.n_epochs == thinned.run.n_epochs
+    assert runs_equal(thinned.run, loaded.run)[0]
+    assert loaded.run.trace_range("loss") == thinned.run.trace_range("loss")
+
+
 def test_prepared_runs_pickle(kmeans):
     again = pickle.loads(pickle.dumps(kmeans))
     assert runs_equal(again.run, kmeans.run)[0]

@@ -106,6 +106,7 @@ def _run_meta(config, run: Run, schedule: FrameSchedule | None, source: str,
                        for name, values in run.traces.items()},
             "stopped": run.stopped,
             "ranges": {name: list(bounds) for name, bounds in run.ranges.items()},
+            **({"trained": run.trained} if run.trained > len(run.epochs) else {}),
         },
         "snapshot_class": [snapshot_type.__module__, snapshot_type.__qualname__],
         "snapshots": [

@@ -230,11 +230,13 @@ def read_run(reader: Reader, meta: dict, algorithm, prefix: str = "") -> tuple:
         if not isinstance(bounds, list) or len(bounds) != 2:
             raise reader.fail(where, f"must be a [lowest, highest] pair, not {_kind(bounds)}")
         ranges[name] = (reader.number(bounds[0], where), reader.number(bounds[1], where))
+    trained = reader.integer(history.get("trained", 0), f"'{prefix}run.trained'", low=0)
     snapshots = _read_snapshots(reader, meta, algorithm, prefix, dataset, epochs, losses,
                                 traces, ranges)
     try:
         run = Run(config=config, dataset=dataset, snapshots=snapshots, epochs=epochs,
-                  losses=losses, traces=traces, stopped=stopped, ranges=ranges)
+                  losses=losses, traces=traces, stopped=stopped, ranges=ranges,
+                  trained=trained if trained > len(epochs) else 0)
     except ContractError as exc:  # e.g. a trace without one row an epoch
         raise reader.fail(f"'{prefix}run'", str(exc)) from None
     return config, run, _read_schedule(reader, meta.get("schedule"), prefix), source
