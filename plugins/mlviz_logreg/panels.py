@@ -244,25 +244,50 @@ class DecisionBoundaryPanel(Panel):
         p = sigmoid(w[0] * self.gx + w[1] * self.gy + b)
         tint = self.backdrop + TINT * (probability_colors(p, self.theme) - self.backdrop)
         self.background.set_data(tint)
+        self.caption.set_text(f"accuracy {snapshot.accuracy:.1%}{self.note}")
+        renderer = self.caption.figure.canvas.get_renderer()
+        caption = self.caption.get_window_extent(renderer).padded(4)
         for level, line, label in zip(P_LEVELS, self.levels, self.level_labels):
             segment = boundary_segment(w, b - logit(level), *LIMITS)
             line.set_data(segment[:, 0], segment[:, 1])
-            self._label(label, segment, level)
-        self.caption.set_text(f"accuracy {snapshot.accuracy:.1%}{self.note}")
+            self._label(label, segment, level, renderer, caption)
         return [self.background, *self.dots, *self.levels, *self.level_labels, self.caption]
 
-    def _label(self, label, segment: np.ndarray, level: float) -> None:
+    def _label(self, label, segment: np.ndarray, level: float, renderer, avoid) -> None:
         """``p = level`` on its line, turned with it; the levels' labels are staggered along
-        their lines (the lines lie close together), the lowest p's nearest the left."""
+        their lines (the lines lie close together), the lowest p's nearest the left, and
+        kept whole inside the panel and off the ``avoid`` box (pixels): a line too short to
+        carry its label there goes unlabelled."""
         if len(segment) < 2:
             label.set_text("")
             return
         a, b = segment
         if a[0] > b[0]:
             a, b = b, a
-        spot = a + (0.1 + 0.8 * P_LEVELS.index(level) / (len(P_LEVELS) - 1)) * (b - a)
+        text = f"p = {level:g}"
+        ax = label.axes
+        ends = ax.transData.transform([a, b])
+        along = ends[1] - ends[0]
+        length = max(float(np.hypot(*along)), 1e-9)
+        width, height, _ = renderer.get_text_width_height_descent(
+            text, label.get_fontproperties(), ismath=False)
+        margin = (0.5 * width + height) / length  # clear of the panel's edges
+        if margin >= 0.5:
+            label.set_text("")
+            return
+        wanted = 0.1 + 0.8 * P_LEVELS.index(level) / (len(P_LEVELS) - 1)
+        place = float(np.clip(wanted, margin, 1.0 - margin))
+        cos, sin = abs(along[0]) / length, abs(along[1]) / length
+        half = np.array([0.5 * width * cos + 0.5 * height * sin + 2,
+                         0.5 * width * sin + 0.5 * height * cos + 2])
+        centre = ends[0] + place * along
+        if np.all(np.abs(centre - np.array([avoid.x0 + avoid.x1, avoid.y0 + avoid.y1]) / 2)
+                  < half + np.array([avoid.width, avoid.height]) / 2):
+            label.set_text("")
+            return
+        spot = a + place * (b - a)
         # in data units: the text turns with the axes' transform (transform_rotates_text)
         angle = float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0])))
         label.set_position(tuple(spot))
         label.set_rotation(angle)
-        label.set_text(f"p = {level:g}")
+        label.set_text(text)

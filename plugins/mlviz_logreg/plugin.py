@@ -34,7 +34,7 @@ NOT_LINEAR = {
     "circles": "No straight line separates a disc from the ring around it: the best line "
                "leaves accuracy near chance.",
     "xor": "No straight line separates xor's diagonal corners: the best line gets about "
-           "two points in three right.",
+           "two in three right.",
 }
 #: The last chapter starts once the BCE is within this share of its final value.
 SETTLED = 0.01
@@ -44,8 +44,8 @@ def logreg_story(config: LogRegConfig, run) -> Story:
     """Random start; the line moving into the gap; the slow settling of the BCE."""
     epochs, losses = run.trace("epoch"), run.trace("loss")
     chapters = [Chapter("the start", int(epochs[0]),
-                        "Random small weights: a tilted plane of p that separates nothing yet; "
-                        "the mean BCE is near ln 2 ≈ 0.69, a coin toss.")]
+                        "Random weights: p is a tilted plane that separates nothing; "
+                        "BCE ≈ ln 2 ≈ 0.69, a coin toss.")]
     if len(epochs) > 2:
         chapters.append(Chapter("the line moves", int(epochs[1]),
                                 "Each step of gradient descent turns and shifts the line "
@@ -53,8 +53,8 @@ def logreg_story(config: LogRegConfig, run) -> Story:
     final = float(losses[-1])
     settled = np.flatnonzero(np.abs(losses - final) <= SETTLED * abs(final))
     if settled.size and 1 < settled[0] < len(epochs) - 1:
-        sentence = ("The line barely moves now: the weights grow slowly and p sharpens near "
-                    "the line; the BCE creeps to its minimum.")
+        sentence = ("Now the line barely moves: the weights grow, p sharpens and the BCE "
+                    "creeps to its minimum.")
         if getattr(config, "dataset", "") in NOT_LINEAR:
             sentence = NOT_LINEAR[config.dataset]
         chapters.append(Chapter("settling", int(epochs[settled[0]]), sentence))
