@@ -202,7 +202,7 @@ def test_axes_panel_image(run):
 
 @pytest.mark.mpl_image_compare
 def test_axes_panel_one_component_image(run):
-    return panel_figure(AxesPanel(), run, frame=13)
+    return panel_figure(AxesPanel(), run, frame=11)  # k = 1 reached, the camera at home
 
 
 @pytest.mark.mpl_image_compare
@@ -414,3 +414,73 @@ def test_the_walk_ends_at_the_fewest_components_that_keep_95_percent():
     story = PCA_ALGORITHM.story(line.config, line.run)
     assert story.chapters[-1].title == "keep 1: the flattened cloud"
     assert "PC2 to PC3" in story.chapters[-1].sentence
+
+
+# ---- pacing: a held pose turns the camera --------------------------------------------------
+
+def test_a_held_pose_swings_the_camera_out_and_home():
+    from mlviz_pca.trainer import camera_turns, stages
+
+    frames = stages(3, 5, 4, keep=2)
+    turns = camera_turns(frames)
+    held = np.array([progress == 1.0 for _, _, progress in frames])
+    sliding = ~held
+    assert np.all(turns[sliding] == 0.0) and turns[-1] == 0.0 and turns[0] == 0.0
+    # every held stretch (4 frames; the last 8) swings out to about TURN and home
+    starts = [i for i in range(len(frames)) if held[i] and (i == 0 or not held[i - 1]
+                                                             or frames[i][1] != frames[i - 1][1])]
+    for start in starts:
+        end = start
+        while end + 1 < len(frames) and held[end + 1] and frames[end + 1][1] == frames[start][1]:
+            end += 1
+        swing = turns[start:end + 1]
+        assert swing[0] == 0.0 and swing[-1] == 0.0 and 10.0 < swing.max() <= 15.0
+        assert np.all(np.diff(swing) != 0.0)  # no two frames in a row alike
+    assert len(starts) == 5  # k = 0, 1, 2, 3 and the walk back to 2
+    # stretches of 2 frames do not turn (no way out and back); the last one (4) does
+    short = camera_turns(stages(3, 5, 2, keep=2))
+    assert not short[:-3].any() and short[-3:-1].all()
+
+
+def test_no_frame_is_drawn_like_the_one_before(monkeypatch):
+    """Issue 18's pacing: 37 % of pca's frames were held poses drawn like the frame before
+    (the measure finds them when the camera does not turn); now none is."""
+    from pacing_look import still_frames
+
+    prepared = prepare(slide_frames=3, n_points=60)
+    assert not still_frames(prepared, dpi=30).any()
+    monkeypatch.setattr("mlviz_pca.trainer.camera_turns", lambda frames: np.zeros(len(frames)))
+    standing = prepare(slide_frames=3, n_points=60)
+    assert still_frames(standing, dpi=30).mean() > 0.3
+
+
+def test_turning_at_a_plane_shows_it_edge_on(run):
+    """The swing at k = 2 turns the camera until the plane is edge-on: the flattened points
+    become a line on the screen, which the data (k = 3) never do."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def spread_across(snapshot) -> float:
+        fig = Figure(figsize=(4.8, 4.0))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(projection="3d")
+        panel = ReconstructionPanel()
+        panel.setup(ax, run)
+        panel.update(snapshot)
+        fig.canvas.draw()
+        return screen_spread(ax, snapshot.reconstruction)[1]
+
+    def turned(k: int):
+        return max((s for s in run.snapshots if s.k == k and s.progress == 1.0),
+                   key=lambda s: s.turn)
+
+    home = spread_across(run.snapshots[held_frame(run, 2)])
+    assert spread_across(turned(2)) < 0.5 * home
+    assert spread_across(turned(3)) > 2 * spread_across(turned(2))
+
+
+def test_the_poster_does_not_depend_on_the_frame_budget():
+    two, every = prepare(frames=2, n_points=60), prepare(n_points=60)
+    assert two.run.snapshots[-1].turn == 0.0
+    assert np.array_equal(next(two.renderer(dpi=40).frames(indices=[1])),
+                          next(every.renderer(dpi=40).frames(indices=[every.n_frames - 1])))
