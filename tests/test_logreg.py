@@ -328,9 +328,11 @@ def test_a_frame_does_not_depend_on_the_other_drawn_frames():
     prepared = mlviz.prepare("logistic-regression", **IMAGE_RUN)
     n = prepared.run.n_frames
     assert n < len(prepared.run.epochs)
-    for index in (n // 2, n - 1):
+    in_turn = list(prepared.renderer().frames())  # each drawn after the ones before it
+    for index in (1, n // 2, n - 1):
         full = next(prepared.renderer().frames(indices=[index]))
         assert np.array_equal(full, drawn_alone(prepared, index)), f"frame {index}"
+        assert np.array_equal(full, in_turn[index]), f"frame {index} drawn in turn"
 
 
 # --- configuration ----------------------------------------------------------------------
