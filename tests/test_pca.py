@@ -151,9 +151,14 @@ def drawn_alone(prepared, index: int) -> np.ndarray:
 def test_a_frame_does_not_depend_on_the_other_drawn_frames():
     prepared = prepare(n_points=60)
     n = prepared.run.n_frames
-    for index in (n // 2, n - 1):
+    turns = [s.turn for s in prepared.run.snapshots]
+    in_turn = list(prepared.renderer(dpi=40).frames())  # a turned camera before some
+    after_turn = next(i for i in range(1, n) if turns[i] == 0 and turns[i - 1] != 0)
+    for index in (n // 2, after_turn, n - 1):
         full = next(prepared.renderer().frames(indices=[index]))
         assert np.array_equal(full, drawn_alone(prepared, index)), f"frame {index}"
+        alone = next(prepared.renderer(dpi=40).frames(indices=[index]))
+        assert np.array_equal(alone, in_turn[index]), f"frame {index} drawn in turn"
 
 
 def test_user_csv(tmp_path):
