@@ -364,23 +364,69 @@ def test_the_reconstruction_panel_draws_the_span_of_the_kept_components(run):
             assert np.all(sides > 0.2)
 
 
+def drawn_text_boxes(fig) -> dict:
+    """The boxes (pixels) of the texts ``fig`` draws, recorded while drawing it (a 3D
+    text's own get_window_extent answers for its 3D coordinates, not where it is drawn)."""
+    from matplotlib.text import Text
+
+    found = {}
+    draw = Text.draw
+
+    def recording(self, renderer):
+        draw(self, renderer)
+        if self.get_text():
+            found[self.get_text()] = self.get_window_extent(renderer)
+
+    Text.draw = recording
+    try:
+        # a 3D text is projected inside its draw: measure it there
+        from mpl_toolkits.mplot3d import art3d
+
+        draw3d = art3d.Text3D.draw
+
+        def recording3d(self, renderer):
+            from matplotlib import cbook
+            from mpl_toolkits.mplot3d import proj3d
+
+            x, y, _ = proj3d.proj_transform(self._x, self._y, self._z, self.axes.M)
+            with cbook._setattr_cm(self, _x=x, _y=y):
+                found[self.get_text()] = Text.get_window_extent(self, renderer)
+            draw3d(self, renderer)
+
+        art3d.Text3D.draw = recording3d
+        try:
+            fig.canvas.draw()
+        finally:
+            art3d.Text3D.draw = draw3d
+    finally:
+        Text.draw = draw
+    return found
+
+
 def test_pc_labels_stand_apart_on_the_screen(run):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from mpl_toolkits.mplot3d import proj3d
 
     fig = Figure(figsize=(4.8, 4.0))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(projection="3d")
     panel = AxesPanel()
     panel.setup(ax, run)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    labels = [a for a in panel.arrows if hasattr(a, "get_text")]
-    boxes = [label.get_window_extent(renderer) for label in labels]
-    assert [label.get_text() for label in labels] == ["PC1", "PC2", "PC3"]
+    drawn = drawn_text_boxes(fig)
+    names = ["PC1", "PC2", "PC3"]
+    assert set(names) <= set(drawn)
     for i in range(3):
         for j in range(i + 1, 3):
-            assert not boxes[i].overlaps(boxes[j]), (labels[i].get_text(), labels[j].get_text())
+            assert not drawn[names[i]].overlaps(drawn[names[j]]), (names[i], names[j])
+    # no label sits on PC1's arrow (the camera looks along PC2, whose tip is on that shaft)
+    fit = panel.fit
+    shaft = fit.mean + np.linspace(0, 1, 50)[:, None] * 2 * fit.std[0] * fit.components[0]
+    x, y, _ = proj3d.proj_transform(*shaft.T, ax.get_proj())
+    on_screen = ax.transData.transform(np.column_stack([x, y]))
+    for name in names[1:]:
+        box = drawn[name].padded(3)  # the arrow's line width
+        assert not any(box.contains(px, py) for px, py in on_screen), name
 
 
 def test_story_chapters_start_where_the_number_of_kept_components_changes():

@@ -180,6 +180,11 @@ class AxesPanel(Panel):
             # beyond the tip by a fixed share of the cube, so short arrows keep their label
             # off the others' (PC3 is only the noise's 2 standard deviations long)
             end = fit.mean + tip + fit.components[j] * 0.12 * np.ptp(ax.get_xlim())
+            if j == 1 and self.d >= 3:
+                # the camera looks along PC2, so its tip lies on PC1's shaft: its label
+                # goes below the plane (PC3's goes above it)
+                up = fit.components[2] if fit.components[2][2] >= 0 else -fit.components[2]
+                end = end - up * 0.14 * np.ptp(ax.get_xlim())
             self.arrows.append(ax.text(*end, f"PC{j + 1}", color=colors[j],
                                        fontsize=theme.fontsize(8), fontweight="bold",
                                        zorder=5))
