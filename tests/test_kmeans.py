@@ -638,3 +638,11 @@ def test_the_elbow_label_sits_over_the_flat_part_inside_the_panel():
     renderer_ = prepared.renderer(dpi=50)
     in_turn = list(renderer_.frames())[-1]
     assert np.array_equal(in_turn, next(renderer_.frames(indices=[prepared.n_frames - 1])))
+
+
+def test_the_sweeps_lloyd_axis_has_whole_iterations_only():
+    prepared = mlviz.prepare("kmeans", sweep={"seed": [0, 1]}, frames=2)
+    fig = prepared.renderer(dpi=40).figure_at(-1)
+    (curve,) = [ax for ax in fig.axes if ax.get_xlabel().startswith("Lloyd iteration")]
+    ticks = [t for t in curve.get_xticks() if curve.get_xlim()[0] <= t <= curve.get_xlim()[1]]
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks

@@ -105,13 +105,31 @@ KMEANS = Algorithm(
 )
 
 
+class LloydCurvePanel(MetricCurvePanel):
+    """The inertia per Lloyd iteration: whole iterations on the x axis (no 0.5 ticks)."""
+
+    def setup(self, ax, run) -> None:
+        super().setup(ax, run)
+        _whole_ticks(ax)
+
+    def setup_overlay(self, ax, runs, labels, colors) -> None:
+        super().setup_overlay(ax, runs, labels, colors)
+        _whole_ticks(ax)
+
+
+def _whole_ticks(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def kmeans_sweep_scene(config: KMeansConfig) -> Scene:
     """For a sweep: every run's inertia on one axis, and each run's clusters."""
     one_k = config.k_min == config.k_max
     xlabel = (f"Lloyd iteration (K = {config.k_max})" if one_k
               else f"Lloyd iteration (K = {config.k_min} … {config.k_max} in turn)")
-    return Scene([MetricCurvePanel("loss", label="inertia", xlabel=xlabel, log=True,
-                                   title="Inertia, step by step"),
+    return Scene([LloydCurvePanel("loss", label="inertia", xlabel=xlabel, log=True,
+                                  title="Inertia, step by step"),
                   ClusterPanel()], title="k-means clustering", width_ratios=(1.0, 1.2),
                  figsize=(12.8, 7.2))
 
