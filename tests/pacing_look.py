@@ -37,10 +37,22 @@ def flat_frames(epochs: Sequence[int], run_epochs: Sequence[int], losses: Sequen
     return np.r_[False, moved < flat * span] if span > 0 else np.r_[False, moved == moved]
 
 
-def flat_share(run, flat: float = FLAT) -> float:
-    """Share of ``run``'s drawn frames that idle on a flat loss (:func:`flat_frames`)."""
-    drawn = [s.epoch for s in run.snapshots]
-    return float(flat_frames(drawn, run.epochs, run.losses, flat).mean())
+def flat_share(run, flat: float = FLAT, by: str | None = None) -> float:
+    """Share of ``run``'s drawn frames that idle on a flat loss (:func:`flat_frames`).
+    ``by`` names a trace (k-means: ``"k"``) whose every value is a run of its own: a frame
+    is then compared with the one before it of the same value, against that value's loss
+    range (the first frame of each value never idles)."""
+    drawn = np.array([s.epoch for s in run.snapshots])
+    if by is None:
+        return float(flat_frames(drawn, run.epochs, run.losses, flat).mean())
+    groups = np.asarray(run.trace(by))
+    at = groups[np.searchsorted(run.epochs, drawn)]
+    idle = 0
+    for value in np.unique(at):
+        mine = groups == value
+        idle += int(flat_frames(drawn[at == value], run.epochs[mine], run.losses[mine],
+                                flat).sum())
+    return idle / len(drawn)
 
 
 def still_frames(prepared, dpi: float = STILL_DPI) -> np.ndarray:
@@ -65,9 +77,18 @@ def main(names: Sequence[str]) -> None:
     warnings.simplefilter("ignore")
     for name in names:
         prepared = mlviz.prepare(name)
+        by = PER_RUN.get(name)
+        where = f" (within each {by})" if by else ""
         print(f"{name}: {prepared.n_frames} frames, "
-              f"{100 * flat_share(prepared.run):.0f} % on a flat loss, "
+              f"{100 * flat_share(prepared.run, by=by):.0f} % on a flat loss{where}, "
               f"{100 * still_share(prepared):.0f} % held (drawn like the frame before)")
+
+
+#: Scenes that fit one run per value of a trace: k-means restarts for every K (its inertia
+#: jumps between Ks, so flatness is measured within each K). pca does not train: its loss
+#: is the reconstruction error of the k shown, flat while a pose is held by design; its
+#: measure is the held share.
+PER_RUN = {"kmeans": "k"}
 
 
 if __name__ == "__main__":
