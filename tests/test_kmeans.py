@@ -563,3 +563,86 @@ def test_a_frame_is_the_same_whatever_was_drawn_before_it():
     fresh = list(prepared.renderer().frames(indices=[middle]))[0]
     after = list(prepared.renderer().frames(indices=[last, middle]))[1]
     assert np.array_equal(fresh, after)
+
+
+# ---- the elbow at the edge: too few Ks say so ---------------------------------------------
+
+def test_an_elbow_needs_a_k_after_it_that_barely_lowers_the_inertia():
+    from mlviz_kmeans.trainer import clear_elbow, too_few_ks
+
+    # three blobs fitted for K = 1 … 3: K = 2 is sharp (60 into it, 30 out of it is 2x;
+    # here 80 vs 15 = 5.3x), but K = 3 still takes 3/4 of its inertia away: no elbow yet
+    assert not clear_elbow(np.arange(1, 4), [100, 20, 5], 2)
+    assert too_few_ks(np.arange(1, 4), [100, 20, 5])
+    assert knee(np.arange(1, 4), [100, 20, 5]) != 3  # the last K is never claimed
+    # one more K shows the bend at 3
+    assert clear_elbow(np.arange(1, 5), [100, 20, 5, 4.5], 3)
+    assert not too_few_ks(np.arange(1, 5), [100, 20, 5, 4.5])
+    assert knee(np.arange(1, 5), [100, 20, 5, 4.5]) == 3
+    assert too_few_ks(np.arange(1, 3), [100, 20]) and too_few_ks(np.arange(1, 2), [100])
+    # a smooth curve that has flattened by its end: no elbow, but not too few Ks either
+    assert not too_few_ks(np.arange(1, 7), [100, 75, 60, 50, 44, 40])
+
+
+@pytest.mark.parametrize("k_max", [2, 3])
+def test_too_few_ks_mark_no_elbow_and_say_why(k_max):
+    """k_max = 3 on three blobs used to mark K = 2 as "the elbow" (the only K with Ks on
+    both sides) and claim that beyond it extra clusters barely lower the inertia, while
+    K = 3 took three quarters of it away; k_max = 2 showed nothing. Both now say that the
+    range is too short to find an elbow, and end on the last K, marking none."""
+    prepared = mlviz.prepare("kmeans", k_max=k_max, frames=4)
+    run = prepared.run
+    assert not run.trace("recap").any() and run.snapshots[-1].k == k_max
+    story = prepared.algorithm.story(prepared.config, run)
+    from mlviz.story import story_problems
+
+    assert story_problems(story, run.epochs) == []
+    last = story.chapters[-1]
+    assert last.title == "too few Ks" and last.start == run.epochs[-1]
+    assert last.sentence.startswith("Too few Ks to find an elbow") and len(last.sentence) < 110
+    texts = [t for t in elbow_axes(prepared, -1).texts if t.get_visible() and t.get_text()]
+    assert any(t.get_text().startswith("too few Ks") for t in texts)
+    assert not any("elbow: K" in t.get_text() for t in texts)
+    before = [t for t in elbow_axes(prepared, 0).texts if t.get_visible()]
+    assert not any(t.get_text().startswith("too few Ks") for t in before)  # at the end only
+
+
+def test_enough_ks_mark_the_elbow_and_say_nothing_of_too_few():
+    prepared = mlviz.prepare("kmeans", k_max=4, frames=4)
+    assert prepared.run.snapshots[-1].recap and prepared.run.snapshots[-1].k == 3
+    texts = [t.get_text() for t in elbow_axes(prepared, -1).texts if t.get_visible()]
+    assert "elbow: K = 3" in texts and not any(t.startswith("too few") for t in texts)
+    story = prepared.algorithm.story(prepared.config, prepared.run)
+    assert story.chapters[-1].title == "the elbow"
+
+
+def test_one_k_says_nothing_about_elbows():
+    """The seed sweep fits K = 3 alone: no elbow to find, and no note that there is none."""
+    prepared = mlviz.prepare("kmeans", k_min=3, k_max=3, n_init=1, init="random", frames=3)
+    story = prepared.algorithm.story(prepared.config, prepared.run)
+    assert [c.title for c in story.chapters] == ["K = 3"]
+    texts = [t.get_text() for t in elbow_axes(prepared, -1).texts if t.get_visible()]
+    assert not any("elbow" in t for t in texts)
+
+
+def test_the_elbow_label_sits_over_the_flat_part_inside_the_panel():
+    """The label went up and to the left of K = 3 for k_max = 4, onto the steep segment
+    from K = 2; it goes to the right where it fits, placed when drawn (frames drawn in any
+    order agree)."""
+    prepared = mlviz.prepare("kmeans", k_max=4, frames=4)
+    ax = elbow_axes(prepared, -1)
+    renderer = ax.figure.canvas.get_renderer()
+    (label,) = [t for t in ax.texts if t.get_text() == "elbow: K = 3"]
+    box, point = label.get_window_extent(renderer), ax.transData.transform(label.xy)
+    assert box.x0 > point[0] and box.x1 <= ax.bbox.x1
+    renderer_ = prepared.renderer(dpi=50)
+    in_turn = list(renderer_.frames())[-1]
+    assert np.array_equal(in_turn, next(renderer_.frames(indices=[prepared.n_frames - 1])))
+
+
+def test_the_sweeps_lloyd_axis_has_whole_iterations_only():
+    prepared = mlviz.prepare("kmeans", sweep={"seed": [0, 1]}, frames=2)
+    fig = prepared.renderer(dpi=40).figure_at(-1)
+    (curve,) = [ax for ax in fig.axes if ax.get_xlabel().startswith("Lloyd iteration")]
+    ticks = [t for t in curve.get_xticks() if curve.get_xlim()[0] <= t <= curve.get_xlim()[1]]
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks

@@ -151,9 +151,14 @@ def drawn_alone(prepared, index: int) -> np.ndarray:
 def test_a_frame_does_not_depend_on_the_other_drawn_frames():
     prepared = prepare(n_points=60)
     n = prepared.run.n_frames
-    for index in (n // 2, n - 1):
+    turns = [s.turn for s in prepared.run.snapshots]
+    in_turn = list(prepared.renderer(dpi=40).frames())  # a turned camera before some
+    after_turn = next(i for i in range(1, n) if turns[i] == 0 and turns[i - 1] != 0)
+    for index in (n // 2, after_turn, n - 1):
         full = next(prepared.renderer().frames(indices=[index]))
         assert np.array_equal(full, drawn_alone(prepared, index)), f"frame {index}"
+        alone = next(prepared.renderer(dpi=40).frames(indices=[index]))
+        assert np.array_equal(alone, in_turn[index]), f"frame {index} drawn in turn"
 
 
 def test_user_csv(tmp_path):
@@ -202,7 +207,7 @@ def test_axes_panel_image(run):
 
 @pytest.mark.mpl_image_compare
 def test_axes_panel_one_component_image(run):
-    return panel_figure(AxesPanel(), run, frame=13)
+    return panel_figure(AxesPanel(), run, frame=11)  # k = 1 reached, the camera at home
 
 
 @pytest.mark.mpl_image_compare
@@ -359,23 +364,69 @@ def test_the_reconstruction_panel_draws_the_span_of_the_kept_components(run):
             assert np.all(sides > 0.2)
 
 
+def drawn_text_boxes(fig) -> dict:
+    """The boxes (pixels) of the texts ``fig`` draws, recorded while drawing it (a 3D
+    text's own get_window_extent answers for its 3D coordinates, not where it is drawn)."""
+    from matplotlib.text import Text
+
+    found = {}
+    draw = Text.draw
+
+    def recording(self, renderer):
+        draw(self, renderer)
+        if self.get_text():
+            found[self.get_text()] = self.get_window_extent(renderer)
+
+    Text.draw = recording
+    try:
+        # a 3D text is projected inside its draw: measure it there
+        from mpl_toolkits.mplot3d import art3d
+
+        draw3d = art3d.Text3D.draw
+
+        def recording3d(self, renderer):
+            from matplotlib import cbook
+            from mpl_toolkits.mplot3d import proj3d
+
+            x, y, _ = proj3d.proj_transform(self._x, self._y, self._z, self.axes.M)
+            with cbook._setattr_cm(self, _x=x, _y=y):
+                found[self.get_text()] = Text.get_window_extent(self, renderer)
+            draw3d(self, renderer)
+
+        art3d.Text3D.draw = recording3d
+        try:
+            fig.canvas.draw()
+        finally:
+            art3d.Text3D.draw = draw3d
+    finally:
+        Text.draw = draw
+    return found
+
+
 def test_pc_labels_stand_apart_on_the_screen(run):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from mpl_toolkits.mplot3d import proj3d
 
     fig = Figure(figsize=(4.8, 4.0))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(projection="3d")
     panel = AxesPanel()
     panel.setup(ax, run)
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    labels = [a for a in panel.arrows if hasattr(a, "get_text")]
-    boxes = [label.get_window_extent(renderer) for label in labels]
-    assert [label.get_text() for label in labels] == ["PC1", "PC2", "PC3"]
+    drawn = drawn_text_boxes(fig)
+    names = ["PC1", "PC2", "PC3"]
+    assert set(names) <= set(drawn)
     for i in range(3):
         for j in range(i + 1, 3):
-            assert not boxes[i].overlaps(boxes[j]), (labels[i].get_text(), labels[j].get_text())
+            assert not drawn[names[i]].overlaps(drawn[names[j]]), (names[i], names[j])
+    # no label sits on PC1's arrow (the camera looks along PC2, whose tip is on that shaft)
+    fit = panel.fit
+    shaft = fit.mean + np.linspace(0, 1, 50)[:, None] * 2 * fit.std[0] * fit.components[0]
+    x, y, _ = proj3d.proj_transform(*shaft.T, ax.get_proj())
+    on_screen = ax.transData.transform(np.column_stack([x, y]))
+    for name in names[1:]:
+        box = drawn[name].padded(3)  # the arrow's line width
+        assert not any(box.contains(px, py) for px, py in on_screen), name
 
 
 def test_story_chapters_start_where_the_number_of_kept_components_changes():
@@ -414,3 +465,73 @@ def test_the_walk_ends_at_the_fewest_components_that_keep_95_percent():
     story = PCA_ALGORITHM.story(line.config, line.run)
     assert story.chapters[-1].title == "keep 1: the flattened cloud"
     assert "PC2 to PC3" in story.chapters[-1].sentence
+
+
+# ---- pacing: a held pose turns the camera --------------------------------------------------
+
+def test_a_held_pose_swings_the_camera_out_and_home():
+    from mlviz_pca.trainer import camera_turns, stages
+
+    frames = stages(3, 5, 4, keep=2)
+    turns = camera_turns(frames)
+    held = np.array([progress == 1.0 for _, _, progress in frames])
+    sliding = ~held
+    assert np.all(turns[sliding] == 0.0) and turns[-1] == 0.0 and turns[0] == 0.0
+    # every held stretch (4 frames; the last 8) swings out to about TURN and home
+    starts = [i for i in range(len(frames)) if held[i] and (i == 0 or not held[i - 1]
+                                                             or frames[i][1] != frames[i - 1][1])]
+    for start in starts:
+        end = start
+        while end + 1 < len(frames) and held[end + 1] and frames[end + 1][1] == frames[start][1]:
+            end += 1
+        swing = turns[start:end + 1]
+        assert swing[0] == 0.0 and swing[-1] == 0.0 and 10.0 < swing.max() <= 15.0
+        assert np.all(np.diff(swing) != 0.0)  # no two frames in a row alike
+    assert len(starts) == 5  # k = 0, 1, 2, 3 and the walk back to 2
+    # stretches of 2 frames do not turn (no way out and back); the last one (4) does
+    short = camera_turns(stages(3, 5, 2, keep=2))
+    assert not short[:-3].any() and short[-3:-1].all()
+
+
+def test_no_frame_is_drawn_like_the_one_before(monkeypatch):
+    """Issue 18's pacing: 37 % of pca's frames were held poses drawn like the frame before
+    (the measure finds them when the camera does not turn); now none is."""
+    from pacing_look import still_frames
+
+    prepared = prepare(slide_frames=3, n_points=60)
+    assert not still_frames(prepared, dpi=30).any()
+    monkeypatch.setattr("mlviz_pca.trainer.camera_turns", lambda frames: np.zeros(len(frames)))
+    standing = prepare(slide_frames=3, n_points=60)
+    assert still_frames(standing, dpi=30).mean() > 0.3
+
+
+def test_turning_at_a_plane_shows_it_edge_on(run):
+    """The swing at k = 2 turns the camera until the plane is edge-on: the flattened points
+    become a line on the screen, which the data (k = 3) never do."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def spread_across(snapshot) -> float:
+        fig = Figure(figsize=(4.8, 4.0))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(projection="3d")
+        panel = ReconstructionPanel()
+        panel.setup(ax, run)
+        panel.update(snapshot)
+        fig.canvas.draw()
+        return screen_spread(ax, snapshot.reconstruction)[1]
+
+    def turned(k: int):
+        return max((s for s in run.snapshots if s.k == k and s.progress == 1.0),
+                   key=lambda s: s.turn)
+
+    home = spread_across(run.snapshots[held_frame(run, 2)])
+    assert spread_across(turned(2)) < 0.5 * home
+    assert spread_across(turned(3)) > 2 * spread_across(turned(2))
+
+
+def test_the_poster_does_not_depend_on_the_frame_budget():
+    two, every = prepare(frames=2, n_points=60), prepare(n_points=60)
+    assert two.run.snapshots[-1].turn == 0.0
+    assert np.array_equal(next(two.renderer(dpi=40).frames(indices=[1])),
+                          next(every.renderer(dpi=40).frames(indices=[every.n_frames - 1])))

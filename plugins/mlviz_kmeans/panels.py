@@ -7,12 +7,14 @@ keep K up to 12 apart, in grey too).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from mlviz import Panel
 
 from .geometry import voronoi_cells
-from .trainer import CLEAR_ELBOW, elbow, elbow_sharpness
+from .trainer import clear_elbow, elbow, too_few_ks
 
 REGION_TINT = 0.28  # how much of a cluster's colour shows in its region (the rest: background)
 HEADROOM = 1.12  # the elbow's y axis reaches this far above the largest converged inertia
@@ -144,11 +146,21 @@ class ElbowPanel(Panel):
         self.above_text = ax.text(0, 0, "", color=theme.accent, ha="left", va="top",
                                   fontsize=theme.fontsize(8), zorder=5)
         self.elbow_line = ax.axvline(np.nan, color=theme.accent, lw=1.4, ls="--", zorder=1)
-        self.elbow_text = ax.annotate(
+        self.elbow_text = elbow_label_class()(
             "", xy=(0, 0), xytext=(0, 0), textcoords="offset points", ha="left",
             va="bottom", color=theme.accent, fontsize=theme.fontsize(10), fontweight="bold",
             zorder=5, arrowprops={"arrowstyle": "->", "color": theme.accent, "lw": 1.4})
-        for artist in (self.above, self.above_text, self.elbow_line, self.elbow_text):
+        ax.add_artist(self.elbow_text)
+        ks_run, inertia_run = self.finals
+        self.too_few = len(ks_run) >= 2 and too_few_ks(ks_run, inertia_run)
+        self.short_text = "too few Ks to find an elbow:\n" + (
+            "it needs a K on each side of the bend" if len(ks_run) < 3 else
+            f"the inertia still falls steeply\nat K = {int(ks_run[-1])}")
+        self.short_note = ax.text(0.97, 0.8, "", transform=ax.transAxes, ha="right",
+                                  va="top", color=theme.accent, fontsize=theme.fontsize(9),
+                                  zorder=5)
+        for artist in (self.above, self.above_text, self.elbow_line, self.elbow_text,
+                       self.short_note):
             artist.set_in_layout(False)  # moving: no say in the layout
         handles = [self.done, self.current]
         if any(self.capped.values()):
@@ -182,10 +194,7 @@ class ElbowPanel(Panel):
         if recap:  # the chosen K: a dashed line and a label pointing at its point
             self.elbow_line.set_xdata([snapshot.k, snapshot.k])
             self.elbow_text.xy = (snapshot.k, loss)
-            right = snapshot.k > (self.run.config.k_max + 1) / 2
-            self.elbow_text.set_position((-22 if right else 22, 38))
-            self.elbow_text.set_horizontalalignment("right" if right else "left")
-            sharp = elbow_sharpness(*self.finals, int(snapshot.k)) >= CLEAR_ELBOW
+            sharp = clear_elbow(*self.finals, int(snapshot.k))
             self.elbow_text.set_text(f"elbow: K = {snapshot.k}" if sharp else
                                      f"no clear elbow\n(kneedle: K = {snapshot.k})")
             self.elbow_text.set_visible(True)
@@ -193,8 +202,37 @@ class ElbowPanel(Panel):
             self.elbow_line.set_xdata([np.nan, np.nan])
             self.elbow_text.set_text("")
             self.elbow_text.set_visible(False)
+        shown = self.too_few and until == self.run.epochs[-1]
+        self.short_note.set_text(self.short_text if shown else "")
         return [self.line, self.done, self.stopped, self.current, self.above, self.above_text,
-                self.elbow_line, self.elbow_text]
+                self.elbow_line, self.elbow_text, self.short_note]
+
+
+@functools.cache
+def elbow_label_class() -> type:
+    """:class:`ElbowLabel`'s class, built on first use (matplotlib is imported then, not
+    when the plugin registers)."""
+    from matplotlib.text import Annotation
+
+    class ElbowLabel(Annotation):
+        """The elbow's label, placed when drawn, once the panel's size is known (a frame
+        is the same whether it is drawn first or after others): up and to the right of
+        the point, over the flat part of the curve, where it fits; else up and to the
+        left, higher, clear of the steep part."""
+
+        def draw(self, renderer) -> None:
+            ax = self.axes
+            if self.get_text() and ax is not None:
+                width = max(renderer.get_text_width_height_descent(
+                    line, self.get_fontproperties(), ismath=False)[0]
+                    for line in self.get_text().split("\n"))
+                x = ax.transData.transform(self.xy)[0]
+                right = x + renderer.points_to_pixels(22) + width + 4 <= ax.bbox.x1
+                self.set_position((22, 38) if right else (-22, 60))
+                self.set_horizontalalignment("left" if right else "right")
+            super().draw(renderer)
+
+    return ElbowLabel
 
 
 #: Datasets whose true classes the cluster panel shows by marker (k-means cannot follow them).

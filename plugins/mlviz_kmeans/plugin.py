@@ -11,12 +11,12 @@ from mlviz.sweep import declare_sweep
 
 from .panels import ClusterPanel, ElbowPanel, recap_mask
 from .trainer import (
-    CLEAR_ELBOW,
     KMeansConfig,
     KMeansTrainer,
+    clear_elbow,
     default_dataset,
     elbow,
-    elbow_sharpness,
+    too_few_ks,
 )
 
 
@@ -64,17 +64,26 @@ def kmeans_story(config: KMeansConfig, run) -> Story:
     for k in np.unique(ks[~recap]):
         start = int(epochs[np.flatnonzero((ks == k) & ~recap)[0]])
         chapters.append(Chapter(f"K = {k}", start, _k_sentence(int(k), config)))
+    finals = elbow(ks[~recap], run.trace("loss")[~recap])
     if recap.any():
         k = int(ks[recap][0])
-        finals = elbow(ks[~recap], run.trace("loss")[~recap])
-        if elbow_sharpness(*finals, k) >= CLEAR_ELBOW:
+        if clear_elbow(*finals, k):
             sentence = (f"The elbow: beyond K = {k} extra clusters barely lower the inertia, "
                         f"so K = {k} is the natural choice.")
         else:
             sentence = (f"No clear elbow: the inertia falls smoothly, so no K stands out; "
                         f"K = {k} is only the kneedle rule's guess.")
         chapters.append(Chapter("the elbow", int(epochs[recap][0]), sentence))
+    elif len(finals[0]) >= 2 and too_few_ks(*finals) and int(epochs[-1]) > chapters[-1].start:
+        chapters.append(Chapter("too few Ks", int(epochs[-1]), too_few_sentence(*finals)))
     return Story(tuple(chapters), objective=OBJECTIVE)
+
+
+def too_few_sentence(ks: np.ndarray, inertia: np.ndarray) -> str:
+    """Why no elbow is marked when too few Ks were fitted (:func:`too_few_ks`)."""
+    why = ("the bend needs a K before it and one after" if len(ks) < 3 else
+           f"the inertia still falls steeply at K = {int(ks[-1])}")
+    return f"Too few Ks to find an elbow: {why}. Fit more Ks (a larger k_max)."
 
 
 KMEANS = Algorithm(
@@ -96,13 +105,31 @@ KMEANS = Algorithm(
 )
 
 
+class LloydCurvePanel(MetricCurvePanel):
+    """The inertia per Lloyd iteration: whole iterations on the x axis (no 0.5 ticks)."""
+
+    def setup(self, ax, run) -> None:
+        super().setup(ax, run)
+        _whole_ticks(ax)
+
+    def setup_overlay(self, ax, runs, labels, colors) -> None:
+        super().setup_overlay(ax, runs, labels, colors)
+        _whole_ticks(ax)
+
+
+def _whole_ticks(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def kmeans_sweep_scene(config: KMeansConfig) -> Scene:
     """For a sweep: every run's inertia on one axis, and each run's clusters."""
     one_k = config.k_min == config.k_max
     xlabel = (f"Lloyd iteration (K = {config.k_max})" if one_k
               else f"Lloyd iteration (K = {config.k_min} … {config.k_max} in turn)")
-    return Scene([MetricCurvePanel("loss", label="inertia", xlabel=xlabel, log=True,
-                                   title="Inertia, step by step"),
+    return Scene([LloydCurvePanel("loss", label="inertia", xlabel=xlabel, log=True,
+                                  title="Inertia, step by step"),
                   ClusterPanel()], title="k-means clustering", width_ratios=(1.0, 1.2),
                  figsize=(12.8, 7.2))
 

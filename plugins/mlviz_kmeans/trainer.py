@@ -23,7 +23,8 @@ class KMeansConfig(Config):
     k_max: int = param(12, "clusters are fitted for K = k_min … k_max", min=1, max=12)
     k_min: int = param(1, "the first K fitted (k_min = k_max fits one K only)", min=1, max=12)
     recap: bool = param(
-        True, "end on the elbow K's clustering again, the elbow marked (needs 3 Ks or more)")
+        True, "end on the elbow K's clustering again, the elbow marked (needs Ks on both "
+        "sides of the bend: with too few the frame says so)")
     n_init: int = param(
         10, "k-means++ starts per K: each runs to convergence and the one with the lowest "
         "inertia is shown (scikit-learn's n_init); 1 shows how a single start can get stuck",
@@ -114,20 +115,44 @@ def elbow(k: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def knee(ks: np.ndarray, inertia: np.ndarray) -> int:
-    """The elbow of an inertia curve: the K into which the inertia drops most sharply
-    compared with the drop out of it (:func:`elbow_sharpness`), so the answer does not
-    move with how many Ks were fitted; ties and curves too short for that fall back on the
-    kneedle rule (Satopää et al., 2011: both axes scaled to [0, 1], the K farthest below the
-    chord from the first point to the last). Fewer than three Ks, or a flat curve, give the
-    first K.
+    """The elbow of an inertia curve: among the clear elbows (:func:`clear_elbow`), the K
+    into which the inertia drops most sharply compared with the drop out of it
+    (:func:`elbow_sharpness`), so the answer does not move with how many Ks were fitted;
+    without a clear elbow, the kneedle rule (Satopää et al., 2011: both axes scaled to
+    [0, 1], the K farthest below the chord from the first point to the last). Fewer than
+    three Ks, or a flat curve, give the first K.
     """
     ks_array, values = np.asarray(ks), np.asarray(inertia, dtype=float)
     if len(ks_array) >= 3 and values[0] != values[-1]:
-        sharpness = [elbow_sharpness(ks_array, values, int(k)) for k in ks_array[1:-1]]
-        best = int(np.argmax(sharpness))
-        if np.isfinite(sharpness[best]) and sharpness[best] >= CLEAR_ELBOW:
-            return int(ks_array[1 + best])
+        clear = [int(k) for k in ks_array[1:-1] if clear_elbow(ks_array, values, int(k))]
+        if clear:
+            return max(clear, key=lambda k: elbow_sharpness(ks_array, values, k))
     return _kneedle(ks, inertia)
+
+
+def clear_elbow(ks: np.ndarray, inertia: np.ndarray, k: int) -> bool:
+    """Whether K = ``k`` is a clear elbow: a K is fitted after it (the bend must be seen),
+    the inertia drops at least ``CLEAR_ELBOW`` times more into it than out of it, and the
+    next K lowers it by less than ``BARELY`` of its value (extra clusters barely help).
+    Three blobs fitted for K = 1 … 3 have no clear elbow: K = 2 is sharp, but K = 3 still
+    lowers its inertia by three quarters."""
+    ks, y = np.asarray(ks), np.asarray(inertia, dtype=float)
+    i = int(np.flatnonzero(ks == k)[0])
+    if i == 0 or i == len(ks) - 1:
+        return False
+    return elbow_sharpness(ks, y, k) >= CLEAR_ELBOW and y[i] - y[i + 1] < BARELY * y[i]
+
+
+def too_few_ks(ks: np.ndarray, inertia: np.ndarray) -> bool:
+    """Whether the Ks fitted are too few to find an elbow: fewer than three, or no clear
+    elbow (:func:`clear_elbow`) while the last K still lowers the inertia by ``BARELY`` of
+    its value or more (the bend may lie beyond the last K)."""
+    ks, y = np.asarray(ks), np.asarray(inertia, dtype=float)
+    if len(ks) < 3:
+        return True
+    if any(clear_elbow(ks, y, int(k)) for k in ks[1:-1]):
+        return False
+    return bool(y[-2] - y[-1] >= BARELY * y[-2])
 
 
 def _kneedle(ks: np.ndarray, inertia: np.ndarray) -> int:
@@ -143,6 +168,9 @@ def _kneedle(ks: np.ndarray, inertia: np.ndarray) -> int:
 #: An elbow is "clear" when the inertia drops at least this many times more into the
 #: elbow K than out of it (blobs: about 30; uniform noise, moons, circles: 1 to 4).
 CLEAR_ELBOW = 5.0
+#: Beyond an elbow the next K lowers the inertia by less than this share of it (blobs
+#: after their elbow: 10 to 20 %; into the elbow: 75 % and more).
+BARELY = 1 / 3
 
 
 def elbow_sharpness(ks: np.ndarray, inertia: np.ndarray, k: int) -> float:
@@ -287,9 +315,10 @@ class KMeansTrainer:
                 epoch += 1
             finals[k] = snapshot
             previous = steps[-1][1]
-        if config.recap and len(finals) >= 3:
-            ks = np.array(sorted(finals))
-            chosen = finals[knee(ks, np.array([finals[k].loss for k in ks]))]
+        ks = np.array(sorted(finals))
+        inertia = np.array([finals[k].loss for k in ks])
+        if config.recap and len(finals) >= 3 and not too_few_ks(ks, inertia):
+            chosen = finals[knee(ks, inertia)]
             yield replace(chosen, epoch=epoch, recap=True, elbow_k=chosen.k, keyframe=True)
 
     def _pad(self, centroids: np.ndarray) -> np.ndarray:

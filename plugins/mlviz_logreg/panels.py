@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from mlviz import Panel
@@ -221,11 +223,12 @@ class DecisionBoundaryPanel(Panel):
             (line,) = ax.plot([], [], color=theme.ink if boundary else theme.muted,
                               lw=1.8 if boundary else 0.9, ls="-" if boundary else "--",
                               zorder=3)
-            label = ax.text(0, 0, "", fontsize=theme.fontsize(7.5), ha="center",
-                            va="center", color=theme.ink if boundary else theme.muted,
-                            rotation_mode="anchor", transform_rotates_text=True, zorder=4,
-                            bbox={"boxstyle": "round,pad=0.15", "fc": theme.halo,
-                                  "ec": "none", "alpha": 0.8})
+            label = level_label_class()(level, fontsize=theme.fontsize(7.5), ha="center",
+                               va="center", color=theme.ink if boundary else theme.muted,
+                               rotation_mode="anchor", transform_rotates_text=True, zorder=4,
+                               bbox={"boxstyle": "round,pad=0.15", "fc": theme.halo,
+                                     "ec": "none", "alpha": 0.8})
+            ax.add_artist(label)
             label.set_in_layout(False)
             self.levels.append(line)
             self.level_labels.append(label)
@@ -238,31 +241,77 @@ class DecisionBoundaryPanel(Panel):
                                fontsize=theme.fontsize(8.5), zorder=5,
                                bbox={"boxstyle": "round,pad=0.25", "fc": theme.halo,
                                      "ec": "none", "alpha": 0.85})
+        for label in self.level_labels:
+            label.avoid = self.caption
 
     def update(self, snapshot):
         w, b = snapshot.params["w"], float(snapshot.params["b"])
         p = sigmoid(w[0] * self.gx + w[1] * self.gy + b)
         tint = self.backdrop + TINT * (probability_colors(p, self.theme) - self.backdrop)
         self.background.set_data(tint)
+        self.caption.set_text(f"accuracy {snapshot.accuracy:.1%}{self.note}")
         for level, line, label in zip(P_LEVELS, self.levels, self.level_labels):
             segment = boundary_segment(w, b - logit(level), *LIMITS)
             line.set_data(segment[:, 0], segment[:, 1])
-            self._label(label, segment, level)
-        self.caption.set_text(f"accuracy {snapshot.accuracy:.1%}{self.note}")
+            label.segment = segment
+            label.stale = True
         return [self.background, *self.dots, *self.levels, *self.level_labels, self.caption]
 
-    def _label(self, label, segment: np.ndarray, level: float) -> None:
-        """``p = level`` on its line, turned with it; the levels' labels are staggered along
-        their lines (the lines lie close together), the lowest p's nearest the left."""
-        if len(segment) < 2:
-            label.set_text("")
-            return
-        a, b = segment
-        if a[0] > b[0]:
-            a, b = b, a
-        spot = a + (0.1 + 0.8 * P_LEVELS.index(level) / (len(P_LEVELS) - 1)) * (b - a)
-        # in data units: the text turns with the axes' transform (transform_rotates_text)
-        angle = float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0])))
-        label.set_position(tuple(spot))
-        label.set_rotation(angle)
-        label.set_text(f"p = {level:g}")
+
+@functools.cache
+def level_label_class() -> type:
+    """:class:`LevelLabel`'s class, built on first use (matplotlib is imported then, not
+    when the plugin registers)."""
+    from matplotlib.text import Text
+
+    class LevelLabel(Text):
+        """``p = level`` on its line of equal p (``segment``, data units), turned with
+        it. Placed when drawn, once the panel's size is known (a frame is the same whether
+        it is drawn first or after others): staggered along the line (the levels' lines
+        lie close together; the lowest p's label nearest the left), whole inside the panel
+        and off the ``avoid`` text's box. A line too short to carry it goes unlabelled."""
+
+        def __init__(self, level: float, **kwargs) -> None:
+            super().__init__(0.0, 0.0, "", **kwargs)
+            self.level = level
+            self.segment = np.empty((0, 2))
+            self.avoid: Text | None = None
+
+        def draw(self, renderer) -> None:
+            self.place(renderer)
+            super().draw(renderer)
+
+        def place(self, renderer) -> None:
+            """Position, angle and text for the current ``segment`` and panel size."""
+            self.set_text("")
+            if len(self.segment) < 2 or self.axes is None:
+                return
+            a, b = self.segment
+            if a[0] > b[0]:
+                a, b = b, a
+            text = f"p = {self.level:g}"
+            ends = self.axes.transData.transform([a, b])
+            along = ends[1] - ends[0]
+            length = max(float(np.hypot(*along)), 1e-9)
+            width, height, _ = renderer.get_text_width_height_descent(
+                text, self.get_fontproperties(), ismath=False)
+            margin = (0.5 * width + height) / length  # clear of the panel's edges
+            if margin >= 0.5:
+                return
+            wanted = 0.1 + 0.8 * P_LEVELS.index(self.level) / (len(P_LEVELS) - 1)
+            place = float(np.clip(wanted, margin, 1.0 - margin))
+            if self.avoid is not None and self.avoid.get_text():
+                box = self.avoid.get_window_extent(renderer).padded(4)
+                cos, sin = abs(along[0]) / length, abs(along[1]) / length
+                half = np.array([0.5 * width * cos + 0.5 * height * sin + 2,
+                                 0.5 * width * sin + 0.5 * height * cos + 2])
+                centre = ends[0] + place * along
+                if np.all(np.abs(centre - np.array([box.x0 + box.x1, box.y0 + box.y1]) / 2)
+                          < half + np.array([box.width, box.height]) / 2):
+                    return
+            # in data units: the text turns with the axes' transform (transform_rotates_text)
+            self.set_position(tuple(a + place * (b - a)))
+            self.set_rotation(float(np.degrees(np.arctan2(b[1] - a[1], b[0] - a[0]))))
+            self.set_text(text)
+
+    return LevelLabel

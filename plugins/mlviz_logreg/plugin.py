@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from mlviz import Algorithm, FrameSchedule, Scene, hookimpl
@@ -11,7 +9,7 @@ from mlviz.story import Chapter, Story
 
 from .datasets import default_dataset, load_labelled
 from .panels import BCECurvePanel, DecisionBoundaryPanel, ProbabilitySurfacePanel
-from .trainer import LogRegConfig, LogRegTrainer, log_steps
+from .trainer import LogRegConfig, LogRegTrainer
 
 
 def logreg_scene(config: LogRegConfig) -> Scene:
@@ -20,44 +18,13 @@ def logreg_scene(config: LogRegConfig) -> Scene:
                  figsize=(12.8, 7.2))
 
 
-#: About this many frames unless --frames says otherwise.
-FRAMES = 80
-
-
-@dataclass(frozen=True)
-class LogSchedule(FrameSchedule):
-    """Epochs spread evenly over log(epoch). A frame budget spreads them anew, as many as
-    fit in it, so ``--frames 300`` draws more of them, and ``--frames 20`` a coarser ladder
-    rather than a thinned one."""
-
-    epochs: int = 1
-
-    @classmethod
-    def spread(cls, epochs: int, frames: int, budget: int | None = None) -> LogSchedule:
-        """About ``frames`` frames; with a ``budget``, the largest ladder within it."""
-        for wanted in range(max(frames, 2), 1, -1):
-            steps = log_steps(epochs, wanted)
-            if budget is None or _count(steps, epochs) <= budget:
-                break
-        return cls(steps, late_step=steps[-1][1], budget=budget, epochs=epochs)
-
-    def with_budget(self, budget: int | None) -> FrameSchedule:
-        if budget is None:
-            return self
-        return LogSchedule.spread(self.epochs, budget, budget)
-
-
-def _count(steps: tuple[tuple[int, int], ...], epochs: int) -> int:
-    """How many of the epochs 0 … ``epochs`` a ladder draws (the last one always)."""
-    every = np.full(epochs + 1, steps[-1][1])
-    for upper, step in reversed(steps):
-        every[: upper + 1] = step
-    drawn = np.arange(epochs + 1) % every == 0
-    return int(drawn.sum() + (not drawn[-1]))
+#: The frames are the epochs the trainer marks as keyframes (LogRegTrainer: where the
+#: loss falls, then a few over the slow settling), and the first; none by a rhythm.
+KEYFRAMES_ONLY = FrameSchedule(late_step=2**62)
 
 
 def logreg_schedule(config: LogRegConfig) -> FrameSchedule:
-    return LogSchedule.spread(config.resolved_epochs, FRAMES)
+    return KEYFRAMES_ONLY
 
 
 OBJECTIVE = (r"$J(w, b) = -\frac{1}{n}\sum_{i=1}^{n}\left[y_i \ln p_i + (1 - y_i)"
@@ -67,7 +34,7 @@ NOT_LINEAR = {
     "circles": "No straight line separates a disc from the ring around it: the best line "
                "leaves accuracy near chance.",
     "xor": "No straight line separates xor's diagonal corners: the best line gets about "
-           "two points in three right.",
+           "two in three right.",
 }
 #: The last chapter starts once the BCE is within this share of its final value.
 SETTLED = 0.01
@@ -77,8 +44,8 @@ def logreg_story(config: LogRegConfig, run) -> Story:
     """Random start; the line moving into the gap; the slow settling of the BCE."""
     epochs, losses = run.trace("epoch"), run.trace("loss")
     chapters = [Chapter("the start", int(epochs[0]),
-                        "Random small weights: a tilted plane of p that separates nothing yet; "
-                        "the mean BCE is near ln 2 ≈ 0.69, a coin toss.")]
+                        "Random weights: p is a tilted plane that separates nothing; "
+                        "BCE ≈ ln 2 ≈ 0.69, a coin toss.")]
     if len(epochs) > 2:
         chapters.append(Chapter("the line moves", int(epochs[1]),
                                 "Each step of gradient descent turns and shifts the line "
@@ -86,8 +53,8 @@ def logreg_story(config: LogRegConfig, run) -> Story:
     final = float(losses[-1])
     settled = np.flatnonzero(np.abs(losses - final) <= SETTLED * abs(final))
     if settled.size and 1 < settled[0] < len(epochs) - 1:
-        sentence = ("The line barely moves now: the weights grow slowly and p sharpens near "
-                    "the line; the BCE creeps to its minimum.")
+        sentence = ("Now the line barely moves: the weights grow, p sharpens and the BCE "
+                    "creeps to its minimum.")
         if getattr(config, "dataset", "") in NOT_LINEAR:
             sentence = NOT_LINEAR[config.dataset]
         chapters.append(Chapter("settling", int(epochs[settled[0]]), sentence))

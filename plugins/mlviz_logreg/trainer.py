@@ -70,11 +70,13 @@ class LogRegSnapshot(Snapshot):
     """Parameters after ``epoch`` epochs; ``loss`` is the mean BCE of exactly these.
 
     ``accuracy`` (on the training data) is traced at every epoch, like the loss.
+    ``keyframe``: an epoch worth drawing (:func:`paced_epochs`); the frames are these.
     """
 
     traces: ClassVar[tuple[str, ...]] = ("accuracy",)
 
     accuracy: float = 0.0
+    keyframe: bool = False
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -107,24 +109,41 @@ def bce_gradient(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> tuple
 
 
 class LogRegTrainer:
-    """Gradient descent from seeded uniform [0, 1) weights, as in the notebook."""
+    """Gradient descent from seeded uniform [0, 1) weights, as in the notebook.
+
+    The whole descent is computed first (a few numbers per epoch), so that the snapshots
+    worth drawing can be marked as keyframes by how far the loss has fallen
+    (:func:`paced_epochs`); then every epoch's snapshot is yielded.
+    """
 
     def __init__(self, config: LogRegConfig) -> None:
         self.config = config
 
     def run(self, dataset: Dataset) -> Iterator[LogRegSnapshot]:
-        config = self.config
         X, y = dataset.X, np.asarray(dataset.y, dtype=float)
+        weights, biases, losses, accuracies = self.descend(X, y)
+        drawn = set(paced_epochs(losses).tolist())
+        for epoch, (w, b) in enumerate(zip(weights, biases)):
+            yield LogRegSnapshot(epoch=epoch, loss=float(losses[epoch]),
+                                 params={"w": w.copy(), "b": np.array(b)},
+                                 accuracy=float(accuracies[epoch]), keyframe=epoch in drawn)
+
+    def descend(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(w, b, mean BCE, accuracy) at every epoch 0 … epochs, as arrays over epochs."""
+        config = self.config
         rng = np.random.default_rng(config.seed)
         w = np.asarray(rng.uniform(0.0, 1.0, X.shape[1]), dtype=float)
         b = float(rng.uniform(0.0, 1.0))
         lr, epochs = config.resolved_lr(X), config.resolved_epochs
+        weights, biases = np.empty((epochs + 1, X.shape[1])), np.empty(epochs + 1)
+        losses, accuracies = np.empty(epochs + 1), np.empty(epochs + 1)
         for epoch in range(epochs + 1):
             p = probabilities(X, w, b)
-            yield LogRegSnapshot(epoch=epoch, loss=bce(y, p), params={"w": w, "b": np.array(b)},
-                                 accuracy=float(np.mean((p >= 0.5) == (y == 1))))
+            weights[epoch], biases[epoch] = w, b
+            losses[epoch] = bce(y, p)
+            accuracies[epoch] = np.mean((p >= 0.5) == (y == 1))
             if epoch == epochs:
-                return
+                break
             if config.optimizer == "batch":
                 residual = p - y
                 w = w - lr * (X.T @ residual) / len(y)
@@ -134,25 +153,38 @@ class LogRegTrainer:
                     r = float(sigmoid(X[i] @ w + b)) - y[i]
                     w = w - lr * r * X[i]
                     b = b - lr * r
+        return weights, biases, losses, accuracies
 
 
-def log_steps(epochs: int, frames: int) -> tuple[tuple[int, int], ...]:
-    """(up-to-epoch, step) pairs, steps 1, 2, 5, 10, 20, …, giving about ``frames`` frames.
+#: A frame each time the loss has fallen by another LOSS_STEP of its whole range (so every
+#: such frame moves the BCE by more than 1 % of it) ...
+LOSS_STEP = 1 / 80
+#: ... then this many frames, spread evenly over log(epoch), for the slow settling.
+SETTLE_FRAMES = 8
 
-    Every step is used for the same number of frames, so frames are spread evenly over
-    log(epoch): dense early, sparse late (the notebooks' rhythm, for any number of epochs).
-    """
-    ladder = [m * 10**k for k in range(9) for m in (1, 2, 5)]
-    pairs: list[tuple[int, int]] = []
-    for per_level in range(1, frames + 1):
-        pairs, upper, count = [], 0, 1  # epoch 0 is always drawn
-        for step in ladder:
-            new_upper = max(upper + step, step * per_level)
-            count += min(new_upper, epochs) // step - upper // step
-            pairs.append((new_upper, step))
-            upper = new_upper
-            if upper >= epochs:
-                break
-        if count >= frames:
+
+def paced_epochs(losses: np.ndarray, step: float = LOSS_STEP,
+                 settle: int = SETTLE_FRAMES) -> np.ndarray:
+    """The epochs worth drawing, from every epoch's loss: epoch 0; then, one after another,
+    the first epoch whose loss lies ``step`` of the losses' range below the last drawn
+    one's (frames go where the loss falls, every epoch while it falls fast); once less
+    than two such steps are left to fall, ``settle`` epochs (at most a quarter as many as
+    before) spread over log(epoch) to the last one: the slow settling gets a few frames,
+    not most of them."""
+    losses = np.asarray(losses, dtype=float)
+    last = len(losses) - 1
+    finite = losses[np.isfinite(losses)]
+    lowest = float(finite.min()) if finite.size else 0.0
+    gap = step * (float(finite.max()) - lowest) if finite.size else 0.0
+    drawn, current = [0], 0
+    while gap > 0 and losses[current] - lowest >= 2 * gap:
+        lower = np.flatnonzero(losses[current + 1:] <= losses[current] - gap)
+        if not lower.size:
             break
-    return tuple(pairs)
+        current += 1 + int(lower[0])
+        drawn.append(current)
+    if current < last:
+        settle = min(settle, max(1, len(drawn) // 4))  # at most a fifth of the frames
+        tail = np.geomspace(max(current, 1), last, settle + 1)[1:]
+        drawn.extend(int(e) for e in np.round(tail))
+    return np.unique(np.array(drawn, dtype=int))

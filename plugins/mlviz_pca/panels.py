@@ -73,6 +73,24 @@ def _setup_cube(ax, run, theme):
     return X, fit
 
 
+def turn_camera(ax, view: dict[str, float], snapshot, artists: list) -> list | None:
+    """Point the camera of ``ax`` at ``view`` turned by the snapshot's ``turn`` (degrees
+    about the vertical; runs recorded before it existed: 0). Returns ``artists`` (what the
+    panel changed), or ``None`` when the camera is turned: the whole panel, static parts
+    too, must then be drawn again, so the artists are drawn with it, not blitted."""
+    turn = float(getattr(snapshot, "turn", 0.0) or 0.0)
+    ax.view_init(elev=view["elev"], azim=view["azim"] + turn)
+    if turn == 0.0:
+        # blitted artists project with the axes' matrix, which a full draw (a turned
+        # frame before this one) left turned: set it for this view
+        ax.M = ax.get_proj()
+        ax.invM = np.linalg.inv(ax.M)
+        return artists
+    for artist in artists:
+        artist.set_animated(False)
+    return None
+
+
 def _span_shapes(fit, extent: np.ndarray, k: int):
     """The span of the first k components through the mean, as far as the data reaches
     along each (``extent``: (low, high) scores per component): (line or None, plane or None)."""
@@ -147,6 +165,8 @@ class AxesPanel(Panel):
         colors = pc_colors(theme, X.shape[1])
         ax.computed_zorder = False  # draw by zorder, as the blitting renderer does
         self.fit = fit
+        self.view = camera(fit)
+        self.ax = ax
         self.d = X.shape[1]
         scores = (X - fit.mean) @ fit.components.T
         self.extent = np.percentile(scores, [2, 98], axis=0).T
@@ -160,6 +180,11 @@ class AxesPanel(Panel):
             # beyond the tip by a fixed share of the cube, so short arrows keep their label
             # off the others' (PC3 is only the noise's 2 standard deviations long)
             end = fit.mean + tip + fit.components[j] * 0.12 * np.ptp(ax.get_xlim())
+            if j == 1 and self.d >= 3:
+                # the camera looks along PC2, so its tip lies on PC1's shaft: its label
+                # goes below the plane (PC3's goes above it)
+                up = fit.components[2] if fit.components[2][2] >= 0 else -fit.components[2]
+                end = end - up * 0.14 * np.ptp(ax.get_xlim())
             self.arrows.append(ax.text(*end, f"PC{j + 1}", color=colors[j],
                                        fontsize=theme.fontsize(8), fontweight="bold",
                                        zorder=5))
@@ -173,7 +198,8 @@ class AxesPanel(Panel):
         m = self.fit.mean
         self.center.set_data_3d(*(([m[0]], [m[1]], [m[2]]) if snapshot.k == 0 else ([], [], [])))
         self.caption.set_text(_describe(snapshot, self.d))
-        return [self.plane, self.line, self.center, *self.arrows, self.caption]
+        return turn_camera(self.ax, self.view, snapshot,
+                           [self.plane, self.line, self.center, *self.arrows, self.caption])
 
 
 class ReconstructionPanel(Panel):
@@ -191,6 +217,8 @@ class ReconstructionPanel(Panel):
         X, fit = _setup_cube(ax, run, theme)
         ax.computed_zorder = False  # draw by zorder, as the blitting renderer does
         self.X, self.fit = X, fit
+        self.view = camera(fit)
+        self.ax = ax
         self.extent = np.percentile((X - fit.mean) @ fit.components.T, [2, 98], axis=0).T
         ax.set_title("Reconstruction from k components")
         self.plane, self.line = _span_artists(ax, pc_colors(theme, X.shape[1]))
@@ -210,7 +238,8 @@ class ReconstructionPanel(Panel):
         self.residuals.set_segments(np.stack([self.X, recon], axis=1))
         self.caption.set_text(f"{_k_text(snapshot)}   reconstruction MSE "
                               f"{snapshot.loss:.4f}")
-        return [self.plane, self.line, self.residuals, self.points, self.caption]
+        return turn_camera(self.ax, self.view, snapshot,
+                           [self.plane, self.line, self.residuals, self.points, self.caption])
 
 
 class VariancePanel(Panel):

@@ -104,6 +104,8 @@ class PCASnapshot(Snapshot):
     ``scores`` are the weighted coordinates in the components' basis and ``reconstruction``
     the points they give back in the data's space; ``loss`` is their mean squared error.
     ``explained_variance_ratio`` (the same every epoch) is traced, for the variance bars.
+    ``turn`` (degrees) turns the 3D panels' camera about the vertical while a pose is held
+    (:func:`camera_turns`), so a held pose shows its depth instead of standing still.
     """
 
     traces: ClassVar[tuple[str, ...]] = ("explained_variance_ratio",)
@@ -115,6 +117,7 @@ class PCASnapshot(Snapshot):
     scores: np.ndarray | None = None
     reconstruction: np.ndarray | None = None
     explained_variance_ratio: np.ndarray | None = None
+    turn: float = 0.0
 
 
 #: The walk ends back at the fewest components that keep this share of the variance.
@@ -145,6 +148,34 @@ def stages(n_components: int, slide: int, hold: int,
     return frames
 
 
+#: How far (degrees) the camera swings while a pose is held; the swing peaks early
+#: (x**SWING_SKEW with x from 0 to 1: at x = 0.37).
+TURN = 15.0
+SWING_SKEW = 0.7
+
+
+def camera_turns(frames: list[tuple[int, int, float]], turn: float = TURN) -> np.ndarray:
+    """The camera's turn at each of the :func:`stages` frames: while a pose is held (the
+    slide's end and the 2 or more frames held after it) the camera swings out to ``turn``
+    degrees, quickly, and comes back more slowly (no two frames in a row alike); it stands
+    still while the points slide, and at the last frame (the poster)."""
+    turns = np.zeros(len(frames))
+    i = 0
+    while i < len(frames):
+        j = i
+        if frames[i][2] == 1.0:
+            while j + 1 < len(frames) and frames[j + 1][2] == 1.0 \
+                    and frames[j + 1][1] == frames[i][1]:
+                j += 1
+        held = j - i + 1
+        if held >= 3:
+            x = np.arange(held) / (held - 1)
+            turns[i:j + 1] = turn * np.sin(np.pi * x**SWING_SKEW)
+            turns[j] = 0.0  # exactly home (sin π is not quite 0)
+        i = j + 1
+    return turns
+
+
 def stage_weights(k_from: int, k: int, progress: float, d: int) -> np.ndarray:
     """Each component's weight at one frame: 1 kept, 0 dropped, and the components
     between ``k_from`` and ``k`` (entering or leaving) at the slide's ``progress``."""
@@ -172,6 +203,7 @@ class PCATrainer:
         d = X.shape[1]
         keep = kept_components(fit.explained_variance_ratio)
         frames = stages(d, config.slide_frames, config.hold_frames, keep)
+        turns = camera_turns(frames)
         for epoch, (k_from, k, progress) in enumerate(frames):
             weights = stage_weights(k_from, k, progress, d)
             scores = full_scores * weights
@@ -183,6 +215,7 @@ class PCATrainer:
                 k=k, progress=progress, k_from=k_from, weights=weights, scores=scores,
                 reconstruction=reconstruction,
                 explained_variance_ratio=fit.explained_variance_ratio,
+                turn=float(turns[epoch]),
             )
 
 
