@@ -232,3 +232,15 @@ def test_mlviz_check_prints_one_line_per_check_and_exits_1_on_a_failure(monkeypa
     lines = capsys.readouterr().out.splitlines()
     assert lines == [f"ok    parabola:{name}" if name != "colours" else
                      "FAIL  parabola:colours: a panel names red" for name in CHECKS]
+
+
+@pytest.mark.parametrize("algorithm", ["pca", "kmeans", "weight-nudging"])
+def test_a_run_stopped_early_tells_only_the_chapters_it_reached(algorithm):
+    import mlviz
+
+    whole = mlviz.prepare(algorithm)
+    stop = int(whole.run.epochs[len(whole.run.epochs) // 3])
+    short = mlviz.prepare(algorithm, epoch_limit=stop + 1)
+    assert short.run.stopped and short.story is not None and whole.story is not None
+    reached = [c for c in whole.story.chapters if c.start <= stop]
+    assert 0 < len(short.story.chapters) == len(reached) < len(whole.story.chapters)

@@ -23,7 +23,7 @@ from .limits import MAX_PIXELS, MAX_SIDE
 from .renderer import DEFAULT_DPI, Renderer
 from .scene import Scene
 from .schedule import FrameSchedule
-from .story import Story, story_problems
+from .story import Chapter, Story, story_problems
 from .theme import Theme, resolve_theme
 from .thinning import thin_snapshots
 from .trainer import Run
@@ -220,6 +220,13 @@ def tell_story(algorithm: Algorithm, config: Config, run: Run) -> Story | None:
     if algorithm.story is None:
         return None
     story = algorithm.story(config, run)
+    if run.stopped and isinstance(story, Story) and len(run.epochs):
+        # training stopped early: the chapters it never reached are not told
+        last = int(run.epochs[-1])
+        told = tuple(c for c in story.chapters
+                     if not isinstance(c, Chapter) or not isinstance(c.start, (int, np.integer))
+                     or c.start <= last)
+        story = replace(story, chapters=told)
     problems = story_problems(story, [int(e) for e in run.epochs])
     if problems:
         plugin = f" (plugin {algorithm.plugin})" if algorithm.plugin else ""
