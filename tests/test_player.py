@@ -138,9 +138,9 @@ def test_captions_name_epoch_loss_and_the_algorithms_metrics():
                            f"accuracy {run.trace('accuracy')[row]:.4g}")
     # Whole-number traces stay whole, flags say yes or no; parameters (params.*) are not
     # metrics.
-    kmeans = mlviz.prepare("kmeans", k_max=3, frames=3)
+    kmeans = mlviz.prepare("kmeans", k_max=4, frames=3)
     assert frame_captions(kmeans.run)[-1].endswith(" · converged yes · recap yes")
-    capped = mlviz.prepare("kmeans", k_max=3, max_iter=1, frames=3)
+    capped = mlviz.prepare("kmeans", k_max=4, max_iter=1, frames=3)
     assert frame_captions(capped.run)[-1].endswith(" · converged no · recap yes")
     perceptron = frame_captions(mlviz.prepare("perceptron", frames=2).run)[-1]
     assert "misclassified 0" in perceptron and "params" not in perceptron
