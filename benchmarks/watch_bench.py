@@ -109,7 +109,8 @@ def landscape() -> None:
 
 
 def grid_versus_loop(name, data, make, batch, lr) -> None:
-    from mlviz.watch.compute import BatchedLoss, PlanePoints, grid_axes, pca_plane
+    from mlviz.watch.compute import grid_axes, pca_plane
+    from mlviz.watch.gridloss import BatchedLoss, PlanePoints
 
     X, y = data
     model = make()

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .compute import (
-    BatchedLoss,
-    PlanePoints,
     grid_axes,
     outputs_and_hidden,
     pca_plane,
     predicted_classes,
     project_2d,
 )
+from .gridloss import BatchedLoss, PlanePoints
 from .model import ALGORITHM, WatchConfig, WatchSnapshot, summarize
 
 if TYPE_CHECKING:

@@ -2,11 +2,8 @@
 sets at once, the PCA plane of the trajectory and its landscape, decision regions and
 the last hidden layer's activations.
 
-Cost model of a landscape: one forward pass of the evaluation subset per grid point, so
-``resolution² × n_eval`` sample-forwards (plus one per kept epoch for the path and the
-true loss). Grid points are evaluated ``chunk`` at a time with ``torch.func.vmap`` over
-``torch.func.functional_call``, on the model's device; ``chunk`` comes from a memory
-budget and the activation size of one forward pass.
+The loss of many parameter sets at once (the landscape's grid, the path) is
+:mod:`mlviz.watch.gridloss`'s, with its cost model.
 """
 
 from __future__ import annotations
@@ -84,102 +81,6 @@ def per_point_bytes(model, x) -> int:
             handle.remove()
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     return 2 * total[0] + params + x.numel() * x.element_size()
-
-
-class BatchedLoss:
-    """``loss_fn(model(x; θ), y)`` for many flat parameter vectors θ at once.
-
-    Chunks of grid points that fit ``memory`` bytes are evaluated with ``vmap`` over
-    ``functional_call``. The first chunk is also timed point by point (``functional_call``
-    alone), and the faster way evaluates the rest: ``vmap`` wins where per-point overhead
-    dominates (small dense models); on a CPU a convolution's batched weights become a
-    grouped convolution, which can be slower than one point at a time. A loss that ``vmap``
-    cannot trace (one calling ``.item()``, say) is evaluated point by point. 4-D inputs
-    are made channels-last (faster convolutions and pooling; the same values).
-    """
-
-    def __init__(self, model, loss_fn: Callable, x, y, memory: int = MEMORY_BUDGET) -> None:
-        import torch
-
-        if x.dim() == 4 and x.is_floating_point():
-            x = x.contiguous(memory_format=torch.channels_last)
-        self.model, self.loss_fn, self.x, self.y = model, loss_fn, x, y
-        self.layout = Layout.of(model)
-        self.chunk = max(1, int(memory // max(per_point_bytes(model, x), 1)))
-        self.vectorized: bool | None = None  # None: not chosen yet
-
-    def _one(self, params):
-        from torch.func import functional_call
-
-        return self.loss_fn(functional_call(self.model, params, (self.x,)), self.y).reshape(())
-
-    def _loop(self, params, count: int):
-        import torch
-
-        return torch.stack([self._one({k: v[i] for k, v in params.items()})
-                            for i in range(count)])
-
-    def _vmap(self, params):
-        from torch.func import vmap
-
-        return vmap(self._one)(params)
-
-    PROBE = 4  # points timed each way to choose
-
-    def _choose(self, params, count: int) -> None:
-        """Time a few points both ways (after one warm-up call); keep the faster way."""
-        import time
-
-        count = min(count, self.PROBE)
-        probe = {k: v[:count] for k, v in params.items()}
-        self._loop(probe, 1)
-        start = time.perf_counter()
-        self._loop(probe, count)
-        loop_time = time.perf_counter() - start
-        try:
-            self._vmap({k: v[:1] for k, v in probe.items()})
-            start = time.perf_counter()
-            self._vmap(probe)
-            self.vectorized = time.perf_counter() - start < loop_time
-        except Exception:  # noqa: BLE001 - not vmappable: point by point, same values
-            self.vectorized = False
-
-    def __call__(self, points) -> np.ndarray:
-        """Losses of the rows of ``points`` (an (n, P) tensor on the model's device, or a
-        :class:`PlanePoints`, which makes its rows a chunk at a time)."""
-        import torch
-
-        rows: Callable[[int, int], Any]
-        if isinstance(points, PlanePoints):
-            rows, count = points, points.count
-        else:
-            rows, count = (lambda a, b: points[a:b]), len(points)
-        out = []
-        with evaluating(self.model):
-            for start in range(0, count, self.chunk):
-                block = rows(start, min(start + self.chunk, count))
-                params = self.layout.split(block)
-                if self.vectorized is None:
-                    self._choose(params, len(block))
-                if self.vectorized:
-                    out.append(self._vmap(params))
-                else:
-                    out.append(self._loop(params, len(block)))
-        return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
-
-
-class PlanePoints:
-    """The rows ``base + a·d₁ + b·d₂`` of a grid of (a, b), made a chunk at a time."""
-
-    def __init__(self, base, directions, coords: np.ndarray) -> None:
-        import torch
-
-        self.base, self.directions = base, directions
-        self.coords = torch.as_tensor(coords, dtype=base.dtype, device=base.device)
-        self.count = len(coords)
-
-    def __call__(self, start: int, stop: int):
-        return self.base + self.coords[start:stop] @ self.directions
 
 
 @dataclass(frozen=True)
