@@ -9,7 +9,7 @@ The loss of many parameter sets at once (the landscape's grid, the path) is
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
