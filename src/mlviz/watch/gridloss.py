@@ -113,7 +113,7 @@ class BatchedLoss:
             else None
         for module in self.net.modules():
             if type(module) is torch.nn.MaxPool2d:
-                module.forward = types.MethodType(_channels_last_pool, module)
+                module.forward = types.MethodType(_channels_last_pool, module)  # type: ignore[method-assign]
             if type(module) is torch.nn.Sequential:
                 _pool_first(module)
         self.lead = leading_affine(self.net, x)
