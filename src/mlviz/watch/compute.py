@@ -111,12 +111,49 @@ def pca_plane(rows: np.ndarray) -> Plane:
     return Plane(origin, directions, offsets @ directions.T, variance)
 
 
-def grid_axes(coords: np.ndarray, resolution: int, margin: float = 0.25
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Axes of a grid holding every point of ``coords`` with a ``margin`` of its extent."""
+#: How the plane of a landscape is chosen.
+DIRECTIONS = ("pca", "filter")
+
+
+def filter_plane(rows: np.ndarray, layout: Layout, seed: int = 0) -> Plane:
+    """The plane through the last of ``rows`` (finite parameter vectors) along two random
+    Gaussian directions, filter-normalised (Li et al. 2018, :func:`mlviz.landscape.
+    random_directions`): each filter (output-unit slice of a weight) gets the norm of the
+    same filter of the final weights; biases and other 1-D parameters (batch norm's) get 0.
+    The path is projected on it by least squares (the directions are not orthogonal);
+    ``variance`` is the share of the centred path's variance in the plane (small: random
+    directions are nearly orthogonal to a training path)."""
+    from ..landscape import random_directions
+
+    rows = np.asarray(rows, dtype=float)
+    origin = rows[-1]
+    final = {name: value for name, value in zip(layout.names, _split_np(origin, layout))}
+    pair = random_directions(final, seed=seed)
+    directions = np.stack([np.concatenate([d[name].ravel() for name in layout.names])
+                           for d in pair])
+    coords, *_ = np.linalg.lstsq(directions.T, (rows - origin).T, rcond=None)
+    centred = rows - rows.mean(axis=0)
+    basis, _ = np.linalg.qr(directions.T)
+    total = float((centred ** 2).sum())
+    held = float(((centred @ basis) ** 2).sum())
+    return Plane(origin, directions, coords.T, held / total if total > 0 else 1.0)
+
+
+def _split_np(flat: np.ndarray, layout: Layout) -> list[np.ndarray]:
+    parts = np.split(flat, np.cumsum(layout.sizes)[:-1])
+    return [part.reshape(shape) for part, shape in zip(parts, layout.shapes)]
+
+
+def grid_axes(coords: np.ndarray, resolution: int, margin: float = 0.25,
+              least: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Axes of a grid holding every point of ``coords`` with a ``margin`` of its extent,
+    and at least ``[-least, least]`` on each axis (1 for filter-normalised directions:
+    a step the size of the weights, the span Li et al. draw)."""
     lo, hi = coords.min(axis=0), coords.max(axis=0)
     extent = np.maximum(hi - lo, 1e-3 * max(float(np.abs(coords).max()), 1.0))
     lo, hi = lo - margin * extent, hi + margin * extent
+    if least > 0:
+        lo, hi = np.minimum(lo, -least), np.maximum(hi, least)
     return np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
 
 
