@@ -15,6 +15,7 @@ from .compute import (
     predicted_classes,
     project_2d,
 )
+from .cluster import grid_losses
 from .gridloss import BatchedLoss, PlanePoints
 from .model import ALGORITHM, WatchConfig, WatchSnapshot, summarize
 
@@ -94,10 +95,9 @@ def build(recorder: Recorder) -> Prepared:
         true_loss[at] = loss(torch.as_tensor(good, dtype=first.dtype, device=first.device))
         alphas, betas = grid_axes(plane.coords, resolution,
                                   least=1.0 if recorder.directions == "filter" else 0.0)
-        a, b = np.meshgrid(alphas, betas)
-        grid = loss(PlanePoints(base, dirs, np.column_stack([a.ravel(), b.ravel()])))
-        extra.update(variance=plane.variance, alphas=alphas, betas=betas,
-                     landscape=grid.reshape(resolution, resolution))
+        grid = grid_losses(loss, base, dirs, alphas, betas, recorder.scheduler,
+                           model=model, loss_fn=recorder.loss_fn, memory=recorder.memory)
+        extra.update(variance=plane.variance, alphas=alphas, betas=betas, landscape=grid)
 
     # The drawn frames: kept epochs, evenly, the last always.
     picks = _frame_picks(len(kept_epochs), recorder.frames)
