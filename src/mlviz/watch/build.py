@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cluster import grid_losses
 from .compute import (
     filter_plane,
     grid_axes,
@@ -15,7 +16,6 @@ from .compute import (
     predicted_classes,
     project_2d,
 )
-from .cluster import grid_losses
 from .gridloss import BatchedLoss, PlanePoints
 from .model import ALGORITHM, WatchConfig, WatchSnapshot, summarize
 
