@@ -118,6 +118,7 @@ class BatchedLoss:
                 _pool_first(module)
         self.lead = leading_affine(self.net, x)
         self._injected: Any = None
+        self._plane: tuple[Any, Any, Any] | None = None
         if self.lead is not None:
             module = self.lead[1]
             stock = type(module).forward
@@ -198,6 +199,7 @@ class BatchedLoss:
         if isinstance(points, PlanePoints):
             rows, count = points, points.count
             lead = self._lead_outputs(points) if self.lead is not None else None
+            self._plane = (points.base, points.directions, lead)  # the next part's too
         else:
             rows, count = (lambda a, b: points[a:b]), len(points)
         out = []
@@ -214,13 +216,16 @@ class BatchedLoss:
                     out.append(self._loop(block, injected))
         return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
 
-    def _lead_outputs(self, points: PlanePoints):
+    def _lead_outputs(self, points: PlanePoints) -> _LeadOutputs:
         """The leading affine layer's output at the plane's origin and along each direction
         (its parameters taken from the flat vectors; any it has outside them, as they are)."""
         import torch
         from torch.func import functional_call
 
         assert self.lead is not None
+        if self._plane is not None and self._plane[0] is points.base \
+                and self._plane[1] is points.directions:
+            return self._plane[2]  # the same plane as the last call (a grid's next rows)
         name, module = self.lead
         prefix = f"{name}." if name else ""
         own = dict(module.named_parameters(recurse=False))
@@ -237,7 +242,7 @@ class BatchedLoss:
                 out = functional_call(module, params, (self.x,))
                 outputs.append(out.contiguous(memory_format=torch.channels_last)
                                if out.dim() == 4 else out)
-        return outputs
+        return _LeadOutputs(outputs)
 
 
 #: Element-wise non-decreasing activations: max-pooling before them gives the same values
@@ -268,40 +273,49 @@ def _channels_last_pool(self, input):
     return torch.nn.MaxPool2d.forward(self, input)
 
 
+class _LeadOutputs:
+    """The leading layer's outputs on one plane (origin, each direction), and the buffers
+    its combinations are written into, kept from point to point and chunk to chunk (a
+    fresh allocation of this size costs more than the arithmetic)."""
+
+    def __init__(self, outputs) -> None:
+        self.outputs = outputs
+        self.buffer: Any = None
+        self.row: Any = None  # out₀ + b·out₂ for the last b (a grid row shares its b)
+        self.row_b: float | None = None
+
+
 class _Combined:
     """``out₀ + a·out₁ + b·out₂`` for the (a, b) rows of a chunk: one point (loop) or all
     stacked (vmap)."""
 
-    def __init__(self, outputs, coords) -> None:
-        self.outputs, self.coords = outputs, coords
+    def __init__(self, lead: _LeadOutputs, coords) -> None:
+        self.lead, self.coords = lead, coords
         self._values = [(float(a), float(b)) for a, b in coords.tolist()]
-        self._buffer: Any = None
-        self._row: Any = None  # out₀ + b·out₂ for the last b (a grid row shares its b)
-        self._row_b: float | None = None
 
     def __call__(self, i: int):
-        """The output at the chunk's ``i``-th point, in one buffer reused point after point
-        (a fresh allocation of this size costs more than the arithmetic)."""
+        """The output at the chunk's ``i``-th point (valid until the next call)."""
         import torch
 
         a, b = self._values[i]
-        base, first, second = self.outputs
-        if self._buffer is None:
-            self._buffer, self._row = torch.empty_like(base), torch.empty_like(base)
-        if b != self._row_b:
-            torch.add(base, second, alpha=b, out=self._row)
-            self._row_b = b
-        return torch.add(self._row, first, alpha=a, out=self._buffer)
+        lead = self.lead
+        base, first, second = lead.outputs
+        if lead.buffer is None:
+            lead.buffer, lead.row = torch.empty_like(base), torch.empty_like(base)
+        if b != lead.row_b:
+            torch.add(base, second, alpha=b, out=lead.row)
+            lead.row_b = b
+        return torch.add(lead.row, first, alpha=a, out=lead.buffer)
 
     def all(self):
-        base, first, second = self.outputs
+        base, first, second = self.lead.outputs
         shape = (len(self.coords),) + (1,) * base.dim()
         a = self.coords[:, 0].reshape(shape)
         b = self.coords[:, 1].reshape(shape)
         return base + a * first + b * second
 
     def head(self, count: int) -> _Combined:
-        return _Combined(self.outputs, self.coords[:count])
+        return _Combined(self.lead, self.coords[:count])
 
     def tail(self, start: int) -> _Combined:
-        return _Combined(self.outputs, self.coords[start:])
+        return _Combined(self.lead, self.coords[start:])

@@ -165,11 +165,13 @@ class Recorder:
         """The recorded run ready to draw (:class:`mlviz.Prepared`): in a notebook it shows
         as the player; ``mlviz.render``'s writers take it. Computes the landscape."""
         from .build import build
+        from .compute import one_blas_thread
 
         if not self.n_epochs:
             raise WatchError("nothing was recorded: call recorder.epoch(...) once per epoch "
                              "before saving")
-        return build(self)
+        with one_blas_thread():
+            return build(self)
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the run record (an ``.npz`` file, see ``docs/records.rst``); once."""
