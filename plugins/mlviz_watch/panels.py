@@ -40,6 +40,16 @@ def class_colors(theme, classes: int) -> list[str]:
     return theme.colors(max(classes, 1))
 
 
+def _ticks(lo: float, hi: float, drop: str) -> list[float]:
+    """Up to five round ticks in [lo, hi], none within a tenth of the span from the
+    ``drop`` end (``"low"`` or ``"high"``)."""
+    from matplotlib.ticker import MaxNLocator
+
+    margin = 0.1 * (hi - lo)
+    low, high = (lo + margin, hi) if drop == "low" else (lo, hi - margin)
+    return [float(t) for t in MaxNLocator(5).tick_values(lo, hi) if low <= t <= high]
+
+
 class PlaneLandscapePanel(Panel):
     """The loss over the PCA plane of the trajectory (3-D surface), the path on it (or,
     for a record made with ``directions="filter"``, over a filter-normalised random plane
@@ -108,6 +118,10 @@ class PlaneLandscapePanel(Panel):
         ax.add_collection3d(surface)
         surface.set_quads(quads, faces, edges)
         tidy_3d_axes(ax)
+        # The x axis' last tick and the y axis' first meet at the front corner: neither
+        # is drawn within a tenth of the axis of that corner.
+        ax.set_xticks(_ticks(alphas[0], alphas[-1], drop="high"))
+        ax.set_yticks(_ticks(betas[0], betas[-1], drop="low"))
         self.xy, self.height = xy, height
         (self.trail,) = ax.plot([], [], [], color=theme.ink, linewidth=1.6, zorder=5)
         (self.marker,) = ax.plot([], [], [], "o", color=theme.loss,
