@@ -1,6 +1,6 @@
 """Benchmarks of mlviz.watch (issue 21), each measured in this whole process.
 
-    python benchmarks/watch_bench.py [overhead|landscape|memory|all]
+    python benchmarks/watch_bench.py [overhead|landscape|points|memory|all]
 
 * overhead: ``recorder.epoch`` per epoch against the training loop alone (MLP on moons and
   the digits CNN), median of interleaved repeats.
@@ -11,6 +11,9 @@
   forward pass per grid point, sequentially (tomgoldstein/loss-landscape's method, without
   its MPI), on the same data, interleaved row by row; then the whole ``save`` of an
   8-epoch watched run.
+* points: one grid point of the digits CNN, ours against one plain pass, and the parts of
+  each that matter (the plain pass's first convolution and max-pool, which ours removes,
+  and the second convolution, which both keep), interleaved.
 * memory: 10,000 epochs with the default budget: the recorder's bytes and the process's
   peak traced memory at 1,000, 5,000 and 10,000 epochs.
 
@@ -162,6 +165,51 @@ def grid_versus_loop(name, data, make, batch, lr) -> None:
               f"activations): {time.perf_counter() - start:.2f} s; {load()}", flush=True)
 
 
+def points() -> None:
+    """Per grid point of the digits CNN, interleaved: ours, one plain pass, and the parts
+    of each (the plain pass's first convolution and max-pool, the second convolution)."""
+    import torch.nn.functional as F
+
+    from mlviz.watch.gridloss import BatchedLoss, PlanePoints
+
+    X, y = digits()
+    model, loss_fn = digits_cnn(), torch.nn.CrossEntropyLoss()
+    base = torch.nn.utils.parameters_to_vector(model.parameters()).detach()
+    dirs = torch.randn(2, len(base), generator=torch.Generator().manual_seed(0)) * 0.01
+    coords = np.column_stack([np.linspace(-1, 1, 31), np.zeros(31)])
+    ours = BatchedLoss(model, loss_fn, X, y)
+    ours(PlanePoints(base, dirs, coords[:1]))  # warm: the leading layer's passes, buffers
+    rows = base + torch.as_tensor(coords, dtype=torch.float32) @ dirs
+    h = torch.relu(torch.randn(len(X), 16, 4, 4))
+    weight, bias = model[3].weight.detach(), model[3].bias.detach()
+    clone = digits_cnn().eval()
+    times = dict.fromkeys(("ours", "plain pass", "its first conv", "its first pool",
+                           "second conv (NCHW)", "second conv (channels-last)"), 0.0)
+    with torch.no_grad():
+        for k in range(31):
+            start = time.perf_counter()
+            ours(PlanePoints(base, dirs, coords[k:k + 1]))
+            times["ours"] += time.perf_counter() - start
+            start = time.perf_counter()
+            torch.nn.utils.vector_to_parameters(rows[k], clone.parameters())
+            float(loss_fn(clone(X), y))
+            times["plain pass"] += time.perf_counter() - start
+            start = time.perf_counter()
+            a = clone[0](X)
+            times["its first conv"] += time.perf_counter() - start
+            start = time.perf_counter()
+            clone[2](clone[1](a))
+            times["its first pool"] += time.perf_counter() - start
+            for name, x in (("second conv (NCHW)", h),
+                            ("second conv (channels-last)",
+                             h.contiguous(memory_format=torch.channels_last))):
+                start = time.perf_counter()
+                F.conv2d(x, weight, bias, padding=1)
+                times[name] += time.perf_counter() - start
+    print("per grid point of the digits CNN: " + ", ".join(
+        f"{name} {1e3 * t / 31:.2f} ms" for name, t in times.items()) + f"; {load()}")
+
+
 def memory() -> None:
     model = torch.nn.Sequential(torch.nn.Linear(2, 32), torch.nn.Tanh(), torch.nn.Linear(32, 2))
     X, y = moons()
@@ -185,6 +233,8 @@ def memory() -> None:
 if __name__ == "__main__":
     torch.set_num_threads(int(os.environ.get("WATCH_THREADS", "1")))
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
-    for name, job in (("overhead", overhead), ("landscape", landscape), ("memory", memory)):
+    jobs = (("overhead", overhead), ("landscape", landscape), ("points", points),
+            ("memory", memory))
+    for name, job in jobs:
         if which in (name, "all"):
             job()
