@@ -123,3 +123,28 @@ def test_only_a_stock_affine_layer_on_the_input_itself_is_combined():
     assert leading_affine(shifted, x) is None  # its first layer does not see x itself
     shared = torch.nn.Linear(2, 2)
     assert leading_affine(torch.nn.Sequential(shared, torch.nn.Tanh(), shared), x) is None
+
+
+def test_a_model_that_calls_its_sequential_items_one_by_one_keeps_their_order():
+    class ByHand(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.body = torch.nn.Sequential(
+                torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                torch.nn.Flatten(), torch.nn.Linear(64, 3))
+
+        def forward(self, x):  # by index: a reordered Sequential would pool before ReLU...
+            h = self.body[1](self.body[0](x)) - 0.5  # ...and this shift would then differ
+            return self.body[4](self.body[3](self.body[2](h)))
+
+    model = ByHand()
+    x, y = cnn_data()
+    loss_fn = torch.nn.CrossEntropyLoss()
+    points, rows = plane(model)
+    batched = BatchedLoss(model, loss_fn, x, y)
+    assert [type(m).__name__ for m in batched.net.body][1:3] == ["ReLU", "MaxPool2d"]
+    assert relative(batched(points), oracle(model, loss_fn, x, y, rows)) < 1e-4
+    plain = small_cnn()  # whose Sequential is its forward: reordered
+    assert [type(m).__name__ for m in BatchedLoss(plain, loss_fn, x, y).net][1:3] == \
+        ["MaxPool2d", "ReLU"]

@@ -93,16 +93,9 @@ class BatchedLoss:
             x = x.contiguous(memory_format=torch.channels_last)
         self.loss_fn, self.x, self.y = loss_fn, x, y
         self.layout = Layout.of(model)
-        self.net = copy.deepcopy(model)
-        named = dict(self.net.named_parameters())
-        first = named[self.layout.names[0]]
-        # The copy's trained parameters are views of one flat vector: a point is one copy.
-        self.flat = torch.empty(self.layout.size, dtype=first.dtype, device=first.device)
-        for name, part in zip(self.layout.names, self.flat.split(list(self.layout.sizes))):
-            part.copy_(named[name].detach().reshape(-1))
-            named[name].data = part.view(named[name].shape)
-        for p in self.net.parameters():
-            p.requires_grad_(False)
+        self.net = self._copy(model, reorder=True)
+        if not self._same_as(model, x):  # its forward indexes its Sequentials: as it is
+            self.net = self._copy(model, reorder=False)
         per_point = max(per_point_bytes(self.net, x), 1)
         if x.device.type == "cpu":
             memory = min(memory, CPU_CHUNK_BYTES)
@@ -111,11 +104,6 @@ class BatchedLoss:
         # vmap makes a convolution with batched weights a grouped one: slow on a CPU.
         self.vectorized: bool | None = False if convolutional and x.device.type == "cpu" \
             else None
-        for module in self.net.modules():
-            if type(module) is torch.nn.MaxPool2d:
-                module.forward = types.MethodType(_channels_last_pool, module)  # type: ignore[method-assign]
-            if type(module) is torch.nn.Sequential:
-                _pool_first(module)
         self.lead = leading_affine(self.net, x)
         self._injected: Any = None
         self._plane: tuple[Any, Any, Any] | None = None
@@ -128,6 +116,38 @@ class BatchedLoss:
                 return stock(self_, input) if outer._injected is None else outer._injected
 
             module.forward = types.MethodType(forward, module)
+
+    def _copy(self, model, reorder: bool):
+        """The private copy: its trained parameters views of one flat vector (a point is
+        one copy), no gradients, max-pools on channels-last tensors, and (``reorder``) a
+        monotone activation followed by a max-pool swapped in its Sequentials."""
+        import torch
+
+        net = copy.deepcopy(model)
+        named = dict(net.named_parameters())
+        first = named[self.layout.names[0]]
+        self.flat = torch.empty(self.layout.size, dtype=first.dtype, device=first.device)
+        for name, part in zip(self.layout.names, self.flat.split(list(self.layout.sizes))):
+            part.copy_(named[name].detach().reshape(-1))
+            named[name].data = part.view(named[name].shape)
+        for p in net.parameters():
+            p.requires_grad_(False)
+        for module in net.modules():
+            if type(module) is torch.nn.MaxPool2d:
+                module.forward = types.MethodType(_channels_last_pool, module)  # type: ignore[method-assign]
+            if reorder and type(module) is torch.nn.Sequential:
+                _pool_first(module)
+        return net
+
+    def _same_as(self, model, x) -> bool:
+        """Whether the copy computes what the model does, on a few samples (a model whose
+        forward calls its Sequentials' items one by one would not, once reordered)."""
+        import torch
+
+        x, y = x[:8], self.y[:8]
+        with evaluating(model), evaluating(self.net):
+            ours, theirs = self.loss_fn(self.net(x), y), self.loss_fn(model(x), y)
+        return bool(torch.allclose(ours, theirs, rtol=1e-5, atol=1e-7, equal_nan=True))
 
     # ------------------------------------------------------------------ one way or the other
     def _forward(self, injected):
