@@ -1,14 +1,19 @@
 """Benchmarks of mlviz.watch (issue 21), each measured in this whole process.
 
-    python benchmarks/watch_bench.py [overhead|landscape|memory|all]
+    python benchmarks/watch_bench.py [overhead|landscape|points|memory|all]
 
 * overhead: ``recorder.epoch`` per epoch against the training loop alone (MLP on moons and
   the digits CNN), median of interleaved repeats.
 * landscape: the moons MLP, then the digits CNN (22,602 parameters, all 1,797 images), on
   a 31 x 31 grid:
-  batched (``vmap`` over ``functional_call``, in memory-budgeted chunks) against one full
+  ours (:mod:`mlviz.watch.gridloss`: the leading affine layer combined from three passes,
+  then ``vmap`` or point by point, whichever a probe finds faster) against one full
   forward pass per grid point, sequentially (tomgoldstein/loss-landscape's method, without
-  its MPI); then the whole ``save`` of an 8-epoch watched run.
+  its MPI), on the same data, interleaved row by row; then the whole ``save`` of an
+  8-epoch watched run.
+* points: one grid point of the digits CNN, ours against one plain pass, and the parts of
+  each that matter (the plain pass's first convolution and max-pool, which ours removes,
+  and the second convolution, which both keep), interleaved.
 * memory: 10,000 epochs with the default budget: the recorder's bytes and the process's
   peak traced memory at 1,000, 5,000 and 10,000 epochs.
 
@@ -109,7 +114,8 @@ def landscape() -> None:
 
 
 def grid_versus_loop(name, data, make, batch, lr) -> None:
-    from mlviz.watch.compute import BatchedLoss, PlanePoints, grid_axes, pca_plane
+    from mlviz.watch.compute import grid_axes, pca_plane
+    from mlviz.watch.gridloss import BatchedLoss, PlanePoints
 
     X, y = data
     model = make()
@@ -125,23 +131,29 @@ def grid_versus_loop(name, data, make, batch, lr) -> None:
     base = torch.as_tensor(plane.origin, dtype=torch.float32)
     dirs = torch.as_tensor(plane.directions, dtype=torch.float32)
 
+    # Ours and the sequential method interleaved grid row by grid row, so changes of the
+    # (shared) machine's load hit both alike; ours' setup is counted in its time.
     start = time.perf_counter()
     batched_loss = BatchedLoss(model, loss_fn, X, y)
-    batched = batched_loss(PlanePoints(base, dirs, coords))
     t_batched = time.perf_counter() - start
-
-    start = time.perf_counter()
     clone = make().eval()
-    sequential = np.empty(len(coords))
-    with torch.no_grad():
-        for k, (ca, cb) in enumerate(coords):
-            point = base + float(ca) * dirs[0] + float(cb) * dirs[1]
-            torch.nn.utils.vector_to_parameters(point, clone.parameters())
-            sequential[k] = float(loss_fn(clone(X), y))
-    t_sequential = time.perf_counter() - start
+    t_sequential = 0.0
+    batched, sequential = [], []
+    for row in np.split(coords, 31):
+        start = time.perf_counter()
+        batched.append(batched_loss(PlanePoints(base, dirs, row)))
+        t_batched += time.perf_counter() - start
+        start = time.perf_counter()
+        with torch.no_grad():
+            for ca, cb in row:
+                point = base + float(ca) * dirs[0] + float(cb) * dirs[1]
+                torch.nn.utils.vector_to_parameters(point, clone.parameters())
+                sequential.append(float(loss_fn(clone(X), y)))
+        t_sequential += time.perf_counter() - start
+    batched, sequential = np.concatenate(batched), np.array(sequential)
     error = float(np.max(np.abs(batched - sequential) / np.maximum(np.abs(sequential), 1e-12)))
     print(f"landscape {name} ({params:,} parameters, {len(X):,} samples, 31x31 grid = "
-          f"{31 * 31 * len(X):,} sample-forwards): batched {t_batched:.2f} s (chunk "
+          f"{31 * 31 * len(X):,} sample-forwards): ours {t_batched:.2f} s (chunk "
           f"{batched_loss.chunk} points, {'vmap' if batched_loss.vectorized else 'point by point'}), sequential {t_sequential:.2f} s: "
           f"{t_sequential / t_batched:.1f}x; max relative difference {error:.1e}; {load()}",
           flush=True)
@@ -151,6 +163,51 @@ def grid_versus_loop(name, data, make, batch, lr) -> None:
         recorder.save(Path(folder) / "run.npz")
         print(f"save of the watched {name} (8 epochs, 31x31 landscape, frames of "
               f"activations): {time.perf_counter() - start:.2f} s; {load()}", flush=True)
+
+
+def points() -> None:
+    """Per grid point of the digits CNN, interleaved: ours, one plain pass, and the parts
+    of each (the plain pass's first convolution and max-pool, the second convolution)."""
+    import torch.nn.functional as F
+
+    from mlviz.watch.gridloss import BatchedLoss, PlanePoints
+
+    X, y = digits()
+    model, loss_fn = digits_cnn(), torch.nn.CrossEntropyLoss()
+    base = torch.nn.utils.parameters_to_vector(model.parameters()).detach()
+    dirs = torch.randn(2, len(base), generator=torch.Generator().manual_seed(0)) * 0.01
+    coords = np.column_stack([np.linspace(-1, 1, 31), np.zeros(31)])
+    ours = BatchedLoss(model, loss_fn, X, y)
+    ours(PlanePoints(base, dirs, coords[:1]))  # warm: the leading layer's passes, buffers
+    rows = base + torch.as_tensor(coords, dtype=torch.float32) @ dirs
+    h = torch.relu(torch.randn(len(X), 16, 4, 4))
+    weight, bias = model[3].weight.detach(), model[3].bias.detach()
+    clone = digits_cnn().eval()
+    times = dict.fromkeys(("ours", "plain pass", "its first conv", "its first pool",
+                           "second conv (NCHW)", "second conv (channels-last)"), 0.0)
+    with torch.no_grad():
+        for k in range(31):
+            start = time.perf_counter()
+            ours(PlanePoints(base, dirs, coords[k:k + 1]))
+            times["ours"] += time.perf_counter() - start
+            start = time.perf_counter()
+            torch.nn.utils.vector_to_parameters(rows[k], clone.parameters())
+            float(loss_fn(clone(X), y))
+            times["plain pass"] += time.perf_counter() - start
+            start = time.perf_counter()
+            a = clone[0](X)
+            times["its first conv"] += time.perf_counter() - start
+            start = time.perf_counter()
+            clone[2](clone[1](a))
+            times["its first pool"] += time.perf_counter() - start
+            for name, x in (("second conv (NCHW)", h),
+                            ("second conv (channels-last)",
+                             h.contiguous(memory_format=torch.channels_last))):
+                start = time.perf_counter()
+                F.conv2d(x, weight, bias, padding=1)
+                times[name] += time.perf_counter() - start
+    print("per grid point of the digits CNN: " + ", ".join(
+        f"{name} {1e3 * t / 31:.2f} ms" for name, t in times.items()) + f"; {load()}")
 
 
 def memory() -> None:
@@ -176,6 +233,8 @@ def memory() -> None:
 if __name__ == "__main__":
     torch.set_num_threads(int(os.environ.get("WATCH_THREADS", "1")))
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
-    for name, job in (("overhead", overhead), ("landscape", landscape), ("memory", memory)):
+    jobs = (("overhead", overhead), ("landscape", landscape), ("points", points),
+            ("memory", memory))
+    for name, job in jobs:
         if which in (name, "all"):
             job()

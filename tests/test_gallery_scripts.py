@@ -39,6 +39,10 @@ def api_calls(path: Path) -> list[tuple[str, dict]]:
     for node in ast.walk(ast.parse(path.read_text())):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == "mlviz"
+                and node.func.attr == "watch"):  # a watched run: recorded, no settings
+            calls.append(("watched-model", {}))
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "mlviz"
                 and node.func.attr in ("render", "prepare")):
             name = ast.literal_eval(node.args[0])
             kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}

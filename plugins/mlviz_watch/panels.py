@@ -40,8 +40,20 @@ def class_colors(theme, classes: int) -> list[str]:
     return theme.colors(max(classes, 1))
 
 
+def _ticks(lo: float, hi: float, drop: str) -> list[float]:
+    """Up to five round ticks in [lo, hi], none within a tenth of the span from the
+    ``drop`` end (``"low"`` or ``"high"``)."""
+    from matplotlib.ticker import MaxNLocator
+
+    margin = 0.1 * (hi - lo)
+    low, high = (lo + margin, hi) if drop == "low" else (lo, hi - margin)
+    return [float(t) for t in MaxNLocator(5).tick_values(lo, hi) if low <= t <= high]
+
+
 class PlaneLandscapePanel(Panel):
-    """The loss over the PCA plane of the trajectory (3-D surface), the path on it.
+    """The loss over the PCA plane of the trajectory (3-D surface), the path on it (or,
+    for a record made with ``directions="filter"``, over a filter-normalised random plane
+    through the last parameters).
 
     Reads traces ``plane_xy`` (each epoch's coordinates on the plane, NaN where the
     parameters were not kept) and ``plane_loss`` (the loss at those projected points), and
@@ -55,7 +67,11 @@ class PlaneLandscapePanel(Panel):
     projection = "3d"
     traces = ("plane_xy", "plane_loss")
 
-    def __init__(self, title: str = "Loss landscape on the PCA plane",
+    #: The title for each way the plane is chosen (the record's ``directions``).
+    TITLES = {"pca": "Loss landscape on the PCA plane",
+              "filter": "Loss landscape, filter-normalised random plane"}
+
+    def __init__(self, title: str | None = None,
                  view: tuple[float, float] = (28, -58)) -> None:
         self.title = title
         self.view = view
@@ -69,12 +85,14 @@ class PlaneLandscapePanel(Panel):
         xy, height = run.trace("plane_xy"), run.trace("plane_loss")
         self.ok = np.isfinite(xy).all(axis=1) & np.isfinite(height)
         variance = float(extra.get("variance", np.nan))
-        title = self.title
+        directions = getattr(run.config, "directions", "pca")
+        title = self.title or self.TITLES.get(directions, self.TITLES["pca"])
         if np.isfinite(variance):
             title += f"\n(the plane holds {100 * variance:.1f}% of the path's variance)"
         ax.set_title(title)
-        ax.set_xlabel("PC 1", labelpad=4)
-        ax.set_ylabel("PC 2", labelpad=4)
+        axis = "PC" if directions == "pca" else "direction"
+        ax.set_xlabel(f"{axis} 1", labelpad=4)
+        ax.set_ylabel(f"{axis} 2", labelpad=4)
         ax.set_zlabel("loss", labelpad=-2)
         ax.view_init(*self.view)
         if "landscape" not in extra:
@@ -100,6 +118,10 @@ class PlaneLandscapePanel(Panel):
         ax.add_collection3d(surface)
         surface.set_quads(quads, faces, edges)
         tidy_3d_axes(ax)
+        # The x axis' last tick and the y axis' first meet at the front corner: neither
+        # is drawn within a tenth of the axis of that corner.
+        ax.set_xticks(_ticks(alphas[0], alphas[-1], drop="high"))
+        ax.set_yticks(_ticks(betas[0], betas[-1], drop="low"))
         self.xy, self.height = xy, height
         (self.trail,) = ax.plot([], [], [], color=theme.ink, linewidth=1.6, zorder=5)
         (self.marker,) = ax.plot([], [], [], "o", color=theme.loss,

@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cluster import grid_losses
 from .compute import (
-    BatchedLoss,
-    PlanePoints,
+    filter_plane,
     grid_axes,
     outputs_and_hidden,
     pca_plane,
     predicted_classes,
     project_2d,
 )
+from .gridloss import BatchedLoss, PlanePoints
 from .model import ALGORITHM, WatchConfig, WatchSnapshot, summarize
 
 if TYPE_CHECKING:
@@ -84,18 +85,19 @@ def build(recorder: Recorder) -> Prepared:
     resolution = recorder.resolution
     if finite.any():
         good = rows[finite]
-        plane = pca_plane(good)
+        plane = (filter_plane(good, recorder.layout, recorder.seed)
+                 if recorder.directions == "filter" else pca_plane(good))
         base = torch.as_tensor(plane.origin, dtype=first.dtype, device=first.device)
         dirs = torch.as_tensor(plane.directions, dtype=first.dtype, device=first.device)
         at = kept_epochs[finite]
         plane_xy[at] = plane.coords
         plane_loss[at] = loss(PlanePoints(base, dirs, plane.coords))
         true_loss[at] = loss(torch.as_tensor(good, dtype=first.dtype, device=first.device))
-        alphas, betas = grid_axes(plane.coords, resolution)
-        a, b = np.meshgrid(alphas, betas)
-        grid = loss(PlanePoints(base, dirs, np.column_stack([a.ravel(), b.ravel()])))
-        extra.update(variance=plane.variance, alphas=alphas, betas=betas,
-                     landscape=grid.reshape(resolution, resolution))
+        alphas, betas = grid_axes(plane.coords, resolution,
+                                  least=1.0 if recorder.directions == "filter" else 0.0)
+        grid = grid_losses(loss, base, dirs, alphas, betas, recorder.scheduler,
+                           model=model, loss_fn=recorder.loss_fn, memory=recorder.memory)
+        extra.update(variance=plane.variance, alphas=alphas, betas=betas, landscape=grid)
 
     # The drawn frames: kept epochs, evenly, the last always.
     picks = _frame_picks(len(kept_epochs), recorder.frames)
@@ -142,6 +144,7 @@ def build(recorder: Recorder) -> Prepared:
         input_shape="x".join(map(str, input_shape)) or "1", eval_note=data.note,
         metrics=",".join(["loss", *names]), layers=",".join(recorder.layer_names),
         classes=classes, regions=regions, hidden=hidden_ok, resolution=resolution,
+        directions=recorder.directions,
         budget=recorder.trace.budget, diverged=recorder.diverged,
     )
     traces = {name: recorder.metrics[name].array() for name in names}

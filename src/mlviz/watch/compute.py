@@ -2,17 +2,14 @@
 sets at once, the PCA plane of the trajectory and its landscape, decision regions and
 the last hidden layer's activations.
 
-Cost model of a landscape: one forward pass of the evaluation subset per grid point, so
-``resolution² × n_eval`` sample-forwards (plus one per kept epoch for the path and the
-true loss). Grid points are evaluated ``chunk`` at a time with ``torch.func.vmap`` over
-``torch.func.functional_call``, on the model's device; ``chunk`` comes from a memory
-budget and the activation size of one forward pass.
+The loss of many parameter sets at once (the landscape's grid, the path) is
+:mod:`mlviz.watch.gridloss`'s, with its cost model.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +60,20 @@ def evaluating(model) -> Iterator[None]:
             module.training = mode
 
 
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """numpy's BLAS on one thread for the block (threadpoolctl, where installed): the
+    small SVDs of a save are many times slower when its threads contend with a busy
+    machine's other processes (0.6 s instead of 0.05 s for 600 x 128 at load 8)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ModuleNotFoundError:
+        yield
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield
+
+
 def per_point_bytes(model, x) -> int:
     """Bytes one forward pass of ``x`` holds: every leaf module's output, twice (inputs of
     the next), plus the parameters. Measured with forward hooks, removed at once."""
@@ -84,102 +95,6 @@ def per_point_bytes(model, x) -> int:
             handle.remove()
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     return 2 * total[0] + params + x.numel() * x.element_size()
-
-
-class BatchedLoss:
-    """``loss_fn(model(x; θ), y)`` for many flat parameter vectors θ at once.
-
-    Chunks of grid points that fit ``memory`` bytes are evaluated with ``vmap`` over
-    ``functional_call``. The first chunk is also timed point by point (``functional_call``
-    alone), and the faster way evaluates the rest: ``vmap`` wins where per-point overhead
-    dominates (small dense models); on a CPU a convolution's batched weights become a
-    grouped convolution, which can be slower than one point at a time. A loss that ``vmap``
-    cannot trace (one calling ``.item()``, say) is evaluated point by point. 4-D inputs
-    are made channels-last (faster convolutions and pooling; the same values).
-    """
-
-    def __init__(self, model, loss_fn: Callable, x, y, memory: int = MEMORY_BUDGET) -> None:
-        import torch
-
-        if x.dim() == 4 and x.is_floating_point():
-            x = x.contiguous(memory_format=torch.channels_last)
-        self.model, self.loss_fn, self.x, self.y = model, loss_fn, x, y
-        self.layout = Layout.of(model)
-        self.chunk = max(1, int(memory // max(per_point_bytes(model, x), 1)))
-        self.vectorized: bool | None = None  # None: not chosen yet
-
-    def _one(self, params):
-        from torch.func import functional_call
-
-        return self.loss_fn(functional_call(self.model, params, (self.x,)), self.y).reshape(())
-
-    def _loop(self, params, count: int):
-        import torch
-
-        return torch.stack([self._one({k: v[i] for k, v in params.items()})
-                            for i in range(count)])
-
-    def _vmap(self, params):
-        from torch.func import vmap
-
-        return vmap(self._one)(params)
-
-    PROBE = 4  # points timed each way to choose
-
-    def _choose(self, params, count: int) -> None:
-        """Time a few points both ways (after one warm-up call); keep the faster way."""
-        import time
-
-        count = min(count, self.PROBE)
-        probe = {k: v[:count] for k, v in params.items()}
-        self._loop(probe, 1)
-        start = time.perf_counter()
-        self._loop(probe, count)
-        loop_time = time.perf_counter() - start
-        try:
-            self._vmap({k: v[:1] for k, v in probe.items()})
-            start = time.perf_counter()
-            self._vmap(probe)
-            self.vectorized = time.perf_counter() - start < loop_time
-        except Exception:  # noqa: BLE001 - not vmappable: point by point, same values
-            self.vectorized = False
-
-    def __call__(self, points) -> np.ndarray:
-        """Losses of the rows of ``points`` (an (n, P) tensor on the model's device, or a
-        :class:`PlanePoints`, which makes its rows a chunk at a time)."""
-        import torch
-
-        rows: Callable[[int, int], Any]
-        if isinstance(points, PlanePoints):
-            rows, count = points, points.count
-        else:
-            rows, count = (lambda a, b: points[a:b]), len(points)
-        out = []
-        with evaluating(self.model):
-            for start in range(0, count, self.chunk):
-                block = rows(start, min(start + self.chunk, count))
-                params = self.layout.split(block)
-                if self.vectorized is None:
-                    self._choose(params, len(block))
-                if self.vectorized:
-                    out.append(self._vmap(params))
-                else:
-                    out.append(self._loop(params, len(block)))
-        return torch.cat(out).double().cpu().numpy() if out else np.zeros(0)
-
-
-class PlanePoints:
-    """The rows ``base + a·d₁ + b·d₂`` of a grid of (a, b), made a chunk at a time."""
-
-    def __init__(self, base, directions, coords: np.ndarray) -> None:
-        import torch
-
-        self.base, self.directions = base, directions
-        self.coords = torch.as_tensor(coords, dtype=base.dtype, device=base.device)
-        self.count = len(coords)
-
-    def __call__(self, start: int, stop: int):
-        return self.base + self.coords[start:stop] @ self.directions
 
 
 @dataclass(frozen=True)
@@ -210,12 +125,49 @@ def pca_plane(rows: np.ndarray) -> Plane:
     return Plane(origin, directions, offsets @ directions.T, variance)
 
 
-def grid_axes(coords: np.ndarray, resolution: int, margin: float = 0.25
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Axes of a grid holding every point of ``coords`` with a ``margin`` of its extent."""
+#: How the plane of a landscape is chosen.
+DIRECTIONS = ("pca", "filter")
+
+
+def filter_plane(rows: np.ndarray, layout: Layout, seed: int = 0) -> Plane:
+    """The plane through the last of ``rows`` (finite parameter vectors) along two random
+    Gaussian directions, filter-normalised (Li et al. 2018, :func:`mlviz.landscape.
+    random_directions`): each filter (output-unit slice of a weight) gets the norm of the
+    same filter of the final weights; biases and other 1-D parameters (batch norm's) get 0.
+    The path is projected on it by least squares (the directions are not orthogonal);
+    ``variance`` is the share of the centred path's variance in the plane (small: random
+    directions are nearly orthogonal to a training path)."""
+    from ..landscape import random_directions
+
+    rows = np.asarray(rows, dtype=float)
+    origin = rows[-1]
+    final = {name: value for name, value in zip(layout.names, _split_np(origin, layout))}
+    pair = random_directions(final, seed=seed)
+    directions = np.stack([np.concatenate([d[name].ravel() for name in layout.names])
+                           for d in pair])
+    coords, *_ = np.linalg.lstsq(directions.T, (rows - origin).T, rcond=None)
+    centred = rows - rows.mean(axis=0)
+    basis, _ = np.linalg.qr(directions.T)
+    total = float((centred ** 2).sum())
+    held = float(((centred @ basis) ** 2).sum())
+    return Plane(origin, directions, coords.T, held / total if total > 0 else 1.0)
+
+
+def _split_np(flat: np.ndarray, layout: Layout) -> list[np.ndarray]:
+    parts = np.split(flat, np.cumsum(layout.sizes)[:-1])
+    return [part.reshape(shape) for part, shape in zip(parts, layout.shapes)]
+
+
+def grid_axes(coords: np.ndarray, resolution: int, margin: float = 0.25,
+              least: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Axes of a grid holding every point of ``coords`` with a ``margin`` of its extent,
+    and at least ``[-least, least]`` on each axis (1 for filter-normalised directions:
+    a step the size of the weights, the span Li et al. draw)."""
     lo, hi = coords.min(axis=0), coords.max(axis=0)
     extent = np.maximum(hi - lo, 1e-3 * max(float(np.abs(coords).max()), 1.0))
     lo, hi = lo - margin * extent, hi + margin * extent
+    if least > 0:
+        lo, hi = np.minimum(lo, -least), np.maximum(hi, least)
     return np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
 
 

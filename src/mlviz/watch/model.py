@@ -37,6 +37,10 @@ class WatchConfig(Config):
     regions: bool = param(False, "whether decision regions are drawn (2-D inputs, classes)")
     hidden: bool = param(False, "whether the last hidden layer's activations are drawn")
     resolution: int = param(31, "landscape grid points along each direction", min=3, max=201)
+    directions: str = param("pca", "the landscape's plane: the path's PCA plane (pca) or "
+                                   "filter-normalised random directions through the last "
+                                   "parameters (filter, Li et al. 2018)",
+                            choices=("pca", "filter"))
     budget: int = param(256, "most parameter sets kept in the trace (thinned evenly)", min=4)
     diverged: int = param(-1, "first epoch whose loss or parameters were not finite (-1: none)",
                           min=-1)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .compute import MEMORY_BUDGET, Layout, evaluating
+from .compute import DIRECTIONS, MEMORY_BUDGET, Layout, evaluating
 from .data import EVAL_SIZE, take_eval_data
 from .errors import WatchError
 from .trace import BUDGET, Growing, ParamTrace
@@ -51,7 +51,8 @@ class Recorder:
     def __init__(self, model, data, loss: Callable, *, eval_size: int = EVAL_SIZE,
                  budget: int = BUDGET, resolution: int = 31, frames: int = FRAMES,
                  memory: int = MEMORY_BUDGET, fps: float = 8.0,
-                 path: str | Path | None = None) -> None:
+                 path: str | Path | None = None, directions: str = "pca", seed: int = 0,
+                 scheduler: str | None = None) -> None:
         import torch
 
         if not isinstance(model, torch.nn.Module):
@@ -63,6 +64,9 @@ class Recorder:
             raise WatchError(f"budget must be at least 4 parameter sets, got {budget}")
         if frames < 1:
             raise WatchError(f"frames must be at least 1, got {frames}")
+        if directions not in DIRECTIONS:
+            raise WatchError(f"directions must be one of {', '.join(DIRECTIONS)}, got "
+                             f"{directions!r}")
         self.model, self.loss_fn = model, loss
         self.layout = Layout.of(model)
         if not self.layout.size:
@@ -86,6 +90,7 @@ class Recorder:
         self.n_epochs = 0
         self.diverged = -1
         self.resolution, self.frames, self.memory, self.fps = resolution, frames, memory, fps
+        self.directions, self.seed, self.scheduler = directions, seed, scheduler
         self.path = None if path is None else Path(path)
         self.saved: Path | None = None
 
@@ -160,11 +165,13 @@ class Recorder:
         """The recorded run ready to draw (:class:`mlviz.Prepared`): in a notebook it shows
         as the player; ``mlviz.render``'s writers take it. Computes the landscape."""
         from .build import build
+        from .compute import one_blas_thread
 
         if not self.n_epochs:
             raise WatchError("nothing was recorded: call recorder.epoch(...) once per epoch "
                              "before saving")
-        return build(self)
+        with one_blas_thread():
+            return build(self)
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the run record (an ``.npz`` file, see ``docs/records.rst``); once."""
@@ -211,6 +218,10 @@ def watch(model, data, loss: Callable, **options: Any) -> Recorder:
     ``loss(model(X), y)``, returning a scalar tensor. Options: ``budget`` (most parameter
     sets kept, default 256), ``resolution`` (landscape grid, default 31), ``frames``
     (most frames, default 60), ``memory`` (bytes per batched landscape call, default
-    512 MiB), ``fps``, ``path`` (where the context manager saves).
+    512 MiB), ``fps``, ``path`` (where the context manager saves), ``directions``
+    (the landscape's plane: ``"pca"``, the path's PCA plane, or ``"filter"``,
+    filter-normalised random directions through the last parameters, drawn with
+    ``seed``), ``scheduler`` (a Dask scheduler's address: the landscape's grid rows are
+    computed on that cluster, the same values as here).
     """
     return Recorder(model, data, loss, **options)
