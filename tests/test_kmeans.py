@@ -14,6 +14,7 @@ from mlviz.thinning import MUST_KEEP, WANTED
 from mlviz_kmeans.geometry import voronoi_cells
 from mlviz_kmeans.panels import ClusterPanel, ElbowPanel
 from mlviz_kmeans.trainer import (
+    NOTABLE,
     KMeansConfig,
     KMeansTrainer,
     best_start,
@@ -562,10 +563,9 @@ def test_few_frames_idle_on_a_flat_inertia():
     Within each K, drawing every Lloyd step (0.3) spent 28 % of the frames on an inertia
     that moved by less than 1 % of that K's range; as many frames spread evenly over the
     steps, 15 %; the notable steps, a few %."""
-    from pacing_look import flat_share
-
     from mlviz import FrameSchedule
     from mlviz.trainer import train
+    from pacing_look import flat_share
 
     prepared = mlviz.prepare("kmeans")
     assert flat_share(prepared.run, by="k") <= 0.2
@@ -585,13 +585,18 @@ def test_few_frames_idle_on_a_flat_inertia():
 
 
 def test_notable_steps_fall_by_a_share_of_the_k_s_fall():
-    inertia = np.array([100.0, 50.0, 20.0, 19.5, 19.0, 10.5, 10.2, 10.1, 10.0, 10.0])
-    # 2 % of the fall of 90 is 1.8: 19.5 and 19.0 are not that far below 20; 10.5 is, but
-    # leaves less than two such steps to fall, so the next drawn step is the last
-    assert notable_steps(inertia).tolist() == [0, 1, 2, 5, 9]
-    assert notable_steps(inertia, step=0.5).tolist() == [0, 1, 9]
+    inertia = np.array([100.0, 50.0, 20.0, 19.5, 18.0, 12.0, 10.5, 10.2, 10.0, 10.0])
+    # 1.5 % of the fall of 90 is 1.35: 19.5 is not that far below 20, 18 is; 10.5 is that
+    # far below 12 but not that far above the lowest, so the next drawn step is the last
+    assert notable_steps(inertia, step=0.015).tolist() == [0, 1, 2, 4, 5, 9]
+    assert notable_steps(inertia, step=0.5).tolist() == [0, 9]  # 50 is within 45 of 10
     assert notable_steps(np.array([7.0, 7.0, 7.0])).tolist() == [0, 2]  # flat: ends only
     assert notable_steps(np.array([3.0])).tolist() == [0]
+    rng = np.random.default_rng(0)
+    for _ in range(200):  # every drawn step moves by a NOTABLE share of the fall, or more
+        inertia = np.sort(rng.exponential(size=rng.integers(2, 40)))[::-1]
+        drawn = inertia[notable_steps(inertia)]
+        assert -np.diff(drawn).min() >= NOTABLE * (inertia[0] - inertia[-1])
 
 
 @pytest.mark.parametrize("k_max", [4, 5, 6, 12])

@@ -249,23 +249,24 @@ def lloyd(points: np.ndarray, centroids: np.ndarray, max_iter: int, stop_early: 
 
 
 #: Within a K, a Lloyd step is drawn once the inertia has fallen by another NOTABLE of
-#: that K's whole fall since the last step drawn (so no drawn step idles on a flat loss).
-NOTABLE = 0.02
+#: that K's whole fall since the last step drawn: so no drawn step idles on a flat loss
+#: (tests/pacing_look.py: one that moved by less than 1 % of it).
+NOTABLE = 0.015
 
 
 def notable_steps(inertia: np.ndarray, step: float = NOTABLE) -> np.ndarray:
     """The Lloyd steps of one K worth drawing, from their inertias: the first (the new
     start); then, one after another, the first step whose inertia lies ``step`` of the
-    K's whole fall below the last drawn one's, while two such steps are left to fall (so
-    that the last step, always drawn, still moves by one); and the last."""
+    K's whole fall below the last drawn one's and still ``step`` above the lowest (so
+    that the last step, always drawn, moves by that much too); and the last."""
     inertia = np.asarray(inertia, dtype=float)
     last = len(inertia) - 1
     lowest = float(inertia.min())
     gap = step * (float(inertia.max()) - lowest)
     drawn, current = [0], 0
-    while gap > 0 and inertia[current] - lowest >= 2 * gap:
+    while gap > 0:
         lower = np.flatnonzero(inertia[current + 1:] <= inertia[current] - gap)
-        if not lower.size:
+        if not lower.size or inertia[current + 1 + lower[0]] < lowest + gap:
             break
         current += 1 + int(lower[0])
         drawn.append(current)
