@@ -34,7 +34,8 @@ WANTED = 1
 def keyframe_level(snapshot: Snapshot) -> int:
     """How much a frame budget should keep ``snapshot``, from its ``keyframe`` attribute:
     :data:`MUST_KEEP` for ``True`` (a bool, as plugins for mlviz 0.1 and 0.2 set it) or a
-    number of 2 or more, :data:`WANTED` for 1, 0 for ``False``, 0, ``None`` or none."""
+    whole number of 2 or more, :data:`WANTED` for 1, 0 for ``False``, a whole number
+    below 1, ``None`` or no such attribute (any other value: true or not)."""
     value = getattr(snapshot, "keyframe", False)
     if isinstance(value, (bool, np.bool_)):
         return MUST_KEEP if value else 0
