@@ -10,9 +10,11 @@ from sklearn.cluster import KMeans
 
 import mlviz
 from mlviz.testing import panel_figure, scene_figure
+from mlviz.thinning import MUST_KEEP, WANTED
 from mlviz_kmeans.geometry import voronoi_cells
 from mlviz_kmeans.panels import ClusterPanel, ElbowPanel
 from mlviz_kmeans.trainer import (
+    NOTABLE,
     KMeansConfig,
     KMeansTrainer,
     best_start,
@@ -21,6 +23,7 @@ from mlviz_kmeans.trainer import (
     initial_centroids,
     knee,
     lloyd,
+    notable_steps,
 )
 
 
@@ -47,13 +50,16 @@ def test_snapshots_restart_every_k_with_float_centroids():
     *snaps, recap = snaps
     finals = {s.k: s for s in snaps}
     elbow_k = knee(np.arange(1, 6), [finals[k].loss for k in range(1, 6)])
-    assert recap.recap and recap.keyframe and recap.k == recap.elbow_k == elbow_k
+    assert recap.recap and recap.keyframe == MUST_KEEP and recap.k == recap.elbow_k == elbow_k
     assert recap.loss == finals[elbow_k].loss
     assert np.array_equal(recap.labels, finals[elbow_k].labels)
-    assert [s.keyframe for s in snaps] == [s is finals[s.k] for s in snaps]
+    assert [s.keyframe == MUST_KEEP for s in snaps] == [s is finals[s.k] for s in snaps]
     for k in range(1, 6):
         of_k = [s for s in snaps if s.k == k]
         assert [s.iteration for s in of_k] == list(range(len(of_k)))
+        notable = notable_steps(np.array([s.loss for s in of_k])).tolist()
+        assert [s.iteration for s in of_k if s.keyframe] == notable
+        assert all(s.keyframe == WANTED for s in of_k[:-1] if s.keyframe)
         assert of_k[-1].converged
         assert of_k[0].centroids.shape == (k, 2) and of_k[0].centroids.dtype == float
         for s in of_k:
@@ -411,17 +417,20 @@ def test_match_order_pairs_nearest_and_puts_the_new_one_last():
 
 
 def test_trails_follow_each_centroid_through_this_k_from_the_traces():
+    """The trails come from the traces: every Lloyd step, the ones not drawn included."""
     prepared = mlviz.prepare("kmeans", k_max=4)
     run = prepared.run
-    frame = frame_of(run, 4, 3)
+    frame = max(i for i, s in enumerate(run.snapshots) if s.k == 4 and not s.recap)
+    steps = run.snapshots[frame].iteration + 1
+    assert steps > sum(s.k == 4 for s in run.snapshots)  # some steps are not drawn
     fig = panel_figure(ClusterPanel(), run, frame, figsize=(6.4, 4.0))
     from matplotlib.collections import LineCollection
 
     trails = [c for c in fig.axes[0].collections
               if isinstance(c, LineCollection) and c.get_linewidths()[0] == 2.0][0]
     segments = trails.get_segments()
-    assert len(segments) == 4 and all(len(seg) == 4 for seg in segments)  # iterations 0 … 3
-    epochs = [i for i, s in enumerate(run.trace("k")) if s == 4][:4]
+    assert len(segments) == 4 and all(len(seg) == steps for seg in segments)
+    epochs = [i for i, s in enumerate(run.trace("k")) if s == 4][:steps]
     path = run.trace("params.centroids")[epochs]
     for i, seg in enumerate(segments):
         assert np.allclose(seg, path[:, i])
@@ -537,14 +546,57 @@ def test_train_keeps_every_keyframe_under_a_budget_and_fills_the_rest_evenly():
 
 
 def test_thinning_a_finished_run_keeps_the_converged_frame_of_every_k():
-    """`mlviz render run.npz --frames N` thins a recorded run: the keyframes stay."""
+    """`mlviz render run.npz --frames N` thins a recorded run: the must-keep keyframes
+    (each K's converged step, the recap) stay; the notable steps fill the room left."""
     prepared = mlviz.prepare("kmeans", k_max=4)
-    keys = [s.epoch for s in prepared.run.snapshots if getattr(s, "keyframe", False)]
-    assert len(keys) >= 4
-    thinned = prepared.with_frames(len(keys) + 1)
+    keys = [s.epoch for s in prepared.run.snapshots if s.keyframe == MUST_KEEP]
+    assert len(keys) == 5  # K = 1 … 4 and the recap
+    assert len(prepared.run.snapshots) > len(keys) + 2
+    thinned = prepared.with_frames(len(keys) + 2)
     epochs = [s.epoch for s in thinned.run.snapshots]
-    assert len(epochs) == len(keys) + 1 and set(keys) <= set(epochs)
+    assert len(epochs) == len(keys) + 2 and set(keys) <= set(epochs)
     assert epochs[-1] == prepared.run.snapshots[-1].epoch
+
+
+def test_few_frames_idle_on_a_flat_inertia():
+    """Issue 18: no scene idles on a flat loss for more than about a fifth of its length.
+    Within each K, drawing every Lloyd step (0.3) spent 28 % of the frames on an inertia
+    that moved by less than 1 % of that K's range; as many frames spread evenly over the
+    steps, 15 %; the notable steps, a few %."""
+    from mlviz import FrameSchedule
+    from mlviz.trainer import train
+    from pacing_look import flat_share
+
+    prepared = mlviz.prepare("kmeans")
+    assert flat_share(prepared.run, by="k") <= 0.2
+    config, data = prepared.config, prepared.run.dataset
+
+    class Unmarked:  # the same steps, none a keyframe: what a budget spreads evenly
+        def run(self, dataset):
+            for snapshot in KMeansTrainer(config).run(dataset):
+                yield replace(snapshot, keyframe=0)
+
+    every = train(Unmarked(), data, config, FrameSchedule.every())
+    assert flat_share(every, by="k") > 0.2
+    even = train(Unmarked(), data, config, FrameSchedule.every(prepared.run.n_frames))
+    assert flat_share(prepared.run, by="k") < flat_share(even, by="k") / 2
+    for frames in (13, 20):
+        assert flat_share(mlviz.prepare("kmeans", frames=frames).run, by="k") <= 0.2
+
+
+def test_notable_steps_fall_by_a_share_of_the_k_s_fall():
+    inertia = np.array([100.0, 50.0, 20.0, 19.5, 18.0, 12.0, 10.5, 10.2, 10.0, 10.0])
+    # 1.5 % of the fall of 90 is 1.35: 19.5 is not that far below 20, 18 is; 10.5 is that
+    # far below 12 but not that far above the lowest, so the next drawn step is the last
+    assert notable_steps(inertia, step=0.015).tolist() == [0, 1, 2, 4, 5, 9]
+    assert notable_steps(inertia, step=0.5).tolist() == [0, 9]  # 50 is within 45 of 10
+    assert notable_steps(np.array([7.0, 7.0, 7.0])).tolist() == [0, 2]  # flat: ends only
+    assert notable_steps(np.array([3.0])).tolist() == [0]
+    rng = np.random.default_rng(0)
+    for _ in range(200):  # every drawn step moves by a NOTABLE share of the fall, or more
+        inertia = np.sort(rng.exponential(size=rng.integers(2, 40)))[::-1]
+        drawn = inertia[notable_steps(inertia)]
+        assert -np.diff(drawn).min() >= NOTABLE * (inertia[0] - inertia[-1])
 
 
 @pytest.mark.parametrize("k_max", [4, 5, 6, 12])

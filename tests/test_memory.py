@@ -22,7 +22,14 @@ import pytest
 
 from mlviz import Config, Dataset, FrameSchedule, Snapshot, limits, traced, train
 from mlviz.prepared import frame_captions
-from mlviz.thinning import FrameKeeper, TraceRows
+from mlviz.thinning import (
+    MUST_KEEP,
+    WANTED,
+    FrameKeeper,
+    TraceRows,
+    keyframe_level,
+    thin_snapshots,
+)
 
 DATA = Dataset(np.zeros((3, 2)))
 MB = 2**20
@@ -132,7 +139,8 @@ def test_the_default_frame_budget_is_the_one_the_help_and_docs_state():
     assert f"at most {limits.DEFAULT_FRAMES:,} (``DEFAULT_FRAMES``" in guide
 
 
-def test_keyframes_are_bounded_too():
+@pytest.mark.parametrize("keyframes", [True, WANTED])
+def test_keyframes_are_bounded_too(keyframes):
     alive = most = 0
 
     def gone():
@@ -148,12 +156,75 @@ def test_keyframes_are_bounded_too():
                 most = max(most, alive)
                 yield snapshot
 
-    run = train(Counted(keyframes=True), DATA, Config(), FrameSchedule.every(4),
+    run = train(Counted(keyframes=keyframes), DATA, Config(), FrameSchedule.every(4),
                 max_epochs=20_000)
     drawn = [s.epoch for s in run.snapshots]
     assert len(drawn) == 4 and drawn[0] == 0 and drawn[-1] == 19_999
     bound = FrameKeeper.SLACK * 4 + 1
     assert most <= 2 * bound + 2  # kept and keyframes, not 20 000
+
+
+@dataclass(frozen=True)
+class Leveled(Snapshot):
+    keyframe: object = False
+
+
+#: Must-keep (True, as 0.1 and 0.2 plugins mark them, or 2) and wanted (1) keyframes.
+MUSTS, WANTS = {7, 23, 61, 62}, {3, 10, 30, 40, 50, 70, 80, 95}
+
+
+class Leveling:
+    """100 epochs: ``must`` at MUSTS, 1 at WANTS, False elsewhere."""
+
+    def __init__(self, must: object = True) -> None:
+        self.must = must
+
+    def run(self, dataset):
+        for epoch in range(100):
+            yield Leveled(epoch=epoch, loss=float(epoch),
+                          keyframe=self.must if epoch in MUSTS else 1 if epoch in WANTS
+                          else False)
+
+
+def test_keyframe_levels_old_true_is_must_keep():
+    """``keyframe=True`` (mlviz 0.1, 0.2) keeps meaning "always draw", although True == 1."""
+    assert [keyframe_level(Leveled(0, 0.0, keyframe=v))
+            for v in (True, np.bool_(True), 2, 5, 1, np.int64(1), False, 0, None,
+                      np.bool_(False))] == [MUST_KEEP] * 4 + [WANTED] * 2 + [0] * 4
+    assert keyframe_level(Snapshot(0, 0.0)) == 0
+
+
+def budgets_drawn(must: object, budget: int, thin: bool) -> list[int]:
+    if thin:  # a finished run's snapshots, thinned (``mlviz render run.npz --frames``)
+        return [s.epoch for s in thin_snapshots(list(Leveling(must).run(DATA)), budget)]
+    return [s.epoch for s in train(Leveling(must), DATA, Config(),
+                                   FrameSchedule.every(budget)).snapshots]
+
+
+@pytest.mark.parametrize("thin", [False, True])
+@pytest.mark.parametrize("must", [True, 2])
+def test_a_budget_drops_fillers_then_wanted_then_must_keep_evenly(must, thin):
+    last = 99
+    for budget in (20, 40):  # room for all keyframes: the others fill the rest evenly
+        drawn = budgets_drawn(must, budget, thin)
+        assert len(drawn) == budget and drawn == sorted(drawn) and drawn[-1] == last
+        assert MUSTS | WANTS <= set(drawn)
+    # room for the must-keep ones and some wanted: those thinned evenly, no filler
+    drawn = budgets_drawn(must, len(MUSTS) + 1 + 4, thin)
+    assert MUSTS | {last} <= set(drawn) and len(drawn) == len(MUSTS) + 5
+    assert set(drawn) - MUSTS - {last} == {3, 30, 70, 95}  # the 1st, 3rd, 6th, 8th wanted
+    drawn = budgets_drawn(must, 3, thin)  # too few even for the must-keep ones
+    assert drawn == [7, 61, 99]
+
+
+def test_old_true_keyframes_draw_as_before_and_beat_wanted_ones():
+    """Keyframes marked True are drawn exactly like 2 (must keep); were True taken for 1
+    (wanted), they would be thinned with the wanted ones under a tight budget."""
+    for budget in (3, 6, 9, 14, 30):
+        for thin in (False, True):
+            assert budgets_drawn(True, budget, thin) == budgets_drawn(2, budget, thin)
+    assert MUSTS <= set(budgets_drawn(True, len(MUSTS) + 2, False))
+    assert not MUSTS <= set(budgets_drawn(1, len(MUSTS) + 2, False))
 
 
 @pytest.mark.parametrize("frames", [None, 5])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlviz import Algorithm, DataError, Dataset, Scene, UserData, hookimpl
+from mlviz import Algorithm, DataError, Dataset, FrameSchedule, Scene, UserData, hookimpl
 from mlviz.panels import MetricCurvePanel
 from mlviz.story import Chapter, Story
 from mlviz.sweep import declare_sweep
@@ -35,6 +35,17 @@ def load_points(data: UserData, config: KMeansConfig) -> Dataset:
 def kmeans_scene(config: KMeansConfig) -> Scene:
     return Scene([ElbowPanel(), ClusterPanel()], title="k-means clustering",
                  width_ratios=(1.0, 1.8), figsize=(12.8, 7.2))
+
+
+#: The frames are the snapshots the trainer marks as keyframes (each K's start, its steps
+#: where the inertia fell notably, its converged step; the recap), and the first.
+KEYFRAMES_ONLY = FrameSchedule(late_step=2**62)
+
+
+def kmeans_schedule(config: KMeansConfig) -> FrameSchedule:
+    """Keyframes only (:func:`~.trainer.notable_steps`) when several Ks are fitted; every
+    Lloyd step for one K (a sweep's: its few steps are the whole lesson)."""
+    return KEYFRAMES_ONLY if config.k_min < config.k_max else FrameSchedule.every()
 
 
 OBJECTIVE = r"$J(\mu_1,\ldots,\mu_K) = \sum_{i=1}^{n}\ \min_k\ \Vert x_i - \mu_k\Vert^2$"
@@ -102,6 +113,7 @@ KMEANS = Algorithm(
     dataset_params=("dataset", "clusters", "noise", "n_points"),
     fps=5.0,
     story=kmeans_story,
+    schedule=kmeans_schedule,
 )
 
 

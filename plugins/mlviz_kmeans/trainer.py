@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 import numpy as np
 
 from mlviz import Config, ConfigError, Dataset, Snapshot, datasets, param
+from mlviz.thinning import MUST_KEEP, WANTED
 
 #: The default data are made in the stock datasets' units, then scaled by SCALE and moved
 #: to CENTRE: into a 1200 × 675 box (like pixels). The blobs' centres lie in ±BOX, far
@@ -65,7 +66,9 @@ class KMeansSnapshot(Snapshot):
 
     ``recap`` marks the closing snapshot that returns to the elbow K (``elbow_k``) after
     the last K: it repeats that K's converged state and is no new Lloyd step. ``keyframe``
-    (each K's last step, and the recap) asks a frame budget to keep the snapshot.
+    says which steps are drawn (:func:`notable_steps`) and what a frame budget keeps:
+    ``MUST_KEEP`` (2) each K's last step and the recap, ``WANTED`` (1) the steps where the
+    inertia fell notably, 0 the others (see :func:`mlviz.thinning.keyframe_level`).
     """
 
     traces: ClassVar[tuple[str, ...]] = ("k", "converged", "recap", "params.centroids")
@@ -77,7 +80,7 @@ class KMeansSnapshot(Snapshot):
     converged: bool = False
     recap: bool = False
     elbow_k: int = 0
-    keyframe: bool = False
+    keyframe: int = 0
 
     def validate(self, dataset: Dataset) -> None:
         """A loaded record's snapshot: ``k`` finite centroids, one label in 0 … k − 1 a
@@ -245,6 +248,31 @@ def lloyd(points: np.ndarray, centroids: np.ndarray, max_iter: int, stop_early: 
         centroids = update_centroids(points, labels, centroids)
 
 
+#: Within a K, a Lloyd step is drawn once the inertia has fallen by another NOTABLE of
+#: that K's whole fall since the last step drawn: so no drawn step idles on a flat loss
+#: (tests/pacing_look.py: one that moved by less than 1 % of it).
+NOTABLE = 0.015
+
+
+def notable_steps(inertia: np.ndarray, step: float = NOTABLE) -> np.ndarray:
+    """The Lloyd steps of one K worth drawing, from their inertias: the first (the new
+    start); then, one after another, the first step whose inertia lies ``step`` of the
+    K's whole fall below the last drawn one's and still ``step`` above the lowest (so
+    that the last step, always drawn, moves by that much too); and the last."""
+    inertia = np.asarray(inertia, dtype=float)
+    last = len(inertia) - 1
+    lowest = float(inertia.min())
+    gap = step * (float(inertia.max()) - lowest)
+    drawn, current = [0], 0
+    while gap > 0:
+        lower = np.flatnonzero(inertia[current + 1:] <= inertia[current] - gap)
+        if not lower.size or inertia[current + 1 + lower[0]] < lowest + gap:
+            break
+        current += 1 + int(lower[0])
+        drawn.append(current)
+    return np.unique(np.array([*drawn, last], dtype=int))
+
+
 def best_start(points: np.ndarray, k: int, config: KMeansConfig,
                rng: np.random.Generator) -> list[tuple]:
     """The Lloyd steps (as :func:`lloyd` yields them) of the best of ``n_init`` starts.
@@ -305,11 +333,14 @@ class KMeansTrainer:
             steps = best_start(points, k, config, rng)
             if previous is not None:
                 steps = relabel(steps, match_order(previous, steps[-1][1]))
+            notable = set(notable_steps(np.array([step[3] for step in steps])).tolist())
             for iteration, centroids, labels, inertia, converged in steps:
+                level = (MUST_KEEP if iteration == len(steps) - 1
+                         else WANTED if iteration in notable else 0)
                 snapshot = KMeansSnapshot(
                     epoch=epoch, loss=inertia, params={"centroids": self._pad(centroids)},
                     k=k, iteration=iteration, centroids=centroids, labels=labels,
-                    converged=converged, keyframe=iteration == len(steps) - 1,
+                    converged=converged, keyframe=level,
                 )
                 yield snapshot
                 epoch += 1
@@ -319,7 +350,8 @@ class KMeansTrainer:
         inertia = np.array([finals[k].loss for k in ks])
         if config.recap and len(finals) >= 3 and not too_few_ks(ks, inertia):
             chosen = finals[knee(ks, inertia)]
-            yield replace(chosen, epoch=epoch, recap=True, elbow_k=chosen.k, keyframe=True)
+            yield replace(chosen, epoch=epoch, recap=True, elbow_k=chosen.k,
+                          keyframe=MUST_KEEP)
 
     def _pad(self, centroids: np.ndarray) -> np.ndarray:
         padded = np.full((self.config.k_max, centroids.shape[1]), np.nan)

@@ -24,6 +24,25 @@ from .snapshot import Snapshot
 #: Bytes counted for a value that is not an array (a number, a string, ...): its object.
 OBJECT_BYTES = 64
 
+#: A snapshot's ``keyframe`` levels (:func:`keyframe_level`). A frame budget keeps every
+#: ``MUST_KEEP`` snapshot (evenly thinned only when they alone are too many), then as many
+#: ``WANTED`` ones as fit (evenly), then fills what room is left with the others.
+MUST_KEEP = 2
+WANTED = 1
+
+
+def keyframe_level(snapshot: Snapshot) -> int:
+    """How much a frame budget should keep ``snapshot``, from its ``keyframe`` attribute:
+    :data:`MUST_KEEP` for ``True`` (a bool, as plugins for mlviz 0.1 and 0.2 set it) or a
+    whole number of 2 or more, :data:`WANTED` for 1, 0 for ``False``, a whole number
+    below 1, ``None`` or no such attribute (any other value: true or not)."""
+    value = getattr(snapshot, "keyframe", False)
+    if isinstance(value, (bool, np.bool_)):
+        return MUST_KEEP if value else 0
+    if isinstance(value, (int, np.integer)):
+        return min(max(int(value), 0), MUST_KEEP)
+    return MUST_KEEP if value else 0
+
 
 def value_bytes(value: Any) -> int:
     """About how many bytes ``value`` holds: an array's data, a mapping's or a sequence's
@@ -53,8 +72,9 @@ class FrameKeeper:
     snapshots nearest to ``budget`` evenly spaced places (exactly
     :meth:`FrameSchedule.select` when nothing had to be dropped). A snapshot whose
     ``keyframe`` attribute is true (e.g. k-means' converged state of each K) is always
-    drawn (evenly thinned like the others when there are too many); the other frames
-    fill the room the keyframes leave.
+    drawn (evenly thinned like the others when there are too many); a snapshot whose
+    ``keyframe`` is 1 (:data:`WANTED`) is drawn where the must-keep ones leave room; the
+    other frames fill the room the keyframes leave (see :func:`keyframe_level`).
     """
 
     SLACK = 4  # snapshots kept per frame of the budget, at most
@@ -63,18 +83,27 @@ class FrameKeeper:
         self.schedule = schedule
         self.budget = schedule.budget or limits.DEFAULT_FRAMES
         self.kept: list[Snapshot] = []
-        self.keys: list[Snapshot] = []  # snapshots whose ``keyframe`` is true: drawn first
+        self.keys: list[Snapshot] = []  # MUST_KEEP keyframes: drawn first
+        self.wanted: list[Snapshot] = []  # WANTED keyframes: drawn next, as they fit
         self.stride = 1
         self.key_stride = 1
+        self.wanted_stride = 1
         self.keys_seen = 0
+        self.wanted_seen = 0
         self.seen = 0  # snapshots the rhythm wanted so far
-        self.nbytes = 0  # held by ``kept`` and ``keys``
+        self.nbytes = 0  # held by ``kept``, ``keys`` and ``wanted``
 
     def add(self, snapshot: Snapshot) -> None:
-        if getattr(snapshot, "keyframe", False):
+        level = keyframe_level(snapshot)
+        if level == MUST_KEEP:
             index, self.keys_seen = self.keys_seen, self.keys_seen + 1
             if index % self.key_stride == 0:
                 self.keys.append(snapshot)
+                self.nbytes += snapshot_bytes(snapshot)
+        elif level == WANTED:
+            index, self.wanted_seen = self.wanted_seen, self.wanted_seen + 1
+            if index % self.wanted_stride == 0:
+                self.wanted.append(snapshot)
                 self.nbytes += snapshot_bytes(snapshot)
         if self.schedule.wants(snapshot.epoch):
             index, self.seen = self.seen, self.seen + 1
@@ -84,23 +113,29 @@ class FrameKeeper:
         self._bound()
 
     def _bound(self) -> None:
-        """Halve what is held while there are too many snapshots or too many bytes."""
+        """Halve what is held while there are too many snapshots or too many bytes: the
+        longest list (of equals: the rhythm's, then the wanted, then the must-keep)."""
         most = self.SLACK * self.budget + 1
-        while len(self.kept) > most or len(self.keys) > most or (
-                self.nbytes > limits.MAX_SNAPSHOT_BYTES and len(self.kept) + len(self.keys) > 2):
-            if len(self.keys) > len(self.kept):
-                self.keys, dropped = self.keys[::2], self.keys[1::2]
-                self.key_stride *= 2
-            else:
+        while max(len(self.kept), len(self.wanted), len(self.keys)) > most or (
+                self.nbytes > limits.MAX_SNAPSHOT_BYTES
+                and len(self.kept) + len(self.wanted) + len(self.keys) > 2):
+            longest = max(len(self.kept), len(self.wanted), len(self.keys))
+            if len(self.kept) == longest:
                 self.kept, dropped = self.kept[::2], self.kept[1::2]
                 self.stride *= 2
+            elif len(self.wanted) == longest:
+                self.wanted, dropped = self.wanted[::2], self.wanted[1::2]
+                self.wanted_stride *= 2
+            else:
+                self.keys, dropped = self.keys[::2], self.keys[1::2]
+                self.key_stride *= 2
             self.nbytes -= sum(snapshot_bytes(s) for s in dropped)
 
     def chosen(self, last: Snapshot) -> tuple[Snapshot, ...]:
         spread = self._spread(last)
-        if not self.keys:
+        if not self.keys and not self.wanted:
             return spread
-        return with_keys(spread, self.keys, last, self.budget)
+        return with_keys(spread, self.keys, last, self.budget, self.wanted)
 
     def _spread(self, last: Snapshot) -> tuple[Snapshot, ...]:
         kept = list(self.kept)
@@ -124,35 +159,46 @@ class FrameKeeper:
 
 
 def with_keys(spread: Sequence[Snapshot], keys: Sequence[Snapshot], last: Snapshot,
-              budget: int) -> tuple[Snapshot, ...]:
-    """At most ``budget`` snapshots: the keyframes and ``last`` (evenly thinned if they
-    alone are too many), then as many of the evenly ``spread`` others as fit, evenly."""
+              budget: int, wanted: Sequence[Snapshot] = ()) -> tuple[Snapshot, ...]:
+    """At most ``budget`` snapshots: the must-keep ``keys`` and ``last`` (evenly thinned
+    if they alone are too many), then as many of the ``wanted`` keyframes as fit, evenly,
+    then as many of the evenly ``spread`` others as fit, evenly."""
     if budget == 1:
         return (last,)
     must = {s.epoch: s for s in (*keys, last)}
     if len(must) >= budget:
-        ordered = sorted(must.values(), key=lambda s: s.epoch)
-        picks = np.unique(np.round(np.linspace(0, len(ordered) - 1, budget)).astype(int))
-        return tuple(ordered[p] for p in picks)
-    others = [s for s in spread if s.epoch not in must]
+        return _evenly(sorted(must.values(), key=lambda s: s.epoch), budget)
     room = budget - len(must)
-    if len(others) > room:
-        picks = np.unique(np.round(np.linspace(0, len(others) - 1, room)).astype(int))
-        others = [others[p] for p in picks]
-    return tuple(sorted([*must.values(), *others], key=lambda s: s.epoch))
+    wished = _evenly([s for s in wanted if s.epoch not in must], room)
+    taken = {*must, *(s.epoch for s in wished)}
+    others = _evenly([s for s in spread if s.epoch not in taken], room - len(wished))
+    return tuple(sorted([*must.values(), *wished, *others], key=lambda s: s.epoch))
+
+
+def _evenly(snapshots: Sequence[Snapshot], room: int) -> tuple[Snapshot, ...]:
+    """At most ``room`` of ``snapshots``, evenly spread (first and last included)."""
+    if len(snapshots) <= room:
+        return tuple(snapshots)
+    if room <= 0:
+        return ()
+    picks = np.unique(np.round(np.linspace(0, len(snapshots) - 1, room)).astype(int))
+    return tuple(snapshots[p] for p in picks)
 
 
 def thin_snapshots(snapshots: Sequence[Snapshot], budget: int) -> tuple[Snapshot, ...]:
-    """At most ``budget`` of ``snapshots``, evenly spread, always keeping the keyframes (a
-    true ``keyframe`` attribute) and the last: what a frame budget keeps of a finished run."""
+    """At most ``budget`` of ``snapshots``, evenly spread, always keeping the must-keep
+    keyframes and the last, then the wanted ones as they fit (:func:`keyframe_level`):
+    what a frame budget keeps of a finished run."""
     snapshots = tuple(snapshots)
     if budget >= len(snapshots):
         return snapshots
-    keys = [s for s in snapshots if getattr(s, "keyframe", False)]
-    if not keys:  # evenly over the whole run, first and last included
+    levels = [keyframe_level(s) for s in snapshots]
+    if not any(levels):  # evenly over the whole run, first and last included
         picks = FrameSchedule.every(budget).select([s.epoch for s in snapshots])
         return tuple(snapshots[i] for i in picks)
-    return with_keys(snapshots, keys, snapshots[-1], budget)
+    keys = [s for s, level in zip(snapshots, levels) if level == MUST_KEEP]
+    wanted = [s for s, level in zip(snapshots, levels) if level == WANTED]
+    return with_keys(snapshots, keys, snapshots[-1], budget, wanted)
 
 
 class TraceRows:
