@@ -542,8 +542,8 @@ def test_a_page_sure_to_be_too_large_is_refused_before_drawing(no_drawing, monke
 
 
 def test_the_estimate_in_real_sizes():
-    """A 4K page of 5000 frames is refused at once; kmeans' 75 frames at 4K, which make a
-    4.7 MB page, are not."""
+    """A 4K page of 5000 frames is refused at once; kmeans' default frames (55) at 4K,
+    a page of a few MB, are not."""
     with pytest.raises(PlayerTooLarge) as failure:
         check_planned("big.html", 5000, 3840, 2160)
     message = str(failure.value)
