@@ -102,25 +102,29 @@ def run_in_subprocess(name: str, pipeline: str, path: Path, frames: int | None) 
     return json.loads(out.strip().splitlines()[-1])
 
 
-def notebook_whole(name: str, path: Path) -> None:
+def notebook_whole(name: str, path: Path, frames: int | None = None) -> None:
     """In this (fresh) process: train the algorithm's default run and draw it the
     notebooks' way (what --whole times for the notebook side)."""
     from mlviz.api import prepare
 
     algorithm, _, notebook = load_cases()[name]
-    prepared = prepare(algorithm)
+    prepared = prepare(algorithm, frames=frames)
     notebook(prepared.run, str(path), fps=prepared.fps)
 
 
-def whole(name: str, pipeline: str, path: Path) -> float:
+def whole(name: str, pipeline: str, path: Path, frames: int | None = None) -> float:
     """Wall seconds of one whole process (see --whole)."""
     algorithm = load_cases()[name][0]
     if pipeline == "notebook":
         command = [sys.executable, __file__, "--notebook-whole", name, str(path)]
+        if frames:
+            command += ["--frames", str(frames)]
     else:
         command = [sys.executable, "-c", "import sys; from mlviz.cli import main; "
                    "sys.exit(main())", "render", algorithm, "-o", str(path), "-q",
                    "--jobs", pipeline.partition("-")[2]]
+        if frames:
+            command += ["--frames", str(frames)]
     start = time.perf_counter()
     subprocess.run(command, check=True, env={**os.environ, "MPLBACKEND": "Agg"})
     return time.perf_counter() - start
@@ -129,14 +133,16 @@ def whole(name: str, pipeline: str, path: Path) -> float:
 def main_whole(args, cases: dict, out: Path) -> None:
     from PIL import Image
 
-    pipelines = [f"mlviz-{j}" for j in args.jobs] + ["notebook"]
+    pipelines = [f"mlviz-{j}" for j in args.jobs] + ([] if args.no_notebook else
+                                                     ["notebook"])
     print(f"{'case':<12}{'pipeline':<10}{'frames':>7}{'best s':>8}{'ms/frame':>9}"
           f"{'runs (s)':>30}")
     for name in args.only or ["kmeans"]:
         times: dict[str, list[float]] = {p: [] for p in pipelines}
         for _ in range(args.repeat):
             for pipeline in pipelines:  # alternating: a load spike hits every pipeline
-                times[pipeline].append(whole(name, pipeline, out / f"{name}-{pipeline}.gif"))
+                times[pipeline].append(whole(name, pipeline, out / f"{name}-{pipeline}.gif",
+                                             args.frames))
         best = {p: min(t) for p, t in times.items()}
         frames = {}
         for pipeline in pipelines:
@@ -146,11 +152,12 @@ def main_whole(args, cases: dict, out: Path) -> None:
             print(f"{name:<12}{pipeline:<10}{frames[pipeline]:>7}{best[pipeline]:>8.2f}"
                   f"{1000 * best[pipeline] / frames[pipeline]:>9.1f}{runs:>30}")
         per_frame = {p: best[p] / frames[p] for p in pipelines}
-        line = ", ".join(f"{p[6:]} job(s) {per_frame['notebook'] / per_frame[p]:.1f}x the "
-                         "notebooks' technique per frame" for p in pipelines[:-1])
-        if len(args.jobs) > 1:
-            line += (f"; {args.jobs[-1]} jobs {best[pipelines[0]] / best[pipelines[-2]]:.2f}x "
-                     f"{args.jobs[0]} job(s)")
+        ours = pipelines[:len(args.jobs)]
+        parts = [f"{p[6:]} job(s) {per_frame['notebook'] / per_frame[p]:.1f}x the "
+                 "notebooks' technique per frame" for p in ours if "notebook" in per_frame]
+        parts += [f"{p[6:]} jobs {best[ours[0]] / best[p]:.2f}x {args.jobs[0]} job(s)"
+                  for p in ours[1:]]
+        line = "; ".join(parts)
         print(f"{name}: {line}")
 
 
@@ -179,7 +186,7 @@ def main() -> None:
     parser.add_argument("--notebook-whole", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.notebook_whole:
-        notebook_whole(args.notebook_whole[0], Path(args.notebook_whole[1]))
+        notebook_whole(args.notebook_whole[0], Path(args.notebook_whole[1]), args.frames)
         return
     if args.measure:
         name, pipeline, path = args.measure

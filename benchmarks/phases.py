@@ -80,18 +80,61 @@ def phases(algorithm: str, frames: int | None) -> dict[str, float]:
     return marks
 
 
+def split(algorithm: str, frames: int | None, jobs: int) -> dict[str, float]:
+    """CPU seconds of ``mlviz render ALGORITHM --jobs JOBS`` in this process: before the
+    workers are forked (serial), this process's after it, and the workers' (all of
+    them); and the wall seconds of the whole."""
+    import resource
+
+    from mlviz import parallel
+    from mlviz.cli import main as cli
+
+    forked: list[float] = []
+    real = parallel._write_from_workers
+
+    def timed(*args, **kwargs):
+        forked.append(time.process_time())
+        return real(*args, **kwargs)
+
+    parallel._write_from_workers = timed
+    path = Path(tempfile.mkdtemp(prefix="mlviz-phases-")) / "x.gif"
+    command = ["render", algorithm, "-o", str(path), "-q", "--jobs", str(jobs)]
+    cli(command + (["--frames", str(frames)] if frames else []))
+    cpu = time.process_time() - CPU_START
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers = children.ru_utime + children.ru_stime
+    before = (forked[0] - CPU_START) if forked else cpu
+    return {"serial": before, "main-after": cpu - before, "workers": workers,
+            "faults": children.ru_minflt, "total": time.perf_counter() - START}
+
+
+def estimate(run: dict[str, float], cores: int) -> float:
+    """Wall seconds on ``cores`` idle cores: the serial part, then the workers' CPU
+    shared by the cores (this process's own work after the fork runs beside them)."""
+    if not run["workers"]:
+        return run["serial"] + run["main-after"]
+    return run["serial"] + max((run["workers"] + run["main-after"]) / cores,
+                               run["main-after"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("algorithm", nargs="?", default="kmeans")
     parser.add_argument("--frames", type=int)
     parser.add_argument("--repeat", type=int, default=1,
                         help="fresh processes, one after the other (the fastest is kept)")
+    parser.add_argument("--jobs", type=int, nargs="*",
+                        help="instead: the CPU split of whole renders with these --jobs, and "
+                             "the wall time it gives on 2, 4, 8 and 16 idle cores")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        marks = phases(args.algorithm, args.frames)
+        marks = split(args.algorithm, args.frames, args.jobs[0]) if args.jobs else \
+            phases(args.algorithm, args.frames)
         print(" ".join(f"{k}={v:.4f}" for k, v in marks.items()))
         return
+    if args.jobs:
+        return main_jobs(args)
     import subprocess
 
     runs = []
@@ -113,6 +156,39 @@ def main() -> None:
         shown = f"{value:.0f}" if key == "frames" else \
             (f"{1000 * value:.1f}" if "/" in key else f"{value:.3f}")
         print(f"  {key:<16}{shown}{unit}")
+
+
+def child(args, jobs: int | None = None) -> dict[str, float]:
+    """One fresh process's numbers (see --child)."""
+    import subprocess
+
+    command = [sys.executable, __file__, args.algorithm, "--child"]
+    if args.frames:
+        command += ["--frames", str(args.frames)]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True,
+                         env={**os.environ, "MPLBACKEND": "Agg"}).stdout
+    return dict((k, float(v)) for k, v in
+                (kv.split("=") for kv in out.strip().splitlines()[-1].split()))
+
+
+def main_jobs(args) -> None:
+    """--jobs: each job count ``--repeat`` times, alternating; the least CPU kept."""
+    runs: dict[int, list[dict[str, float]]] = {j: [] for j in args.jobs}
+    for _ in range(args.repeat):
+        for jobs in args.jobs:
+            runs[jobs].append(child(args, jobs))
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average {load}; CPU seconds (least of {args.repeat}); est: wall seconds on "
+          "N idle cores")
+    print(f"{'jobs':>4}{'serial':>8}{'main after':>11}{'workers':>9}{'wall':>7}"
+          + "".join(f"{'est ' + str(c) + 'c':>9}" for c in (2, 4, 8, 16)))
+    for jobs, results in runs.items():
+        best = min(results, key=lambda r: r["serial"] + r["main-after"] + r["workers"])
+        print(f"{jobs:>4}{best['serial']:>8.2f}{best['main-after']:>11.2f}"
+              f"{best['workers']:>9.2f}{best['total']:>7.2f}"
+              + "".join(f"{estimate(best, min(c, jobs)):>9.2f}" for c in (2, 4, 8, 16)))
 
 
 if __name__ == "__main__":
