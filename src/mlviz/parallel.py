@@ -3,13 +3,14 @@
 Where the writer can hand its per-frame work to another process
 (:meth:`~mlviz.writers.Writer.frame_encoder`: the GIF's and WebP's quantizing, diffing and
 compressing), workers can be forked and there are at least :data:`ENCODE_FROM_JOBS` jobs,
-:func:`render_encoding_in_workers` does it: this
-process draws the palette's sample frames and primes the writer, then each worker takes
-chunks of consecutive frames (:func:`chunk_size`; drawing the frame before each chunk once more,
-for its encoder) and sends every frame encoded; this process only writes them in order.
-What remains serial here: the first frame's layout, the palette's samples (8 draws) and
-the palette, and writing bytes. Otherwise (MP4, APNG, a plugin's writer, spawned workers)
-workers draw and this process encodes, as described below.
+:func:`render_encoding_in_workers` does it: this process draws two frames (the layout,
+and what a frame costs) and forks the workers; they draw the palette's samples between
+them and send them here, then draw and encode ranges of consecutive frames (drawing the
+frame before a range once more, for its encoder) while this process builds the palette
+and hands them the encoder; from then on it only writes their bytes in order. What
+remains serial: start-up and training, the figure, its first two frames, and the
+writing. Otherwise (MP4, APNG, a plugin's writer, spawned workers) workers draw and this
+process encodes, as described below.
 
 A panel's ``update`` does not depend on earlier frames, so the frames of a run can be split
 among processes, each drawing with its own copy of the figure, and put back in order here.
@@ -57,10 +58,9 @@ if TYPE_CHECKING:
 MIN_FRAMES = 16
 #: Workers are started only when the frames left would take this long to draw here...
 MIN_DRAW_SECONDS = 0.5
-#: ...and a frame takes at least this long: a cheaper one is drawn faster than this
-#: process encodes it (a GIF frame: about 8 ms on a 2-core machine), so the split gains
-#: nothing and its start-up and transfers are lost. (When the workers encode too, see
-#: :func:`render_encoding_in_workers`, this process only orders bytes.)
+#: ...and a frame takes at least this long: a cheaper one is drawn faster than it is
+#: encoded (a GIF frame: about 8 ms on a 2-core machine), and the start-up and transfers
+#: of workers are lost.
 MIN_FRAME_SECONDS = 0.012
 
 
@@ -211,10 +211,10 @@ def _write_from_workers(drawer: FrameDrawer, writer: Writer, indices: Sequence[i
         for w in range(workers):
             receiver, sender = context.Pipe(duplex=False)
             orders, control = context.Pipe(duplex=False)
-            samples = [p for p in first if bounds[w] <= p < bounds[w + 1] and p not in ahead]
+            mine = [p for p in first if bounds[w] <= p < bounds[w + 1] and p not in ahead]
             process = context.Process(
                 target=_encode_work, name="mlviz-render-worker", daemon=True,
-                args=(drawer, list(indices), ahead, samples, w, ranges, orders, sender))
+                args=(drawer, list(indices), ahead, mine, w, ranges, orders, sender))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 process.start()

@@ -53,7 +53,8 @@ class SilentBar:
     disable = True
 
     def __init__(self, total: int | None = None, desc: str = "") -> None:
-        self.total, self.desc, self.n = total, desc, 0
+        self.total, self.desc = total, desc
+        self.n: float = 0
 
     def update(self, n: float = 1) -> None:
         self.n += n
