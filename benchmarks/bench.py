@@ -17,7 +17,9 @@ it runs once per ``--jobs`` value. It reports wall time (and per frame), the CPU
 main process and of the worker processes, the peak memory while drawing (the main process's
 growth, and the largest worker's resident set) and the GIF's size; then, per case, the
 speed-up per frame over the notebook pipeline and of N jobs over one, and what more cores
-would give: drawing splits over the workers, while encoding stays in the main process.
+would give: drawing (and, for GIF and WebP, encoding) splits over the workers, while the
+main process's own work stays (see benchmarks/phases.py --jobs for the split of a whole
+render).
 
 The machine's load average is printed first: numbers from a busy machine are not a
 benchmark.
@@ -163,8 +165,9 @@ def main_whole(args, cases: dict, out: Path) -> None:
 
 def scaling(one: dict, many: dict, jobs: int, cores: int) -> float:
     """Seconds ``cores`` drawing processes would take, from a run with ``jobs`` of them:
-    the main process's work (first frame, palette, encoding) stays, the workers' drawing
-    divides (an estimate: it ignores that the main process shares a core with them)."""
+    the main process's work (first frames, palette, and encoding where the workers do not
+    encode) stays, the workers' work divides (an estimate: it ignores that the main
+    process shares a core with them)."""
     serial = many["cpu_main"]
     drawing = many["cpu_workers"]
     return max(serial, drawing / cores) if jobs > 1 else one["seconds"]
