@@ -17,7 +17,9 @@ it runs once per ``--jobs`` value. It reports wall time (and per frame), the CPU
 main process and of the worker processes, the peak memory while drawing (the main process's
 growth, and the largest worker's resident set) and the GIF's size; then, per case, the
 speed-up per frame over the notebook pipeline and of N jobs over one, and what more cores
-would give: drawing splits over the workers, while encoding stays in the main process.
+would give: drawing (and, for GIF and WebP, encoding) splits over the workers, while the
+main process's own work stays (see benchmarks/phases.py --jobs for the split of a whole
+render).
 
 The machine's load average is printed first: numbers from a busy machine are not a
 benchmark.
@@ -102,25 +104,29 @@ def run_in_subprocess(name: str, pipeline: str, path: Path, frames: int | None) 
     return json.loads(out.strip().splitlines()[-1])
 
 
-def notebook_whole(name: str, path: Path) -> None:
+def notebook_whole(name: str, path: Path, frames: int | None = None) -> None:
     """In this (fresh) process: train the algorithm's default run and draw it the
     notebooks' way (what --whole times for the notebook side)."""
     from mlviz.api import prepare
 
     algorithm, _, notebook = load_cases()[name]
-    prepared = prepare(algorithm)
+    prepared = prepare(algorithm, frames=frames)
     notebook(prepared.run, str(path), fps=prepared.fps)
 
 
-def whole(name: str, pipeline: str, path: Path) -> float:
+def whole(name: str, pipeline: str, path: Path, frames: int | None = None) -> float:
     """Wall seconds of one whole process (see --whole)."""
     algorithm = load_cases()[name][0]
     if pipeline == "notebook":
         command = [sys.executable, __file__, "--notebook-whole", name, str(path)]
+        if frames:
+            command += ["--frames", str(frames)]
     else:
         command = [sys.executable, "-c", "import sys; from mlviz.cli import main; "
                    "sys.exit(main())", "render", algorithm, "-o", str(path), "-q",
                    "--jobs", pipeline.partition("-")[2]]
+        if frames:
+            command += ["--frames", str(frames)]
     start = time.perf_counter()
     subprocess.run(command, check=True, env={**os.environ, "MPLBACKEND": "Agg"})
     return time.perf_counter() - start
@@ -129,14 +135,16 @@ def whole(name: str, pipeline: str, path: Path) -> float:
 def main_whole(args, cases: dict, out: Path) -> None:
     from PIL import Image
 
-    pipelines = [f"mlviz-{j}" for j in args.jobs] + ["notebook"]
+    pipelines = [f"mlviz-{j}" for j in args.jobs] + ([] if args.no_notebook else
+                                                     ["notebook"])
     print(f"{'case':<12}{'pipeline':<10}{'frames':>7}{'best s':>8}{'ms/frame':>9}"
           f"{'runs (s)':>30}")
     for name in args.only or ["kmeans"]:
         times: dict[str, list[float]] = {p: [] for p in pipelines}
         for _ in range(args.repeat):
             for pipeline in pipelines:  # alternating: a load spike hits every pipeline
-                times[pipeline].append(whole(name, pipeline, out / f"{name}-{pipeline}.gif"))
+                times[pipeline].append(whole(name, pipeline, out / f"{name}-{pipeline}.gif",
+                                             args.frames))
         best = {p: min(t) for p, t in times.items()}
         frames = {}
         for pipeline in pipelines:
@@ -146,18 +154,20 @@ def main_whole(args, cases: dict, out: Path) -> None:
             print(f"{name:<12}{pipeline:<10}{frames[pipeline]:>7}{best[pipeline]:>8.2f}"
                   f"{1000 * best[pipeline] / frames[pipeline]:>9.1f}{runs:>30}")
         per_frame = {p: best[p] / frames[p] for p in pipelines}
-        line = ", ".join(f"{p[6:]} job(s) {per_frame['notebook'] / per_frame[p]:.1f}x the "
-                         "notebooks' technique per frame" for p in pipelines[:-1])
-        if len(args.jobs) > 1:
-            line += (f"; {args.jobs[-1]} jobs {best[pipelines[0]] / best[pipelines[-2]]:.2f}x "
-                     f"{args.jobs[0]} job(s)")
+        ours = pipelines[:len(args.jobs)]
+        parts = [f"{p[6:]} job(s) {per_frame['notebook'] / per_frame[p]:.1f}x the "
+                 "notebooks' technique per frame" for p in ours if "notebook" in per_frame]
+        parts += [f"{p[6:]} jobs {best[ours[0]] / best[p]:.2f}x {args.jobs[0]} job(s)"
+                  for p in ours[1:]]
+        line = "; ".join(parts)
         print(f"{name}: {line}")
 
 
 def scaling(one: dict, many: dict, jobs: int, cores: int) -> float:
     """Seconds ``cores`` drawing processes would take, from a run with ``jobs`` of them:
-    the main process's work (first frame, palette, encoding) stays, the workers' drawing
-    divides (an estimate: it ignores that the main process shares a core with them)."""
+    the main process's work (first frames, palette, and encoding where the workers do not
+    encode) stays, the workers' work divides (an estimate: it ignores that the main
+    process shares a core with them)."""
     serial = many["cpu_main"]
     drawing = many["cpu_workers"]
     return max(serial, drawing / cores) if jobs > 1 else one["seconds"]
@@ -179,7 +189,7 @@ def main() -> None:
     parser.add_argument("--notebook-whole", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.notebook_whole:
-        notebook_whole(args.notebook_whole[0], Path(args.notebook_whole[1]))
+        notebook_whole(args.notebook_whole[0], Path(args.notebook_whole[1]), args.frames)
         return
     if args.measure:
         name, pipeline, path = args.measure

@@ -223,6 +223,50 @@ def test_files_are_byte_identical_for_any_jobs_with_workers_encoding(with_site, 
         spooled.read_bytes()
 
 
+def test_the_main_process_draws_two_frames_when_workers_encode(with_site, tmp_path,
+                                                                monkeypatch):
+    """With encoding workers this process draws the layout's frame and one more (what a
+    frame costs), then only orders and writes bytes: the workers draw the palette's
+    samples and every other frame."""
+    from mlviz.renderer import FrameDrawer
+
+    monkeypatch.setattr(parallel, "start_method", lambda: "fork")
+    drawn: list[int] = []
+    real = FrameDrawer.draw
+    monkeypatch.setattr(FrameDrawer, "draw", lambda self, i: (drawn.append(i), real(self, i))[1])
+    renderer = prepared("par-line").renderer(dpi=30)
+    with open_writer(tmp_path / "a.gif", fps=5) as writer:
+        assert renderer.render(writer, jobs=2) == 24
+    assert drawn == GifWriter(tmp_path / "b.gif", fps=5).frames_wanted_first(24)[:2]
+
+
+def test_workers_take_every_position_once_sharing_the_last_ranges():
+    """Each worker owns a range; one out of frames takes the second half of the largest
+    range left (when it has MIN_STEAL frames or more): every position is taken once."""
+    import multiprocessing
+    import random
+
+    for count, workers, seed in ((75, 2, 0), (75, 3, 1), (24, 2, 2), (9, 4, 3), (100, 7, 4)):
+        bounds = [count * w // workers for w in range(workers + 1)]
+        ranges = multiprocessing.get_context("fork").Array(
+            "q", [b for w in range(workers) for b in bounds[w:w + 2]])
+        taken: list[int] = []
+        steals = 0
+        active = list(range(workers))
+        rng = random.Random(seed)
+        while active:
+            worker = rng.choice(active)
+            before = (ranges[2 * worker], ranges[2 * worker + 1])
+            position = parallel._take(ranges, worker)
+            if position is None:
+                active.remove(worker)
+                continue
+            steals += position != before[0]
+            taken.append(position)
+        assert sorted(taken) == list(range(count)), (count, workers)
+        assert steals <= count // parallel.MIN_STEAL
+
+
 def test_the_gif_writer_takes_its_palette_frames_first(tmp_path):
     writer = GifWriter(tmp_path / "a.gif", fps=5)
     try:
@@ -285,7 +329,7 @@ def test_a_panel_failing_in_a_worker_is_the_one_line_of_one_process(with_site, c
     (with_site / f"out{suffix}").write_bytes(b"previous")
     expected = ("mlviz: error: plugin par-line (mlviz-parline 0.1) failed in its panel "
                 f"par-dot: RuntimeError: no dot at epoch 17 {HINT}")
-    for jobs in ("3", "2", "1"):  # workers that encode, that draw; none
+    for jobs in ("3", "2", "1"):  # workers that encode (GIF) or draw (MP4); none
         status = main(["render", "par-line", "--set", "fail_at=17", "-j", jobs,
                        "-o", f"out{suffix}", "-q", "--dpi", "30"])
         err = capsys.readouterr().err.strip()
@@ -294,14 +338,15 @@ def test_a_panel_failing_in_a_worker_is_the_one_line_of_one_process(with_site, c
         assert (with_site / f"out{suffix}").read_bytes() == b"previous"
 
 
-def test_a_worker_that_dies_is_one_line_and_leaves_nothing(with_site, capsys):
-    # Frame 10: not one of the palette's samples, which this process draws itself.
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_a_worker_that_dies_is_one_line_and_leaves_nothing(with_site, capsys, suffix):
+    # Frame 10: not one of the two frames this process draws itself.
     from mlviz.writers.palette import palette_picks
 
-    assert 10 not in palette_picks(24, GifWriter.palette_samples)
-    for jobs in ("3", "2"):  # workers that encode; that draw
+    assert 10 not in palette_picks(24, GifWriter.palette_samples)[:2]
+    for jobs in ("3", "2"):  # workers that encode (GIF) or draw (MP4): three, two
         status = main(["render", "par-line", "--set", "fail_at=10", "--set", "failure=kill",
-                       "-j", jobs, "-o", "out.gif", "-q", "--dpi", "30"])
+                       "-j", jobs, "-o", f"out{suffix}", "-q", "--dpi", "30"])
         err = capsys.readouterr().err.strip()
         assert status == 2, jobs
         assert err == ("mlviz: error: a render worker died (killed by SIGKILL); nothing was "

@@ -22,7 +22,6 @@ from .progress import training as training_progress
 from .renderer import DEFAULT_DPI
 from .session import registry as session_registry
 from .snapshot import Snapshot
-from .sweep import prepare_sweep
 from .theme import Theme, resolve_theme
 from .trainer import train
 from .writers import DEFAULT_HOLD, check_fps, check_hold, check_output_path, writer_class
@@ -75,6 +74,8 @@ def prepare(
         if on_epoch is not None:
             raise MlvizError("on_epoch is not available for a sweep (its runs train in "
                              "other processes)")
+        from .sweep import prepare_sweep  # imported only for a sweep (0.05 s)
+
         return prepare_sweep(algorithm, sweep, overlay=overlay, frames=frames, data=data,
                              fps=fps, registry=registry, settings=settings,
                              record_params=record_params, epoch_limit=epoch_limit,

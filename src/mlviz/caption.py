@@ -58,20 +58,30 @@ class CaptionBand:
             room -= self.objective.get_window_extent(renderer).width + GAP * width_px
         self.sentence = fig.text(EDGE, middle, "", ha="left", va="center", color=theme.text,
                                  fontsize=points, linespacing=1.15)
-        # Each chapter's sentence, wrapped and sized once: (text, font size).
-        self.shown = [_fit(self.sentence, renderer, chapter.sentence, room,
-                           self.height_px * 0.92, points)
-                      for chapter in story.chapters]
-        self.sentence.set_text("")
+        self._fig, self._room, self._points = fig, room, points
+        # Each chapter's sentence, wrapped and sized the first time a frame shows it (a
+        # worker process fits only the chapters of its frames): (text, font size).
+        self.shown: list[tuple[str, float] | None] = [None] * len(story.chapters)
 
     def update(self, index: int) -> list[Artist]:
         """Show the sentence of frame ``index``'s chapter (none before the first)."""
         chapter = self.chapters[index]
         text, size = ("", self.sentence.get_fontsize()) if chapter is None else \
-            self.shown[chapter]
+            self.fitted(chapter)
         self.sentence.set_text(text)
         self.sentence.set_fontsize(size)
         return [self.sentence]
+
+
+    def fitted(self, chapter: int) -> tuple[str, float]:
+        """Chapter ``chapter``'s sentence wrapped to the band, and its font size."""
+        shown = self.shown[chapter]
+        if shown is None:
+            renderer = self._fig.canvas.get_renderer()  # type: ignore[attr-defined]
+            shown = self.shown[chapter] = _fit(
+                self.sentence, renderer, self.story.chapters[chapter].sentence, self._room,
+                self.height_px * 0.92, self._points)
+        return shown
 
 
 def _rule(fig: Figure, y: float, theme: Theme) -> Artist:

@@ -3,13 +3,14 @@
 Where the writer can hand its per-frame work to another process
 (:meth:`~mlviz.writers.Writer.frame_encoder`: the GIF's and WebP's quantizing, diffing and
 compressing), workers can be forked and there are at least :data:`ENCODE_FROM_JOBS` jobs,
-:func:`render_encoding_in_workers` does it: this
-process draws the palette's sample frames and primes the writer, then each worker takes
-chunks of consecutive frames (:func:`chunk_size`; drawing the frame before each chunk once more,
-for its encoder) and sends every frame encoded; this process only writes them in order.
-What remains serial here: the first frame's layout, the palette's samples (8 draws) and
-the palette, and writing bytes. Otherwise (MP4, APNG, a plugin's writer, spawned workers)
-workers draw and this process encodes, as described below.
+:func:`render_encoding_in_workers` does it: this process draws two frames (the layout,
+and what a frame costs) and forks the workers; they draw the palette's samples between
+them and send them here, then draw and encode ranges of consecutive frames (drawing the
+frame before a range once more, for its encoder) while this process builds the palette
+and hands them the encoder; from then on it only writes their bytes in order. What
+remains serial: start-up and training, the figure, its first two frames, and the
+writing. Otherwise (MP4, APNG, a plugin's writer, spawned workers) workers draw and this
+process encodes, as described below.
 
 A panel's ``update`` does not depend on earlier frames, so the frames of a run can be split
 among processes, each drawing with its own copy of the figure, and put back in order here.
@@ -57,10 +58,9 @@ if TYPE_CHECKING:
 MIN_FRAMES = 16
 #: Workers are started only when the frames left would take this long to draw here...
 MIN_DRAW_SECONDS = 0.5
-#: ...and a frame takes at least this long: a cheaper one is drawn faster than this
-#: process encodes it (a GIF frame: about 8 ms on a 2-core machine), so the split gains
-#: nothing and its start-up and transfers are lost. (When the workers encode too, see
-#: :func:`render_encoding_in_workers`, this process only orders bytes.)
+#: ...and a frame takes at least this long: a cheaper one is drawn faster than it is
+#: encoded (a GIF frame: about 8 ms on a 2-core machine), and the start-up and transfers
+#: of workers are lost.
 MIN_FRAME_SECONDS = 0.012
 
 
@@ -130,26 +130,15 @@ def draw_in_workers(renderer: Renderer, indices: Sequence[int], first: Sequence[
                 worker.stop()
 
 
-#: Consecutive frames a worker draws and encodes in turn when it encodes (at most; at
-#: least MIN_CHUNK): it draws the frame before each chunk too (its encoder needs it), so
-#: one frame in a chunk's length is drawn twice; four chunks per worker keep them busy
-#: to the end.
-CHUNK = 16
-MIN_CHUNK = 4
-
-
-#: Workers encode from this many jobs up. With fewer, the main process encoding while
-#: the workers draw is faster: it would otherwise wait, idle, while they draw and encode
-#: (kmeans, 74 frames of 960x540 on 2 cores: 1.4 s drawing-only workers, 2.9 s encoding
-#: ones, 1.9 to 2.5 s one process; see benchmarks/bench.py). From 3 jobs, drawing a
-#: frame (about 19 ms) split 3 ways is faster than encoding it here (about 9 ms), so the
-#: main process would be the floor.
-ENCODE_FROM_JOBS = 3
-
-
-def chunk_size(frames: int, jobs: int) -> int:
-    """Frames per chunk for ``frames`` frames split among ``jobs`` encoding workers."""
-    return max(MIN_CHUNK, min(CHUNK, frames // (4 * jobs)))
+#: Workers encode from this many jobs up: the main process then only orders and writes
+#: bytes, and draws nothing once they start, so on 2 cores two workers have both.
+ENCODE_FROM_JOBS = 2
+#: A worker out of frames takes the second half of the largest range left to another,
+#: if that range has at least this many frames: a range taken costs one frame drawn
+#: twice (the frame before it, for the encoder), so shorter ones are left to finish.
+MIN_STEAL = 4
+#: Frames a worker draws ahead, unencoded, while the palette is being built (then waits).
+MAX_AHEAD = 24
 
 
 def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequence[int],
@@ -162,12 +151,17 @@ def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequ
     writer without a frame encoder, or workers that cannot be forked (see
     :func:`start_method`).
 
-    This process draws the frames the writer wants first (its palette's samples) and
-    primes it; if a frame costs too little for workers (:func:`pays_off`), it goes on alone.
-    Otherwise worker ``w`` of ``n`` takes chunks ``w``, ``w + n``, … of :func:`chunk_size`
-    frames, draws the frame before each chunk (to give its encoder the frame before) and
-    sends every frame encoded; the bytes are those of one process (the encoders' only
-    state is the frame before).
+    This process draws the first frame the writer wants (settling the layout) and a
+    second one (what a frame costs); if a frame costs too little for workers
+    (:func:`pays_off`) it goes on alone. Otherwise it forks the workers at once, with its
+    figure: worker ``w`` of ``n`` owns the ``w``-th of ``n`` equal ranges of consecutive
+    frames. Each first draws the frames the writer wants ahead (the palette's samples)
+    that fall in its range and sends them here, then draws its range in order, holding
+    the frames (at most :data:`MAX_AHEAD`) until this process has primed the writer and
+    sent it the frame encoder; from then on it sends every frame encoded. A worker whose
+    range is done takes the second half of the largest range left (:data:`MIN_STEAL`),
+    drawing the frame before it for its encoder. The bytes are those of one process: the
+    encoders' only state is the frame before.
     """
     from .renderer import FrameDrawer
     from .writers.base import Writer as Base
@@ -178,56 +172,95 @@ def render_encoding_in_workers(renderer: Renderer, writer: Writer, indices: Sequ
     count = len(indices)
     first = list(dict.fromkeys(writer.frames_wanted_first(count)))
     with FrameDrawer(renderer) as drawer:
+        ahead = {position: drawer.draw(indices[position]) for position in first[:1]}
         start = time.perf_counter()
-        ahead = {position: drawer.draw(indices[position]) for position in first}
-        cost = (time.perf_counter() - start) / max(len(first), 1)
-        if first:
-            writer.prime([ahead[position] for position in first])
+        ahead.update((position, drawer.draw(indices[position])) for position in first[1:2])
+        cost = time.perf_counter() - start
+        if len(first) < 2 or not pays_off(cost, count - len(ahead), jobs):
+            ahead.update((position, drawer.draw(indices[position])) for position in first[2:])
+            return _write_here(drawer, writer, indices, first, ahead, on_frame)
+        return _write_from_workers(drawer, writer, indices, first, ahead, jobs, on_frame)
+
+
+def _write_here(drawer: FrameDrawer, writer: Writer, indices: Sequence[int],
+                first: list[int], ahead: dict[int, np.ndarray],
+                on_frame: Callable[[int], None] | None) -> int:
+    """Prime ``writer`` with the frames at ``first`` and write every frame, drawn here."""
+    if first:
+        writer.prime([ahead[position] for position in first])
+    for position, index in enumerate(indices):
+        writer.write(ahead.pop(position) if position in ahead else drawer.draw(index))
+        if on_frame is not None:
+            on_frame(index)
+    return len(indices)
+
+
+def _write_from_workers(drawer: FrameDrawer, writer: Writer, indices: Sequence[int],
+                        first: list[int], ahead: dict[int, np.ndarray], jobs: int,
+                        on_frame: Callable[[int], None] | None) -> int:
+    """Fork the encoding workers (see :func:`render_encoding_in_workers`), prime the writer
+    with the samples they send, and write their frames in order."""
+    count = len(indices)
+    workers = max(1, min(jobs, count // MIN_STEAL))
+    bounds = [count * w // workers for w in range(workers + 1)]
+    context: Any = multiprocessing.get_context("fork")
+    ranges = context.Array("q", [b for w in range(workers) for b in bounds[w:w + 2]])
+    shape = ahead[first[0]].shape
+    pipes, controls, processes = [], [], []
+    try:
+        for w in range(workers):
+            receiver, sender = context.Pipe(duplex=False)
+            orders, control = context.Pipe(duplex=False)
+            mine = [p for p in first if bounds[w] <= p < bounds[w + 1] and p not in ahead]
+            process = context.Process(
+                target=_encode_work, name="mlviz-render-worker", daemon=True,
+                args=(drawer, list(indices), ahead, mine, w, ranges, orders, sender))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                process.start()
+            sender.close()
+            orders.close()
+            pipes.append(receiver)
+            controls.append(control)
+            processes.append(process)
+        waiting: dict[int, Any] = {}
+        samples = dict(ahead)
+        while len(samples) < len(first):
+            _receive_any(pipes, processes, waiting, drawer, indices, samples, shape)
+        writer.prime([samples.pop(position) for position in first])
         encoder = writer.frame_encoder()
-        if encoder is None or not pays_off(cost, count - len(first), jobs):
-            for position, index in enumerate(indices):
-                frame = ahead.pop(position) if position in ahead else drawer.draw(index)
-                writer.write(frame)
-                if on_frame is not None:
-                    on_frame(index)
-            return count
-        size = chunk_size(count, jobs)
-        chunks = [range(a, min(a + size, count)) for a in range(0, count, size)]
-        workers = min(jobs, len(chunks))
-        context: Any = multiprocessing.get_context("fork")
-        pipes, processes = [], []
-        try:
-            for w in range(workers):
-                receiver, sender = context.Pipe(duplex=False)
-                process = context.Process(
-                    target=_encode_work, name="mlviz-render-worker", daemon=True,
-                    args=(drawer, encoder, list(indices), chunks[w::workers], sender))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    process.start()
-                sender.close()
-                pipes.append(receiver)
-                processes.append(process)
-            waiting: dict[int, Any] = {}
-            for position, index in enumerate(indices):
-                while position not in waiting:
-                    _receive_any(pipes, processes, waiting, drawer, indices)
-                writer.write_encoded(waiting.pop(position))
-                if on_frame is not None:
-                    on_frame(index)
-        finally:
-            for receiver, process in zip(pipes, processes):
-                receiver.close()
-                if process.is_alive():
-                    process.kill()
-                process.join()
-                process.close()
+        for control in controls:
+            try:
+                control.send(encoder)
+            except OSError:  # a worker is gone: what it sent last, or how it ended, says why
+                while True:
+                    _receive_any(pipes, processes, waiting, drawer, indices, samples, shape)
+        for position, index in enumerate(indices):
+            while position not in waiting:
+                _receive_any(pipes, processes, waiting, drawer, indices, samples, shape)
+            item = waiting.pop(position)
+            if encoder is None:
+                writer.write(item)
+            else:
+                writer.write_encoded(item)
+            if on_frame is not None:
+                on_frame(index)
+    finally:
+        for pipe in (*pipes, *controls):
+            pipe.close()
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            process.close()
     return count
 
 
 def _receive_any(pipes: list[Any], processes: list, waiting: dict[int, Any], drawer: FrameDrawer,
-                 indices: Sequence[int]) -> None:
-    """Wait for any worker's next message and keep the frame it encoded (by position)."""
+                 indices: Sequence[int], samples: dict[int, np.ndarray],
+                 shape: tuple[int, ...]) -> None:
+    """Wait for any worker's next message and keep what it sent by position: an encoded
+    frame in ``waiting``, a sample (raw) in ``samples``; raise for a failure."""
     from multiprocessing.connection import wait
 
     open_pipes = [pipe for pipe in pipes if not pipe.closed]
@@ -237,6 +270,8 @@ def _receive_any(pipes: list[Any], processes: list, waiting: dict[int, Any], dra
     for pipe in ready:
         try:
             kind, position, payload = pipe.recv()
+            if kind in ("sample", "raw"):
+                payload = np.frombuffer(pipe.recv_bytes(), dtype=np.uint8).reshape(shape)
         except (EOFError, OSError):
             process = processes[pipes.index(pipe)]
             process.join(timeout=5)
@@ -249,7 +284,10 @@ def _receive_any(pipes: list[Any], processes: list, waiting: dict[int, Any], dra
             raise MlvizError(f"a render worker failed drawing frame {indices[position]}: "
                              f"{payload} (drawing it again in the main process worked; "
                              "try --jobs 1)")
-        waiting[position] = payload
+        if kind == "sample":
+            samples[position] = payload
+        else:
+            waiting[position] = payload
 
 
 def _raise_for_dead(process) -> NoReturn:
@@ -268,20 +306,57 @@ def _raise_for_dead(process) -> NoReturn:
                      "or fewer frames (--frames) if memory is short")
 
 
-def _encode_work(drawer: FrameDrawer, encoder: Any, indices: list[int],
-                 chunks: list[range], sender) -> None:
-    """In a forked worker: draw and encode each chunk (after the frame before it), send
-    ``("frame", position, encoded)`` for each, then exit."""
+def _take(ranges: Any, worker: int) -> int | None:
+    """The next position for ``worker``: the next of its range, else the first of the
+    second half it takes of the largest range left (None: none is worth taking).
+    ``ranges`` holds (next, end) of each worker's range, shared by all of them."""
+    with ranges.get_lock():
+        here, end = ranges[2 * worker], ranges[2 * worker + 1]
+        if here < end:
+            ranges[2 * worker] = here + 1
+            return int(here)
+        left = [ranges[2 * v + 1] - ranges[2 * v] for v in range(len(ranges) // 2)]
+        victim = max(range(len(left)), key=left.__getitem__)
+        if left[victim] < MIN_STEAL:
+            return None
+        middle = ranges[2 * victim] + left[victim] // 2
+        ranges[2 * worker], ranges[2 * worker + 1] = middle + 1, ranges[2 * victim + 1]
+        ranges[2 * victim + 1] = middle
+        return int(middle)
+
+
+def _encode_work(drawer: FrameDrawer, indices: list[int], cache: dict[int, np.ndarray],
+                 samples: list[int], worker: int, ranges: Any, orders, sender) -> None:
+    """In a forked worker: draw and send the ``samples`` (raw), then draw the positions
+    :func:`_take` gives, holding them until the frame encoder comes on ``orders``, and
+    send each encoded (``None`` for an encoder: raw), then exit."""
     _quiet_worker()
-    position = chunks[0].start if chunks else 0
+    position = samples[0] if samples else ranges[2 * worker]
     try:
-        for chunk in chunks:
-            if chunk.start > 0:
-                encoder.encode(drawer.draw(indices[chunk.start - 1]))
-            for position in chunk:
-                sender.send(("frame", position, encoder.encode(drawer.draw(indices[position]))))
-    except BrokenPipeError:
-        pass
+        for position in samples:
+            cache[position] = drawer.draw(indices[position])
+            sender.send(("sample", position, None))
+            sender.send_bytes(cache[position].reshape(-1))
+        held: list[tuple[int | None, np.ndarray]] = []  # None: only the encoder's frame before
+        encoder: list[Any] = []  # [the encoder] once it came
+        previous = -1
+        while (taken := _take(ranges, worker)) is not None:
+            if taken > 0 and previous != taken - 1:
+                position = taken - 1
+                before = cache.pop(position, None)
+                held.append((None, drawer.draw(indices[position]) if before is None else before))
+            position = previous = taken
+            frame = cache.pop(position, None)
+            held.append((position, drawer.draw(indices[position]) if frame is None else frame))
+            if not encoder and (len(held) >= MAX_AHEAD or orders.poll()):
+                encoder.append(orders.recv())
+            if encoder:
+                _send_encoded(held, encoder[0], sender)
+        if not encoder:
+            encoder.append(orders.recv())
+        _send_encoded(held, encoder[0], sender)
+    except (BrokenPipeError, EOFError):
+        pass  # the main process stopped listening: it is stopping us
     except BaseException as exc:
         from .terminal import one_line
 
@@ -292,6 +367,21 @@ def _encode_work(drawer: FrameDrawer, encoder: Any, indices: list[int],
     finally:
         sender.close()
         os._exit(0)
+
+
+def _send_encoded(held: list[tuple[int | None, np.ndarray]], encoder: Any, sender) -> None:
+    """Encode the ``held`` frames in order and send them (raw where ``encoder`` is None);
+    a frame held for its position ``None`` only goes through the encoder."""
+    for position, frame in held:
+        if encoder is None:
+            if position is not None:
+                sender.send(("raw", position, None))
+                sender.send_bytes(frame.reshape(-1))
+        elif position is None:
+            encoder.encode(frame)
+        else:
+            sender.send(("frame", position, encoder.encode(frame)))
+    held.clear()
 
 
 def _quiet_worker() -> None:

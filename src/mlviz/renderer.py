@@ -271,6 +271,24 @@ _Drawer = FrameDrawer
 _FIGURE_CLASS: type | None = None
 
 
+def skip_artist_docstrings() -> None:
+    """Have matplotlib leave out the property tables of its artists' ``set`` docstrings.
+
+    matplotlib writes them for every artist class as it imports (about 0.1 s, a tenth of
+    ``mlviz render``'s start-up, which no number of workers shortens); only ``help()``
+    shows them. For processes that never show them, e.g. the command line's: call it
+    before matplotlib's artists are imported (else it does nothing). Pixels do not change.
+    """
+    import sys
+
+    if "matplotlib.lines" in sys.modules:  # the artists are written already
+        return
+    import matplotlib.artist
+
+    if hasattr(matplotlib.artist, "kwdoc"):
+        matplotlib.artist.kwdoc = lambda artist: ""
+
+
 def figure_class() -> type[Figure]:
     """matplotlib's Figure, plus ``_repr_png_`` so that Jupyter shows it as an image."""
     global _FIGURE_CLASS
