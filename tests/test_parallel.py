@@ -176,7 +176,7 @@ def test_two_jobs_draw_the_same_frames_as_one(with_site):
 
 @pytest.mark.slow
 def test_a_real_scene_in_2d_and_3d_is_the_same_with_workers():
-    for name, overrides in (("kmeans", {"k_max": 4, "max_iter": 5, "stop_early": False}),
+    for name, overrides in (("kmeans", {"k_max": 6, "max_iter": 5, "stop_early": False}),
                             ("perceptron", {})):
         renderer = prepared(name, frames=parallel.MIN_FRAMES, **overrides).renderer(dpi=40)
         assert renderer.run.n_frames == parallel.MIN_FRAMES
