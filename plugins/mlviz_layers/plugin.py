@@ -42,6 +42,10 @@ class VanishingConfig(LayersConfig):
         1.0, "initial weights are PyTorch's default (uniform ±1/√fan_in) times this (0: picked "
              "for the dataset)", min=0.0, max=10.0)
     resolution: int = param(11, "landscape grid points along each weight", min=3, max=101)
+    starts: int = param(
+        1, "random initial weights tried, each trained for all the epochs, until one reaches "
+           "95 % training accuracy (1: only the seed's own; deep and narrow, none does)",
+        min=1, max=100)
 
     #: Deep and narrow fails on every dataset: that is the lesson, so none is refused.
     refused: ClassVar[dict[str, str]] = {}
@@ -150,8 +154,11 @@ def layers_story(config: LayersConfig, run) -> Story:
     epochs = np.asarray(run.epochs)
     losses = np.asarray(run.losses, dtype=float)
     accuracy = run.trace("accuracy")
-    chapters = [Chapter("tangled", int(epochs[0]),
-                        "At first no straight line in the last layer splits the two classes.")]
+    start = int(run.trace("start")[0]) if "start" in run.trace_names else 0
+    opening = ("At first no straight line in the last layer splits the two classes." if not start
+               else f"Random start {start + 1} (the first {start} settled in a poor fold): no "
+                    "straight line in the last layer splits the classes yet.")
+    chapters = [Chapter("tangled", int(epochs[0]), opening)]
     drop = losses[0] - np.nanmin(losses)
     falling = (np.flatnonzero(losses <= losses[0] - 0.25 * drop) if drop > 0.02
                else np.array([], dtype=int))
@@ -173,10 +180,17 @@ def layers_story(config: LayersConfig, run) -> Story:
                                     "A straight line in the last layer now splits the classes; "
                                     "the output unit just reads which side."))
         elif not len(good) and flat is not None and epochs[flat] > chapters[-1].start:
-            chapters.append(Chapter("stuck", int(epochs[flat]),
-                                    "Stuck below 95 %: with only 2 units a layer, training can "
-                                    "settle in a poor fold; another --seed may untangle it."))
+            chapters.append(Chapter("stuck", int(epochs[flat]), _stuck_sentence(config)))
     return Story(tuple(chapters), objective=BCE_OBJECTIVE)
+
+
+def _stuck_sentence(config: LayersConfig) -> str:
+    """Why a run that is not circles ends below 95 %, and what to try."""
+    if config.starts > 1:
+        return (f"Stuck below 95 %: none of {config.starts} random starts untangled it with "
+                "only 2 units a layer; try another --seed.")
+    return ("Stuck below 95 %: with only 2 units a layer, training can settle in a poor fold; "
+            "another --seed or more starts may untangle it.")
 
 
 #: The loss the classifier minimises, as mathtext.
