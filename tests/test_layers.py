@@ -34,7 +34,10 @@ from mlviz_layers.trainer import LayersConfig
 
 @pytest.fixture(scope="module")
 def prepared():
-    return mlviz.prepare("layer-transformations", epochs=6)
+    """Six epochs of one start with fixed settings (SGD, weights ×2): the drawings tested
+    here do not change with what mlviz picks for XOR."""
+    return mlviz.prepare("layer-transformations", epochs=6, starts=1, optimizer="sgd", lr=0.2,
+                         init_scale=2.0)
 
 
 @pytest.fixture(scope="module")
@@ -744,7 +747,7 @@ def test_a_separated_run_stops_once_its_loss_settles():
     last = len(losses) - 1
     assert last < run.config.epochs and accuracy[-1] >= 0.97 and settled(losses)
     assert not any(accuracy[e] >= 0.97 and settled(losses[:e + 1]) for e in range(last))
-    assert settled([1.0, 0.5, 0.45, 0.44, 0.43]) and not settled([1.0, 0.8, 0.6, 0.4, 0.2])
+    assert settled([1.0, 0.5, 0.45, 0.44, 0.43, 0.42]) and not settled([1.0, 0.8, 0.6, 0.4, 0.2])
     full = mlviz.prepare("layer-transformations", until_settled=False, epochs=last + 5,
-                         starts=1, seed=int(run.trace("start")[0]) and 0, resolution=3).run
+                         starts=1, resolution=3).run
     assert len(full.epochs) == last + 6

@@ -10,10 +10,11 @@ import numpy as np
 
 from mlviz import Algorithm, Dataset, Scene, UserData, hookimpl, param
 from mlviz.datasets import scaled
-from mlviz.panels import LossLandscapePanel, MetricCurvePanel
+from mlviz.panels import LossLandscapePanel
 from mlviz.story import Chapter, Story
 
 from .panels import (
+    ChanceCurvePanel,
     GradientNormPanel,
     GradientProfilePanel,
     LayerPointsPanel,
@@ -72,9 +73,9 @@ class LayerLandscapePanel(LossLandscapePanel):
 CHANCE = float(np.log(2.0))
 
 
-def bce_curve() -> MetricCurvePanel:
+def bce_curve() -> ChanceCurvePanel:
     """The loss (BCE) over the epochs, with the line of chance: ln 2, the BCE of P = 0.5."""
-    return MetricCurvePanel("loss", label="BCE", title="Loss",
+    return ChanceCurvePanel("loss", label="BCE", title="Loss",
                             references=[("chance: ln 2 ≈ 0.69", CHANCE)])
 
 
@@ -307,8 +308,8 @@ def vanishing_story(config: LayersConfig, run) -> Story:
     norms = np.asarray(run.trace("grad_norms"), dtype=float)[0]
     ratio = norms[0] / norms[-1] if norms[-1] > 0 else float("nan")
     chapters = [Chapter("vanishing", int(epochs[0]),
-                        f"The gradient reaching layer 1 is {ratio:.0e} of the output layer's: "
-                        "the early layers barely learn.")]
+                        f"At epoch {int(epochs[0])} the gradient reaching layer 1 is "
+                        f"{ratio:.0e} of the output layer's: the early layers barely learn.")]
     losses = np.asarray(run.losses, dtype=float)
     away = np.flatnonzero(np.abs(losses - CHANCE) > 0.01)
     stuck = int(away[-1] + 1) if len(away) else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
 
@@ -331,8 +331,10 @@ class LayersTrainer:
         labels = y.numpy() > 0.5
         best, chosen = -1.0, 0
         for start in range(self.config.starts):
-            for _, net in self._fit(start_seed(self.config.seed, start), x, y):
-                pass
+            net = None
+            for _, net in self._fit(start_seed(self.config.seed, start), x, y):  # noqa: B007
+                pass  # trained to the end (or until settled)
+            assert net is not None
             accuracy = float(np.mean((net.forward(x)[-1].squeeze(-1).numpy() > 0) == labels))
             if accuracy >= GOOD_ENOUGH:
                 return start
@@ -340,7 +342,7 @@ class LayersTrainer:
                 best, chosen = accuracy, start
         return chosen
 
-    def _fit(self, seed: int, x, y) -> Iterator[tuple[int, object]]:
+    def _fit(self, seed: int, x, y) -> Iterator[tuple[int, Any]]:
         """Trains a network from the initial weights of ``seed``, yielding (epoch, the
         network as a :class:`~mlviz.torchutil.LinearStack`) before the first epoch and after
         each (read it before the next: it is trained in place)."""
