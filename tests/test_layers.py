@@ -751,3 +751,17 @@ def test_a_separated_run_stops_once_its_loss_settles():
     full = mlviz.prepare("layer-transformations", until_settled=False, epochs=last + 5,
                          starts=1, resolution=3).run
     assert len(full.epochs) == last + 6
+
+
+def test_a_layer_collapsed_to_a_dot_says_so(deep):
+    """vanishing-gradients: a deep layer's cloud, a dot on the shared scale, is labelled
+    with its measured spread; the first layer's, still spread out, is not."""
+    snap = deep.run.snapshots[-1]
+    deepest = len(snap.hidden) - 1
+    spread = float(np.ptp(snap.hidden[deepest], axis=0).max())
+    assert spread < 0.02  # the lesson: the signal is gone
+    fig = panel_figure(LayerPointsPanel(deepest, shared=True), deep.run, frame=-1)
+    notes = [t.get_text() for t in fig.axes[0].texts if t.get_text()]
+    assert notes == [f"all {len(snap.hidden[deepest])} points\nwithin {spread:.0e}"]
+    fig = panel_figure(LayerPointsPanel(1, shared=True), deep.run, frame=-1)
+    assert not [t for t in fig.axes[0].texts if t.get_text()]

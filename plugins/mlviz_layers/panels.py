@@ -199,6 +199,10 @@ class LayerPointsPanel(Panel):
         self.box = (*ax.get_xlim(), *ax.get_ylim())
         self.sides: list = []
         self.line = None
+        # a cloud squeezed into a dot (deep layers on the shared scale) says so
+        self.note = ax.text(0.5, 0.06, "", transform=ax.transAxes, ha="center", va="bottom",
+                            fontsize=theme.fontsize(7.5), color=theme.muted, zorder=4)
+        self.width = self.box[1] - self.box[0]
         if self.boundary:
             from matplotlib.patches import Polygon
 
@@ -235,14 +239,27 @@ class LayerPointsPanel(Panel):
         points = snapshot.hidden[self.index]
         for dots, mask in zip(self.dots, self.masks):
             dots.set_offsets(points[mask])
+        self.note.set_text(self.collapse_note(points))
+        if self.note.get_text():  # above the dot or below it, clear of it
+            low = (np.mean(points[:, 1]) - self.box[2]) / (self.box[3] - self.box[2]) < 0.5
+            self.note.set_y(0.94 if low else 0.06)
+            self.note.set_va("top" if low else "bottom")
         if not self.boundary:
-            return list(self.dots)
+            return [*self.dots, self.note]
         w = np.asarray(snapshot.params[f"{self.key}.weight"], dtype=float).reshape(-1)
         b = float(np.asarray(snapshot.params[f"{self.key}.bias"]).reshape(-1)[0])
         for patch, sign in zip(self.sides, (-1.0, 1.0)):  # logit < 0: class 0
             patch.set_xy(_closed(half_plane(w, b, self.box, sign)))
         self.line.set_data(*_line_in_box(w, b, self.box))
-        return [*self.sides, *self.dots, self.line]
+        return [*self.sides, *self.dots, self.line, self.note]
+
+    def collapse_note(self, points: np.ndarray) -> str:
+        """"all N points / within S" (two lines) when the cloud spans under 5 % of the
+        panel's width (the dots read as one), else ""."""
+        spread = float(np.ptp(points, axis=0).max()) if len(points) else 0.0
+        if not self.shared or spread >= 0.05 * self.width:
+            return ""
+        return f"all {len(points)} points\nwithin {spread:.0e}"
 
 
 def _closed(polygon: np.ndarray) -> np.ndarray:
@@ -439,6 +456,8 @@ class ChanceCurvePanel(MetricCurvePanel):
         # 1-2-5 steps: no 0.025 ticks, whose wider labels would push the y label off a
         # frame-wide panel
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
+        if self.x == "epoch":  # whole epochs only (a short run would get 2.5, 7.5, …)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         to_axes = ax.transScale + ax.transLimits
         epochs = np.asarray(run.trace("epoch"), dtype=float)
         values = np.asarray(run.trace(self.trace), dtype=float).reshape(len(epochs), -1)[:, 0]
