@@ -765,3 +765,21 @@ def test_a_layer_collapsed_to_a_dot_says_so(deep):
     assert notes == [f"all {len(snap.hidden[deepest])} points\nwithin {spread:.0e}"]
     fig = panel_figure(LayerPointsPanel(1, shared=True), deep.run, frame=-1)
     assert not [t for t in fig.axes[0].texts if t.get_text()]
+
+
+@pytest.mark.parametrize("name", ["layer-transformations", "vanishing-gradients"])
+def test_the_chance_label_sits_clear_of_the_curve_and_the_readout(name, prepared, deep):
+    """Issue 18: 'chance: ln 2' was drawn over the start of the loss curve; now no point of
+    the whole curve (every epoch, so no frame draws over it) and not the readout."""
+    chosen = prepared if name == "layer-transformations" else deep
+    fig = scene_figure(chosen.scene, chosen.run, frame=-1)
+    loss = next(ax for ax in fig.axes if ax.get_title() == "Loss")
+    renderer = fig.canvas.get_renderer()
+    (label,) = [t for t in loss.texts if "ln 2" in t.get_text()]
+    box = label.get_window_extent(renderer)
+    epochs, values = chosen.run.trace("epoch"), chosen.run.trace("loss")
+    xs = np.linspace(epochs[0], epochs[-1], 2000)
+    curve = loss.transData.transform(np.column_stack([xs, np.interp(xs, epochs, values)]))
+    assert not any(box.contains(x, y) for x, y in curve)
+    readout = next(t for t in loss.texts if t.get_text().startswith("epoch"))
+    assert not box.overlaps(readout.get_window_extent(renderer))

@@ -468,9 +468,13 @@ class ChanceCurvePanel(MetricCurvePanel):
             grid = np.linspace(curve[:, 0].min(), curve[:, 0].max(), 801)
             dense = np.column_stack([grid, np.interp(grid, curve[:, 0], curve[:, 1])])
         readout = self.readout.get_position()
+        widest = text_box(ax, [f"{self.xlabel} {int(epochs[-1]) if len(epochs) else 0}\n"
+                               f"{self.readout_label or self.label} -0.0000e-00"],
+                          float(self.readout.get_fontsize()), family="DejaVu Sans Mono")
+        room = (max(READOUT_BOX[0], widest[0]), max(READOUT_BOX[1], widest[1]))
         left, bottom, width, height = box_at(
             (*readout, self.readout.get_horizontalalignment(),
-             self.readout.get_verticalalignment()), READOUT_BOX)
+             self.readout.get_verticalalignment()), room)
         gx, gy = np.meshgrid(np.linspace(left, left + width, 12),
                              np.linspace(bottom, bottom + height, 8))
         occupied = np.concatenate([curve, dense, np.column_stack([gx.ravel(), gy.ravel()])])
