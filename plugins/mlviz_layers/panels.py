@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from mlviz import Panel
+from mlviz.panels import MetricCurvePanel
+from mlviz.panels.metric import READOUT_BOX
 
 #: Where a readout may go, in order of preference: (x, y, ha, va) in axes fractions.
 READOUT_PLACES = (
@@ -197,6 +199,10 @@ class LayerPointsPanel(Panel):
         self.box = (*ax.get_xlim(), *ax.get_ylim())
         self.sides: list = []
         self.line = None
+        # a cloud squeezed into a dot (deep layers on the shared scale) says so
+        self.note = ax.text(0.5, 0.06, "", transform=ax.transAxes, ha="center", va="bottom",
+                            fontsize=theme.fontsize(7.5), color=theme.muted, zorder=4)
+        self.width = self.box[1] - self.box[0]
         if self.boundary:
             from matplotlib.patches import Polygon
 
@@ -207,10 +213,25 @@ class LayerPointsPanel(Panel):
                 self.sides.append(patch)
             (self.line,) = ax.plot([], [], color=theme.ink, linewidth=1.6, zorder=3,
                                    label="w·h + b = 0")
-            ax.legend(handles=[self.line], loc="best", fontsize=theme.fontsize(7),
-                      handlelength=1.2, borderpad=0.3, frameon=True, framealpha=0.9,
-                      facecolor=theme.background, edgecolor=theme.faint)
+            legend = ax.legend(handles=[self.line], loc="upper left",
+                               fontsize=theme.fontsize(7), handlelength=1.2, borderpad=0.3,
+                               frameon=True, framealpha=0.9, facecolor=theme.background,
+                               edgecolor=theme.faint)
+            self._place_legend(ax, run, legend)
             self.key = f"layers.{self.index}"
+
+    def _place_legend(self, ax, run, legend) -> None:
+        """The line's key in the corner that the points cover least at the first and the
+        last epoch (the poster's points first): the same corner whatever frames are drawn."""
+        from mlviz.panels.placement import place_legend, places_of
+
+        to_axes = ax.transScale + ax.transLimits
+        last = to_axes.transform(np.asarray(run.snapshots[-1].hidden[self.index], dtype=float))
+        first = to_axes.transform(np.asarray(run.snapshots[0].hidden[self.index], dtype=float))
+        places = places_of("upper left", "upper right", "lower right", "lower left",
+                           margin=(0.02, 0.02))
+        occupied = np.concatenate([last, last, first])  # the poster's points count twice
+        place_legend(ax, legend, occupied, places)
 
     def update(self, snapshot):
         if self.index == 0:  # the input never moves: drawn once, with the static content
@@ -218,14 +239,27 @@ class LayerPointsPanel(Panel):
         points = snapshot.hidden[self.index]
         for dots, mask in zip(self.dots, self.masks):
             dots.set_offsets(points[mask])
+        self.note.set_text(self.collapse_note(points))
+        if self.note.get_text():  # above the dot or below it, clear of it
+            low = (np.mean(points[:, 1]) - self.box[2]) / (self.box[3] - self.box[2]) < 0.5
+            self.note.set_y(0.94 if low else 0.06)
+            self.note.set_va("top" if low else "bottom")
         if not self.boundary:
-            return list(self.dots)
+            return [*self.dots, self.note]
         w = np.asarray(snapshot.params[f"{self.key}.weight"], dtype=float).reshape(-1)
         b = float(np.asarray(snapshot.params[f"{self.key}.bias"]).reshape(-1)[0])
         for patch, sign in zip(self.sides, (-1.0, 1.0)):  # logit < 0: class 0
             patch.set_xy(_closed(half_plane(w, b, self.box, sign)))
         self.line.set_data(*_line_in_box(w, b, self.box))
-        return [*self.sides, *self.dots, self.line]
+        return [*self.sides, *self.dots, self.line, self.note]
+
+    def collapse_note(self, points: np.ndarray) -> str:
+        """"all N points / within S" (two lines) when the cloud spans under 5 % of the
+        panel's width (the dots read as one), else ""."""
+        spread = float(np.ptp(points, axis=0).max()) if len(points) else 0.0
+        if not self.shared or spread >= 0.05 * self.width:
+            return ""
+        return f"all {len(points)} points\nwithin {spread:.0e}"
 
 
 def _closed(polygon: np.ndarray) -> np.ndarray:
@@ -403,3 +437,54 @@ class GradientProfilePanel(Panel):
         self.readout.set_text(f"epoch {snapshot.epoch}\n"
                               f"layer 1 / layer {len(norms)}: {ratio:.0e}")
         return [*self.bars, self.readout]
+
+
+class ChanceCurvePanel(MetricCurvePanel):
+    """The loss over the epochs with its reference lines (ln 2, chance), each line's label
+    moved to where neither the whole curve (every epoch, so no frame draws over it) nor
+    the readout ever is: at the left or right end of the line, above it or below it."""
+
+    #: (x, ha) along the line, in order of preference; above the line before below it.
+    ENDS = ((0.01, "left"), (0.99, "right"), (0.5, "center"))
+
+    def setup(self, ax, run) -> None:
+        from matplotlib.ticker import MaxNLocator
+
+        from mlviz.panels.placement import box_at, free_place
+
+        super().setup(ax, run)
+        # 1-2-5 steps: no 0.025 ticks, whose wider labels would push the y label off a
+        # frame-wide panel
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
+        if self.x == "epoch":  # whole epochs only (a short run would get 2.5, 7.5, …)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        to_axes = ax.transScale + ax.transLimits
+        epochs = np.asarray(run.trace("epoch"), dtype=float)
+        values = np.asarray(run.trace(self.trace), dtype=float).reshape(len(epochs), -1)[:, 0]
+        ok = np.isfinite(values)
+        curve = to_axes.transform(np.column_stack([epochs[ok], values[ok]]))
+        dense = np.zeros((0, 2))
+        if len(curve):  # the line between the points counts too
+            grid = np.linspace(curve[:, 0].min(), curve[:, 0].max(), 801)
+            dense = np.column_stack([grid, np.interp(grid, curve[:, 0], curve[:, 1])])
+        readout = self.readout.get_position()
+        widest = text_box(ax, [f"{self.xlabel} {int(epochs[-1]) if len(epochs) else 0}\n"
+                               f"{self.readout_label or self.label} -0.0000e-00"],
+                          float(self.readout.get_fontsize()), family="DejaVu Sans Mono")
+        room = (max(READOUT_BOX[0], widest[0]), max(READOUT_BOX[1], widest[1]))
+        left, bottom, width, height = box_at(
+            (*readout, self.readout.get_horizontalalignment(),
+             self.readout.get_verticalalignment()), room)
+        gx, gy = np.meshgrid(np.linspace(left, left + width, 12),
+                             np.linspace(bottom, bottom + height, 8))
+        occupied = np.concatenate([curve, dense, np.column_stack([gx.ravel(), gy.ravel()])])
+        labels = [t for t in ax.texts if t is not self.readout]
+        for label, (_, value) in zip(labels, self.references):
+            level = float(to_axes.transform([[epochs[0] if len(epochs) else 0.0, value]])[0, 1])
+            box = text_box(ax, [label.get_text()], label.get_fontsize(), pad=4.0)
+            places = [(x, level + 0.02, ha, "bottom") for x, ha in self.ENDS] + \
+                     [(x, level - 0.02, ha, "top") for x, ha in self.ENDS]
+            x, y, ha, va = free_place(occupied, box, places)
+            label.remove()  # the annotation at the line's left end, drawn again here
+            ax.text(x, y, label.get_text(), transform=ax.transAxes, ha=ha, va=va,
+                    fontsize=label.get_fontsize(), color=label.get_color(), zorder=2)

@@ -10,10 +10,11 @@ import numpy as np
 
 from mlviz import Algorithm, Dataset, Scene, UserData, hookimpl, param
 from mlviz.datasets import scaled
-from mlviz.panels import LossLandscapePanel, MetricCurvePanel
+from mlviz.panels import LossLandscapePanel
 from mlviz.story import Chapter, Story
 
 from .panels import (
+    ChanceCurvePanel,
     GradientNormPanel,
     GradientProfilePanel,
     LayerPointsPanel,
@@ -42,6 +43,10 @@ class VanishingConfig(LayersConfig):
         1.0, "initial weights are PyTorch's default (uniform ±1/√fan_in) times this (0: picked "
              "for the dataset)", min=0.0, max=10.0)
     resolution: int = param(11, "landscape grid points along each weight", min=3, max=101)
+    starts: int = param(
+        1, "random initial weights tried, each trained for all the epochs, until one reaches "
+           "95 % training accuracy (1: only the seed's own; deep and narrow, none does)",
+        min=1, max=100)
 
     #: Deep and narrow fails on every dataset: that is the lesson, so none is refused.
     refused: ClassVar[dict[str, str]] = {}
@@ -68,9 +73,9 @@ class LayerLandscapePanel(LossLandscapePanel):
 CHANCE = float(np.log(2.0))
 
 
-def bce_curve() -> MetricCurvePanel:
+def bce_curve() -> ChanceCurvePanel:
     """The loss (BCE) over the epochs, with the line of chance: ln 2, the BCE of P = 0.5."""
-    return MetricCurvePanel("loss", label="BCE", title="Loss",
+    return ChanceCurvePanel("loss", label="BCE", title="Loss",
                             references=[("chance: ln 2 ≈ 0.69", CHANCE)])
 
 
@@ -150,8 +155,11 @@ def layers_story(config: LayersConfig, run) -> Story:
     epochs = np.asarray(run.epochs)
     losses = np.asarray(run.losses, dtype=float)
     accuracy = run.trace("accuracy")
-    chapters = [Chapter("tangled", int(epochs[0]),
-                        "At first no straight line in the last layer splits the two classes.")]
+    start = int(run.trace("start")[0]) if "start" in run.trace_names else 0
+    opening = ("At first no straight line in the last layer splits the two classes." if not start
+               else f"Random start {start + 1} (the first {start} settled in a poor fold): no "
+                    "straight line in the last layer splits the classes yet.")
+    chapters = [Chapter("tangled", int(epochs[0]), opening)]
     drop = losses[0] - np.nanmin(losses)
     falling = (np.flatnonzero(losses <= losses[0] - 0.25 * drop) if drop > 0.02
                else np.array([], dtype=int))
@@ -173,10 +181,17 @@ def layers_story(config: LayersConfig, run) -> Story:
                                     "A straight line in the last layer now splits the classes; "
                                     "the output unit just reads which side."))
         elif not len(good) and flat is not None and epochs[flat] > chapters[-1].start:
-            chapters.append(Chapter("stuck", int(epochs[flat]),
-                                    "Stuck below 95 %: with only 2 units a layer, training can "
-                                    "settle in a poor fold; another --seed may untangle it."))
+            chapters.append(Chapter("stuck", int(epochs[flat]), _stuck_sentence(config)))
     return Story(tuple(chapters), objective=BCE_OBJECTIVE)
+
+
+def _stuck_sentence(config: LayersConfig) -> str:
+    """Why a run that is not circles ends below 95 %, and what to try."""
+    if config.starts > 1:
+        return (f"Stuck below 95 %: none of {config.starts} random starts untangled it with "
+                "only 2 units a layer; try another --seed.")
+    return ("Stuck below 95 %: with only 2 units a layer, training can settle in a poor fold; "
+            "another --seed or more starts may untangle it.")
 
 
 #: The loss the classifier minimises, as mathtext.
@@ -293,8 +308,8 @@ def vanishing_story(config: LayersConfig, run) -> Story:
     norms = np.asarray(run.trace("grad_norms"), dtype=float)[0]
     ratio = norms[0] / norms[-1] if norms[-1] > 0 else float("nan")
     chapters = [Chapter("vanishing", int(epochs[0]),
-                        f"The gradient reaching layer 1 is {ratio:.0e} of the output layer's: "
-                        "the early layers barely learn.")]
+                        f"At epoch {int(epochs[0])} the gradient reaching layer 1 is "
+                        f"{ratio:.0e} of the output layer's: the early layers barely learn.")]
     losses = np.asarray(run.losses, dtype=float)
     away = np.flatnonzero(np.abs(losses - CHANCE) > 0.01)
     stuck = int(away[-1] + 1) if len(away) else 0

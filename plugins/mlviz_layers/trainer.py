@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import numpy as np
 
@@ -21,17 +21,25 @@ class LayersConfig(Config):
     activation: Literal["tanh", "sigmoid", "relu"] = param(
         "tanh", "activation after every layer but the output (a logit)")
     optimizer: Literal["auto", "sgd", "adam"] = param(
-        "auto", "SGD with momentum or Adam (auto: picked for the dataset, see DATASET_PICKS)")
-    lr: float = param(0.0, "learning rate (0: picked for the dataset: 0.2 with SGD on xor and "
-                           "circles, 0.03 with Adam on moons)", min=0.0, max=10.0)
+        "auto", "SGD with momentum or Adam (auto: picked for the dataset: Adam on xor and "
+                "moons, SGD on circles)")
+    lr: float = param(0.0, "learning rate (0: picked for the dataset: 0.03 with Adam on xor "
+                           "and moons, 0.2 with SGD on circles)", min=0.0, max=10.0)
     momentum: float = param(0.9, "momentum of SGD", min=0.0, max=0.999)
     batch_size: int = param(50, "points per SGD step (500 points: 10 steps per epoch)",
                             min=1, max=100_000)
-    epochs: int = param(0, "passes over the data (0: picked for the dataset: 60 on xor, 25 on "
-                           "moons, 50 on circles)", min=0, max=10_000)
+    epochs: int = param(0, "passes over the data, at most (0: picked for the dataset: 80 on xor "
+                           "and moons, 50 on circles; see until_settled)", min=0, max=10_000)
+    until_settled: bool = param(
+        True, "stop before the last epoch once 97 % of the points are classified right and "
+              "the loss fell less than a tenth of its fall so far over the last 3 epochs")
     init_scale: float = param(
         0.0, "initial weights are PyTorch's default (uniform ±1/√fan_in) times this (0: picked "
-             "for the dataset: 2 on xor and circles, 3 on moons)", min=0.0, max=10.0)
+             "for the dataset: 3 on xor and moons, 2 on circles)", min=0.0, max=10.0)
+    starts: int = param(
+        0, "random initial weights tried, each trained for all the epochs, until one reaches "
+           "95 % training accuracy; the first that does is drawn (1: only the seed's own; "
+           "0: picked for the dataset: 12 on xor and moons, 1 on circles)", min=0, max=100)
     dataset: Literal["xor", "moons", "circles", "spiral"] = param(
         "xor", "default data (two classes in [−1, 1]²): XOR of the signs, two half-moons, a "
         "disc in a ring, or two spiral arms")
@@ -45,13 +53,17 @@ class LayersConfig(Config):
     resolution: int = param(15, "landscape grid points along each weight", min=3, max=101)
 
     #: Stock datasets this algorithm refuses up front, with the reason (one line).
-    refused: ClassVar[dict[str, str]] = {"spiral": "two spiral arms are not untangled by layers of 2 units: the best "
-                         "settings tried reach about 70 %; choose xor, moons or circles "
-                         "(vanishing-gradients takes spiral)"}
+    refused: ClassVar[dict[str, str]] = {
+        "spiral": "two spiral arms are not untangled by layers of 2 units (the best settings "
+                  "tried reach about 70 %); choose xor, moons or circles "
+                  "(vanishing-gradients takes spiral)"}
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        optimizer, lr, init_scale, epochs = DATASET_PICKS.get(self.dataset, DATASET_PICKS["xor"])
+        optimizer, lr, init_scale, epochs, starts = DATASET_PICKS.get(self.dataset,
+                                                                      DATASET_PICKS["xor"])
+        if self.starts == 0:
+            object.__setattr__(self, "starts", starts)
         if self.epochs == 0:
             object.__setattr__(self, "epochs", epochs)
         if self.optimizer == "auto":
@@ -69,17 +81,40 @@ class LayersConfig(Config):
             raise ConfigError(f"dataset={self.dataset} is refused: {reason}")
 
 
-#: What mlviz picks for each stock dataset when ``optimizer``, ``lr``, ``init_scale`` or
-#: ``epochs`` are left at auto/0: (optimizer, learning rate, init scale, epochs). SGD with
-#: momentum separates XOR; moons needs Adam and larger initial weights, or it stops at the
-#: ~88 % of a straight line. Circles fails whatever the settings (the lesson). The epochs
-#: end soon after the loss flattens (tests measure the accuracy reached).
-DATASET_PICKS: dict[str, tuple[str, float, float, int]] = {
-    "xor": ("sgd", 0.2, 2.0, 60),
-    "circles": ("sgd", 0.2, 2.0, 50),
-    "moons": ("adam", 0.03, 3.0, 25),
-    "spiral": ("adam", 0.03, 3.0, 60),
+class Picks(NamedTuple):
+    """What mlviz picks for a stock dataset (see :data:`DATASET_PICKS`)."""
+
+    optimizer: str
+    lr: float
+    init_scale: float
+    epochs: int
+    starts: int
+
+
+#: What mlviz picks for each stock dataset when ``optimizer``, ``lr``, ``init_scale``,
+#: ``epochs`` or ``starts`` are left at auto/0. A network of 2-unit layers untangles XOR or
+#: the moons from less than half of its random initial weights (Adam at 0.03, weights ×3:
+#: 42 % of 24 seeds on XOR, 38–50 % on the moons; SGD at 0.2, weights ×2: 21 % on XOR); the
+#: others settle in a poor fold (~70 % on XOR, the ~88 % of a straight line on the moons).
+#: So mlviz tries up to 12 starts and draws the first that reaches 95 % (all 12 failing:
+#: about 1 in 700).
+#: Circles fails whatever the settings (the lesson): one start. A run that separates stops
+#: soon after its loss settles (``until_settled``), so the frames show the bending, not a
+#: flat loss; tests measure the accuracy reached.
+DATASET_PICKS: dict[str, Picks] = {
+    "xor": Picks("adam", 0.03, 3.0, 80, 12),
+    "circles": Picks("sgd", 0.2, 2.0, 50, 1),
+    "moons": Picks("adam", 0.03, 3.0, 80, 12),
+    "spiral": Picks("adam", 0.03, 3.0, 60, 1),
 }
+#: The training accuracy a start must reach to be drawn, when several are tried.
+GOOD_ENOUGH = 0.95
+#: The training accuracy a run must reach before it may stop early (a little above
+#: :data:`GOOD_ENOUGH`: it may dip by a point or two where it stops).
+STOP_ACCURACY = 0.97
+#: ``until_settled``: the loss has settled when, over the last ``SETTLE_EPOCHS`` epochs, it
+#: fell less than ``SETTLE_FRACTION`` of its whole fall since epoch 0.
+SETTLE_EPOCHS, SETTLE_FRACTION = 3, 0.1
 #: The learning rate of an optimizer chosen by hand with ``lr`` left at 0.
 DEFAULT_LR = {"sgd": 0.2, "adam": 0.03}
 
@@ -88,11 +123,12 @@ DEFAULT_LR = {"sgd": 0.2, "adam": 0.03}
 class LayersSnapshot(Snapshot):
     """State after ``epoch`` passes; ``loss`` is the mean BCE over all points, at these weights.
 
-    Traced at every epoch: ``hidden_range``, ``grad_norms`` (one number a Linear layer) and
-    ``accuracy``.
+    Traced at every epoch: ``hidden_range``, ``grad_norms`` (one number a Linear layer),
+    ``accuracy`` and ``start`` (which random start this run is, 0: the seed's own; the same
+    at every epoch).
     """
 
-    traces: ClassVar[tuple[str, ...]] = ("hidden_range", "grad_norms", "accuracy")
+    traces: ClassVar[tuple[str, ...]] = ("hidden_range", "grad_norms", "accuracy", "start")
 
     hidden: np.ndarray | None = None  # (n_layers, n, 2): the input, then each 2-unit layer's output
     hidden_range: np.ndarray | None = None  # (n_layers, 2, 2): [layer, (min, max), unit] of hidden
@@ -100,6 +136,7 @@ class LayersSnapshot(Snapshot):
     grid_proba: np.ndarray | None = None  # (GRID, GRID): P(class 1) over [−1, 1]²
     grad_norms: np.ndarray | None = None  # (n_linear,): ‖∂loss/∂W‖ of each layer, full batch
     accuracy: float = 0.0
+    start: int = 0
 
 
 def layers_dataset(config: LayersConfig) -> Dataset:
@@ -262,28 +299,15 @@ class LayersTrainer:
     def _run(self, dataset: Dataset) -> Iterator[LayersSnapshot]:
         import torch
 
-        from mlviz.torchutil import LinearStack, PlainOptimizer
-
         c = self.config
-        torch.manual_seed(c.seed)
-        model = build_model(c)
-        with torch.no_grad():
-            for layer in model.layers:
-                layer.weight.mul_(c.init_scale)
-        net = LinearStack(model, c.activation)  # autograd's arithmetic, without its overhead
-        # torch.optim.SGD's (or Adam's) update, op for op, on all parameters at once (one flat tensor),
-        # without torch.optim's import and per-tensor overhead
-        optimizer = PlainOptimizer("adam" if c.optimizer == "adam" else "sgd", [net.theta],
-                                   lr=c.lr, momentum=c.momentum)
         x = torch.as_tensor(np.array(dataset.X), dtype=torch.float32)
         y = torch.as_tensor(np.array(dataset.y), dtype=torch.float32)
+        labels = y.numpy() > 0.5
+        chosen = self.first_good_start(x, y) if c.starts > 1 else 0
         axis = np.linspace(-1.0, 1.0, GRID)
         gx, gy = np.meshgrid(axis, axis)
         grid = torch.as_tensor(np.column_stack([gx.ravel(), gy.ravel()]), dtype=torch.float32)
-        shuffle = torch.Generator().manual_seed(c.seed)
-        n = len(y)
-        labels = y.numpy() > 0.5
-        for epoch in range(c.epochs + 1):
+        for epoch, net in self._fit(start_seed(c.seed, chosen), x, y):
             outputs = net.forward(x)
             loss, grads = _bce_gradients(net, outputs, y)
             hidden = torch.stack(outputs[:-1]).numpy()
@@ -297,14 +321,82 @@ class LayersTrainer:
                 .reshape(GRID, GRID),
                 grad_norms=np.array([float(grad.norm()) for grad in grads[0::2]]),
                 accuracy=float(np.mean((proba > 0.5) == labels)),
+                start=chosen,
             )
+
+    def first_good_start(self, x, y) -> int:
+        """The first of ``config.starts`` random starts whose network, trained for all the
+        epochs, classifies at least :data:`GOOD_ENOUGH` of the points; if none does, the
+        one that comes closest (the earliest of equals)."""
+        labels = y.numpy() > 0.5
+        best, chosen = -1.0, 0
+        for start in range(self.config.starts):
+            net = None
+            for _, net in self._fit(start_seed(self.config.seed, start), x, y):  # noqa: B007
+                pass  # trained to the end (or until settled)
+            assert net is not None
+            accuracy = float(np.mean((net.forward(x)[-1].squeeze(-1).numpy() > 0) == labels))
+            if accuracy >= GOOD_ENOUGH:
+                return start
+            if accuracy > best:
+                best, chosen = accuracy, start
+        return chosen
+
+    def _fit(self, seed: int, x, y) -> Iterator[tuple[int, Any]]:
+        """Trains a network from the initial weights of ``seed``, yielding (epoch, the
+        network as a :class:`~mlviz.torchutil.LinearStack`) before the first epoch and after
+        each (read it before the next: it is trained in place)."""
+        import torch
+
+        from mlviz.torchutil import LinearStack, PlainOptimizer
+
+        c = self.config
+        torch.manual_seed(seed)
+        model = build_model(c)
+        with torch.no_grad():
+            for layer in model.layers:
+                layer.weight.mul_(c.init_scale)
+        net = LinearStack(model, c.activation)  # autograd's arithmetic, without its overhead
+        # torch.optim.SGD's (or Adam's) update, op for op, on all parameters at once (one flat
+        # tensor), without torch.optim's import and per-tensor overhead
+        optimizer = PlainOptimizer("adam" if c.optimizer == "adam" else "sgd", [net.theta],
+                                   lr=c.lr, momentum=c.momentum)
+        shuffle = torch.Generator().manual_seed(seed)
+        n = len(y)
+        labels = y.numpy() > 0.5
+        losses: list[float] = []
+        for epoch in range(c.epochs + 1):
+            yield epoch, net
             if epoch == c.epochs:
                 break
+            if c.until_settled:
+                logits = net.forward(x)[-1].squeeze(-1)
+                losses.append(float(torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits, y)))
+                good = float(np.mean((logits.numpy() > 0) == labels)) >= STOP_ACCURACY
+                if good and settled(losses):
+                    break
             order = torch.randperm(n, generator=shuffle)
-            for start in range(0, n, c.batch_size):
-                batch = order[start:start + c.batch_size]
+            for begin in range(0, n, c.batch_size):
+                batch = order[begin:begin + c.batch_size]
                 _, grads = _bce_gradients(net, net.forward(x[batch]), y[batch])
                 optimizer.step([net.flat(grads)])
+
+
+def settled(losses: list[float]) -> bool:
+    """Whether the loss, given up to this epoch, fell less than :data:`SETTLE_FRACTION` of
+    its whole fall over the last :data:`SETTLE_EPOCHS` epochs."""
+    if len(losses) <= SETTLE_EPOCHS:
+        return False
+    return losses[-1 - SETTLE_EPOCHS] - losses[-1] < SETTLE_FRACTION * (losses[0] - losses[-1])
+
+
+def start_seed(seed: int, start: int) -> int:
+    """The torch seed of the initial weights (and batch order) of random start ``start``:
+    ``seed`` itself for the first (0), then seeds drawn from (seed, start)."""
+    if start == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, start]).generate_state(1)[0])
 
 
 def _bce_gradients(net, outputs: list, targets) -> tuple:
