@@ -181,7 +181,7 @@ def probability_colourbar(ax, theme, positive: str):
     bar.set_ticks([0.0, *P_LEVELS, 1.0])
     bar.ax.set_yticklabels([f"{v:g}" for v in (0.0, *P_LEVELS, 1.0)])
     bar.outline.set_visible(False)
-    holder.tick_params(labelsize=theme.fontsize(7.5), length=2, pad=1)
+    holder.tick_params(labelsize=theme.fontsize(7.5), length=2, pad=3)  # apart: no "−"
     bar.set_label(f"p({positive})", fontsize=theme.fontsize(8.5), labelpad=2)
     return bar
 
