@@ -452,3 +452,23 @@ def test_without_an_algorithm_each_plugin_of_one_package_keeps_its_own_module(si
         list(module.OwnTrainer(config).run(None))
     assert blame(caught.value, registry) == ("twin-d (mlviz-twinpkg 1.0)", "")
     assert registry.plugin_of("twinpkg.common") == "twin-c (mlviz-twinpkg 1.0)"  # the first
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_distribution_is_named_from_its_metadata_headers_only(tmp_path, newline):
+    """The name and version come from the headers: a long description that mentions other
+    names and versions (a README) is not read as one."""
+    from importlib import metadata
+
+    from mlviz.plugins import _name_and_version
+
+    info = tmp_path / "demo_plugin-1.2.dist-info"
+    info.mkdir()
+    text = newline.join(["Metadata-Version: 2.1", "Name: demo-plugin", "Version: 1.2",
+                         "Summary: a demo", "", "Name: not-this", "Version: 9.9", ""])
+    (info / "METADATA").write_bytes(text.encode())
+    dist = metadata.PathDistribution(info)
+    assert _name_and_version(dist) == ("demo-plugin", "1.2")
+    assert (dist.metadata["Name"], dist.version) == ("demo-plugin", "1.2")  # the full parse agrees
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bare\n")  # no version header
+    assert _name_and_version(metadata.PathDistribution(info)) == ("bare", "None")

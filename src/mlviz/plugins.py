@@ -261,15 +261,31 @@ def _entry_points() -> list[metadata.EntryPoint]:
     return sorted(points, key=key)
 
 
+def _name_and_version(dist: metadata.Distribution) -> tuple[str, str]:
+    """A distribution's name and version, read from its metadata's headers alone: the
+    full parse reads the long description too, and took most of a plugin load's time."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    fields: dict[str, str] = {}
+    for line in text.replace("\r\n", "\n").split("\n\n", 1)[0].splitlines():
+        key, colon, value = line.partition(":")
+        if colon and key in ("Name", "Version"):
+            fields.setdefault(key, value.strip())
+    if "Name" in fields and "Version" in fields:
+        return fields["Name"], fields["Version"]
+    return str(dist.metadata["Name"]), str(dist.version)
+
+
 def _dist_name(entry_point: metadata.EntryPoint) -> str:
     dist = getattr(entry_point, "dist", None)
-    return str(dist.metadata["Name"]) if dist is not None else "unknown distribution"
+    return _name_and_version(dist)[0] if dist is not None else "unknown distribution"
 
 
 def _describe(entry_point: metadata.EntryPoint) -> str:
     dist = getattr(entry_point, "dist", None)
-    version = f" {dist.version}" if dist is not None else ""
-    return one_line(f"{entry_point.name} ({_dist_name(entry_point)}{version})", 200)
+    if dist is None:
+        return one_line(f"{entry_point.name} (unknown distribution)", 200)
+    name, version = _name_and_version(dist)
+    return one_line(f"{entry_point.name} ({name} {version})", 200)
 
 
 def _first_line(exc: BaseException) -> str:
