@@ -204,3 +204,28 @@ def test_sigterm_during_the_clean_up_of_a_ctrl_c_is_ignored(capsys):
 
     assert run_command(command, Namespace()) == 130
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_stop_signal_python_could_not_raise_is_raised_at_the_next_frame(monkeypatch):
+    """A gallery worker's SIGTERM that lands in a weakref callback of an import is
+    "ignored" by Python: it is not printed as a traceback but raised at the next frame."""
+    import types
+
+    from mlviz import gallery
+    from mlviz.errors import Terminated
+
+    monkeypatch.setattr(gallery, "_PENDING", [])
+    monkeypatch.setitem(gallery._WORKER, "rendering", True)
+    written = []
+    tee = gallery._Tee([types.SimpleNamespace(write=written.append)])
+    tee.write(1)
+    printed = []
+    monkeypatch.setattr(sys, "__unraisablehook__", printed.append)
+    gallery._unraisable(types.SimpleNamespace(exc_value=Terminated(signal.SIGTERM)))
+    assert printed == []  # not shown: kept for the next frame
+    with pytest.raises(Terminated) as stopped:
+        tee.write(2)
+    assert stopped.value.signum == signal.SIGTERM and written == [1]
+    other = types.SimpleNamespace(exc_value=ValueError("a real problem"))
+    gallery._unraisable(other)
+    assert printed == [other]  # anything else is shown as Python shows it

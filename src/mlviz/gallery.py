@@ -366,6 +366,19 @@ def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for number in STOP_SIGNALS:
         signal.signal(number, _worker_stop)
+    sys.unraisablehook = _unraisable
+
+
+_PENDING: list[int] = []  # a stop signal whose Terminated was swallowed (see _unraisable)
+
+
+def _unraisable(info) -> None:
+    """A stop signal that landed where Python cannot raise (a weakref callback during an
+    import, a ``__del__``) is raised again at the next frame, not printed as a traceback."""
+    if isinstance(info.exc_value, Terminated):
+        _PENDING.append(info.exc_value.signum)
+    else:
+        sys.__unraisablehook__(info)
 
 
 def _worker_stop(signum: int, frame) -> None:
@@ -461,6 +474,8 @@ class _Tee:
         self.writers = writers
 
     def write(self, frame) -> None:
+        if _PENDING and _WORKER["rendering"]:
+            raise Terminated(_PENDING[0])
         for writer in self.writers:
             writer.write(frame)
 
