@@ -259,7 +259,8 @@ async function drive() {
   const canvas = root.querySelector("canvas.mlviz-canvas");
   const slider = root.querySelector(".mlviz-slider");
   const speed = root.querySelector(".mlviz-speed");
-  for (let i = 0; i < 500 && root.dataset.ready !== "true"; i += 1) await sleep(20);
+  // Virtual time runs ahead of the frames' decoding (real time): wait long enough.
+  for (let i = 0; i < 10000 && root.dataset.ready !== "true"; i += 1) await sleep(20);
   const loop = root.querySelector(".mlviz-loop");
   const state = () => ({frame: Number(img.dataset.frame), slider: Number(slider.value),
     caption: root.querySelector(".mlviz-caption").textContent,
@@ -275,9 +276,9 @@ async function drive() {
                 heading: document.querySelector("h1").textContent};
   slider.value = String(FRAME);
   slider.dispatchEvent(new Event("input", {bubbles: true}));
-  for (let i = 0; i < 500 && canvas.hidden; i += 1) await sleep(20);  // frames decode async
+  for (let i = 0; i < 10000 && canvas.hidden; i += 1) await sleep(20);  // frames decode async
   out.slider = {...state(), src: canvas.toDataURL("image/png"), canvas: !canvas.hidden,
-                img: !img.hidden};
+                img: !img.hidden, ready: root.dataset.ready};
   key("ArrowRight"); out.right = state();
   key("ArrowLeft"); key("ArrowLeft"); out.left = state();
   key("Home"); out.home = state();
@@ -323,7 +324,7 @@ def in_chromium(page: Path, script: str, folder: Path) -> dict:
     with tempfile.TemporaryDirectory() as profile:
         result = subprocess.run(
             [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-             "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=30000",
+             "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=600000",
              "--dump-dom", copy.as_uri()],
             capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
         )
@@ -343,6 +344,10 @@ def test_player_in_headless_chromium(page, kmeans, tmp_path):
     k = 4
     script = DRIVE.replace("FRAME", str(k)).replace("COUNT", str(n))
     report = in_chromium(page, script, tmp_path)
+    if not report["slider"]["canvas"]:
+        # In a loaded full suite headless Chromium's virtual time has (rarely) outrun the
+        # frames' decoding; once more, and the second report is judged.
+        report = in_chromium(page, script, tmp_path)
     assert report["problems"] == [] and report["resources"] == []
 
     def at(i, playing=False):
@@ -413,7 +418,7 @@ CHAPTER_DRIVE = """<pre id="mlviz-result">pending</pre><script>
 window.addEventListener("load", async () => {
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const root = document.querySelector(".mlviz-player");
-  for (let i = 0; i < 500 && root.dataset.ready !== "true"; i += 1) await sleep(20);
+  for (let i = 0; i < 10000 && root.dataset.ready !== "true"; i += 1) await sleep(20);
   const state = () => ({frame: Number(root.dataset.frame),
     chapter: root.querySelector(".mlviz-chapter").textContent,
     caption: root.querySelector(".mlviz-caption").textContent,
