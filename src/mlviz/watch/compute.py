@@ -74,6 +74,20 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
+def hooked_pass(model, x, hook, pre: bool = False) -> None:
+    """One evaluation pass of ``x`` with ``hook`` on every leaf module (a forward hook, or
+    with ``pre`` a forward pre-hook), the hooks removed at once."""
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_pre_hook(hook) if pre else m.register_forward_hook(hook)
+               for m in leaves]
+    try:
+        with evaluating(model):
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 def per_point_bytes(model, x) -> int:
     """Bytes one forward pass of ``x`` holds: every leaf module's output, twice (inputs of
     the next), plus the parameters. Measured with forward hooks, removed at once."""
@@ -85,14 +99,7 @@ def per_point_bytes(model, x) -> int:
         if isinstance(output, torch.Tensor):
             total[0] += output.numel() * output.element_size()
 
-    leaves = [m for m in model.modules() if not list(m.children())]
-    handles = [m.register_forward_hook(hook) for m in leaves]
-    try:
-        with evaluating(model):
-            model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
+    hooked_pass(model, x, hook)
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     return 2 * total[0] + params + x.numel() * x.element_size()
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .compute import MEMORY_BUDGET, Layout, evaluating, per_point_bytes
+from .compute import MEMORY_BUDGET, Layout, evaluating, hooked_pass, per_point_bytes
 
 #: Most bytes of one vectorized chunk on a CPU: past the caches, bigger chunks are slower.
 CPU_CHUNK_BYTES = 24 * 2**20
@@ -57,16 +57,8 @@ def leading_affine(model, x) -> tuple[str, Any] | None:
 
     probe = x[:2]
     calls: list[tuple[Any, bool]] = []
-    leaves = {m: n for n, m in model.named_modules() if not list(m.children())}
-    handles = [m.register_forward_pre_hook(
-        lambda module, inputs: calls.append((module, bool(inputs) and inputs[0] is probe)))
-        for m in leaves]
-    try:
-        with evaluating(model):
-            model(probe)
-    finally:
-        for handle in handles:
-            handle.remove()
+    hooked_pass(model, probe, pre=True, hook=lambda module, inputs: calls.append(
+        (module, bool(inputs) and inputs[0] is probe)))
     if not calls:
         return None
     first, on_input = calls[0]
@@ -75,7 +67,7 @@ def leading_affine(model, x) -> tuple[str, Any] | None:
             or type(first).forward is not stock.forward
             or sum(module is first for module, _ in calls) != 1):
         return None
-    return leaves[first], first
+    return {m: n for n, m in model.named_modules()}[first], first
 
 
 class BatchedLoss:
