@@ -322,7 +322,8 @@ def test_bad_output_paths(tmp_path):
 def test_every_decoded_gif_frame_matches_the_rendered_frame(tmp_path):
     """Frame differences (cropping, transparency) are lossless; the palette is close."""
     import mlviz
-    from mlviz.writers import FrameSpool, _palette_index, _shared_palette, _to_palette
+    from mlviz.writers import FrameSpool, _shared_palette
+    from mlviz.writers.palette import Quantizer, palette_rgb
 
     renderer = mlviz.prepare("kmeans", k_max=4, max_iter=3).renderer(dpi=60)
     rendered = list(renderer.frames())
@@ -334,16 +335,48 @@ def test_every_decoded_gif_frame_matches_the_rendered_frame(tmp_path):
     for frame in rendered:
         spool.append(frame)
     palette = _shared_palette(spool, GifWriter.palette_samples)
-    colours = np.array(palette.getpalette()[:768]).reshape(-1, 3)
-    white = _palette_index(palette, (255, 255, 255))
+    quantize = Quantizer(palette)
     with Image.open(path) as gif:
         assert gif.n_frames == len(rendered)
         for i, frame in enumerate(rendered):
             gif.seek(i)
             decoded = np.asarray(gif.convert("RGB")).astype(int)
-            assert np.array_equal(decoded, colours[_to_palette(frame, palette, white)]), i
+            indices, used = quantize(frame)  # the shared palette, or a local one
+            assert np.array_equal(decoded, palette_rgb(used)[indices]), i
             error = np.abs(decoded - frame).max(axis=2)
             assert (error > 40).mean() < 0.005 and error.mean() < 2.0, i
+
+
+def test_pillows_coarse_colour_matching_is_corrected_to_the_nearest_entry():
+    """Pillow's cached matching sends some colours to an entry more than OFF_BY away while
+    a near one exists (seen as whole frames of the optimizers scene given local palettes):
+    the quantizer moves those pixels to their nearest entry, so frames fit the palette."""
+    from mlviz.writers.palette import (
+        OFF_BY,
+        Quantizer,
+        nearest_entries,
+        palette_from,
+        palette_rgb,
+        to_palette,
+    )
+
+    rng = np.random.default_rng(4)
+    palette = palette_from(rng.integers(0, 256, (255, 3), dtype=np.uint8))
+    colours = palette_rgb(palette).astype(int)
+    frame = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    reachable = nearest_entries(frame.reshape(-1, 3), palette_rgb(palette))[1].reshape(64, 64)
+    plain = np.abs(colours[to_palette(frame, palette, None)] - frame).max(axis=2)
+    assert ((plain > OFF_BY) & (reachable <= OFF_BY)).sum() > 5  # Pillow alone misses them
+    quantize = Quantizer(palette)
+    for step in range(3):  # the first frame, then frames updated over what changed
+        if step:
+            frame[10 * step: 10 * step + 8, 5:40] = rng.integers(0, 256, (8, 35, 3))
+            reachable = nearest_entries(frame.reshape(-1, 3), palette_rgb(palette))[1].reshape(64, 64)
+        indices, used = quantize(frame)
+        shown = np.abs(palette_rgb(used).astype(int)[indices] - frame).max(axis=2)
+        if used is palette:
+            np.testing.assert_array_equal(shown > OFF_BY, reachable > OFF_BY)
+        assert np.all(indices != 255)  # the transparent entry stays free
 
 
 @pytest.mark.parametrize("suffix", [".webp", ".apng"])

@@ -255,13 +255,11 @@ def missed_colours(pixels: np.ndarray, entries: np.ndarray) -> tuple[np.ndarray,
     """The distinct colours of ``pixels`` that the palette ``entries`` would show off by
     more than :data:`OFF_BY`, and how many pixels have each."""
     palette = palette_from(entries)
+    colours = palette_rgb(palette)
     indices = to_palette(pixels, palette, palette_index(palette, (255, 255, 255)))
-    shown = palette_rgb(palette)[indices]
-    off = np.zeros(indices.shape, dtype=bool)
-    for channel in range(3):
-        off |= np.abs(shown[..., channel].astype(np.int16) -
-                      pixels[..., channel].astype(np.int16)) > OFF_BY
-    far = pixels[off].astype(np.uint32)
+    candidates = pixels[off_mask(pixels, indices, colours)]
+    _, gap = nearest_entries(candidates, colours)  # Pillow's cache is not the nearest
+    far = candidates[gap > OFF_BY].astype(np.uint32)
     values, weights = np.unique((far[:, 0] << 16) | (far[:, 1] << 8) | far[:, 2],
                                 return_counts=True)
     return unpack(values), weights
@@ -297,6 +295,43 @@ def off_mask(frame: np.ndarray, indices: np.ndarray, colours: np.ndarray) -> np.
     return off
 
 
+#: Distinct colours compared with every entry at once by :func:`nearest_entries`.
+NEAREST_CHUNK = 2048
+
+
+def nearest_entries(pixels: np.ndarray, colours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For (n, 3) uint8 ``pixels``: the index of the palette entry (of ``colours``, not
+    :data:`TRANSPARENT`) nearest each, by its largest channel difference (the measure of
+    :data:`OFF_BY`), and that difference. Exact, unlike Pillow's cached matching."""
+    packed = (pixels[:, 0].astype(np.uint32) << 16) | (pixels[:, 1].astype(np.uint32) << 8) \
+        | pixels[:, 2]
+    distinct, inverse = np.unique(packed, return_inverse=True)
+    wanted = unpack(distinct).astype(np.int16)
+    entries = colours[:TRANSPARENT].astype(np.int16)
+    best = np.empty(len(distinct), dtype=np.intp)
+    gap = np.empty(len(distinct), dtype=np.int16)
+    for start in range(0, len(distinct), NEAREST_CHUNK):
+        part = wanted[start:start + NEAREST_CHUNK]
+        differences = np.abs(part[:, None, :] - entries[None]).max(axis=2)
+        best[start:start + len(part)] = differences.argmin(axis=1)
+        gap[start:start + len(part)] = differences.min(axis=1)
+    return best[inverse], gap[inverse]
+
+
+def remap_off(frame: np.ndarray, indices: np.ndarray, colours: np.ndarray,
+              off: np.ndarray) -> int:
+    """Move the ``off`` pixels of ``indices`` (in place) to their nearest entry: Pillow
+    matches colours through a coarse cache, which can send a colour to an entry far from
+    it while a near one exists (a rare marker colour, a line's dark edge). Returns how
+    many pixels stay off: those no entry shows within :data:`OFF_BY`."""
+    rows, columns = np.nonzero(off)
+    if rows.size == 0:
+        return 0
+    best, gap = nearest_entries(frame[rows, columns], colours)
+    indices[rows, columns] = best
+    return int(np.count_nonzero(gap > OFF_BY))
+
+
 def off_pixels(frame: np.ndarray, indices: np.ndarray, colours: np.ndarray) -> int:
     """How many pixels of ``frame`` the palette ``colours`` at ``indices`` shows more than
     :data:`OFF_BY` away in some channel."""
@@ -308,10 +343,11 @@ class Quantizer:
     local palette of its own (median cut of that frame alone, at full resolution).
 
     A frame fits when at most :data:`FIT_SHARE` of its pixels would be off by more than
-    :data:`OFF_BY` on the shared palette. That count is exact for every frame; after the
-    first it is updated from the frame before over the rectangle that changed, so the
-    result depends on the frame alone (a worker process that starts mid-run gets the same)
-    while the cost follows what changed. Calling it returns ``(indices, palette)``;
+    :data:`OFF_BY` on the shared palette. Pillow maps the frame; the pixels its coarse
+    colour cache shows off are found exactly (after the first frame, over the rectangle
+    that changed since the frame before, so the result depends on the frame alone and a
+    worker process that starts mid-run gets the same) and moved to their nearest entry
+    (:func:`remap_off`); those still off are the frame's misses. Calling it returns ``(indices, palette)``;
     ``palette`` is :attr:`palette` itself or a local one.
     """
 
@@ -321,27 +357,28 @@ class Quantizer:
         self.white = palette_index(palette, (255, 255, 255))
         self.white_goes_to = quantized_white(palette)
         self.local_frames = 0
-        #: The frame before, which of its pixels the shared palette misses, and how many.
-        self._previous: tuple[np.ndarray, np.ndarray, int] | None = None
+        #: The frame before, and which of its pixels Pillow's matching shows off.
+        self._previous: tuple[np.ndarray, np.ndarray] | None = None
 
     def __call__(self, frame: np.ndarray):
         indices = to_palette(frame, self.palette, self.white, self.white_goes_to)
         if self._previous is None:
-            missed = off_mask(frame, indices, self.colours)
-            off = int(np.count_nonzero(missed))
+            cached_off = off_mask(frame, indices, self.colours)
         else:
-            before, missed, off = self._previous
+            before, cached_off = self._previous
             left, top, right, bottom = changed_box(before, frame)
             region = (slice(top, bottom), slice(left, right))
-            now = off_mask(frame[region], indices[region], self.colours)
-            off += int(np.count_nonzero(now)) - int(np.count_nonzero(missed[region]))
-            missed[region] = now  # the frame before's mask is not needed any more
-        self._previous = (frame, missed, off)
+            # the frame before's mask is not needed any more
+            cached_off[region] = off_mask(frame[region], indices[region], self.colours)
+        self._previous = (frame, cached_off)
+        off = remap_off(frame, indices, self.colours, cached_off)
         if off <= FIT_SHARE * indices.size:
             return indices, self.palette
         local = palette_of([frame], step=1)
         local_indices = to_palette(frame, local, palette_index(local, (255, 255, 255)))
-        if off_pixels(frame, local_indices, palette_rgb(local)) >= off:
+        local_colours = palette_rgb(local)
+        if remap_off(frame, local_indices, local_colours,
+                     off_mask(frame, local_indices, local_colours)) >= off:
             return indices, self.palette
         self.local_frames += 1
         return local_indices, local
