@@ -185,8 +185,10 @@ class RaceSurfacePanel(Panel):
         ax.set_ylabel("y", labelpad=TICK_PAD)
         ax.tick_params(labelsize=theme.fontsize(7), pad=TICK_PAD)
         ax.view_init(elev=40, azim=-120)
-        ax.set_zlabel("log₁₀(1 + f − f_min)", labelpad=TICK_PAD)
-        ax.set_title("The paths on the surface", fontsize=theme.fontsize(10))
+        # The height's name under the title: as a z label it would stand at the left edge
+        # of the panel, over the contour panel beside it.
+        ax.set_title("The paths on the surface\nheight: log₁₀(1 + f − f_min)",
+                     fontsize=theme.fontsize(10))
         self.trails, self.heads = [], []
         for k in range(len(OPTIMIZERS)):
             style = racer_style(theme, k)
