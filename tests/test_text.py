@@ -58,6 +58,30 @@ def test_neighbouring_tick_labels_that_touch_are_found():
     assert any("'a long tick label' and 'another long one'" in p for p in text_collisions(fig))
 
 
+def test_a_label_standing_in_the_panel_beside_it_is_found():
+    """An axis label pushed over the panel on its left (the optimizers scene's 3D z label
+    stood 9 px inside its contour panel); a twin's and an inset's texts over their own
+    panel are not collisions."""
+    fig = _figure()
+    fig.set_size_inches(8, 3)
+    left = fig.add_axes((0.08, 0.15, 0.38, 0.75))
+    left.set_title("contours")
+    right = fig.add_axes((0.65, 0.15, 0.3, 0.75))
+    right.set_ylabel("a long height label", labelpad=130)
+    twin = left.twinx()
+    twin.set_yticks([])
+    twin.text(0.1, 0.2, "twin's readout", transform=twin.transAxes)
+    inset = left.inset_axes((0.55, 0.55, 0.4, 0.4))
+    inset.set_title("inset")
+    inset.set_xticks([])
+    inset.set_yticks([])
+    found = text_collisions(fig)
+    assert len(found) == 1 and "'a long height label' of the panel '' stands" in found[0] \
+        and "inside the panel 'contours'" in found[0], found
+    right.yaxis.labelpad = 4
+    assert text_collisions(fig) == []
+
+
 @pytest.mark.slow
 def test_no_built_in_scene_has_colliding_text_in_any_of_the_three_drawings():
     from test_conformance import FAST
