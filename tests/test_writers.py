@@ -379,6 +379,25 @@ def test_pillows_coarse_colour_matching_is_corrected_to_the_nearest_entry():
         assert np.all(indices != 255)  # the transparent entry stays free
 
 
+def test_a_frame_whose_colours_the_palette_lacks_is_not_searched_pixel_by_pixel():
+    """Past REMAP_LIMIT off pixels the nearest-entry search is skipped (it would cost more
+    than the local palette such a frame gets): indices unchanged, every off pixel counted."""
+    from mlviz.writers.palette import REMAP_LIMIT, palette_from, palette_rgb, remap_off
+
+    colours = palette_rgb(palette_from(np.array([[255, 255, 255], [0, 0, 0]], np.uint8)))
+    frame = np.full((80, 80, 3), 200, dtype=np.uint8)
+    frame[0, 0] = (0, 0, 0)
+    indices = np.zeros((80, 80), dtype=np.uint8)  # everything shown white: 6,400 off
+    off = np.ones((80, 80), dtype=bool)
+    assert 80 * 80 > REMAP_LIMIT
+    assert remap_off(frame, indices, colours, off) == 80 * 80
+    assert not indices.any()
+    few = np.zeros_like(off)
+    few[0, :3] = True  # (0,0,0) and two greys: black moves to its entry, the greys stay off
+    assert remap_off(frame, indices, colours, few) == 2
+    assert tuple(colours[indices[0, 0]]) == (0, 0, 0)
+
+
 @pytest.mark.parametrize("suffix", [".webp", ".apng"])
 def test_a_failed_fsync_keeps_the_old_file(tmp_path, monkeypatch, suffix):
     def no_space(fd):

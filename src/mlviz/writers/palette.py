@@ -258,8 +258,9 @@ def missed_colours(pixels: np.ndarray, entries: np.ndarray) -> tuple[np.ndarray,
     colours = palette_rgb(palette)
     indices = to_palette(pixels, palette, palette_index(palette, (255, 255, 255)))
     candidates = pixels[off_mask(pixels, indices, colours)]
-    _, gap = nearest_entries(candidates, colours)  # Pillow's cache is not the nearest
-    far = candidates[gap > OFF_BY].astype(np.uint32)
+    if len(candidates) <= REMAP_LIMIT:  # Pillow's cache is not the nearest: those it misses
+        candidates = candidates[nearest_entries(candidates, colours)[1] > OFF_BY]
+    far = candidates.astype(np.uint32)
     values, weights = np.unique((far[:, 0] << 16) | (far[:, 1] << 8) | far[:, 2],
                                 return_counts=True)
     return unpack(values), weights
@@ -295,6 +296,10 @@ def off_mask(frame: np.ndarray, indices: np.ndarray, colours: np.ndarray) -> np.
     return off
 
 
+#: Most off pixels :func:`remap_off` moves to their nearest entry (Pillow's misses are a
+#: few dozen pixels a frame; many more mean colours the palette lacks, and a search over
+#: them would cost more than the frame's local palette).
+REMAP_LIMIT = 4096
 #: Distinct colours compared with every entry at once by :func:`nearest_entries`.
 NEAREST_CHUNK = 2048
 
@@ -323,10 +328,12 @@ def remap_off(frame: np.ndarray, indices: np.ndarray, colours: np.ndarray,
     """Move the ``off`` pixels of ``indices`` (in place) to their nearest entry: Pillow
     matches colours through a coarse cache, which can send a colour to an entry far from
     it while a near one exists (a rare marker colour, a line's dark edge). Returns how
-    many pixels stay off: those no entry shows within :data:`OFF_BY`."""
+    many pixels stay off: those no entry shows within :data:`OFF_BY`. Past
+    :data:`REMAP_LIMIT` off pixels nothing is moved (the palette lacks the frame's
+    colours, not Pillow the nearest entry: a local palette is wanted)."""
     rows, columns = np.nonzero(off)
-    if rows.size == 0:
-        return 0
+    if rows.size == 0 or rows.size > REMAP_LIMIT:
+        return int(rows.size)
     best, gap = nearest_entries(frame[rows, columns], colours)
     indices[rows, columns] = best
     return int(np.count_nonzero(gap > OFF_BY))
