@@ -274,16 +274,17 @@ def test_gallery_json_records_every_entry(built):
 
 def test_outputs_are_complete_and_consistent(built):
     _, out, _ = built
-    gif = Image.open(out / "kmeans.gif")
-    assert gif.n_frames == 6 and gif.size == (1280, 720)
-    gif.seek(5)
-    assert gif.info["duration"] == 1000 * DEFAULT_HOLD  # the last frame is held
-    last = np.asarray(gif.convert("RGB"), dtype=int)
-    webp = Image.open(out / "kmeans.webp")
-    assert webp.n_frames == 6
-    webp.seek(5)
-    assert np.array_equal(np.asarray(webp.convert("RGB")), last)  # the GIF's pixels
-    poster = np.asarray(Image.open(out / "kmeans.png").convert("RGB"), dtype=int)
+    with Image.open(out / "kmeans.gif") as gif:
+        assert gif.n_frames == 6 and gif.size == (1280, 720)
+        gif.seek(5)
+        assert gif.info["duration"] == 1000 * DEFAULT_HOLD  # the last frame is held
+        last = np.asarray(gif.convert("RGB"), dtype=int)
+    with Image.open(out / "kmeans.webp") as webp:
+        assert webp.n_frames == 6
+        webp.seek(5)
+        assert np.array_equal(np.asarray(webp.convert("RGB")), last)  # the GIF's pixels
+    with Image.open(out / "kmeans.png") as png:
+        poster = np.asarray(png.convert("RGB"), dtype=int)
     assert np.abs(last - poster).mean() < 2  # the poster is the last frame (GIF: 256 colours)
     umask = os.umask(0o022)
     os.umask(umask)
@@ -307,8 +308,9 @@ def test_the_command_in_the_page_reproduces_the_animation(built):
     assert result.returncode == 0, result.stderr
 
     def frames(path):
-        image = Image.open(path)
-        return [np.asarray(image.seek(i) or image.convert("RGB")) for i in range(image.n_frames)]
+        with Image.open(path) as image:
+            return [np.asarray(image.seek(i) or image.convert("RGB"))
+                    for i in range(image.n_frames)]
 
     pairs = zip(frames(again / "kmeans.gif"), frames(out / "kmeans.gif"), strict=True)
     assert all(np.array_equal(a, b) for a, b in pairs)
@@ -761,8 +763,9 @@ def test_the_gallery_renders_on_a_local_dask_cluster(tmp_path):
             assert gif.n_frames == 3
     # what the cluster made is what this machine makes: the cache takes it as its own
     local = tmp_path / "local"
-    again = build_gallery(local, only=["kmeans"], frames=3, formats="gif",
-                          settings=["kmeans:k_max=3"], stream=open(os.devnull, "w"))
+    with open(os.devnull, "w") as quiet:
+        again = build_gallery(local, only=["kmeans"], frames=3, formats="gif",
+                              settings=["kmeans:k_max=3"], stream=quiet)
     assert again.entries[0].key == result.entries[0].key
     assert (local / "kmeans.gif").read_bytes() == (out / "kmeans.gif").read_bytes()
 

@@ -398,6 +398,29 @@ def test_a_frame_whose_colours_the_palette_lacks_is_not_searched_pixel_by_pixel(
     assert tuple(colours[indices[0, 0]]) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("abort", [False, True])
+def test_an_mp4_leaves_no_open_pipe_behind(tmp_path, abort):
+    """ffmpeg's message pipe is closed when the file is finished or discarded (it was
+    left to the garbage collector: 'ResourceWarning: unclosed file' under -W)."""
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            with open_writer(tmp_path / "a.mp4", fps=10) as writer:
+                for frame in frames(3):
+                    writer.write(frame)
+                if abort:
+                    raise KeyError("stop")
+        except KeyError:
+            pass
+        del writer
+        gc.collect()
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+    assert (tmp_path / "a.mp4").exists() is not abort
+
+
 @pytest.mark.parametrize("suffix", [".webp", ".apng"])
 def test_a_failed_fsync_keeps_the_old_file(tmp_path, monkeypatch, suffix):
     def no_space(fd):

@@ -110,9 +110,11 @@ class Ffmpeg:
             self._process.stdin.close()  # type: ignore[union-attr]
         except OSError:
             pass  # it exited early; its status says why
-        if self._process.wait() != 0:
-            raise OSError(self._reason())
-        self._reader.join(timeout=5)
+        try:
+            if self._process.wait() != 0:
+                raise OSError(self._reason())
+        finally:
+            self._close_stderr()
 
     def kill(self) -> None:
         if self._process.poll() is None:
@@ -122,6 +124,14 @@ class Ffmpeg:
         except OSError:
             pass
         self._process.wait()
+        self._close_stderr()
+
+    def _close_stderr(self) -> None:
+        """Close the pipe of ffmpeg's messages once the thread reading it has seen its end
+        (ffmpeg has exited), so no open file is left to the garbage collector."""
+        self._reader.join(timeout=5)
+        if not self._reader.is_alive() and self._process.stderr is not None:
+            self._process.stderr.close()
 
     def _reason(self) -> str:
         """ffmpeg's last error line, without its ``[module @ 0x…]`` prefixes."""
