@@ -212,8 +212,7 @@ def palette_of(picks: Sequence[np.ndarray], exact: int = EXACT_COLOURS, step: in
     # Pillow counts the colours (a hash table, in C); sorted as np.unique would give them.
     colors = image.getcolors(mosaic.shape[0] * mosaic.shape[1]) or []
     counts = np.array([count for count, _ in colors])
-    rgb = np.array([color for _, color in colors], dtype=np.uint32).reshape(-1, 3)
-    packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+    packed = pack(np.array([color for _, color in colors], dtype=np.uint8).reshape(-1, 3))
     order = np.argsort(packed)
     values, counts = packed[order], counts[order]
     common = unpack(values[np.argsort(counts)[::-1][:exact]])
@@ -231,6 +230,12 @@ def palette_of(picks: Sequence[np.ndarray], exact: int = EXACT_COLOURS, step: in
         missed, weights = missed_colours(mosaic, entries)
         entries = np.concatenate([entries, cover(missed, weights, RESCUE_COLOURS)])
     return palette_from(entries)
+
+
+def pack(colours: np.ndarray) -> np.ndarray:
+    """(n, 3) colours as one integer each, ``r << 16 | g << 8 | b`` (see :func:`unpack`)."""
+    wide = colours.astype(np.uint32)
+    return (wide[:, 0] << 16) | (wide[:, 1] << 8) | wide[:, 2]
 
 
 def unpack(packed: np.ndarray) -> np.ndarray:
@@ -260,9 +265,7 @@ def missed_colours(pixels: np.ndarray, entries: np.ndarray) -> tuple[np.ndarray,
     candidates = pixels[off_mask(pixels, indices, colours)]
     if len(candidates) <= REMAP_LIMIT:  # Pillow's cache is not the nearest: those it misses
         candidates = candidates[nearest_entries(candidates, colours)[1] > OFF_BY]
-    far = candidates.astype(np.uint32)
-    values, weights = np.unique((far[:, 0] << 16) | (far[:, 1] << 8) | far[:, 2],
-                                return_counts=True)
+    values, weights = np.unique(pack(candidates), return_counts=True)
     return unpack(values), weights
 
 
@@ -308,9 +311,7 @@ def nearest_entries(pixels: np.ndarray, colours: np.ndarray) -> tuple[np.ndarray
     """For (n, 3) uint8 ``pixels``: the index of the palette entry (of ``colours``, not
     :data:`TRANSPARENT`) nearest each, by its largest channel difference (the measure of
     :data:`OFF_BY`), and that difference. Exact, unlike Pillow's cached matching."""
-    packed = (pixels[:, 0].astype(np.uint32) << 16) | (pixels[:, 1].astype(np.uint32) << 8) \
-        | pixels[:, 2]
-    distinct, inverse = np.unique(packed, return_inverse=True)
+    distinct, inverse = np.unique(pack(pixels), return_inverse=True)
     wanted = unpack(distinct).astype(np.int16)
     entries = colours[:TRANSPARENT].astype(np.int16)
     best = np.empty(len(distinct), dtype=np.intp)
@@ -354,8 +355,8 @@ class Quantizer:
     colour cache shows off are found exactly (after the first frame, over the rectangle
     that changed since the frame before, so the result depends on the frame alone and a
     worker process that starts mid-run gets the same) and moved to their nearest entry
-    (:func:`remap_off`); those still off are the frame's misses. Calling it returns ``(indices, palette)``;
-    ``palette`` is :attr:`palette` itself or a local one.
+    (:func:`remap_off`); those still off are the frame's misses. Calling it returns
+    ``(indices, palette)``; ``palette`` is :attr:`palette` itself or a local one.
     """
 
     def __init__(self, palette) -> None:
